@@ -1,0 +1,49 @@
+//! The ledger's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong opening, reading or appending to a ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("no ledger at {0} (create one with `igl init`, or `igl demo` for a sample)")]
+    NotFound(PathBuf),
+    #[error("{0} is not empty; `igl init` creates a ledger only in a new or empty directory")]
+    NotEmpty(PathBuf),
+    #[error(
+        "ledger {0} is locked by another process (an `igl append` or `igl demo` is running); wait for it to finish"
+    )]
+    Locked(PathBuf),
+    #[error("ledger {path}: storage error: {message}")]
+    Storage { path: PathBuf, message: String },
+    #[error("ledger {path}: {what} at seq {seq} is damaged: {message}")]
+    Corrupt {
+        path: PathBuf,
+        what: &'static str,
+        seq: u64,
+        message: String,
+    },
+    #[error(
+        "ledger {0}: an earlier write failed, so this handle refuses further writes (reopen the ledger)"
+    )]
+    Poisoned(PathBuf),
+    #[error("ledger {0} was opened read-only")]
+    ReadOnly(PathBuf),
+    #[error("{}event {index} ({event_type}): {message}", seq.map(|s| format!("seq {s}: ")).unwrap_or_default())]
+    Rejected {
+        /// Position of the event in the submitted batch (0-based).
+        index: usize,
+        /// The seq it would have had.
+        seq: Option<u64>,
+        event_type: &'static str,
+        message: String,
+    },
+    #[error("appending key {key}: {message}")]
+    Appender { key: String, message: String },
+    #[error("ledger {path} is empty (no genesis entry)")]
+    Empty { path: PathBuf },
+    #[error("{0}")]
+    Key(#[from] crate::keys::KeyFileError),
+}
+
+/// `Result` with [`LedgerError`].
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;

@@ -1,0 +1,16 @@
+//! igl-ledger: the igl ledger on RocksDB.
+//!
+//! [`Ledger`] appends signed events as hash-chained entries in one atomic, fsync'd write batch
+//! sealed by the appender's key, reads them back, and verifies the whole chain. The chain rules
+//! live in [`rules`] and are shared by append and verify. Key files are in [`keys`].
+
+pub mod error;
+pub mod keys;
+pub mod rules;
+pub mod store;
+pub mod verify;
+
+pub use error::{LedgerError, Result};
+pub use rules::{Head, KeyRecord};
+pub use store::{AppendReceipt, Ledger, PayloadState, StoredEntry};
+pub use verify::{Failure, VerifyReport};

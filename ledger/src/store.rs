@@ -1,0 +1,650 @@
+//! The RocksDB store: column families, opening, reading, and the atomic append.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use igl_schema::{
+    Entry, EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, SealBody, SigningKey,
+    Submission, Timestamp, codec, entry_hash, public_key,
+};
+use rocksdb::{
+    ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, IteratorMode, Options,
+    WriteBatch, WriteOptions,
+};
+
+use crate::error::{LedgerError, Result};
+use crate::rules::{self, APPENDER_ROLES, CheckError, Effect, Head, KeyRecord, Lookup};
+
+/// Column families. `entries`, `payloads` and `seals` are the record; the rest are indexes and
+/// state derived from it, written in the same atomic batch.
+pub mod cf {
+    /// seq (u64 BE) → canonical `Entry`.
+    pub const ENTRIES: &str = "entries";
+    /// seq → canonical `Payload` (personal data; deleted on redaction).
+    pub const PAYLOADS: &str = "payloads";
+    /// last seq of a batch → canonical `Seal`.
+    pub const SEALS: &str = "seals";
+    /// entry hash → seq.
+    pub const BY_HASH: &str = "by_hash";
+    /// event id → seq.
+    pub const BY_EVENT_ID: &str = "by_event_id";
+    /// public key → `KeyRecord`.
+    pub const KEYS: &str = "keys";
+    /// DeclarationSigned entry hash → declarant person id.
+    pub const DECLARATIONS: &str = "declarations";
+    /// redacted seq → seq of the Redacted entry.
+    pub const REDACTIONS: &str = "redactions";
+    /// `head` → `Head`; `ledger_id` → `LedgerId`.
+    pub const META: &str = "meta";
+    /// All of them, in creation order.
+    pub const ALL: &[&str] = &[
+        ENTRIES,
+        PAYLOADS,
+        SEALS,
+        BY_HASH,
+        BY_EVENT_ID,
+        KEYS,
+        DECLARATIONS,
+        REDACTIONS,
+        META,
+    ];
+}
+
+const META_HEAD: &[u8] = b"head";
+const META_LEDGER_ID: &[u8] = b"ledger_id";
+
+/// The RocksDB key of a seq: 8 bytes big-endian, so keys sort in seq order.
+pub fn seq_key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Reads a seq back from a RocksDB key.
+pub fn key_seq(key: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(key.try_into().ok()?))
+}
+
+/// What became of an entry's personal data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayloadState {
+    /// The event has no personal-data fields.
+    None,
+    /// Stored, and it matches the signed commitments.
+    Present,
+    /// Erased by the Redacted entry at this seq.
+    Redacted { by: u64 },
+    /// Missing with no Redacted entry to account for it (damage).
+    Missing,
+}
+
+/// An entry as read back: decoded, with its hash and personal data (when still stored).
+#[derive(Clone, Debug)]
+pub struct StoredEntry {
+    pub entry: Entry,
+    pub hash: Hash32,
+    pub payload: PayloadState,
+}
+
+/// What an append wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendReceipt {
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub head_hash: Hash32,
+    pub recorded_at: Timestamp,
+}
+
+/// An open ledger.
+pub struct Ledger {
+    db: DB,
+    path: PathBuf,
+    read_only: bool,
+    poisoned: AtomicBool,
+}
+
+fn db_options() -> Options {
+    let mut o = Options::default();
+    o.set_paranoid_checks(true);
+    o.set_compression_type(DBCompressionType::Lz4);
+    o.set_keep_log_file_num(4);
+    o.set_max_log_file_size(4 << 20);
+    o
+}
+
+fn cf_descriptors() -> Vec<ColumnFamilyDescriptor> {
+    cf::ALL
+        .iter()
+        .map(|n| ColumnFamilyDescriptor::new(*n, db_options()))
+        .collect()
+}
+
+impl Ledger {
+    fn storage(&self, e: impl std::fmt::Display) -> LedgerError {
+        LedgerError::Storage {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn corrupt(&self, what: &'static str, seq: u64, e: impl std::fmt::Display) -> LedgerError {
+        LedgerError::Corrupt {
+            path: self.path.clone(),
+            what,
+            seq,
+            message: e.to_string(),
+        }
+    }
+
+    fn open_error(path: &Path, e: rocksdb::Error) -> LedgerError {
+        let msg = e.to_string();
+        if msg.contains("LOCK") && (msg.contains("lock") || msg.contains("Resource temporarily")) {
+            LedgerError::Locked(path.to_path_buf())
+        } else {
+            LedgerError::Storage {
+                path: path.to_path_buf(),
+                message: msg,
+            }
+        }
+    }
+
+    fn exists(path: &Path) -> bool {
+        path.join("CURRENT").is_file()
+    }
+
+    /// Creates a new ledger in `path` (which must be absent or an empty directory) whose entry 0 is
+    /// `genesis`, a signed `LedgerCreated`, appended and sealed by `admin`.
+    pub fn create(
+        path: &Path,
+        genesis: &Submission,
+        admin: &SigningKey,
+        recorded_at: Timestamp,
+    ) -> Result<(Ledger, AppendReceipt)> {
+        if path.exists() {
+            let mut it = std::fs::read_dir(path).map_err(|e| LedgerError::Storage {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            if it.next().is_some() {
+                return Err(LedgerError::NotEmpty(path.to_path_buf()));
+            }
+        }
+        std::fs::create_dir_all(path).map_err(|e| LedgerError::Storage {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut o = db_options();
+        o.create_if_missing(true);
+        o.create_missing_column_families(true);
+        let db = DB::open_cf_descriptors(&o, path, cf_descriptors())
+            .map_err(|e| Self::open_error(path, e))?;
+        let ledger = Ledger {
+            db,
+            path: path.to_path_buf(),
+            read_only: false,
+            poisoned: AtomicBool::new(false),
+        };
+        let receipt = ledger.append(std::slice::from_ref(genesis), admin, recorded_at)?;
+        Ok((ledger, receipt))
+    }
+
+    /// Opens a ledger for reading and appending. Only one process may do so at a time.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        if !Self::exists(path) {
+            return Err(LedgerError::NotFound(path.to_path_buf()));
+        }
+        let db = DB::open_cf_descriptors(&db_options(), path, cf_descriptors())
+            .map_err(|e| Self::open_error(path, e))?;
+        Ok(Ledger {
+            db,
+            path: path.to_path_buf(),
+            read_only: false,
+            poisoned: AtomicBool::new(false),
+        })
+    }
+
+    /// Opens a ledger read-only: takes no lock, so it can run beside an appending process, and
+    /// sees the ledger as it was when opened.
+    pub fn open_read_only(path: &Path) -> Result<Ledger> {
+        if !Self::exists(path) {
+            return Err(LedgerError::NotFound(path.to_path_buf()));
+        }
+        let db = DB::open_cf_for_read_only(&db_options(), path, cf::ALL.iter(), false)
+            .map_err(|e| Self::open_error(path, e))?;
+        Ok(Ledger {
+            db,
+            path: path.to_path_buf(),
+            read_only: true,
+            poisoned: AtomicBool::new(false),
+        })
+    }
+
+    /// The ledger directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn cf(&self, name: &str) -> &ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .expect("every column family is opened with the database")
+    }
+
+    pub(crate) fn get(&self, cf_name: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db
+            .get_cf(self.cf(cf_name), key)
+            .map_err(|e| self.storage(e))
+    }
+
+    /// Iterates a column family from `from` onwards, in key order.
+    pub(crate) fn iter_from<'a>(
+        &'a self,
+        cf_name: &str,
+        from: &[u8],
+    ) -> impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + use<'a> {
+        self.db
+            .iterator_cf(
+                self.cf(cf_name),
+                IteratorMode::From(from, Direction::Forward),
+            )
+            .map(move |r| r.map_err(|e| self.storage(e)))
+    }
+
+    /// The last entry, or `None` for an empty ledger.
+    pub fn head(&self) -> Result<Option<Head>> {
+        match self.get(cf::META, META_HEAD)? {
+            None => Ok(None),
+            Some(b) => codec::decode(&b)
+                .map(Some)
+                .map_err(|e| self.corrupt("head record", 0, e)),
+        }
+    }
+
+    /// The id the genesis entry gave this ledger.
+    pub fn ledger_id(&self) -> Result<LedgerId> {
+        match self.get(cf::META, META_LEDGER_ID)? {
+            None => Err(LedgerError::Empty {
+                path: self.path.clone(),
+            }),
+            Some(b) => codec::decode(&b).map_err(|e| self.corrupt("ledger id", 0, e)),
+        }
+    }
+
+    /// Decodes stored entry bytes (checking the key matches is the caller's business).
+    pub(crate) fn decode_entry(&self, seq: u64, bytes: &[u8]) -> Result<(Entry, Hash32)> {
+        let entry: Entry = codec::decode(bytes).map_err(|e| self.corrupt("entry", seq, e))?;
+        Ok((entry, entry_hash(bytes)))
+    }
+
+    /// Opens `entry` with its stored payload, or says what became of it.
+    pub(crate) fn attach_payload(
+        &self,
+        entry: &mut Entry,
+        payload: Option<&[u8]>,
+    ) -> Result<PayloadState> {
+        let seq = entry.seq;
+        if !entry.event.has_pii() {
+            return Ok(PayloadState::None);
+        }
+        match payload {
+            Some(b) => {
+                let p: Payload = codec::decode(b).map_err(|e| self.corrupt("payload", seq, e))?;
+                entry
+                    .event
+                    .open(&p)
+                    .map_err(|e| self.corrupt("payload", seq, e))?;
+                Ok(PayloadState::Present)
+            }
+            None => Ok(match self.redacted_by(seq)? {
+                Some(by) => PayloadState::Redacted { by },
+                None => PayloadState::Missing,
+            }),
+        }
+    }
+
+    /// Entry `seq` with its personal data (when still stored).
+    pub fn entry(&self, seq: u64) -> Result<Option<StoredEntry>> {
+        let Some(bytes) = self.get(cf::ENTRIES, &seq_key(seq))? else {
+            return Ok(None);
+        };
+        let (mut entry, hash) = self.decode_entry(seq, &bytes)?;
+        let payload = if entry.event.has_pii() {
+            self.get(cf::PAYLOADS, &seq_key(seq))?
+        } else {
+            None
+        };
+        let payload = self.attach_payload(&mut entry, payload.as_deref())?;
+        Ok(Some(StoredEntry {
+            entry,
+            hash,
+            payload,
+        }))
+    }
+
+    /// Entries from `from` (inclusive) in seq order.
+    pub fn entries(&self, from: u64) -> impl Iterator<Item = Result<StoredEntry>> + use<'_> {
+        self.iter_from(cf::ENTRIES, &seq_key(from)).map(move |r| {
+            let (k, v) = r?;
+            let seq = key_seq(&k).ok_or_else(|| self.corrupt("entry key", 0, "not 8 bytes"))?;
+            let (mut entry, hash) = self.decode_entry(seq, &v)?;
+            let payload = if entry.event.has_pii() {
+                self.get(cf::PAYLOADS, &k)?
+            } else {
+                None
+            };
+            let payload = self.attach_payload(&mut entry, payload.as_deref())?;
+            Ok(StoredEntry {
+                entry,
+                hash,
+                payload,
+            })
+        })
+    }
+
+    /// The seq of the entry with this hash.
+    pub fn seq_of_hash(&self, hash: &Hash32) -> Result<Option<u64>> {
+        Ok(self.get(cf::BY_HASH, &hash.0)?.and_then(|b| key_seq(&b)))
+    }
+
+    /// A key's enrolment record.
+    pub fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>> {
+        match self.get(cf::KEYS, &key.0)? {
+            None => Ok(None),
+            Some(b) => codec::decode(&b)
+                .map(Some)
+                .map_err(|e| self.corrupt("key record", 0, e)),
+        }
+    }
+
+    /// Every enrolled key, in key order.
+    pub fn keys(&self) -> Result<Vec<KeyRecord>> {
+        self.iter_from(cf::KEYS, &[])
+            .map(|r| {
+                let (_, v) = r?;
+                codec::decode(&v).map_err(|e| self.corrupt("key record", 0, e))
+            })
+            .collect()
+    }
+
+    /// The seq of the Redacted entry that erased entry `seq`'s personal data.
+    pub fn redacted_by(&self, seq: u64) -> Result<Option<u64>> {
+        Ok(self
+            .get(cf::REDACTIONS, &seq_key(seq))?
+            .and_then(|b| key_seq(&b)))
+    }
+
+    /// The seal of the batch that contains entry `seq`.
+    pub fn seal_covering(&self, seq: u64) -> Result<Option<Seal>> {
+        match self.iter_from(cf::SEALS, &seq_key(seq)).next() {
+            None => Ok(None),
+            Some(r) => {
+                let (k, v) = r?;
+                let at = key_seq(&k).unwrap_or(seq);
+                codec::decode(&v)
+                    .map(Some)
+                    .map_err(|e| self.corrupt("seal", at, e))
+            }
+        }
+    }
+
+    /// Appends a batch in one atomic, fsync'd write, sealed by `appender`. Every event is checked
+    /// against the chain rules first; if any is refused, nothing is written.
+    pub fn append(
+        &self,
+        batch: &[Submission],
+        appender: &SigningKey,
+        now: Timestamp,
+    ) -> Result<AppendReceipt> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly(self.path.clone()));
+        }
+        if self.poisoned.load(Ordering::SeqCst) {
+            return Err(LedgerError::Poisoned(self.path.clone()));
+        }
+        if batch.is_empty() {
+            return Err(LedgerError::Rejected {
+                index: 0,
+                seq: None,
+                event_type: "-",
+                message: "nothing to append".into(),
+            });
+        }
+        let mut head = self.head()?;
+        let first_seq = head.map_or(0, |h| h.seq + 1);
+        // recorded_at never goes back, even if the clock does.
+        let recorded_at = head.map_or(now, |h| now.max(h.recorded_at));
+        let mut ledger_id = match head {
+            Some(_) => Some(self.ledger_id()?),
+            None => None,
+        };
+        let mut pending = Pending::new(self);
+        let mut wb = WriteBatch::default();
+        for (index, sub) in batch.iter().enumerate() {
+            let seq = head.map_or(0, |h| h.seq + 1);
+            let entry = Entry {
+                seq,
+                prev_hash: head.map_or(Hash32::ZERO, |h| h.hash),
+                recorded_at,
+                event: sub.event.clone(),
+            };
+            let bytes = entry.encode();
+            let hash = entry_hash(&bytes);
+            let reject = |message: String| LedgerError::Rejected {
+                index,
+                seq: Some(seq),
+                event_type: sub.event.body.event.type_name(),
+                message,
+            };
+            // A submission's salt is present exactly when the event has personal data.
+            if sub.event.has_pii() != sub.salt.is_some() {
+                return Err(reject("personal-data salt missing or unexpected".into()));
+            }
+            let effects = match rules::check_entry(&pending, head.as_ref(), &entry, hash) {
+                Ok(e) => e,
+                Err(CheckError::Violation(v)) => return Err(reject(v.0)),
+                Err(CheckError::Lookup(e)) => return Err(e),
+            };
+            for eff in effects {
+                if let Effect::Genesis { ledger_id: id } = eff {
+                    ledger_id = Some(id);
+                    wb.put_cf(self.cf(cf::META), META_LEDGER_ID, codec::encode(&id));
+                }
+                if let Effect::Redaction { target, .. } = eff {
+                    wb.delete_cf(self.cf(cf::PAYLOADS), seq_key(target));
+                }
+                pending.apply(eff);
+            }
+            pending.entries.insert(seq, (hash, entry.event.has_pii()));
+            wb.put_cf(self.cf(cf::ENTRIES), seq_key(seq), &bytes);
+            if let Some(p) = sub.payload() {
+                wb.put_cf(self.cf(cf::PAYLOADS), seq_key(seq), codec::encode(&p));
+            }
+            head = Some(Head {
+                seq,
+                hash,
+                recorded_at,
+            });
+        }
+        let head = head.expect("the batch is not empty");
+        let ledger_id = ledger_id.expect("genesis sets the ledger id");
+
+        // The appender must hold an appending role once the batch is applied.
+        let appender_pk = public_key(appender);
+        let record = pending.key(&appender_pk)?;
+        let refuse = |message: String| LedgerError::Appender {
+            key: appender_pk.short(),
+            message,
+        };
+        match &record {
+            None => return Err(refuse("is not enrolled in this ledger".into())),
+            Some(k) if !k.active_at(head.seq + 1) => {
+                return Err(refuse(format!("{} is revoked", k.describe())));
+            }
+            Some(k) if !APPENDER_ROLES.contains(&k.role) => {
+                return Err(refuse(format!(
+                    "{} may not append; appending roles: {}",
+                    k.describe(),
+                    rules::role_list(APPENDER_ROLES)
+                )));
+            }
+            Some(_) => {}
+        }
+        let seal = SealBody {
+            ledger_id,
+            first_seq,
+            last_seq: head.seq,
+            head_hash: head.hash,
+            sealed_at: recorded_at,
+            appender: appender_pk,
+        }
+        .sign(appender);
+        debug_assert!(
+            rules::check_seal(&seal, &ledger_id, first_seq, &head, record.as_ref()).is_ok()
+        );
+        wb.put_cf(self.cf(cf::SEALS), seq_key(head.seq), codec::encode(&seal));
+        pending.write_into(&mut wb);
+        wb.put_cf(self.cf(cf::META), META_HEAD, codec::encode(&head));
+
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        if let Err(e) = self.db.write_opt(wb, &wo) {
+            // Never retry a failed fsync and pretend: this handle is done.
+            self.poisoned.store(true, Ordering::SeqCst);
+            return Err(self.storage(e));
+        }
+        Ok(AppendReceipt {
+            first_seq,
+            last_seq: head.seq,
+            head_hash: head.hash,
+            recorded_at,
+        })
+    }
+
+    /// Compacts every column family, so deleted (redacted) bytes leave the files.
+    pub fn compact(&self) -> Result<()> {
+        for name in cf::ALL {
+            self.db
+                .compact_range_cf(self.cf(name), None::<&[u8]>, None::<&[u8]>);
+        }
+        self.db.flush().map_err(|e| self.storage(e))?;
+        Ok(())
+    }
+}
+
+/// Ledger state plus the changes of the batch being built (append's [`Lookup`]).
+struct Pending<'a> {
+    ledger: &'a Ledger,
+    keys: HashMap<PublicKey, KeyRecord>,
+    declarations: HashMap<Hash32, PersonId>,
+    event_ids: HashMap<EventId, u64>,
+    entries: HashMap<u64, (Hash32, bool)>,
+    redactions: HashMap<u64, u64>,
+}
+
+impl<'a> Pending<'a> {
+    fn new(ledger: &'a Ledger) -> Self {
+        Self {
+            ledger,
+            keys: HashMap::new(),
+            declarations: HashMap::new(),
+            event_ids: HashMap::new(),
+            entries: HashMap::new(),
+            redactions: HashMap::new(),
+        }
+    }
+
+    fn apply(&mut self, eff: Effect) {
+        match eff {
+            Effect::Genesis { .. } => {}
+            Effect::KeyEnrolled(k) => {
+                self.keys.insert(k.key, k);
+            }
+            Effect::KeyRevoked { key, seq } => {
+                let rec = self
+                    .keys
+                    .get(&key)
+                    .cloned()
+                    .or_else(|| self.ledger.key(&key).ok().flatten());
+                if let Some(mut k) = rec {
+                    k.revoked_seq = Some(seq);
+                    self.keys.insert(key, k);
+                }
+            }
+            Effect::Declaration { hash, person } => {
+                self.declarations.insert(hash, person);
+            }
+            Effect::EventId { id, seq } => {
+                self.event_ids.insert(id, seq);
+            }
+            Effect::Redaction { target, by } => {
+                self.redactions.insert(target, by);
+            }
+        }
+    }
+
+    fn write_into(&self, wb: &mut WriteBatch) {
+        let l = self.ledger;
+        for (k, rec) in &self.keys {
+            wb.put_cf(l.cf(cf::KEYS), k.0, codec::encode(rec));
+        }
+        for (h, p) in &self.declarations {
+            wb.put_cf(l.cf(cf::DECLARATIONS), h.0, p.as_str().as_bytes());
+        }
+        for (id, seq) in &self.event_ids {
+            wb.put_cf(l.cf(cf::BY_EVENT_ID), id.0, seq_key(*seq));
+        }
+        for (seq, (hash, _)) in &self.entries {
+            wb.put_cf(l.cf(cf::BY_HASH), hash.0, seq_key(*seq));
+        }
+        for (target, by) in &self.redactions {
+            wb.put_cf(l.cf(cf::REDACTIONS), seq_key(*target), seq_key(*by));
+        }
+    }
+}
+
+impl Lookup for Pending<'_> {
+    type Error = LedgerError;
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>> {
+        match self.keys.get(key) {
+            Some(k) => Ok(Some(k.clone())),
+            None => self.ledger.key(key),
+        }
+    }
+    fn declaration(&self, entry_hash: &Hash32) -> Result<Option<PersonId>> {
+        if let Some(p) = self.declarations.get(entry_hash) {
+            return Ok(Some(p.clone()));
+        }
+        match self.ledger.get(cf::DECLARATIONS, &entry_hash.0)? {
+            None => Ok(None),
+            Some(b) => String::from_utf8(b)
+                .ok()
+                .and_then(|s| PersonId::new(s).ok())
+                .map(Some)
+                .ok_or_else(|| self.ledger.corrupt("declaration index", 0, "bad person id")),
+        }
+    }
+    fn event_seq(&self, id: &EventId) -> Result<Option<u64>> {
+        if let Some(s) = self.event_ids.get(id) {
+            return Ok(Some(*s));
+        }
+        Ok(self
+            .ledger
+            .get(cf::BY_EVENT_ID, &id.0)?
+            .and_then(|b| key_seq(&b)))
+    }
+    fn entry_summary(&self, seq: u64) -> Result<Option<(Hash32, bool)>> {
+        if let Some(s) = self.entries.get(&seq) {
+            return Ok(Some(*s));
+        }
+        let Some(bytes) = self.ledger.get(cf::ENTRIES, &seq_key(seq))? else {
+            return Ok(None);
+        };
+        let (entry, hash) = self.ledger.decode_entry(seq, &bytes)?;
+        Ok(Some((hash, entry.event.has_pii())))
+    }
+    fn redacted_by(&self, seq: u64) -> Result<Option<u64>> {
+        if let Some(b) = self.redactions.get(&seq) {
+            return Ok(Some(*b));
+        }
+        self.ledger.redacted_by(seq)
+    }
+}

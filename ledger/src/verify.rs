@@ -1,0 +1,332 @@
+//! Full verification: replays the ledger through the chain rules, checking every entry, link,
+//! hash, signature, seal and personal-data commitment.
+
+use std::collections::{BTreeSet, HashMap};
+
+use igl_schema::{EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, codec};
+
+use crate::error::Result;
+use crate::rules::{self, CheckError, Effect, Head, KeyRecord, Lookup};
+use crate::store::{Ledger, cf, key_seq, seq_key};
+
+/// The first thing found wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The first bad seq.
+    pub seq: u64,
+    pub message: String,
+}
+
+/// What `verify` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Entries checked (up to the failure, if any).
+    pub entries: u64,
+    /// The last good entry.
+    pub head: Option<Head>,
+    pub ledger_id: Option<LedgerId>,
+    /// Seals checked.
+    pub seals: u64,
+    /// Keys enrolled (revoked ones included).
+    pub keys: usize,
+    /// Entries whose personal data was erased by a Redacted entry.
+    pub redacted: u64,
+    /// Redacted entries whose payload is still on disk (erasure incomplete).
+    pub unerased: Vec<u64>,
+    pub failure: Option<Failure>,
+}
+
+impl VerifyReport {
+    /// Whether the ledger verified.
+    pub fn ok(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// The state rebuilt by the scan (verify's [`Lookup`]).
+struct Replay<'a> {
+    ledger: &'a Ledger,
+    keys: HashMap<PublicKey, KeyRecord>,
+    declarations: HashMap<Hash32, PersonId>,
+    event_ids: HashMap<EventId, u64>,
+    redactions: HashMap<u64, u64>,
+    ledger_id: Option<LedgerId>,
+}
+
+impl Lookup for Replay<'_> {
+    type Error = crate::LedgerError;
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>> {
+        Ok(self.keys.get(key).cloned())
+    }
+    fn declaration(&self, h: &Hash32) -> Result<Option<PersonId>> {
+        Ok(self.declarations.get(h).cloned())
+    }
+    fn event_seq(&self, id: &EventId) -> Result<Option<u64>> {
+        Ok(self.event_ids.get(id).copied())
+    }
+    fn entry_summary(&self, seq: u64) -> Result<Option<(Hash32, bool)>> {
+        // Entries before the current one were verified by this scan already.
+        let Some(bytes) = self.ledger.get(cf::ENTRIES, &seq_key(seq))? else {
+            return Ok(None);
+        };
+        let (e, h) = self.ledger.decode_entry(seq, &bytes)?;
+        Ok(Some((h, e.event.has_pii())))
+    }
+    fn redacted_by(&self, seq: u64) -> Result<Option<u64>> {
+        Ok(self.redactions.get(&seq).copied())
+    }
+}
+
+impl Replay<'_> {
+    fn apply(&mut self, eff: Effect) {
+        match eff {
+            Effect::Genesis { ledger_id } => self.ledger_id = Some(ledger_id),
+            Effect::KeyEnrolled(k) => {
+                self.keys.insert(k.key, k);
+            }
+            Effect::KeyRevoked { key, seq } => {
+                if let Some(k) = self.keys.get_mut(&key) {
+                    k.revoked_seq = Some(seq);
+                }
+            }
+            Effect::Declaration { hash, person } => {
+                self.declarations.insert(hash, person);
+            }
+            Effect::EventId { id, seq } => {
+                self.event_ids.insert(id, seq);
+            }
+            Effect::Redaction { target, by } => {
+                self.redactions.insert(target, by);
+            }
+        }
+    }
+}
+
+impl Ledger {
+    /// Verifies the whole ledger. `progress` is called with the number of entries checked so far.
+    /// Storage errors are `Err`; anything wrong with the data is a [`Failure`] in the report.
+    pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+        let mut state = Replay {
+            ledger: self,
+            keys: HashMap::new(),
+            declarations: HashMap::new(),
+            event_ids: HashMap::new(),
+            redactions: HashMap::new(),
+            ledger_id: None,
+        };
+        let mut report = VerifyReport {
+            entries: 0,
+            head: None,
+            ledger_id: None,
+            seals: 0,
+            keys: 0,
+            redacted: 0,
+            unerased: Vec::new(),
+            failure: None,
+        };
+        let mut payloads = self.iter_from(cf::PAYLOADS, &[]).peekable();
+        let mut seals = self.iter_from(cf::SEALS, &[]).peekable();
+        let mut head: Option<Head> = None;
+        let mut next_seal_first = 0u64;
+        let mut missing_payloads: BTreeSet<u64> = BTreeSet::new();
+        let mut with_payload: BTreeSet<u64> = BTreeSet::new();
+
+        let failure = 'scan: {
+            for item in self.iter_from(cf::ENTRIES, &[]) {
+                let (k, v) = item?;
+                let n = head.map_or(0, |h| h.seq + 1);
+                let fail = |message: String| Failure { seq: n, message };
+                let Some(key) = key_seq(&k) else {
+                    break 'scan Some(fail(format!(
+                        "an entry is stored under a malformed key ({} bytes)",
+                        k.len()
+                    )));
+                };
+                if key != n {
+                    break 'scan Some(fail(format!(
+                        "entry {n} is missing (the next stored entry is at seq {key})"
+                    )));
+                }
+                let mut entry = match codec::decode::<igl_schema::Entry>(&v) {
+                    Ok(e) => e,
+                    Err(e) => break 'scan Some(fail(format!("entry bytes do not decode: {e}"))),
+                };
+                let hash = igl_schema::entry_hash(&v);
+
+                // Personal data: stored payloads come in seq order, like entries.
+                let mut payload_bytes = None;
+                while let Some(Ok((pk, _))) = payloads.peek() {
+                    match key_seq(pk) {
+                        Some(p) if p < n => {
+                            break 'scan Some(Failure {
+                                seq: p,
+                                message:
+                                    "a personal-data payload is stored for an entry that has none"
+                                        .into(),
+                            });
+                        }
+                        Some(p) if p == n => {
+                            let (_, pv) = payloads.next().expect("peeked")?;
+                            payload_bytes = Some(pv);
+                            break;
+                        }
+                        _ => break,
+                    }
+                }
+                if let Some(Err(_)) = payloads.peek() {
+                    payloads.next().expect("peeked")?;
+                }
+                if entry.event.has_pii() {
+                    match &payload_bytes {
+                        Some(b) => {
+                            let p: Payload = match codec::decode(b) {
+                                Ok(p) => p,
+                                Err(e) => {
+                                    break 'scan Some(fail(format!(
+                                        "personal-data payload does not decode: {e}"
+                                    )));
+                                }
+                            };
+                            if let Err(e) = entry.event.open(&p) {
+                                break 'scan Some(fail(e.to_string()));
+                            }
+                            with_payload.insert(n);
+                        }
+                        None => {
+                            missing_payloads.insert(n);
+                        }
+                    }
+                } else if payload_bytes.is_some() {
+                    break 'scan Some(fail(
+                        "a personal-data payload is stored for an entry that has none".into(),
+                    ));
+                }
+
+                let effects = match rules::check_entry(&state, head.as_ref(), &entry, hash) {
+                    Ok(e) => e,
+                    Err(CheckError::Violation(v)) => break 'scan Some(fail(v.0)),
+                    Err(CheckError::Lookup(e)) => return Err(e),
+                };
+                for eff in effects {
+                    state.apply(eff);
+                }
+                let h = Head {
+                    seq: n,
+                    hash,
+                    recorded_at: entry.recorded_at,
+                };
+                head = Some(h);
+                report.entries += 1;
+
+                // A seal ends here?
+                if let Some(item) = seals.peek() {
+                    let at = match item {
+                        Ok((sk, _)) => key_seq(sk),
+                        Err(_) => {
+                            seals.next().expect("peeked")?;
+                            unreachable!()
+                        }
+                    };
+                    match at {
+                        None => {
+                            break 'scan Some(fail("a seal is stored under a malformed key".into()));
+                        }
+                        Some(s) if s < n => {
+                            break 'scan Some(Failure {
+                                seq: s,
+                                message: "a seal is stored out of place".into(),
+                            });
+                        }
+                        Some(s) if s == n => {
+                            let (_, sv) = seals.next().expect("peeked")?;
+                            let seal: Seal = match codec::decode(&sv) {
+                                Ok(s) => s,
+                                Err(e) => {
+                                    break 'scan Some(fail(format!("seal does not decode: {e}")));
+                                }
+                            };
+                            let ledger_id = state.ledger_id.expect("entry 0 is genesis");
+                            let appender = state.keys.get(&seal.body.appender);
+                            if let Err(v) =
+                                rules::check_seal(&seal, &ledger_id, next_seal_first, &h, appender)
+                            {
+                                break 'scan Some(fail(v.0));
+                            }
+                            report.seals += 1;
+                            next_seal_first = n + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                if report.entries % 4096 == 0 {
+                    progress(report.entries);
+                }
+            }
+
+            // After the last entry.
+            let Some(h) = head else {
+                break 'scan Some(Failure {
+                    seq: 0,
+                    message: "the ledger has no entries (not even the genesis entry)".into(),
+                });
+            };
+            if let Some(item) = seals.next() {
+                let (sk, _) = item?;
+                let s = key_seq(&sk).unwrap_or(u64::MAX);
+                break 'scan Some(Failure {
+                    seq: h.seq + 1,
+                    message: format!(
+                        "a seal covers entries up to seq {s}, but the last entry is {}: entries were removed from the end",
+                        h.seq
+                    ),
+                });
+            }
+            if next_seal_first != h.seq + 1 {
+                break 'scan Some(Failure {
+                    seq: next_seal_first,
+                    message: format!(
+                        "entries {next_seal_first}..={} are not covered by any seal (appended without one, or the seal was removed)",
+                        h.seq
+                    ),
+                });
+            }
+            if let Some(recorded) = self.head()?
+                && recorded.seq > h.seq
+            {
+                break 'scan Some(Failure {
+                    seq: h.seq + 1,
+                    message: format!(
+                        "the head record says the ledger ends at seq {}, but the last entry is {}: entries were removed from the end",
+                        recorded.seq, h.seq
+                    ),
+                });
+            }
+            if let Some(&t) = missing_payloads
+                .iter()
+                .find(|t| !state.redactions.contains_key(t))
+            {
+                break 'scan Some(Failure {
+                    seq: t,
+                    message:
+                        "personal-data payload is missing and no Redacted entry accounts for it"
+                            .into(),
+                });
+            }
+            None
+        };
+        progress(report.entries);
+        report.redacted = state.redactions.len() as u64;
+        report.unerased = state
+            .redactions
+            .keys()
+            .filter(|t| with_payload.contains(t))
+            .copied()
+            .collect();
+        report.unerased.sort_unstable();
+        report.head = head;
+        report.keys = state.keys.len();
+        report.ledger_id = state.ledger_id;
+        report.failure = failure;
+        Ok(report)
+    }
+}

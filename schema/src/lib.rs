@@ -1,0 +1,24 @@
+//! igl-schema: the information-governance event catalogue and its canonical encoding.
+//!
+//! This crate does no IO. It defines what an igl ledger records ([`Event`]), the signed and hashed
+//! structures ([`EventBody`], [`SignedEvent`], [`Entry`], [`Seal`]), their canonical bytes
+//! ([`codec`]), personal data that can be erased without breaking a signature ([`Pii`]), and the
+//! JSON Lines interchange form ([`json`]). The byte format is documented in `schema/FORMAT.md`.
+
+pub mod codec;
+pub mod entry;
+pub mod event;
+pub mod json;
+pub mod pii;
+pub mod types;
+
+pub use codec::{CodecError, decode, encode};
+pub use entry::{
+    Entry, EventBody, EventError, FORMAT_VERSION, Seal, SealBody, SignedEvent, Submission,
+    entry_hash, public_key,
+};
+pub use event::*;
+pub use pii::{Payload, Pii, commitment};
+pub use types::*;
+
+pub use ed25519_dalek::SigningKey;

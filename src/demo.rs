@@ -1,0 +1,1121 @@
+//! `igl demo`: a realistic synthetic council ledger, deterministic for a seed.
+//!
+//! A year in the life of Plymouth City Council's social-care information governance (1 Oct 2025
+//! to 20 Nov 2026): partner organisations and their agreements, managers and staff onboarded with
+//! declarations, countersignatures, training and device attestations, access grants and reviews,
+//! record accesses from the Eclipse audit feed, leavers and a suspension, breaches and
+//! subject-rights requests, and a few deliberate policy violations (one or more for each rule
+//! R1–R16). Every event is signed by its author's own key and appended through the same path
+//! `igl append` uses, one sealed batch per simulated day.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use igl_ledger::{Ledger, keys};
+use igl_schema::*;
+
+use crate::{Outcome, out};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// How many members of staff (at least 24).
+    #[arg(long, default_value_t = 48)]
+    people: usize,
+    /// Seed: the same seed builds the same ledger.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Replace an existing demo ledger at the same path.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The default demo ledger directory.
+pub const DEFAULT_DIR: &str = "demo-ledger";
+
+/// Deterministic randomness: a blake3 output stream keyed by the seed.
+struct Rng(blake3::OutputReader);
+
+impl Rng {
+    fn new(seed: u64, label: &str) -> Self {
+        let mut h = blake3::Hasher::new_derive_key("igledger 2026-11-23 demo rng v1");
+        h.update(&seed.to_le_bytes());
+        h.update(label.as_bytes());
+        Rng(h.finalize_xof())
+    }
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut b = [0u8; N];
+        self.0.fill(&mut b);
+        b
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        u64::from_le_bytes(self.bytes()) % n.max(1)
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+const FIRST: &[&str] = &[
+    "Amelia", "Oliver", "Isla", "George", "Ava", "Harry", "Mia", "Jack", "Sophie", "Noah", "Grace",
+    "Leo", "Ruby", "Arthur", "Freya", "Oscar", "Evie", "Theo", "Poppy", "Alfie", "Zara", "Kwame",
+    "Aisha", "Tomasz", "Niamh", "Rhys", "Priyanka", "Callum", "Fatima", "Ewan",
+];
+const LAST: &[&str] = &[
+    "Trelawny",
+    "Pascoe",
+    "Jenkins",
+    "Nankivell",
+    "Carter",
+    "Okonkwo",
+    "Penrose",
+    "Williams",
+    "Kowalski",
+    "Hughes",
+    "Patel",
+    "Rowe",
+    "Bennett",
+    "Chowdhury",
+    "Tremayne",
+    "Davies",
+    "Evans",
+    "Murphy",
+    "Hosking",
+    "Clarke",
+    "Begum",
+    "Stevens",
+    "Ali",
+    "Morgan",
+];
+const PURPOSES: &[&str] = &[
+    "Review of care and support plan",
+    "Safeguarding enquiry (Care Act s.42)",
+    "Hospital discharge assessment",
+    "Carer's assessment",
+    "Case note after home visit",
+    "Financial assessment for care charges",
+    "Multi-agency meeting preparation",
+    "Occupational therapy referral",
+];
+
+/// Someone with a key.
+struct Actor {
+    person: PersonId,
+    role: Role,
+    key: SigningKey,
+}
+
+/// A planned event; countersignatures name their declaration by event id until its entry hash
+/// is known.
+enum Planned {
+    Event(Event),
+    Countersign {
+        declaration: EventId,
+        person: PersonId,
+        manager: PersonId,
+    },
+}
+
+struct Item {
+    at: Timestamp,
+    author: usize,
+    id: EventId,
+    planned: Planned,
+    extra: Vec<Subject>,
+}
+
+fn ts(d: Date, h: u32, m: u32) -> Timestamp {
+    let dt = d.0.and_hms_opt(h, m, 0).expect("valid time").and_utc();
+    Timestamp::truncate(dt)
+}
+
+fn date(y: i32, m: u32, d: u32) -> Date {
+    Date::ymd(y, m, d).expect("valid date")
+}
+
+fn add_days(d: Date, n: i64) -> Date {
+    Date(d.0 + chrono::Duration::days(n))
+}
+
+fn pid(s: impl Into<String>) -> PersonId {
+    PersonId::new(s).expect("demo ids are valid")
+}
+
+macro_rules! id {
+    ($t:ident, $($a:tt)*) => { $t::new(format!($($a)*)).expect("demo ids are valid") };
+}
+
+struct Builder {
+    rng: Rng,
+    actors: Vec<Actor>,
+    by_person: HashMap<PersonId, usize>,
+    items: Vec<Item>,
+    seed: u64,
+}
+
+impl Builder {
+    fn actor(&mut self, person: &str, role: Role) -> usize {
+        let mut h = blake3::Hasher::new_derive_key("igledger 2026-11-23 demo key v1");
+        h.update(&self.seed.to_le_bytes());
+        h.update(person.as_bytes());
+        let key = SigningKey::from_bytes(h.finalize().as_bytes());
+        let i = self.actors.len();
+        self.actors.push(Actor {
+            person: pid(person),
+            role,
+            key,
+        });
+        self.by_person.insert(pid(person), i);
+        i
+    }
+    fn push(&mut self, at: Timestamp, author: usize, e: Event) -> EventId {
+        self.push_with(at, author, Planned::Event(e), vec![])
+    }
+    fn push_with(
+        &mut self,
+        at: Timestamp,
+        author: usize,
+        planned: Planned,
+        extra: Vec<Subject>,
+    ) -> EventId {
+        let id = EventId(self.rng.bytes());
+        self.items.push(Item {
+            at,
+            author,
+            id,
+            planned,
+            extra,
+        });
+        id
+    }
+    fn enrol_key(&mut self, at: Timestamp, admin: usize, who: usize) {
+        let a = &self.actors[who];
+        let e = Event::KeyEnrolled(KeyEnrolled {
+            key: public_key(&a.key),
+            person: a.person.clone(),
+            role: a.role,
+            reason: Some(Pii::new(format!("Onboarding: {} key", a.role))),
+        });
+        self.push(at, admin, e);
+    }
+}
+
+struct Team {
+    unit: &'static str,
+    org: &'static str,
+    council: bool,
+}
+
+const TEAMS: &[Team] = &[
+    Team {
+        unit: "Adult Social Care North",
+        org: "plymouth-cc",
+        council: true,
+    },
+    Team {
+        unit: "Adult Social Care South",
+        org: "plymouth-cc",
+        council: true,
+    },
+    Team {
+        unit: "Hospital Discharge Team",
+        org: "plymouth-cc",
+        council: true,
+    },
+    Team {
+        unit: "Children's Safeguarding",
+        org: "plymouth-cc",
+        council: true,
+    },
+    Team {
+        unit: "Livewell Community Nursing",
+        org: "livewell-sw",
+        council: false,
+    },
+    Team {
+        unit: "Caring Hands Home Care",
+        org: "caring-hands",
+        council: false,
+    },
+    Team {
+        unit: "Westcountry Advocacy",
+        org: "westcountry-advocacy",
+        council: false,
+    },
+];
+
+/// Which member of staff (by index) carries which deliberate violation.
+mod planted {
+    pub const GRANT_BEFORE_COUNTERSIGN: usize = 3; // R1
+    pub const TRAINING_LAPSED: usize = 1; // R2
+    pub const LEAVER_REVOKED_LATE: usize = 5; // R3
+    pub const LEAVER_NEVER_REVOKED: usize = 6; // R3, R13
+    pub const CLEAN_LEAVER: usize = 7;
+    pub const SUSPENDED: usize = 8;
+    pub const ACCESS_BEFORE_GRANT: usize = 9; // R6
+    pub const NO_MFA_OWN_DEVICE: usize = 10; // R7
+    pub const FAILED_DEVICE: usize = 11; // R10
+    pub const NOT_REVIEWED: usize = 0; // R12
+    pub const WRONG_COUNTERSIGNER: usize = 12; // R14
+    pub const OLD_POLICY_VERSION: usize = 13; // R16
+}
+
+pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
+    if a.people < 24 {
+        bail!("--people must be at least 24 (the demo plants one violation per rule among them)");
+    }
+    let dir = ledger.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
+    prepare_dir(&dir, a.force)?;
+    let mut b = Builder {
+        rng: Rng::new(a.seed, "events"),
+        actors: Vec::new(),
+        by_person: HashMap::new(),
+        items: Vec::new(),
+        seed: a.seed,
+    };
+    let start = date(2025, 10, 1);
+    let end = date(2026, 11, 20);
+
+    // Day one: the council, its partners, keys for the IG team and the system feeds.
+    let admin = b.actor("P00001", Role::Admin);
+    let ig = b.actor("P00002", Role::IgOfficer);
+    let auditor = b.actor("P00003", Role::Auditor);
+    let hr = b.actor("SYS-HR", Role::SystemFeed);
+    let lms = b.actor("SYS-LMS", Role::SystemFeed);
+    let eclipse = b.actor("SYS-ECLIPSE", Role::SystemFeed);
+    let head = b.actor("P00010", Role::Manager);
+    let t0 = ts(start, 9, 5);
+    for who in [ig, auditor, hr, lms, eclipse, head] {
+        b.enrol_key(t0, admin, who);
+    }
+    for (org, name, kind) in [
+        ("plymouth-cc", "Plymouth City Council", OrgKind::Council),
+        ("livewell-sw", "Livewell Southwest CIC", OrgKind::Partner),
+        (
+            "caring-hands",
+            "Caring Hands Home Care Ltd",
+            OrgKind::Partner,
+        ),
+        (
+            "westcountry-advocacy",
+            "Westcountry Advocacy Trust",
+            OrgKind::Partner,
+        ),
+    ] {
+        let e = Event::OrganisationRegistered(OrganisationRegistered {
+            organisation: id!(OrgId, "{org}"),
+            name: name.into(),
+            kind,
+        });
+        b.push(ts(start, 9, 40), admin, e);
+    }
+    let policy = id!(PolicyId, "eclipse-mou");
+    let v_old = id!(Version, "2023.1");
+    let v_new = id!(Version, "2026.1");
+    for (at, v) in [
+        (ts(start, 10, 0), &v_old),
+        (ts(date(2026, 4, 1), 9, 0), &v_new),
+    ] {
+        let text = format!("Eclipse Memorandum of Understanding, version {v}");
+        let e = Event::PolicyPublished(PolicyPublished {
+            policy: policy.clone(),
+            version: v.clone(),
+            title: "Eclipse Memorandum of Understanding".into(),
+            text_blake3: Hash32(*blake3::hash(text.as_bytes()).as_bytes()),
+        });
+        b.push(at, ig, e);
+    }
+    for (org, kind, reference, from, until) in [
+        (
+            "livewell-sw",
+            AgreementKind::Isa,
+            "ISA-2025-014",
+            start,
+            Some(date(2027, 9, 30)),
+        ),
+        (
+            "livewell-sw",
+            AgreementKind::Dpia,
+            "DPIA-2025-031",
+            start,
+            None,
+        ),
+        (
+            "caring-hands",
+            AgreementKind::Isa,
+            "ISA-2025-019",
+            start,
+            Some(date(2027, 9, 30)),
+        ),
+        (
+            "westcountry-advocacy",
+            AgreementKind::Isa,
+            "ISA-2025-022",
+            start,
+            Some(date(2027, 9, 30)),
+        ),
+        (
+            "westcountry-advocacy",
+            AgreementKind::Dpia,
+            "DPIA-2025-040",
+            start,
+            None,
+        ),
+    ] {
+        let e = Event::AgreementSigned(AgreementSigned {
+            organisation: id!(OrgId, "{org}"),
+            kind,
+            reference: reference.into(),
+            valid_from: from,
+            valid_until: until,
+        });
+        b.push(ts(start, 11, 0), ig, e);
+    }
+    for (org, scheme, reference, awarded, until, at) in [
+        (
+            "livewell-sw",
+            Scheme::NhsDspt,
+            "DSPT 8KM-2024/25",
+            date(2025, 6, 24),
+            date(2026, 6, 30),
+            start,
+        ),
+        (
+            "livewell-sw",
+            Scheme::NhsDspt,
+            "DSPT 8KM-2025/26",
+            date(2026, 6, 18),
+            date(2027, 6, 30),
+            date(2026, 6, 19),
+        ),
+        (
+            "westcountry-advocacy",
+            Scheme::CyberEssentialsPlus,
+            "CE+ IASME-CEP-011482",
+            date(2025, 3, 1),
+            date(2026, 3, 1),
+            start,
+        ),
+    ] {
+        let e = Event::AccreditationRecorded(AccreditationRecorded {
+            organisation: id!(OrgId, "{org}"),
+            scheme,
+            reference: reference.into(),
+            awarded_on: awarded,
+            valid_until: until,
+        });
+        b.push(ts(at, 11, 30), ig, e);
+    }
+
+    // People: the head of service, one manager per team, then staff.
+    let mut names = Rng::new(a.seed, "names");
+    let mut person = |b: &mut Builder,
+                      pid_s: &str,
+                      title: &str,
+                      team: &Team,
+                      manager: Option<&PersonId>,
+                      at: Timestamp| {
+        let name = format!("{} {}", names.pick(FIRST), names.pick(LAST));
+        let e = Event::PersonEnrolled(PersonEnrolled {
+            person: pid(pid_s),
+            name: Pii::new(name),
+            job_title: Pii::new(title),
+            business_unit: team.unit.into(),
+            organisation: id!(OrgId, "{}", team.org),
+            line_manager: manager.cloned(),
+        });
+        b.push(at, hr, e);
+    };
+    let head_pid = pid("P00010");
+    person(
+        &mut b,
+        "P00010",
+        "Head of Adult Social Care",
+        &TEAMS[0],
+        None,
+        ts(start, 9, 20),
+    );
+    person(
+        &mut b,
+        "P00001",
+        "IT Security Manager",
+        &TEAMS[0],
+        Some(&head_pid),
+        ts(start, 9, 21),
+    );
+    person(
+        &mut b,
+        "P00002",
+        "Information Governance Officer",
+        &TEAMS[0],
+        Some(&head_pid),
+        ts(start, 9, 22),
+    );
+    person(
+        &mut b,
+        "P00003",
+        "Internal Auditor",
+        &TEAMS[0],
+        Some(&head_pid),
+        ts(start, 9, 23),
+    );
+    let mut managers = Vec::new();
+    for (i, team) in TEAMS.iter().enumerate() {
+        let p = format!("P{:05}", 11 + i);
+        let m = b.actor(&p, Role::Manager);
+        person(
+            &mut b,
+            &p,
+            "Team Manager",
+            team,
+            Some(&head_pid),
+            ts(add_days(start, 1), 9, 0),
+        );
+        b.enrol_key(ts(add_days(start, 1), 9, 30), admin, m);
+        managers.push(m);
+    }
+    // The council employee who sponsors each partner team's access (Mosaic policy §3).
+    let sponsor = b.actors[managers[2]].person.clone();
+
+    let mut grants = 0u32;
+    let mut leavers = Vec::new();
+    for s in 0..a.people {
+        let team_ix = s % TEAMS.len();
+        let team = &TEAMS[team_ix];
+        let p = format!("P{:05}", 100 + s);
+        let me = b.actor(&p, Role::Staff);
+        let pers = pid(&p);
+        let mut mgr = managers[team_ix];
+        if s == planted::WRONG_COUNTERSIGNER {
+            mgr = managers[(team_ix + 1) % TEAMS.len()];
+        }
+        let line_manager = b.actors[managers[team_ix]].person.clone();
+        // Onboarding dates: the first dozen in autumn 2025, the rest through to summer 2026.
+        let d0 = if s < 16 {
+            add_days(start, 5 + 2 * s as i64)
+        } else {
+            add_days(start, 40 + b.rng.below(290) as i64)
+        };
+        let d0 = if s == planted::OLD_POLICY_VERSION {
+            date(2026, 5, 11)
+        } else {
+            d0
+        };
+        let title = if team.council {
+            "Social Worker"
+        } else {
+            "Care Coordinator"
+        };
+        person(&mut b, &p, title, team, Some(&line_manager), ts(d0, 9, 0));
+        b.enrol_key(ts(d0, 9, 30), admin, me);
+
+        // Devices.
+        let council_device = team.council && s != planted::NO_MFA_OWN_DEVICE;
+        let device = id!(
+            DeviceId,
+            "{}-LT-{:04}",
+            if council_device { "PCC" } else { "BYOD" },
+            100 + s
+        );
+        b.push(
+            ts(d0, 10, 0),
+            ig,
+            Event::DeviceAttested(DeviceAttested {
+                person: pers.clone(),
+                device: device.clone(),
+                council_provided: council_device,
+                not_shared: true,
+                os_supported: true,
+                patched: true,
+                antivirus_current: true,
+            }),
+        );
+        let mut devices = vec![device];
+        if s == planted::FAILED_DEVICE {
+            let d = id!(DeviceId, "BYOD-TAB-{:04}", 100 + s);
+            b.push(
+                ts(add_days(d0, 30), 10, 0),
+                ig,
+                Event::DeviceAttested(DeviceAttested {
+                    person: pers.clone(),
+                    device: d.clone(),
+                    council_provided: false,
+                    not_shared: true,
+                    os_supported: false,
+                    patched: false,
+                    antivirus_current: true,
+                }),
+            );
+            devices.push(d);
+        }
+
+        // Declaration, training, countersignature.
+        let current = if d0 >= date(2026, 4, 1) && s != planted::OLD_POLICY_VERSION {
+            &v_new
+        } else {
+            &v_old
+        };
+        let decl = b.push(
+            ts(add_days(d0, 1), 10, 15),
+            me,
+            Event::DeclarationSigned(DeclarationSigned {
+                person: pers.clone(),
+                policy: policy.clone(),
+                version: current.clone(),
+                confirms_training: true,
+            }),
+        );
+        let trained = add_days(d0, 1);
+        b.push(
+            ts(trained, 14, 0),
+            lms,
+            Event::TrainingCompleted(TrainingCompleted {
+                person: pers.clone(),
+                course: id!(CourseId, "protecting-information"),
+                completed_on: trained,
+                expires_on: Some(add_days(trained, 365)),
+            }),
+        );
+        if add_days(trained, 350) < end && s != planted::TRAINING_LAPSED {
+            let renewed = add_days(trained, 350);
+            b.push(
+                ts(renewed, 14, 0),
+                lms,
+                Event::TrainingCompleted(TrainingCompleted {
+                    person: pers.clone(),
+                    course: id!(CourseId, "protecting-information"),
+                    completed_on: renewed,
+                    expires_on: Some(add_days(renewed, 365)),
+                }),
+            );
+        }
+        let countersigned = if s == planted::GRANT_BEFORE_COUNTERSIGN {
+            add_days(d0, 6)
+        } else {
+            add_days(d0, 2)
+        };
+        let mgr_pid = b.actors[mgr].person.clone();
+        b.push_with(
+            ts(countersigned, 11, 0),
+            mgr,
+            Planned::Countersign {
+                declaration: decl,
+                person: pers.clone(),
+                manager: mgr_pid.clone(),
+            },
+            vec![],
+        );
+
+        // The grant.
+        grants += 1;
+        let grant = id!(GrantId, "G-{:05}", grants);
+        let granted = add_days(d0, 3);
+        let partner_sponsor = if team.council || team_ix == 5 {
+            None
+        } else {
+            Some(sponsor.clone())
+        };
+        b.push(
+            ts(granted, 9, 0),
+            ig,
+            Event::AccessGranted(AccessGranted {
+                grant: grant.clone(),
+                person: pers.clone(),
+                system: id!(SystemId, "Eclipse"),
+                role: if team.council {
+                    "Practitioner".into()
+                } else {
+                    "Partner read-only".into()
+                },
+                business_need: Pii::new(format!("Case work for {} service users", team.unit)),
+                mfa_required: !council_device && s != planted::NO_MFA_OWN_DEVICE,
+                approver: line_manager.clone(),
+                sponsor: partner_sponsor,
+            }),
+        );
+
+        // When (if ever) they stop.
+        let left = match s {
+            planted::LEAVER_REVOKED_LATE => {
+                Some((date(2026, 8, 14), Some(date(2026, 8, 25)), true))
+            }
+            planted::LEAVER_NEVER_REVOKED => Some((date(2026, 9, 30), None, false)),
+            planted::CLEAN_LEAVER => Some((date(2026, 5, 29), Some(date(2026, 5, 29)), true)),
+            _ => None,
+        };
+        let stop = left.map_or(end, |(d, _, _)| d).min(end);
+
+        // Record accesses, from the Eclipse audit feed.
+        let first_access = if s == planted::ACCESS_BEFORE_GRANT {
+            add_days(granted, -1)
+        } else {
+            granted
+        };
+        let mut day = first_access;
+        while day < stop {
+            let suspended =
+                s == planted::SUSPENDED && day >= date(2026, 3, 10) && day < date(2026, 4, 21);
+            if !suspended {
+                let record = id!(RecordId, "SU-{:06}", 100 + b.rng.below(300));
+                let device = if s == planted::FAILED_DEVICE && day > add_days(d0, 30) {
+                    devices[1].clone()
+                } else {
+                    devices[0].clone()
+                };
+                let purpose = b.rng.pick(PURPOSES).to_string();
+                let at = ts(day, 9 + b.rng.below(8) as u32, b.rng.below(60) as u32);
+                b.push(
+                    at,
+                    eclipse,
+                    Event::RecordAccessed(RecordAccessed {
+                        person: pers.clone(),
+                        system: id!(SystemId, "Eclipse"),
+                        record,
+                        purpose: Pii::new(purpose),
+                        device: Some(device),
+                    }),
+                );
+            }
+            day = add_days(day, 4 + b.rng.below(9) as i64);
+        }
+
+        // Annual review (ISO 27001 A.5.18), except the one we forget.
+        let review = add_days(granted, 300);
+        if review < stop && s != planted::NOT_REVIEWED {
+            b.push(
+                ts(review, 15, 0),
+                managers[team_ix],
+                Event::AccessReviewed(AccessReviewed {
+                    grant: grant.clone(),
+                    person: pers.clone(),
+                    reviewer: line_manager.clone(),
+                    still_needed: true,
+                    note: None,
+                }),
+            );
+        }
+
+        if s == planted::SUSPENDED {
+            let susp = date(2026, 3, 10);
+            b.push(
+                ts(susp, 10, 0),
+                hr,
+                Event::EmploymentSuspended(EmploymentSuspended {
+                    person: pers.clone(),
+                    note: Some(Pii::new("Suspended pending a conduct investigation")),
+                }),
+            );
+            b.push(
+                ts(susp, 11, 30),
+                ig,
+                Event::AccessRevoked(AccessRevoked {
+                    grant: grant.clone(),
+                    person: pers.clone(),
+                    reason: RevocationReason::Suspension,
+                    note: None,
+                }),
+            );
+            b.push(
+                ts(date(2026, 4, 20), 9, 0),
+                hr,
+                Event::EmploymentReinstated(EmploymentReinstated {
+                    person: pers.clone(),
+                }),
+            );
+            grants += 1;
+            b.push(
+                ts(date(2026, 4, 21), 9, 0),
+                ig,
+                Event::AccessGranted(AccessGranted {
+                    grant: id!(GrantId, "G-{:05}", grants),
+                    person: pers.clone(),
+                    system: id!(SystemId, "Eclipse"),
+                    role: "Practitioner".into(),
+                    business_need: Pii::new("Return to case work after reinstatement"),
+                    mfa_required: false,
+                    approver: line_manager.clone(),
+                    sponsor: None,
+                }),
+            );
+        }
+        if let Some((ended, revoked, key_revoked)) = left {
+            leavers.push(pers.clone());
+            b.push(
+                ts(ended, 17, 0),
+                hr,
+                Event::EmploymentEnded(EmploymentEnded {
+                    person: pers.clone(),
+                    note: Some(Pii::new("Resigned")),
+                }),
+            );
+            if let Some(r) = revoked {
+                b.push(
+                    ts(r, 17, 30),
+                    ig,
+                    Event::AccessRevoked(AccessRevoked {
+                        grant: grant.clone(),
+                        person: pers.clone(),
+                        reason: RevocationReason::Leaver,
+                        note: None,
+                    }),
+                );
+            }
+            if key_revoked {
+                let key = public_key(&b.actors[me].key);
+                b.push(
+                    ts(add_days(ended, 1), 9, 0),
+                    admin,
+                    Event::KeyRevoked(KeyRevoked {
+                        key,
+                        person: pers.clone(),
+                        reason: Pii::new("Leaver"),
+                    }),
+                );
+            }
+        }
+    }
+
+    // Breaches: one handled well, one decided late, one still undecided.
+    let reporter = b.by_person[&pid("P00104")];
+    let breaches = [
+        (
+            "BR-2026-001",
+            BreachKind::Loss,
+            ts(date(2026, 2, 3), 8, 40),
+            "Council laptop left on a train (encrypted)",
+            Some((ts(date(2026, 2, 4), 15, 0), false)),
+        ),
+        (
+            "BR-2026-002",
+            BreachKind::UnauthorisedDisclosure,
+            ts(date(2026, 6, 15), 10, 0),
+            "Assessment emailed to the wrong family member",
+            Some((ts(date(2026, 6, 19), 16, 0), true)),
+        ),
+        (
+            "BR-2026-003",
+            BreachKind::Theft,
+            ts(date(2026, 11, 17), 11, 0),
+            "Paper case files stolen from a car",
+            None,
+        ),
+    ];
+    for (id_s, kind, aware, what, decision) in breaches {
+        let breach = id!(BreachId, "{id_s}");
+        let su = id!(RecordId, "SU-{:06}", 100 + b.rng.below(300));
+        b.push_with(
+            Timestamp::from_micros(aware.micros() + 45 * 60 * 1_000_000).expect("in range"),
+            reporter,
+            Planned::Event(Event::BreachReported(BreachReported {
+                breach: breach.clone(),
+                reported_by: pid("P00104"),
+                aware_at: aware,
+                kind,
+                description: Pii::new(what),
+            })),
+            vec![Subject::ServiceUser(su)],
+        );
+        if let Some((at, notified)) = decision {
+            b.push(
+                at,
+                ig,
+                Event::BreachIcoDecision(BreachIcoDecision {
+                    breach: breach.clone(),
+                    notified,
+                    ico_reference: notified.then(|| "ICO-00981342".to_string()),
+                    reason: (!notified)
+                        .then(|| Pii::new("Device encrypted; no likely risk to individuals")),
+                }),
+            );
+            b.push(
+                Timestamp::from_micros(at.micros() + 86_400_000_000 * 20).expect("in range"),
+                ig,
+                Event::BreachClosed(BreachClosed {
+                    breach,
+                    note: Some(Pii::new("Lessons learned shared with the team")),
+                }),
+            );
+        }
+    }
+
+    // Subject-rights requests.
+    let former = leavers.first().cloned().unwrap_or_else(|| pid("P00105"));
+    let srrs: [(&str, Right, Subject, Date, Option<Date>, Option<Date>, &str); 5] = [
+        (
+            "SRR-2026-001",
+            Right::Access,
+            Subject::ServiceUser(id!(RecordId, "SU-000142")),
+            date(2026, 1, 12),
+            None,
+            Some(date(2026, 2, 2)),
+            "fulfilled",
+        ),
+        (
+            "SRR-2026-002",
+            Right::Access,
+            Subject::Person(former),
+            date(2026, 6, 1),
+            Some(date(2026, 6, 20)),
+            Some(date(2026, 8, 14)),
+            "fulfilled",
+        ),
+        (
+            "SRR-2026-003",
+            Right::Rectification,
+            Subject::ServiceUser(id!(RecordId, "SU-000201")),
+            date(2026, 3, 2),
+            None,
+            Some(date(2026, 3, 20)),
+            "refused",
+        ),
+        (
+            "SRR-2026-004",
+            Right::Access,
+            Subject::ServiceUser(id!(RecordId, "SU-000377")),
+            date(2026, 8, 20),
+            None,
+            None,
+            "open",
+        ),
+        (
+            "SRR-2026-005",
+            Right::Erasure,
+            Subject::ServiceUser(id!(RecordId, "SU-000318")),
+            date(2026, 7, 1),
+            None,
+            None,
+            "open",
+        ),
+    ];
+    for (rid, right, subject, received, extended, closed, outcome) in srrs {
+        let request = id!(RequestId, "{rid}");
+        b.push(
+            ts(received, 10, 0),
+            ig,
+            Event::SubjectRightsRequestReceived(SubjectRightsRequestReceived {
+                request: request.clone(),
+                right,
+                data_subject: subject.clone(),
+                details: Some(Pii::new(format!("{right} request received by letter"))),
+            }),
+        );
+        b.push(
+            ts(add_days(received, 3), 10, 0),
+            ig,
+            Event::SubjectRightsIdentityVerified(SubjectRightsIdentityVerified {
+                request: request.clone(),
+                data_subject: subject.clone(),
+            }),
+        );
+        if let Some(x) = extended {
+            b.push(
+                ts(x, 10, 0),
+                ig,
+                Event::SubjectRightsRequestExtended(SubjectRightsRequestExtended {
+                    request: request.clone(),
+                    data_subject: subject.clone(),
+                    reason: Pii::new("Complex request spanning several systems; requester told"),
+                }),
+            );
+        }
+        if let Some(c) = closed {
+            let e = if outcome == "refused" {
+                Event::SubjectRightsRequestRefused(SubjectRightsRequestRefused {
+                    request,
+                    data_subject: subject,
+                    reason: Pii::new(
+                        "Records are accurate: the disputed note is a professional opinion, recorded as such",
+                    ),
+                })
+            } else {
+                Event::SubjectRightsRequestFulfilled(SubjectRightsRequestFulfilled {
+                    request,
+                    data_subject: subject,
+                    note: Some(Pii::new(
+                        "Response and copy of records sent by secure email",
+                    )),
+                })
+            };
+            b.push(ts(c, 16, 0), ig, e);
+        }
+    }
+
+    write_ledger(&dir, b, admin, ig, end)
+}
+
+fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
+    if !dir.exists() || std::fs::read_dir(dir)?.next().is_none() {
+        return Ok(());
+    }
+    if !force {
+        bail!(
+            "{} already exists; pass --force to replace it, or choose another directory with --ledger DIR",
+            dir.display()
+        );
+    }
+    if !(dir.join("CURRENT").is_file() && dir.join("keys").is_dir()) {
+        bail!(
+            "{} does not look like a demo ledger (no CURRENT file and keys/ directory); refusing to delete it",
+            dir.display()
+        );
+    }
+    std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    Ok(())
+}
+
+fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) -> Result<Outcome> {
+    b.items.sort_by_key(|i| i.at); // stable: same-instant events keep their planned order
+    let genesis_at = ts(date(2025, 10, 1), 9, 0);
+    let ledger_id = LedgerId(b.rng.bytes());
+    let genesis = Submission::sign(
+        Event::LedgerCreated(LedgerCreated {
+            ledger_id,
+            organisation: id!(OrgId, "plymouth-cc"),
+            organisation_name: "Plymouth City Council".into(),
+            admin_key: public_key(&b.actors[admin].key),
+            admin_person: pid("P00001"),
+        }),
+        genesis_at,
+        EventId(b.rng.bytes()),
+        [],
+        &b.actors[admin].key,
+        Salt(b.rng.bytes()),
+    )?;
+    let (ledger, _) = Ledger::create(dir, &genesis, &b.actors[admin].key, genesis_at)?;
+
+    // One batch per simulated day, appended at the end of that day.
+    let mut days: BTreeMap<Date, Vec<Item>> = BTreeMap::new();
+    for item in std::mem::take(&mut b.items) {
+        if item.at.date() <= end {
+            days.entry(item.at.date()).or_default().push(item);
+        }
+    }
+    let pb = out::progress(days.len() as u64, "days");
+    let mut decl_hashes: HashMap<EventId, Hash32> = HashMap::new();
+    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut first_day = true;
+    for (day, items) in days {
+        let mut subs = Vec::with_capacity(items.len());
+        let mut last = items.last().map_or(ts(day, 18, 0), |i| i.at);
+        let mut decls = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let event = match item.planned {
+                Planned::Event(e) => e,
+                Planned::Countersign {
+                    declaration,
+                    person,
+                    manager,
+                } => {
+                    let hash = *decl_hashes
+                        .get(&declaration)
+                        .context("demo plan: a countersignature precedes its declaration")?;
+                    Event::DeclarationCountersigned(DeclarationCountersigned {
+                        declaration: hash,
+                        person,
+                        manager,
+                        training_checked: true,
+                    })
+                }
+            };
+            if matches!(event, Event::DeclarationSigned(_)) {
+                decls.push((i, item.id));
+            }
+            *counts.entry(event.type_name()).or_default() += 1;
+            let sub = Submission::sign(
+                event,
+                item.at,
+                item.id,
+                item.extra,
+                &b.actors[item.author].key,
+                Salt(b.rng.bytes()),
+            )?;
+            subs.push(sub);
+            last = last.max(item.at);
+        }
+        let appender = if first_day { admin } else { ig };
+        first_day = false;
+        let recorded =
+            Timestamp::from_micros(last.micros() + 7 * 60 * 1_000_000).expect("in range");
+        let receipt = ledger
+            .append(&subs, &b.actors[appender].key, recorded)
+            .with_context(|| format!("demo: appending the batch of {day}"))?;
+        for (i, id) in decls {
+            let seq = receipt.first_seq + i as u64;
+            let e = ledger
+                .entry(seq)?
+                .context("demo: reading back a declaration")?;
+            decl_hashes.insert(id, e.hash);
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+
+    // Key files, 0600, named after their owner.
+    let key_dir = dir.join("keys");
+    std::fs::create_dir_all(&key_dir)?;
+    for a in &b.actors {
+        let path = key_dir.join(format!("{}-{}.key", a.person, a.role));
+        keys::write_new(&path, &a.key)?;
+    }
+
+    let head = ledger.head()?.context("the demo ledger has entries")?;
+    let mut o = out::stdout();
+    let d = dir.display();
+    writeln!(o, "Built a demo ledger for Plymouth City Council in {d}")?;
+    writeln!(
+        o,
+        "  {} entries (1 Oct 2025 to {end}), {} keys in {d}/keys (mode 0600), head {}",
+        head.seq + 1,
+        b.actors.len(),
+        head.hash
+    )?;
+    for (t, n) in &counts {
+        writeln!(o, "  {n:>6}  {t}")?;
+    }
+    writeln!(o)?;
+    writeln!(
+        o,
+        "It includes deliberate policy violations (a grant before the countersignature,"
+    )?;
+    writeln!(
+        o,
+        "lapsed training, leavers whose access and keys outlived them, third-party access"
+    )?;
+    writeln!(
+        o,
+        "without a sponsor, a breach decided after 72 hours, an overdue SAR, and more)."
+    )?;
+    writeln!(o)?;
+    writeln!(o, "Try next:")?;
+    writeln!(o, "  export IGL_LEDGER={d}")?;
+    writeln!(
+        o,
+        "  igl verify                              # prove nothing was altered (exit 0)"
+    )?;
+    writeln!(
+        o,
+        "  igl log --limit 20                      # the first entries"
+    )?;
+    writeln!(o, "  igl log --type AccessGranted            # every grant")?;
+    writeln!(
+        o,
+        "  igl log --subject P00106                # everything about one member of staff"
+    )?;
+    writeln!(o, "  igl log --subject service-user:SU-000142 --json")?;
+    writeln!(
+        o,
+        "  igl show 1                              # one entry in full"
+    )?;
+    writeln!(
+        o,
+        "  igl keys                                # who may sign what"
+    )?;
+    writeln!(
+        o,
+        "(with cargo: cargo run --release -- --ledger {d} verify)"
+    )?;
+    o.flush()?;
+    Ok(Outcome::Ok)
+}

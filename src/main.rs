@@ -1,0 +1,117 @@
+//! `igl`: the igledger command line.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod demo;
+mod out;
+
+/// Exit code: a verification failure or compliance finding.
+pub const EXIT_FINDING: u8 = 1;
+/// Exit code: a usage or IO error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// What a command concluded.
+pub enum Outcome {
+    /// Everything checked out.
+    Ok,
+    /// A verification failure or compliance finding (exit 1).
+    Finding,
+}
+
+#[derive(Parser)]
+#[command(
+    name = "igl",
+    version,
+    about = "igledger: a signed, hash-chained ledger of information-governance events",
+    long_about = "igledger records information-governance events (declarations, access grants, \
+training, agreements, breaches, subject-rights requests, record accesses...) as entries signed by \
+their authors' ed25519 keys, hash-chained with blake3 and stored in RocksDB, and proves that none \
+was altered, removed, reordered or forged.\n\nExit codes: 0 ok, 1 verification failure or finding, \
+2 usage or IO error.",
+    after_help = "Start with `igl demo`, then `igl --ledger demo-ledger verify`."
+)]
+struct Cli {
+    /// The ledger directory.
+    #[arg(long, global = true, env = "IGL_LEDGER", value_name = "DIR")]
+    ledger: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create and inspect secret key files.
+    #[command(subcommand)]
+    Key(cmd::keys::KeyCommand),
+    /// List the keys enrolled in the ledger.
+    Keys(cmd::keys::KeysArgs),
+    /// Create a new ledger: its genesis entry names the council and the first admin key.
+    Init(cmd::init::InitArgs),
+    /// Append events from a JSON Lines file (or stdin) in one atomic, sealed batch.
+    Append(cmd::append::AppendArgs),
+    /// Sign events as their author without a ledger, for someone else to append later.
+    Sign(cmd::append::SignArgs),
+    /// List entries (JSON Lines with --json).
+    Log(cmd::log::LogArgs),
+    /// Show one entry in full: fields, author, hashes, signature, seal.
+    Show(cmd::log::ShowArgs),
+    /// Check every entry, link, hash, signature, seal and personal-data commitment.
+    Verify(cmd::verify::VerifyArgs),
+    /// List the event types and their fields.
+    Types(cmd::types::TypesArgs),
+    /// Build a realistic synthetic council ledger to explore.
+    Demo(demo::DemoArgs),
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    let ledger = cli.ledger;
+    match cli.command {
+        Command::Key(c) => cmd::keys::run_key(c, ledger.as_deref()),
+        Command::Keys(a) => cmd::keys::run_keys(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Init(a) => cmd::init::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Append(a) => cmd::append::run_append(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Sign(a) => cmd::append::run_sign(a),
+        Command::Log(a) => cmd::log::run_log(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Show(a) => cmd::log::run_show(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Verify(a) => cmd::verify::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Types(a) => cmd::types::run(a),
+        Command::Demo(a) => demo::run(a, ledger),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Finding) => ExitCode::from(EXIT_FINDING),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut err = io::stderr().lock();
+            let _ = writeln!(err, "igl: error: {e}");
+            for cause in e.chain().skip(1) {
+                let _ = writeln!(err, "  caused by: {cause}");
+            }
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
