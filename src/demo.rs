@@ -202,6 +202,17 @@ impl Builder {
     }
 }
 
+/// A subject-rights request: id, right, data subject, received, extended, closed, outcome.
+type PlannedRequest = (
+    &'static str,
+    Right,
+    Subject,
+    Date,
+    Option<Date>,
+    Option<Date>,
+    &'static str,
+);
+
 struct Team {
     unit: &'static str,
     org: &'static str,
@@ -842,7 +853,7 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
 
     // Subject-rights requests.
     let former = leavers.first().cloned().unwrap_or_else(|| pid("P00105"));
-    let srrs: [(&str, Right, Subject, Date, Option<Date>, Option<Date>, &str); 5] = [
+    let srrs: [PlannedRequest; 5] = [
         (
             "SRR-2026-001",
             Right::Access,

@@ -64,6 +64,9 @@ pub fn key_seq(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.try_into().ok()?))
 }
 
+/// A key and value read from a column family.
+pub type Kv = Result<(Box<[u8]>, Box<[u8]>)>;
+
 /// What became of an entry's personal data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PayloadState {
@@ -240,7 +243,7 @@ impl Ledger {
         &'a self,
         cf_name: &str,
         from: &[u8],
-    ) -> impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + use<'a> {
+    ) -> impl Iterator<Item = Kv> + use<'a> {
         self.db
             .iterator_cf(
                 self.cf(cf_name),

@@ -2,12 +2,13 @@
 //! hash, signature, seal and personal-data commitment.
 
 use std::collections::{BTreeSet, HashMap};
+use std::iter::Peekable;
 
 use igl_schema::{EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, codec};
 
 use crate::error::Result;
 use crate::rules::{self, CheckError, Effect, Head, KeyRecord, Lookup};
-use crate::store::{Ledger, cf, key_seq, seq_key};
+use crate::store::{Kv, Ledger, cf, key_seq, seq_key};
 
 /// The first thing found wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +42,33 @@ impl VerifyReport {
     pub fn ok(&self) -> bool {
         self.failure.is_none()
     }
+}
+
+/// What a lockstep iterator holds for seq `n`.
+enum Taken {
+    /// Nothing stored for `n`.
+    None,
+    /// The value stored for `n`.
+    Here(Box<[u8]>),
+    /// A value stored under an earlier seq (or a malformed key) that nothing claimed.
+    Stray(u64),
+}
+
+/// Advances an iterator over a seq-keyed column family to seq `n`.
+fn take_at(it: &mut Peekable<impl Iterator<Item = Kv>>, n: u64) -> Result<Taken> {
+    let due = |r: &Kv| match r {
+        Ok((k, _)) => key_seq(k).is_none_or(|s| s <= n),
+        Err(_) => true,
+    };
+    let Some(r) = it.next_if(due) else {
+        return Ok(Taken::None);
+    };
+    let (k, v) = r?;
+    Ok(match key_seq(&k) {
+        Some(s) if s == n => Taken::Here(v),
+        Some(s) => Taken::Stray(s),
+        None => Taken::Stray(n),
+    })
 }
 
 /// The state rebuilt by the scan (verify's [`Lookup`]).
@@ -153,29 +181,18 @@ impl Ledger {
                 };
                 let hash = igl_schema::entry_hash(&v);
 
-                // Personal data: stored payloads come in seq order, like entries.
-                let mut payload_bytes = None;
-                while let Some(Ok((pk, _))) = payloads.peek() {
-                    match key_seq(pk) {
-                        Some(p) if p < n => {
-                            break 'scan Some(Failure {
-                                seq: p,
-                                message:
-                                    "a personal-data payload is stored for an entry that has none"
-                                        .into(),
-                            });
-                        }
-                        Some(p) if p == n => {
-                            let (_, pv) = payloads.next().expect("peeked")?;
-                            payload_bytes = Some(pv);
-                            break;
-                        }
-                        _ => break,
+                // Personal data and seals are stored in seq order too: take entry n's, if any.
+                let payload_bytes = match take_at(&mut payloads, n)? {
+                    Taken::None => None,
+                    Taken::Here(v) => Some(v),
+                    Taken::Stray(at) => {
+                        break 'scan Some(Failure {
+                            seq: at,
+                            message: "a personal-data payload is stored for an entry that has none"
+                                .into(),
+                        });
                     }
-                }
-                if let Some(Err(_)) = payloads.peek() {
-                    payloads.next().expect("peeked")?;
-                }
+                };
                 if entry.event.has_pii() {
                     match &payload_bytes {
                         Some(b) => {
@@ -219,46 +236,31 @@ impl Ledger {
                 report.entries += 1;
 
                 // A seal ends here?
-                if let Some(item) = seals.peek() {
-                    let at = match item {
-                        Ok((sk, _)) => key_seq(sk),
-                        Err(_) => {
-                            seals.next().expect("peeked")?;
-                            unreachable!()
+                match take_at(&mut seals, n)? {
+                    Taken::None => {}
+                    Taken::Stray(at) => {
+                        break 'scan Some(Failure {
+                            seq: at,
+                            message: "a seal is stored where no batch ends".into(),
+                        });
+                    }
+                    Taken::Here(sv) => {
+                        let seal: Seal = match codec::decode(&sv) {
+                            Ok(s) => s,
+                            Err(e) => break 'scan Some(fail(format!("seal does not decode: {e}"))),
+                        };
+                        let ledger_id = state.ledger_id.expect("entry 0 is genesis");
+                        let appender = state.keys.get(&seal.body.appender);
+                        if let Err(v) =
+                            rules::check_seal(&seal, &ledger_id, next_seal_first, &h, appender)
+                        {
+                            break 'scan Some(fail(v.0));
                         }
-                    };
-                    match at {
-                        None => {
-                            break 'scan Some(fail("a seal is stored under a malformed key".into()));
-                        }
-                        Some(s) if s < n => {
-                            break 'scan Some(Failure {
-                                seq: s,
-                                message: "a seal is stored out of place".into(),
-                            });
-                        }
-                        Some(s) if s == n => {
-                            let (_, sv) = seals.next().expect("peeked")?;
-                            let seal: Seal = match codec::decode(&sv) {
-                                Ok(s) => s,
-                                Err(e) => {
-                                    break 'scan Some(fail(format!("seal does not decode: {e}")));
-                                }
-                            };
-                            let ledger_id = state.ledger_id.expect("entry 0 is genesis");
-                            let appender = state.keys.get(&seal.body.appender);
-                            if let Err(v) =
-                                rules::check_seal(&seal, &ledger_id, next_seal_first, &h, appender)
-                            {
-                                break 'scan Some(fail(v.0));
-                            }
-                            report.seals += 1;
-                            next_seal_first = n + 1;
-                        }
-                        _ => {}
+                        report.seals += 1;
+                        next_seal_first = n + 1;
                     }
                 }
-                if report.entries % 4096 == 0 {
+                if report.entries.is_multiple_of(4096) {
                     progress(report.entries);
                 }
             }

@@ -541,18 +541,14 @@ impl Event {
                     return Err(field_err("valid_until", "must not be before valid_from"));
                 }
             }
-            Event::AccreditationRecorded(e) => {
-                if e.valid_until <= e.awarded_on {
-                    return Err(field_err("valid_until", "must be after awarded_on"));
-                }
+            Event::AccreditationRecorded(e) if e.valid_until <= e.awarded_on => {
+                return Err(field_err("valid_until", "must be after awarded_on"));
             }
-            Event::BreachIcoDecision(e) => {
-                if !e.notified && e.reason.is_none() {
-                    return Err(field_err(
-                        "reason",
-                        "is required when the ICO is not notified (UK GDPR Art. 33(5): record the reasoning)",
-                    ));
-                }
+            Event::BreachIcoDecision(e) if !e.notified && e.reason.is_none() => {
+                return Err(field_err(
+                    "reason",
+                    "is required when the ICO is not notified (UK GDPR Art. 33(5): record the reasoning)",
+                ));
             }
             _ => {}
         }

@@ -249,7 +249,7 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     /// Wraps an instant, refusing sub-microsecond precision so the canonical form is exact.
     pub fn new(t: DateTime<Utc>) -> Result<Self, String> {
-        if t.nanosecond() % 1000 != 0 {
+        if !t.nanosecond().is_multiple_of(1000) {
             return Err(format!(
                 "{} has sub-microsecond precision; igl records microseconds",
                 t.to_rfc3339_opts(SecondsFormat::AutoSi, true)

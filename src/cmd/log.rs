@@ -52,6 +52,10 @@ fn summary(e: &Event) -> String {
         .filter(|(k, _)| *k != "type")
         .filter_map(|(k, v)| match v {
             Value::Null => None,
+            // Keys and hashes: the short form is enough on a one-line summary.
+            Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Some(format!("{k}={}…", &s[..12]))
+            }
             Value::String(s) => Some(format!("{k}={s}")),
             other => Some(format!("{k}={other}")),
         })

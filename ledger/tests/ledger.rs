@@ -1,0 +1,342 @@
+//! Library-level tests of the ledger: append, reject, verify, redact, read-only.
+
+use igl_ledger::{Ledger, LedgerError, PayloadState};
+use igl_schema::*;
+
+fn key(n: u8) -> SigningKey {
+    SigningKey::from_bytes(&[n; 32])
+}
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+fn pid(s: &str) -> PersonId {
+    PersonId::new(s).unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    ledger: Ledger,
+    admin: SigningKey,
+    ig: SigningKey,
+    next: u8,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let admin = key(1);
+        let genesis = Submission::sign(
+            Event::LedgerCreated(LedgerCreated {
+                ledger_id: LedgerId([9; 16]),
+                organisation: OrgId::new("test-council").unwrap(),
+                organisation_name: "Test Council".into(),
+                admin_key: public_key(&admin),
+                admin_person: pid("P1"),
+            }),
+            t("2026-01-01T09:00:00Z"),
+            EventId([0; 16]),
+            [],
+            &admin,
+            Salt([0; 32]),
+        )
+        .unwrap();
+        let (ledger, _) = Ledger::create(
+            &dir.path().join("l"),
+            &genesis,
+            &admin,
+            t("2026-01-01T09:00:01Z"),
+        )
+        .unwrap();
+        let mut f = Fixture {
+            _dir: dir,
+            ledger,
+            admin,
+            ig: key(2),
+            next: 1,
+        };
+        let enrol = f.sign(
+            &f.admin.clone(),
+            Event::KeyEnrolled(KeyEnrolled {
+                key: public_key(&f.ig),
+                person: pid("P2"),
+                role: Role::IgOfficer,
+                reason: None,
+            }),
+        );
+        f.append(&[enrol], &f.admin.clone()).unwrap();
+        f
+    }
+
+    fn sign(&mut self, author: &SigningKey, e: Event) -> Submission {
+        self.next += 1;
+        Submission::sign(
+            e,
+            t("2026-01-02T10:00:00Z"),
+            EventId([self.next; 16]),
+            [],
+            author,
+            Salt([self.next; 32]),
+        )
+        .unwrap()
+    }
+
+    fn append(
+        &self,
+        subs: &[Submission],
+        appender: &SigningKey,
+    ) -> Result<igl_ledger::AppendReceipt, LedgerError> {
+        self.ledger
+            .append(subs, appender, t("2026-01-02T12:00:00Z"))
+    }
+
+    fn person(&mut self, id: &str, name: &str) -> Submission {
+        let ig = self.ig.clone();
+        self.sign(
+            &ig,
+            Event::PersonEnrolled(PersonEnrolled {
+                person: pid(id),
+                name: Pii::new(name),
+                job_title: Pii::new("Social Worker"),
+                business_unit: "Adults".into(),
+                organisation: OrgId::new("test-council").unwrap(),
+                line_manager: None,
+            }),
+        )
+    }
+}
+
+#[test]
+fn append_then_verify() {
+    let mut f = Fixture::new();
+    let a = f.person("P10", "Ada Lovelace");
+    let b = f.person("P11", "Grace Hopper");
+    let ig = f.ig.clone();
+    let r = f.append(&[a, b], &ig).unwrap();
+    assert_eq!((r.first_seq, r.last_seq), (2, 3));
+    let report = f.ledger.verify(&mut |_| {}).unwrap();
+    assert!(report.ok(), "{:?}", report.failure);
+    assert_eq!(report.entries, 4);
+    assert_eq!(report.seals, 3);
+    let e = f.ledger.entry(2).unwrap().unwrap();
+    assert_eq!(e.payload, PayloadState::Present);
+    match &e.entry.event.body.event {
+        Event::PersonEnrolled(p) => assert_eq!(p.name.value(), Some("Ada Lovelace")),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn a_bad_event_in_a_batch_writes_nothing() {
+    let mut f = Fixture::new();
+    let before = f.ledger.head().unwrap().unwrap();
+    let good = f.person("P10", "Ada Lovelace");
+    // Signed by a key nobody enrolled.
+    let stranger = key(77);
+    let bad = f.sign(
+        &stranger,
+        Event::EmploymentEnded(EmploymentEnded {
+            person: pid("P10"),
+            note: None,
+        }),
+    );
+    let ig = f.ig.clone();
+    let err = f.append(&[good, bad], &ig).unwrap_err();
+    match err {
+        LedgerError::Rejected { index, seq, .. } => {
+            assert_eq!(index, 1);
+            assert_eq!(seq, Some(before.seq + 2));
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert_eq!(f.ledger.head().unwrap().unwrap(), before);
+    assert!(f.ledger.entry(before.seq + 1).unwrap().is_none());
+}
+
+#[test]
+fn roles_and_replays_are_enforced() {
+    let mut f = Fixture::new();
+    let ig = f.ig.clone();
+    // An ig_officer may not enrol keys.
+    let e = f.sign(
+        &ig,
+        Event::KeyEnrolled(KeyEnrolled {
+            key: public_key(&key(50)),
+            person: pid("P50"),
+            role: Role::Admin,
+            reason: None,
+        }),
+    );
+    let msg = f.append(&[e], &ig).unwrap_err().to_string();
+    assert!(msg.contains("may not write KeyEnrolled"), "{msg}");
+    // The same signed event is accepted once.
+    let p = f.person("P10", "Ada Lovelace");
+    f.append(std::slice::from_ref(&p), &ig).unwrap();
+    let msg = f.append(&[p], &ig).unwrap_err().to_string();
+    assert!(msg.contains("already appended"), "{msg}");
+}
+
+#[test]
+fn redaction_erases_the_payload_and_verify_still_passes() {
+    let mut f = Fixture::new();
+    let p = f.person("P10", "Ada Lovelace");
+    let ig = f.ig.clone();
+    let r = f.append(&[p], &ig).unwrap();
+    let target = f.ledger.entry(r.last_seq).unwrap().unwrap();
+    let red = f.sign(
+        &ig,
+        Event::Redacted(Redacted {
+            seq: r.last_seq,
+            entry_hash: target.hash,
+            reason: "Erasure request SRR-1".into(),
+            request: Some(RequestId::new("SRR-1").unwrap()),
+        }),
+    );
+    let rr = f.append(&[red], &ig).unwrap();
+    let after = f.ledger.entry(r.last_seq).unwrap().unwrap();
+    assert_eq!(after.payload, PayloadState::Redacted { by: rr.last_seq });
+    assert_eq!(after.hash, target.hash, "the entry itself is unchanged");
+    match &after.entry.event.body.event {
+        Event::PersonEnrolled(p) => assert_eq!(p.name.value(), None),
+        other => panic!("unexpected {other:?}"),
+    }
+    let report = f.ledger.verify(&mut |_| {}).unwrap();
+    assert!(report.ok(), "{:?}", report.failure);
+    assert_eq!(report.redacted, 1);
+    assert!(report.unerased.is_empty());
+    // Redacting twice is refused.
+    let again = f.sign(
+        &ig,
+        Event::Redacted(Redacted {
+            seq: r.last_seq,
+            entry_hash: target.hash,
+            reason: "again".into(),
+            request: None,
+        }),
+    );
+    let msg = f.append(&[again], &ig).unwrap_err().to_string();
+    assert!(msg.contains("already redacted"), "{msg}");
+}
+
+#[test]
+fn countersignature_must_name_a_declaration_and_be_the_managers_own() {
+    let mut f = Fixture::new();
+    let admin = f.admin.clone();
+    let ig = f.ig.clone();
+    let staff = key(30);
+    let manager = key(31);
+    let enrol = |f: &mut Fixture, k: &SigningKey, p: &str, role| {
+        f.sign(
+            &admin,
+            Event::KeyEnrolled(KeyEnrolled {
+                key: public_key(k),
+                person: pid(p),
+                role,
+                reason: None,
+            }),
+        )
+    };
+    let a = enrol(&mut f, &staff, "P30", Role::Staff);
+    let b = enrol(&mut f, &manager, "P31", Role::Manager);
+    f.append(&[a, b], &admin).unwrap();
+    let decl = f.sign(
+        &staff,
+        Event::DeclarationSigned(DeclarationSigned {
+            person: pid("P30"),
+            policy: PolicyId::new("mou").unwrap(),
+            version: Version::new("1").unwrap(),
+            confirms_training: true,
+        }),
+    );
+    let r = f.append(&[decl], &ig).unwrap();
+    let h = f.ledger.entry(r.last_seq).unwrap().unwrap().hash;
+    // A declaration signed by someone else's key is refused.
+    let forged = f.sign(
+        &manager,
+        Event::DeclarationSigned(DeclarationSigned {
+            person: pid("P30"),
+            policy: PolicyId::new("mou").unwrap(),
+            version: Version::new("1").unwrap(),
+            confirms_training: true,
+        }),
+    );
+    let msg = f.append(&[forged], &ig).unwrap_err().to_string();
+    assert!(msg.contains("own statement"), "{msg}");
+    // A countersignature of a hash that is not a declaration is refused.
+    let bogus = f.sign(
+        &manager,
+        Event::DeclarationCountersigned(DeclarationCountersigned {
+            declaration: Hash32([7; 32]),
+            person: pid("P30"),
+            manager: pid("P31"),
+            training_checked: true,
+        }),
+    );
+    let msg = f.append(&[bogus], &ig).unwrap_err().to_string();
+    assert!(msg.contains("not the hash of a DeclarationSigned"), "{msg}");
+    let good = f.sign(
+        &manager,
+        Event::DeclarationCountersigned(DeclarationCountersigned {
+            declaration: h,
+            person: pid("P30"),
+            manager: pid("P31"),
+            training_checked: true,
+        }),
+    );
+    f.append(&[good], &ig).unwrap();
+    assert!(f.ledger.verify(&mut |_| {}).unwrap().ok());
+}
+
+#[test]
+fn revoked_keys_cannot_sign_or_append() {
+    let mut f = Fixture::new();
+    let admin = f.admin.clone();
+    let ig = f.ig.clone();
+    let rev = f.sign(
+        &admin,
+        Event::KeyRevoked(KeyRevoked {
+            key: public_key(&ig),
+            person: pid("P2"),
+            reason: Pii::new("Left the council"),
+        }),
+    );
+    f.append(&[rev], &admin).unwrap();
+    let p = f.person("P10", "Ada Lovelace"); // signed by the revoked ig key
+    let msg = f
+        .append(std::slice::from_ref(&p), &admin)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("revoked"), "{msg}");
+    let ok = f.sign(
+        &admin,
+        Event::EmploymentEnded(EmploymentEnded {
+            person: pid("P10"),
+            note: None,
+        }),
+    );
+    let msg = f.append(&[ok], &ig).unwrap_err().to_string();
+    assert!(
+        msg.contains("appending key") && msg.contains("revoked"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn read_only_handles_refuse_to_append_and_run_beside_a_writer() {
+    let mut f = Fixture::new();
+    let ro = Ledger::open_read_only(f.ledger.path()).unwrap();
+    let p = f.person("P10", "Ada Lovelace");
+    let ig = f.ig.clone();
+    assert!(matches!(
+        ro.append(&[p], &ig, t("2026-01-02T12:00:00Z")),
+        Err(LedgerError::ReadOnly(_))
+    ));
+    assert!(ro.verify(&mut |_| {}).unwrap().ok());
+    // A second writer is refused with a clear error.
+    match Ledger::open(f.ledger.path()) {
+        Err(LedgerError::Locked(_)) => {}
+        Err(other) => panic!("unexpected {other}"),
+        Ok(_) => panic!("a second writer opened the ledger"),
+    }
+}
