@@ -61,6 +61,8 @@ enum Command {
     Log(cmd::log::LogArgs),
     /// Show one entry in full: fields, author, hashes, signature, seal.
     Show(cmd::log::ShowArgs),
+    /// Erase an entry's personal data (ig_officer), keeping the entry and every proof intact.
+    Redact(cmd::redact::RedactArgs),
     /// Check every entry, link, hash, signature, seal and personal-data commitment.
     Verify(cmd::verify::VerifyArgs),
     /// List the event types and their fields.
@@ -79,6 +81,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Sign(a) => cmd::append::run_sign(a),
         Command::Log(a) => cmd::log::run_log(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Show(a) => cmd::log::run_show(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Redact(a) => cmd::redact::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Verify(a) => cmd::verify::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Types(a) => cmd::types::run(a),
         Command::Demo(a) => demo::run(a, ledger),

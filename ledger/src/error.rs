@@ -28,7 +28,7 @@ pub enum LedgerError {
     Poisoned(PathBuf),
     #[error("ledger {0} was opened read-only")]
     ReadOnly(PathBuf),
-    #[error("{}event {index} ({event_type}): {message}", seq.map(|s| format!("seq {s}: ")).unwrap_or_default())]
+    #[error("{}{event_type}: {message}", seq.map(|s| format!("seq {s}: ")).unwrap_or_default())]
     Rejected {
         /// Position of the event in the submitted batch (0-based).
         index: usize,

@@ -197,8 +197,7 @@ pub fn check_entry<L: Lookup>(
         }
         if !event.allowed_roles().contains(&author.role) {
             bail!(
-                "{} key {} may not write {}; allowed roles: {}",
-                author.role,
+                "key {} may not write {}; allowed roles: {}",
                 author.describe(),
                 event.type_name(),
                 role_list(event.allowed_roles())
@@ -382,8 +381,7 @@ pub fn check_seal(
     }
     if !APPENDER_ROLES.contains(&k.role) {
         return v(format!(
-            "seal is by {} key {}; only {} keys may append",
-            k.role,
+            "seal is by key {}; only {} keys may append",
             k.describe(),
             role_list(APPENDER_ROLES)
         ));

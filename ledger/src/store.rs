@@ -522,14 +522,63 @@ impl Ledger {
         })
     }
 
-    /// Compacts every column family, so deleted (redacted) bytes leave the files.
+    /// Rewrites the files so that deleted (redacted) bytes leave the disk: flushes every column
+    /// family's memtable (after which RocksDB deletes the write-ahead logs that held the
+    /// original writes), then forces a bottommost compaction that drops deleted values and
+    /// their tombstones, after which the old table files are deleted.
     pub fn compact(&self) -> Result<()> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly(self.path.clone()));
+        }
         for name in cf::ALL {
             self.db
-                .compact_range_cf(self.cf(name), None::<&[u8]>, None::<&[u8]>);
+                .flush_cf(self.cf(name))
+                .map_err(|e| self.storage(e))?;
         }
-        self.db.flush().map_err(|e| self.storage(e))?;
+        let mut co = rocksdb::CompactOptions::default();
+        co.set_exclusive_manual_compaction(true);
+        co.set_bottommost_level_compaction(rocksdb::BottommostLevelCompaction::Force);
+        for name in cf::ALL {
+            self.db
+                .compact_range_cf_opt(self.cf(name), None::<&[u8]>, None::<&[u8]>, &co);
+        }
         Ok(())
+    }
+
+    /// Erases the personal data of entry `seq`: appends a `Redacted` entry signed (and sealed) by
+    /// `key`, which must be an ig_officer's, deleting the payload in the same atomic batch, then
+    /// compacts so the bytes leave the disk. Returns the receipt of the `Redacted` entry.
+    pub fn redact(
+        &self,
+        seq: u64,
+        reason: String,
+        request: Option<igl_schema::RequestId>,
+        key: &SigningKey,
+        event_id: EventId,
+        now: Timestamp,
+    ) -> Result<AppendReceipt> {
+        let target = self.entry(seq)?.ok_or_else(|| LedgerError::Rejected {
+            index: 0,
+            seq: None,
+            event_type: "Redacted",
+            message: format!("there is no entry at seq {seq}"),
+        })?;
+        let event = igl_schema::Event::Redacted(igl_schema::Redacted {
+            seq,
+            entry_hash: target.hash,
+            reason,
+            request,
+        });
+        let sub = Submission::sign(event, now, event_id, [], key, igl_schema::Salt([0; 32]))
+            .map_err(|e| LedgerError::Rejected {
+                index: 0,
+                seq: None,
+                event_type: "Redacted",
+                message: e.to_string(),
+            })?;
+        let receipt = self.append(&[sub], key, now)?;
+        self.compact()?;
+        Ok(receipt)
     }
 }
 

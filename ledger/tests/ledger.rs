@@ -340,3 +340,96 @@ fn read_only_handles_refuse_to_append_and_run_beside_a_writer() {
         Ok(_) => panic!("a second writer opened the ledger"),
     }
 }
+
+/// Every file under `dir`, recursively.
+fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn redact_then_compaction_leaves_no_trace_on_disk() {
+    let mut f = Fixture::new();
+    let ig = f.ig.clone();
+    let secret = "Zebedee Quartermaine-Fotheringay";
+    let other = "Wilhelmina Strudwick";
+    let a = f.person("P10", secret);
+    let b = f.person("P11", other);
+    let r = f.append(&[a, b], &ig).unwrap();
+    let target = r.first_seq;
+    // Before: the name is on disk (write-ahead log or tables).
+    f.ledger.compact().unwrap();
+    let on_disk = |s: &str| {
+        files(f.ledger.path())
+            .iter()
+            .any(|p| contains(&std::fs::read(p).unwrap(), s.as_bytes()))
+    };
+    assert!(on_disk(secret), "the test must see the name before erasure");
+    f.ledger
+        .redact(
+            target,
+            "Erasure request SRR-9".into(),
+            Some(RequestId::new("SRR-9").unwrap()),
+            &ig,
+            EventId([200; 16]),
+            t("2026-01-03T09:00:00Z"),
+        )
+        .unwrap();
+    assert!(!on_disk(secret), "erased bytes remain in a ledger file");
+    assert!(on_disk(other), "other people's data must remain");
+    let report = f.ledger.verify(&mut |_| {}).unwrap();
+    assert!(report.ok(), "{:?}", report.failure);
+    assert_eq!(report.redacted, 1);
+}
+
+#[test]
+fn only_ig_officers_redact() {
+    let mut f = Fixture::new();
+    let ig = f.ig.clone();
+    let admin = f.admin.clone();
+    let p = f.person("P10", "Ada Lovelace");
+    let r = f.append(&[p], &ig).unwrap();
+    let err = f
+        .ledger
+        .redact(
+            r.last_seq,
+            "why".into(),
+            None,
+            &admin,
+            EventId([201; 16]),
+            t("2026-01-03T09:00:00Z"),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("may not write Redacted"), "{err}");
+    assert_eq!(
+        f.ledger.entry(r.last_seq).unwrap().unwrap().payload,
+        PayloadState::Present
+    );
+}
+
+#[test]
+fn a_forged_payload_is_detected() {
+    let mut f = Fixture::new();
+    let ig = f.ig.clone();
+    let p = f.person("P10", "Ada Lovelace");
+    f.append(&[p], &ig).unwrap();
+    // An attacker who restores (or invents) a payload cannot match the signed commitment.
+    let forged = f.person("P10", "Someone Else");
+    let forged_payload = forged.payload().unwrap();
+    let mut e = f.ledger.entry(2).unwrap().unwrap().entry;
+    let err = e.event.open(&forged_payload).unwrap_err().to_string();
+    assert!(err.contains("commitment"), "{err}");
+}

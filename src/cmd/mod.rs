@@ -12,6 +12,7 @@ pub mod append;
 pub mod init;
 pub mod keys;
 pub mod log;
+pub mod redact;
 pub mod types;
 pub mod verify;
 
