@@ -61,6 +61,10 @@ enum Command {
     Log(cmd::log::LogArgs),
     /// Show one entry in full: fields, author, hashes, signature, seal.
     Show(cmd::log::ShowArgs),
+    /// Sign a checkpoint of the ledger's Merkle tree and record it (C2SP signed-note text).
+    Checkpoint(cmd::checkpoint::CheckpointArgs),
+    /// Prove an entry is in the ledger, or that an older ledger is a prefix of a newer one.
+    Prove(cmd::checkpoint::ProveArgs),
     /// Erase an entry's personal data (ig_officer), keeping the entry and every proof intact.
     Redact(cmd::redact::RedactArgs),
     /// Check every entry, link, hash, signature, seal and personal-data commitment.
@@ -81,6 +85,10 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Sign(a) => cmd::append::run_sign(a),
         Command::Log(a) => cmd::log::run_log(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Show(a) => cmd::log::run_show(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Checkpoint(a) => {
+            cmd::checkpoint::run_checkpoint(a, cmd::ledger_dir(ledger.as_deref())?)
+        }
+        Command::Prove(a) => cmd::checkpoint::run_prove(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Redact(a) => cmd::redact::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Verify(a) => cmd::verify::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Types(a) => cmd::types::run(a),

@@ -43,6 +43,8 @@ pub enum LedgerError {
     Empty { path: PathBuf },
     #[error("{0}")]
     Key(#[from] crate::keys::KeyFileError),
+    #[error("{0}")]
+    Proof(String),
 }
 
 /// `Result` with [`LedgerError`].

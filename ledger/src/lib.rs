@@ -6,8 +6,10 @@
 
 pub mod error;
 pub mod keys;
+pub mod merkle;
 pub mod rules;
 pub mod store;
+pub mod transparency;
 pub mod verify;
 
 pub use error::{LedgerError, Result};

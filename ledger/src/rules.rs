@@ -5,6 +5,7 @@
 //! (plus the batch being built) on append, and from memory rebuilt by the scan on verify.
 
 use bincode::{Decode, Encode};
+use igl_schema::note::{Checkpoint, SignedCheckpoint, origin};
 use igl_schema::{
     Entry, Event, EventId, Hash32, LedgerId, PersonId, PublicKey, Role, Seal, SealBody, Timestamp,
 };
@@ -60,6 +61,10 @@ pub trait Lookup {
     fn entry_summary(&self, seq: u64) -> Result<Option<(Hash32, bool)>, Self::Error>;
     /// The seq of the Redacted entry that erased entry `seq`'s personal data.
     fn redacted_by(&self, seq: u64) -> Result<Option<u64>, Self::Error>;
+    /// The id the genesis entry gave the ledger.
+    fn ledger_id(&self) -> Result<Option<LedgerId>, Self::Error>;
+    /// The Merkle root of the first `size` entries, when `size` is the number of entries so far.
+    fn merkle_root(&self, size: u64) -> Result<Option<Hash32>, Self::Error>;
 }
 
 /// The end of the chain so far.
@@ -281,6 +286,36 @@ pub fn check_entry<L: Lookup>(
                     bail!("countersigns {p}'s declaration but names {}", e.person)
                 }
                 Some(_) => {}
+            }
+        }
+        Event::CheckpointRecorded(c) => {
+            if c.tree_size != n {
+                bail!(
+                    "checkpoints {} entries but is entry {n}: a checkpoint covers every entry before it",
+                    c.tree_size
+                );
+            }
+            let root = lookup.merkle_root(n).map_err(CheckError::Lookup)?;
+            if root != Some(c.root) {
+                bail!(
+                    "checkpoint root {} is not the Merkle root of entries 0..{n}{}",
+                    c.root,
+                    root.map(|r| format!(" ({r})")).unwrap_or_default()
+                );
+            }
+            let Some(id) = lookup.ledger_id().map_err(CheckError::Lookup)? else {
+                bail!("a checkpoint before the genesis entry");
+            };
+            let cp = Checkpoint {
+                origin: origin(&id),
+                size: n,
+                root: c.root,
+                time: Some(c.time),
+            };
+            if !SignedCheckpoint::new(cp, c.note_signature.0, &body.author).verify(&body.author) {
+                bail!(
+                    "the checkpoint's signed-note signature does not verify for its author's key"
+                );
             }
         }
         Event::Redacted(e) => {

@@ -14,6 +14,7 @@ use rocksdb::{
 };
 
 use crate::error::{LedgerError, Result};
+use crate::merkle::{self, Frontier};
 use crate::rules::{self, APPENDER_ROLES, CheckError, Effect, Head, KeyRecord, Lookup};
 
 /// Column families. `entries`, `payloads` and `seals` are the record; the rest are indexes and
@@ -37,6 +38,8 @@ pub mod cf {
     pub const REDACTIONS: &str = "redactions";
     /// `head` → `Head`; `ledger_id` → `LedgerId`.
     pub const META: &str = "meta";
+    /// (level u8, index u64 BE) → hash of that complete Merkle subtree (see `merkle`).
+    pub const MERKLE: &str = "merkle";
     /// All of them, in creation order.
     pub const ALL: &[&str] = &[
         ENTRIES,
@@ -48,6 +51,7 @@ pub mod cf {
         DECLARATIONS,
         REDACTIONS,
         META,
+        MERKLE,
     ];
 }
 
@@ -57,6 +61,29 @@ const META_LEDGER_ID: &[u8] = b"ledger_id";
 /// The RocksDB key of a seq: 8 bytes big-endian, so keys sort in seq order.
 pub fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
+}
+
+/// The RocksDB key of a Merkle node: level, then index big-endian.
+pub fn node_key(level: u8, index: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = level;
+    k[1..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+impl merkle::Nodes for Ledger {
+    type Error = LedgerError;
+    fn node(&self, level: u8, index: u64) -> Result<Hash32> {
+        match self.get(cf::MERKLE, &node_key(level, index))? {
+            Some(b) if b.len() == 32 => Ok(Hash32(b.try_into().expect("32 bytes"))),
+            Some(_) => Err(self.corrupt("Merkle node", index, "not 32 bytes")),
+            None => Err(self.corrupt(
+                "Merkle node",
+                index,
+                format!("level {level} index {index} is missing"),
+            )),
+        }
+    }
 }
 
 /// Reads a seq back from a RocksDB key.
@@ -420,6 +447,8 @@ impl Ledger {
             None => None,
         };
         let mut pending = Pending::new(self);
+        pending.frontier = Frontier::load(self, first_seq)?;
+        pending.ledger_id = ledger_id;
         let mut wb = WriteBatch::default();
         for (index, sub) in batch.iter().enumerate() {
             let seq = head.map_or(0, |h| h.seq + 1);
@@ -449,6 +478,7 @@ impl Ledger {
             for eff in effects {
                 if let Effect::Genesis { ledger_id: id } = eff {
                     ledger_id = Some(id);
+                    pending.ledger_id = Some(id);
                     wb.put_cf(self.cf(cf::META), META_LEDGER_ID, codec::encode(&id));
                 }
                 if let Effect::Redaction { target, .. } = eff {
@@ -458,6 +488,9 @@ impl Ledger {
             }
             pending.entries.insert(seq, (hash, entry.event.has_pii()));
             wb.put_cf(self.cf(cf::ENTRIES), seq_key(seq), &bytes);
+            for (level, index, h) in pending.frontier.push(merkle::leaf_hash(&hash)) {
+                wb.put_cf(self.cf(cf::MERKLE), node_key(level, index), h.0);
+            }
             if let Some(p) = sub.payload() {
                 wb.put_cf(self.cf(cf::PAYLOADS), seq_key(seq), codec::encode(&p));
             }
@@ -590,11 +623,15 @@ struct Pending<'a> {
     event_ids: HashMap<EventId, u64>,
     entries: HashMap<u64, (Hash32, bool)>,
     redactions: HashMap<u64, u64>,
+    frontier: Frontier,
+    ledger_id: Option<LedgerId>,
 }
 
 impl<'a> Pending<'a> {
     fn new(ledger: &'a Ledger) -> Self {
         Self {
+            frontier: Frontier::default(),
+            ledger_id: None,
             ledger,
             keys: HashMap::new(),
             declarations: HashMap::new(),
@@ -698,5 +735,13 @@ impl Lookup for Pending<'_> {
             return Ok(Some(*b));
         }
         self.ledger.redacted_by(seq)
+    }
+    fn ledger_id(&self) -> Result<Option<LedgerId>> {
+        Ok(self.ledger_id)
+    }
+    fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
+        Ok((size == self.frontier.size())
+            .then(|| self.frontier.root())
+            .flatten())
     }
 }

@@ -1,12 +1,13 @@
 //! Full verification: replays the ledger through the chain rules, checking every entry, link,
 //! hash, signature, seal and personal-data commitment.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::iter::Peekable;
 
 use igl_schema::{EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, codec};
 
 use crate::error::Result;
+use crate::merkle::{self, Frontier, Nodes};
 use crate::rules::{self, CheckError, Effect, Head, KeyRecord, Lookup};
 use crate::store::{Kv, Ledger, cf, key_seq, seq_key};
 
@@ -35,6 +36,9 @@ pub struct VerifyReport {
     /// Redacted entries whose payload is still on disk (erasure incomplete).
     pub unerased: Vec<u64>,
     pub failure: Option<Failure>,
+    /// The Merkle root of the entries at each requested tree size (see
+    /// [`Ledger::verify_capturing`]).
+    pub roots: BTreeMap<u64, Hash32>,
 }
 
 impl VerifyReport {
@@ -79,6 +83,7 @@ struct Replay<'a> {
     event_ids: HashMap<EventId, u64>,
     redactions: HashMap<u64, u64>,
     ledger_id: Option<LedgerId>,
+    frontier: Frontier,
 }
 
 impl Lookup for Replay<'_> {
@@ -102,6 +107,14 @@ impl Lookup for Replay<'_> {
     }
     fn redacted_by(&self, seq: u64) -> Result<Option<u64>> {
         Ok(self.redactions.get(&seq).copied())
+    }
+    fn ledger_id(&self) -> Result<Option<LedgerId>> {
+        Ok(self.ledger_id)
+    }
+    fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
+        Ok((size == self.frontier.size())
+            .then(|| self.frontier.root())
+            .flatten())
     }
 }
 
@@ -134,6 +147,16 @@ impl Ledger {
     /// Verifies the whole ledger. `progress` is called with the number of entries checked so far.
     /// Storage errors are `Err`; anything wrong with the data is a [`Failure`] in the report.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+        self.verify_capturing(progress, &[])
+    }
+
+    /// [`Ledger::verify`], also reporting in [`VerifyReport::roots`] the Merkle root, computed
+    /// from the entries themselves (never from the stored tree), at each tree size in `sizes`.
+    pub fn verify_capturing(
+        &self,
+        progress: &mut dyn FnMut(u64),
+        sizes: &[u64],
+    ) -> Result<VerifyReport> {
         let mut state = Replay {
             ledger: self,
             keys: HashMap::new(),
@@ -141,6 +164,7 @@ impl Ledger {
             event_ids: HashMap::new(),
             redactions: HashMap::new(),
             ledger_id: None,
+            frontier: Frontier::default(),
         };
         let mut report = VerifyReport {
             entries: 0,
@@ -151,6 +175,7 @@ impl Ledger {
             redacted: 0,
             unerased: Vec::new(),
             failure: None,
+            roots: BTreeMap::new(),
         };
         let mut payloads = self.iter_from(cf::PAYLOADS, &[]).peekable();
         let mut seals = self.iter_from(cf::SEALS, &[]).peekable();
@@ -226,6 +251,11 @@ impl Ledger {
                 };
                 for eff in effects {
                     state.apply(eff);
+                }
+                state.frontier.push(merkle::leaf_hash(&hash));
+                if sizes.contains(&state.frontier.size()) {
+                    let r = state.frontier.root().expect("not empty");
+                    report.roots.insert(state.frontier.size(), r);
                 }
                 let h = Head {
                     seq: n,
@@ -314,6 +344,11 @@ impl Ledger {
                             .into(),
                 });
             }
+            // Last, the stored Merkle tree (derived data that proofs are served from) must be the
+            // tree of these entries.
+            if let Some(f) = self.check_stored_tree(&state.frontier)? {
+                break 'scan Some(f);
+            }
             None
         };
         progress(report.entries);
@@ -330,5 +365,35 @@ impl Ledger {
         report.ledger_id = state.ledger_id;
         report.failure = failure;
         Ok(report)
+    }
+
+    /// Compares the stored Merkle tree with the one computed from the entries.
+    fn check_stored_tree(&self, computed: &Frontier) -> Result<Option<Failure>> {
+        let size = computed.size();
+        let stored_root = match merkle::root(self, size) {
+            Ok(r) => Some(r),
+            Err(crate::LedgerError::Corrupt { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        if stored_root == computed.root() {
+            return Ok(None);
+        }
+        // Find the first leaf that differs, to name a seq.
+        let mut leaves = self.iter_from(cf::ENTRIES, &[]);
+        for seq in 0..size {
+            let Some(item) = leaves.next() else { break };
+            let (_, v) = item?;
+            let want = merkle::leaf_hash(&igl_schema::entry_hash(&v));
+            if self.node(0, seq).ok() != Some(want) {
+                return Ok(Some(Failure {
+                    seq,
+                    message: "the stored Merkle tree's leaf for this entry does not match it: proofs served from this ledger would be wrong (the tree was altered)".into(),
+                }));
+            }
+        }
+        Ok(Some(Failure {
+            seq: size.saturating_sub(1),
+            message: "the stored Merkle tree's interior nodes do not match the entries (the tree was altered)".into(),
+        }))
     }
 }

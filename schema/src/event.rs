@@ -81,6 +81,7 @@ plain_fields!(
     BreachId,
     RequestId,
     Hash32,
+    Signature64,
     LedgerId,
     Timestamp,
     Date,
@@ -473,6 +474,15 @@ catalogue! {
         reason: String,
         request: Option<RequestId>,
     }
+    /// A signed checkpoint of the Merkle tree of every entry before this one. `note_signature`
+    /// is the author's signature of the checkpoint as a C2SP signed note (`schema::note`), so the
+    /// checkpoint can be rebuilt from the ledger, published and checked later.
+    CheckpointRecorded {
+        tree_size: u64,
+        root: Hash32,
+        time: Timestamp,
+        note_signature: Signature64,
+    }
 }
 
 impl Event {
@@ -510,6 +520,7 @@ impl Event {
             | Event::SubjectRightsRequestFulfilled(_)
             | Event::SubjectRightsRequestRefused(_)
             | Event::Redacted(_) => &[IgOfficer],
+            Event::CheckpointRecorded(_) => &[Admin, IgOfficer],
         }
     }
 

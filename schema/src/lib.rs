@@ -9,6 +9,7 @@ pub mod codec;
 pub mod entry;
 pub mod event;
 pub mod json;
+pub mod note;
 pub mod pii;
 pub mod types;
 

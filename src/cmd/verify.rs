@@ -3,9 +3,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use igl_ledger::Ledger;
+use igl_ledger::transparency::{Against, check_against};
+use igl_schema::PublicKey;
+use igl_schema::note::SignedCheckpoint;
 use serde_json::json;
 
 use crate::{Outcome, out};
@@ -15,14 +20,40 @@ pub struct VerifyArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Also check the ledger against a checkpoint kept elsewhere: exit 1 if entries were
+    /// removed (rollback) or history differs from it (fork, rewrite).
+    #[arg(long, value_name = "CHECKPOINT_FILE")]
+    against: Option<PathBuf>,
+    /// The public key (hex) that must have signed the checkpoint. Without it, any checkpoint key
+    /// enrolled in the ledger is accepted (weaker: the ledger vouches for itself).
+    #[arg(long, value_name = "HEX", requires = "against")]
+    trusted_key: Option<String>,
+    /// With --against: a witness whose cosignature must be on the checkpoint, as NAME=HEXKEY.
+    #[arg(long, value_name = "NAME=HEX", requires = "against")]
+    witness: Vec<String>,
 }
 
 pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
     let ledger = Ledger::open_read_only(&dir)?;
+    let checkpoint = match &a.against {
+        Some(path) => Some(load_checkpoint(path)?),
+        None => None,
+    };
     let total = ledger.head()?.map_or(0, |h| h.seq + 1);
     let pb = out::progress(total, "verifying");
-    let report = ledger.verify(&mut |n| pb.set_position(n))?;
+    let sizes: Vec<u64> = checkpoint.iter().map(|c| c.checkpoint.size).collect();
+    let report = ledger.verify_capturing(&mut |n| pb.set_position(n), &sizes)?;
     pb.finish_and_clear();
+    let against = match &checkpoint {
+        Some(cp) => Some(judge(
+            &ledger,
+            &report,
+            cp,
+            a.trusted_key.as_deref(),
+            &a.witness,
+        )?),
+        None => None,
+    };
     let mut o = out::stdout();
     if a.json {
         out::json_line(
@@ -38,6 +69,10 @@ pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
                 "redacted": report.redacted,
                 "unerased": report.unerased,
                 "failure": report.failure.as_ref().map(|f| json!({"seq": f.seq, "message": f.message})),
+                "against": against.as_ref().map(|r| match r {
+                    Ok(msg) => json!({"ok": true, "message": msg}),
+                    Err(msg) => json!({"ok": false, "message": msg}),
+                }),
             }),
         )?;
     } else if let Some(f) = &report.failure {
@@ -74,10 +109,91 @@ pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
             list.join(", ")
         )?;
     }
+    if !a.json {
+        match &against {
+            Some(Ok(msg)) => writeln!(o, "✔ {msg}")?,
+            Some(Err(msg)) => writeln!(o, "✘ against the checkpoint: {msg}")?,
+            None => {}
+        }
+    }
     o.flush()?;
-    Ok(if report.ok() {
+    let against_ok = against.as_ref().is_none_or(|r| r.is_ok());
+    Ok(if report.ok() && against_ok {
         Outcome::Ok
     } else {
         Outcome::Finding
+    })
+}
+
+/// Reads a checkpoint note.
+pub fn load_checkpoint(path: &Path) -> Result<SignedCheckpoint> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    SignedCheckpoint::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+/// Parses a hex public key given on the command line.
+pub fn parse_key(flag: &str, hex: &str) -> Result<PublicKey> {
+    PublicKey::from_hex(hex.trim()).map_err(|e| anyhow!("{flag}: {e}"))
+}
+
+/// The verdict against a checkpoint: `Ok(summary)` or `Err(what is wrong)`.
+fn judge(
+    ledger: &Ledger,
+    report: &igl_ledger::VerifyReport,
+    cp: &SignedCheckpoint,
+    trusted: Option<&str>,
+    witnesses: &[String],
+) -> Result<Result<String, String>> {
+    let signer = match trusted {
+        Some(hex) => {
+            let k = parse_key("--trusted-key", hex)?;
+            if !cp.verify(&k) {
+                return Ok(Err(format!(
+                    "the checkpoint is not signed by the trusted key {}",
+                    k.short()
+                )));
+            }
+            k
+        }
+        None => match ledger.checkpoint_signer(cp)? {
+            Some(k) => k,
+            None => {
+                return Ok(Err("the checkpoint's signature does not verify with any admin or ig_officer key of this ledger".into()));
+            }
+        },
+    };
+    for w in witnesses {
+        let (name, hex) = w
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--witness takes NAME=HEXKEY, got {w:?}"))?;
+        let k = parse_key("--witness", hex)?;
+        if cp.cosigned_by(name, &k).is_none() {
+            return Ok(Err(format!(
+                "the checkpoint carries no valid cosignature by witness {name}"
+            )));
+        }
+    }
+    Ok(match check_against(ledger, report, cp)? {
+        Against::Consistent {
+            checkpoint_size,
+            ledger_size,
+            proof,
+        } => Ok(format!(
+            "consistent with the checkpoint signed by {} ({checkpoint_size} entries{}): the ledger {} it ({} proof hashes)",
+            signer.short(),
+            if witnesses.is_empty() {
+                String::new()
+            } else {
+                format!(", cosigned by {} witness(es)", witnesses.len())
+            },
+            if ledger_size == checkpoint_size {
+                "is exactly"
+            } else {
+                "extends"
+            },
+            proof.len()
+        )),
+        Against::Inconsistent(msg) => Err(msg),
     })
 }

@@ -1,0 +1,208 @@
+//! Checkpoints, proofs, and checking the ledger against a checkpoint kept elsewhere.
+
+use igl_schema::note::{Checkpoint, SignedCheckpoint, origin};
+use igl_schema::{
+    CheckpointRecorded, Event, EventId, Hash32, PublicKey, Salt, Signature64, SigningKey,
+    Submission, Timestamp, public_key,
+};
+
+use crate::error::{LedgerError, Result};
+use crate::merkle::{self, ProofError};
+use crate::store::Ledger;
+use crate::verify::VerifyReport;
+
+/// Roles whose keys may sign checkpoints.
+pub const CHECKPOINT_ROLES: &[igl_schema::Role] =
+    &[igl_schema::Role::Admin, igl_schema::Role::IgOfficer];
+
+impl Ledger {
+    /// The number of entries (the Merkle tree's size).
+    pub fn tree_size(&self) -> Result<u64> {
+        Ok(self.head()?.map_or(0, |h| h.seq + 1))
+    }
+
+    /// The origin line of this ledger's checkpoints.
+    pub fn origin(&self) -> Result<String> {
+        Ok(origin(&self.ledger_id()?))
+    }
+
+    fn check_size(&self, size: u64) -> Result<()> {
+        let n = self.tree_size()?;
+        if size == 0 || size > n {
+            return Err(LedgerError::Proof(format!(
+                "tree size {size} is not between 1 and the ledger's {n} entries"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The Merkle root of the first `size` entries, from the stored tree.
+    pub fn merkle_root(&self, size: u64) -> Result<Hash32> {
+        self.check_size(size)?;
+        merkle::root(self, size)
+    }
+
+    /// The inclusion proof of entry `seq` in the tree of the first `size` entries.
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash32>> {
+        self.check_size(size)?;
+        merkle::inclusion_proof(self, seq, size)?.map_err(proof_err)
+    }
+
+    /// The proof that the tree of `old` entries is a prefix of the tree of `new` entries.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash32>> {
+        self.check_size(new)?;
+        merkle::consistency_proof(self, old, new)?.map_err(proof_err)
+    }
+
+    /// Signs a checkpoint of every entry so far with `key` and records it in the ledger (as a
+    /// `CheckpointRecorded` entry appended and sealed by `key`). Returns the signed note.
+    pub fn checkpoint(
+        &self,
+        key: &SigningKey,
+        now: Timestamp,
+        event_id: EventId,
+    ) -> Result<SignedCheckpoint> {
+        let size = self.tree_size()?;
+        let cp = Checkpoint {
+            origin: self.origin()?,
+            size,
+            root: self.merkle_root(size)?,
+            time: Some(now),
+        };
+        let note_signature = cp.sign(key);
+        let event = Event::CheckpointRecorded(CheckpointRecorded {
+            tree_size: size,
+            root: cp.root,
+            time: now,
+            note_signature: Signature64(note_signature),
+        });
+        let sub = Submission::sign(event, now, event_id, [], key, Salt([0; 32])).map_err(|e| {
+            LedgerError::Rejected {
+                index: 0,
+                seq: Some(size),
+                event_type: "CheckpointRecorded",
+                message: e.to_string(),
+            }
+        })?;
+        self.append(&[sub], key, now)?;
+        Ok(SignedCheckpoint::new(cp, note_signature, &public_key(key)))
+    }
+
+    /// The checkpoint recorded at entry `seq`, as a signed note.
+    pub fn recorded_checkpoint(&self, seq: u64) -> Result<Option<SignedCheckpoint>> {
+        let Some(e) = self.entry(seq)? else {
+            return Ok(None);
+        };
+        let Event::CheckpointRecorded(c) = &e.entry.event.body.event else {
+            return Ok(None);
+        };
+        let cp = Checkpoint {
+            origin: self.origin()?,
+            size: c.tree_size,
+            root: c.root,
+            time: Some(c.time),
+        };
+        Ok(Some(SignedCheckpoint::new(
+            cp,
+            c.note_signature.0,
+            &e.entry.event.body.author,
+        )))
+    }
+
+    /// The most recent recorded checkpoint (searching back from the head).
+    pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
+        let Some(head) = self.head()? else {
+            return Ok(None);
+        };
+        for seq in (0..=head.seq).rev() {
+            if let Some(cp) = self.recorded_checkpoint(seq)? {
+                return Ok(Some(cp));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The enrolled checkpoint-signing key (admin or ig_officer) that signed `cp`, if any.
+    pub fn checkpoint_signer(&self, cp: &SignedCheckpoint) -> Result<Option<PublicKey>> {
+        Ok(self
+            .keys()?
+            .into_iter()
+            .filter(|k| CHECKPOINT_ROLES.contains(&k.role))
+            .map(|k| k.key)
+            .find(|k| cp.verify(k)))
+    }
+}
+
+fn proof_err(e: ProofError) -> LedgerError {
+    LedgerError::Proof(e.to_string())
+}
+
+/// How the ledger stands against a checkpoint kept elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Against {
+    /// The ledger is the checkpointed one, or extends it.
+    Consistent {
+        checkpoint_size: u64,
+        ledger_size: u64,
+        proof: Vec<Hash32>,
+    },
+    /// Something is wrong; the message says what.
+    Inconsistent(String),
+}
+
+/// Judges a verified ledger (`report`, from [`Ledger::verify_capturing`] with the checkpoint's
+/// size) against a checkpoint whose signature the caller has checked.
+pub fn check_against(
+    ledger: &Ledger,
+    report: &VerifyReport,
+    cp: &SignedCheckpoint,
+) -> Result<Against> {
+    let c = &cp.checkpoint;
+    let ours = ledger.origin()?;
+    if c.origin != ours {
+        return Ok(Against::Inconsistent(format!(
+            "the checkpoint is for another ledger ({}), not this one ({ours})",
+            c.origin
+        )));
+    }
+    let n = report.entries;
+    if n < c.size {
+        return Ok(Against::Inconsistent(format!(
+            "ROLLBACK: the checkpoint shows {} entries but the ledger now has {n}: entries {n}..={} were removed",
+            c.size,
+            c.size - 1
+        )));
+    }
+    match report.roots.get(&c.size) {
+        Some(r) if *r == c.root => {}
+        Some(r) => {
+            let what = if n == c.size {
+                "same size, another root"
+            } else {
+                "not an extension"
+            };
+            return Ok(Against::Inconsistent(format!(
+                "FORK: the first {} entries now have Merkle root {r}, but the checkpoint says {} ({what}): history was rewritten",
+                c.size, c.root
+            )));
+        }
+        None => {
+            return Ok(Against::Inconsistent(format!(
+                "the ledger could not be verified up to the checkpoint's {} entries",
+                c.size
+            )));
+        }
+    }
+    let proof = ledger.consistency_proof(c.size, n)?;
+    let new_root = ledger.merkle_root(n)?;
+    if !merkle::verify_consistency(c.size, n, &c.root, &new_root, &proof) {
+        return Ok(Against::Inconsistent(
+            "the consistency proof from the checkpoint to the ledger does not verify".into(),
+        ));
+    }
+    Ok(Against::Consistent {
+        checkpoint_size: c.size,
+        ledger_size: n,
+        proof,
+    })
+}

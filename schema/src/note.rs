@@ -1,0 +1,304 @@
+//! Checkpoints as C2SP signed notes (`tlog-checkpoint`, `signed-note`, `tlog-cosignature`).
+//!
+//! ```text
+//! igledger/1093f1b5c44b74c0c419c168ab8262e9      origin: names the ledger
+//! 2144                                           tree size
+//! a4Zs…base64 root hash…=                        root hash (standard base64)
+//! igl-time 2026-11-23T08:30:00Z                  extension line: when it was signed
+//!                                                blank line ends the body
+//! — igledger/1093f1b5… 3fK0…base64(key hash ‖ signature)…
+//! — partner-witness AbCd…base64(key hash ‖ timestamp ‖ signature)…
+//! ```
+//!
+//! A note signature is ed25519 over the body bytes; its 4-byte key hash is the first four bytes
+//! of `SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)`. A witness cosignature (type 0x04) signs
+//! `"cosignature/v1\ntime <unix seconds>\n" ‖ body` and carries the timestamp.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use crate::types::{Hash32, LedgerId, PublicKey, Timestamp};
+
+const SIG_TYPE_ED25519: u8 = 0x01;
+const SIG_TYPE_COSIGNATURE: u8 = 0x04;
+const TIME_EXTENSION: &str = "igl-time ";
+
+/// A checkpoint that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("checkpoint line {line}: {message}")]
+pub struct NoteError {
+    pub line: usize,
+    pub message: String,
+}
+
+fn err(line: usize, message: impl Into<String>) -> NoteError {
+    NoteError {
+        line,
+        message: message.into(),
+    }
+}
+
+/// The origin line of a ledger's checkpoints.
+pub fn origin(ledger_id: &LedgerId) -> String {
+    format!("igledger/{ledger_id}")
+}
+
+/// What a checkpoint says: this ledger had `size` entries with Merkle root `root` at `time`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash32,
+    pub time: Option<Timestamp>,
+}
+
+impl Checkpoint {
+    /// The note body: the bytes every signature covers.
+    pub fn body(&self) -> String {
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root.0)
+        );
+        if let Some(t) = self.time {
+            s.push_str(&format!("{TIME_EXTENSION}{t}\n"));
+        }
+        s
+    }
+
+    /// Signs the body as the ledger (key name = origin).
+    pub fn sign(&self, key: &SigningKey) -> [u8; 64] {
+        key.sign(self.body().as_bytes()).to_bytes()
+    }
+}
+
+/// One signature line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteSignature {
+    pub name: String,
+    pub key_hash: [u8; 4],
+    /// The bytes after the key hash: a 64-byte signature, or for a cosignature an 8-byte
+    /// big-endian timestamp then the signature.
+    pub data: Vec<u8>,
+}
+
+/// A checkpoint with its signatures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub checkpoint: Checkpoint,
+    pub signatures: Vec<NoteSignature>,
+}
+
+/// The signed-note key hash of an ed25519 key of the given signature type.
+pub fn key_hash(name: &str, sig_type: u8, key: &PublicKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update(b"\n");
+    h.update([sig_type]);
+    h.update(key.0);
+    let d = h.finalize();
+    [d[0], d[1], d[2], d[3]]
+}
+
+fn cosignature_message(body: &str, time: u64) -> Vec<u8> {
+    let mut m = format!("cosignature/v1\ntime {time}\n").into_bytes();
+    m.extend_from_slice(body.as_bytes());
+    m
+}
+
+fn strict(key: &PublicKey, msg: &[u8], sig: &[u8]) -> bool {
+    let (Ok(vk), Ok(sig)) = (VerifyingKey::from_bytes(&key.0), <[u8; 64]>::try_from(sig)) else {
+        return false;
+    };
+    vk.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok()
+}
+
+impl SignedCheckpoint {
+    /// A checkpoint signed by the ledger's key (name = origin).
+    pub fn new(checkpoint: Checkpoint, signature: [u8; 64], key: &PublicKey) -> Self {
+        let name = checkpoint.origin.clone();
+        Self {
+            signatures: vec![NoteSignature {
+                key_hash: key_hash(&name, SIG_TYPE_ED25519, key),
+                name,
+                data: signature.to_vec(),
+            }],
+            checkpoint,
+        }
+    }
+
+    /// The note text.
+    pub fn to_text(&self) -> String {
+        let mut s = self.checkpoint.body();
+        s.push('\n');
+        for sig in &self.signatures {
+            let mut blob = sig.key_hash.to_vec();
+            blob.extend_from_slice(&sig.data);
+            s.push_str(&format!("— {} {}\n", sig.name, B64.encode(blob)));
+        }
+        s
+    }
+
+    /// Parses a note. Only the syntax is checked here; signatures with [`Self::verify`].
+    pub fn parse(text: &str) -> Result<Self, NoteError> {
+        let text = text.replace("\r\n", "\n");
+        let Some((body, sigs)) = text.split_once("\n\n") else {
+            return Err(err(
+                1,
+                "no blank line between the checkpoint and its signatures",
+            ));
+        };
+        let lines: Vec<&str> = body.split('\n').collect();
+        if lines.len() < 3 {
+            return Err(err(
+                lines.len() + 1,
+                "a checkpoint has an origin, a size and a root hash",
+            ));
+        }
+        let origin = lines[0].to_string();
+        if origin.is_empty() {
+            return Err(err(1, "empty origin"));
+        }
+        let size: u64 = lines[1]
+            .parse()
+            .map_err(|_| err(2, format!("tree size {:?} is not a number", lines[1])))?;
+        if lines[1].starts_with('0') && lines[1] != "0" || lines[1].starts_with('+') {
+            return Err(err(
+                2,
+                "tree size must be written without leading zeros or sign",
+            ));
+        }
+        let root = B64
+            .decode(lines[2])
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| err(3, "root hash is not 32 bytes of standard base64"))?;
+        let mut time = None;
+        for (i, l) in lines.iter().enumerate().skip(3) {
+            if let Some(t) = l.strip_prefix(TIME_EXTENSION) {
+                time = Some(Timestamp::parse(t).map_err(|e| err(i + 1, e))?);
+            } else {
+                return Err(err(i + 1, format!("unknown extension line {l:?}")));
+            }
+        }
+        let checkpoint = Checkpoint {
+            origin,
+            size,
+            root: Hash32(root),
+            time,
+        };
+        if checkpoint.body() != format!("{body}\n") {
+            return Err(err(1, "the checkpoint is not in canonical form"));
+        }
+        let first_sig_line = lines.len() + 2;
+        let mut signatures = Vec::new();
+        for (i, l) in sigs.split('\n').enumerate() {
+            if l.is_empty() {
+                continue;
+            }
+            let line = first_sig_line + i;
+            let rest = l
+                .strip_prefix("— ")
+                .ok_or_else(|| err(line, "signature lines start with \"— \" (em dash, space)"))?;
+            let (name, b64) = rest
+                .rsplit_once(' ')
+                .ok_or_else(|| err(line, "a signature line is \"— NAME BASE64\""))?;
+            let blob = B64
+                .decode(b64)
+                .map_err(|_| err(line, "signature is not standard base64"))?;
+            if blob.len() < 5 {
+                return Err(err(line, "signature too short"));
+            }
+            signatures.push(NoteSignature {
+                name: name.to_string(),
+                key_hash: [blob[0], blob[1], blob[2], blob[3]],
+                data: blob[4..].to_vec(),
+            });
+        }
+        if signatures.is_empty() {
+            return Err(err(first_sig_line, "the checkpoint has no signature"));
+        }
+        Ok(Self {
+            checkpoint,
+            signatures,
+        })
+    }
+
+    /// Whether `key` (as the ledger, named by the origin) signed this checkpoint.
+    pub fn verify(&self, key: &PublicKey) -> bool {
+        let name = &self.checkpoint.origin;
+        let kh = key_hash(name, SIG_TYPE_ED25519, key);
+        let body = self.checkpoint.body();
+        self.signatures
+            .iter()
+            .any(|s| s.name == *name && s.key_hash == kh && strict(key, body.as_bytes(), &s.data))
+    }
+
+    /// Adds a witness cosignature made at `time` (Unix seconds).
+    pub fn cosign(&mut self, name: &str, key: &SigningKey, time: u64) {
+        let pk = PublicKey(key.verifying_key().to_bytes());
+        let msg = cosignature_message(&self.checkpoint.body(), time);
+        let mut data = time.to_be_bytes().to_vec();
+        data.extend_from_slice(&key.sign(&msg).to_bytes());
+        self.signatures.push(NoteSignature {
+            name: name.to_string(),
+            key_hash: key_hash(name, SIG_TYPE_COSIGNATURE, &pk),
+            data,
+        });
+    }
+
+    /// The time of a valid cosignature by witness `name` holding `key`, if there is one.
+    pub fn cosigned_by(&self, name: &str, key: &PublicKey) -> Option<u64> {
+        let kh = key_hash(name, SIG_TYPE_COSIGNATURE, key);
+        let body = self.checkpoint.body();
+        self.signatures.iter().find_map(|s| {
+            if s.name != name || s.key_hash != kh || s.data.len() != 72 {
+                return None;
+            }
+            let time = u64::from_be_bytes(s.data[..8].try_into().ok()?);
+            strict(key, &cosignature_message(&body, time), &s.data[8..]).then_some(time)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_parse_verify_cosign() {
+        let log = SigningKey::from_bytes(&[1; 32]);
+        let wit = SigningKey::from_bytes(&[2; 32]);
+        let lpk = PublicKey(log.verifying_key().to_bytes());
+        let wpk = PublicKey(wit.verifying_key().to_bytes());
+        let cp = Checkpoint {
+            origin: origin(&LedgerId([4; 16])),
+            size: 2144,
+            root: Hash32([7; 32]),
+            time: Some(Timestamp::parse("2026-11-23T08:30:00Z").unwrap()),
+        };
+        let mut sc = SignedCheckpoint::new(cp.clone(), cp.sign(&log), &lpk);
+        let text = sc.to_text();
+        let back = SignedCheckpoint::parse(&text).unwrap();
+        assert_eq!(back, sc);
+        assert!(back.verify(&lpk));
+        assert!(!back.verify(&wpk));
+        sc.cosign("partner-witness", &wit, 1_795_000_000);
+        let back = SignedCheckpoint::parse(&sc.to_text()).unwrap();
+        assert_eq!(
+            back.cosigned_by("partner-witness", &wpk),
+            Some(1_795_000_000)
+        );
+        assert_eq!(back.cosigned_by("partner-witness", &lpk), None);
+        // Any change to the body breaks every signature.
+        let forged = text.replace("\n2144\n", "\n2145\n");
+        let f = SignedCheckpoint::parse(&forged).unwrap();
+        assert!(!f.verify(&lpk));
+        assert!(SignedCheckpoint::parse("x\n1\n").is_err());
+        assert!(SignedCheckpoint::parse(&text.replace("\n2144\n", "\n02144\n")).is_err());
+    }
+}
