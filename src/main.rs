@@ -65,10 +65,16 @@ enum Command {
     Checkpoint(cmd::checkpoint::CheckpointArgs),
     /// Prove an entry is in the ledger, or that an older ledger is a prefix of a newer one.
     Prove(cmd::checkpoint::ProveArgs),
+    /// Write an offline audit bundle: entries, their proofs, the checkpoint and the key history.
+    Bundle(cmd::bundle::BundleArgs),
+    /// Verify an audit bundle with no ledger (exit 1 if anything does not check out).
+    VerifyBundle(cmd::bundle::VerifyBundleArgs),
     /// Erase an entry's personal data (ig_officer), keeping the entry and every proof intact.
     Redact(cmd::redact::RedactArgs),
     /// Check every entry, link, hash, signature, seal and personal-data commitment.
     Verify(cmd::verify::VerifyArgs),
+    /// Cosign a checkpoint as a witness, only if it extends the last one you cosigned.
+    Witness(cmd::witness::WitnessArgs),
     /// List the event types and their fields.
     Types(cmd::types::TypesArgs),
     /// Build a realistic synthetic council ledger to explore.
@@ -89,8 +95,11 @@ fn run(cli: Cli) -> Result<Outcome> {
             cmd::checkpoint::run_checkpoint(a, cmd::ledger_dir(ledger.as_deref())?)
         }
         Command::Prove(a) => cmd::checkpoint::run_prove(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Bundle(a) => cmd::bundle::run_bundle(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::VerifyBundle(a) => cmd::bundle::run_verify_bundle(a),
         Command::Redact(a) => cmd::redact::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Verify(a) => cmd::verify::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Witness(a) => cmd::witness::run(a, ledger.as_deref()),
         Command::Types(a) => cmd::types::run(a),
         Command::Demo(a) => demo::run(a, ledger),
     }

@@ -4,6 +4,7 @@
 //! sealed by the appender's key, reads them back, and verifies the whole chain. The chain rules
 //! live in [`rules`] and are shared by append and verify. Key files are in [`keys`].
 
+pub mod bundle;
 pub mod error;
 pub mod keys;
 pub mod merkle;

@@ -206,3 +206,54 @@ pub fn check_against(
         proof,
     })
 }
+
+/// What a witness decides about `new`, given the checkpoint it last cosigned for the same origin
+/// (`last`) and a consistency proof from `last`'s size to `new`'s (checked here; it may come from
+/// an untrusted ledger). `Ok` means cosign.
+pub fn witness_decision(
+    last: Option<&SignedCheckpoint>,
+    new: &SignedCheckpoint,
+    proof: &[Hash32],
+) -> std::result::Result<String, String> {
+    let n = &new.checkpoint;
+    let Some(last) = last else {
+        return Ok(format!(
+            "first checkpoint witnessed for {} ({} entries): trusted on first use",
+            n.origin, n.size
+        ));
+    };
+    let l = &last.checkpoint;
+    if l.origin != n.origin {
+        return Err(format!(
+            "origin {} differs from the witnessed {}",
+            n.origin, l.origin
+        ));
+    }
+    if n.size < l.size {
+        return Err(format!(
+            "ROLLBACK: {} entries, but {} were already witnessed",
+            n.size, l.size
+        ));
+    }
+    if n.size == l.size {
+        return if n.root == l.root {
+            Ok(format!("same tree as last witnessed ({} entries)", n.size))
+        } else {
+            Err(format!(
+                "FORK: {} entries with root {}, but the witnessed checkpoint of the same size has root {}",
+                n.size, n.root, l.root
+            ))
+        };
+    }
+    if merkle::verify_consistency(l.size, n.size, &l.root, &n.root, proof) {
+        Ok(format!(
+            "consistent: {} entries extend the {} last witnessed",
+            n.size, l.size
+        ))
+    } else {
+        Err(format!(
+            "FORK: no valid consistency proof from the witnessed {} entries to {}: history was rewritten",
+            l.size, n.size
+        ))
+    }
+}

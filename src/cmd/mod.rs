@@ -9,6 +9,7 @@ use igl_schema::PublicKey;
 use serde_json::{Value, json};
 
 pub mod append;
+pub mod bundle;
 pub mod checkpoint;
 pub mod init;
 pub mod keys;
@@ -16,6 +17,7 @@ pub mod log;
 pub mod redact;
 pub mod types;
 pub mod verify;
+pub mod witness;
 
 /// The ledger directory from `--ledger` or `IGL_LEDGER`.
 pub fn ledger_dir(dir: Option<&Path>) -> Result<PathBuf> {

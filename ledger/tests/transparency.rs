@@ -1,0 +1,243 @@
+//! Transparency: checkpoints, proofs, witnesses and bundles against rollback, fork and rewrite.
+
+use igl_ledger::bundle::{self, Trust};
+use igl_ledger::transparency::{Against, check_against, witness_decision};
+use igl_ledger::{Ledger, merkle};
+use igl_schema::*;
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+fn genesis(admin: &SigningKey) -> Submission {
+    Submission::sign(
+        Event::LedgerCreated(LedgerCreated {
+            ledger_id: LedgerId([9; 16]),
+            organisation: OrgId::new("test-council").unwrap(),
+            organisation_name: "Test Council".into(),
+            admin_key: public_key(admin),
+            admin_person: PersonId::new("P1").unwrap(),
+        }),
+        t("2026-01-01T09:00:00Z"),
+        EventId([0; 16]),
+        [],
+        admin,
+        Salt([0; 32]),
+    )
+    .unwrap()
+}
+
+fn org(admin: &SigningKey, i: u8, name: &str) -> Submission {
+    Submission::sign(
+        Event::OrganisationRegistered(OrganisationRegistered {
+            organisation: OrgId::new(format!("org-{i}")).unwrap(),
+            name: name.into(),
+            kind: OrgKind::Partner,
+        }),
+        t("2026-01-02T09:00:00Z"),
+        EventId([i; 16]),
+        [],
+        admin,
+        Salt([i; 32]),
+    )
+    .unwrap()
+}
+
+/// A ledger of genesis + `names.len()` organisations, one batch each, all by `admin`.
+fn build(dir: &std::path::Path, admin: &SigningKey, names: &[&str]) -> Ledger {
+    let (l, _) = Ledger::create(dir, &genesis(admin), admin, t("2026-01-01T09:00:01Z")).unwrap();
+    for (i, n) in names.iter().enumerate() {
+        l.append(
+            &[org(admin, i as u8 + 1, n)],
+            admin,
+            t("2026-01-02T10:00:00Z"),
+        )
+        .unwrap();
+    }
+    l
+}
+
+const NAMES: &[&str] = &[
+    "Livewell",
+    "Caring Hands",
+    "Westcountry",
+    "Harbour",
+    "Moorview",
+    "Tamar",
+];
+
+#[test]
+fn a_rewrite_with_a_stolen_admin_key_fails_against_a_witnessed_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let admin = SigningKey::from_bytes(&[1; 32]);
+    let witness = SigningKey::from_bytes(&[3; 32]);
+    let real = build(&tmp.path().join("real"), &admin, NAMES);
+    let mut cp = real
+        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
+        .unwrap();
+    assert_eq!(witness_decision(None, &cp, &[]).map(|_| ()), Ok(()));
+    cp.cosign("partner-witness", &witness, 1_800_000_000);
+
+    // The thief rewrites entry 3 and rebuilds everything after it with the stolen key: same
+    // genesis, same ledger id, every hash, seal and checkpoint recomputed and re-signed.
+    let mut forged_names = NAMES.to_vec();
+    forged_names[2] = "Westcountry (forged)";
+    let forged = build(&tmp.path().join("forged"), &admin, &forged_names);
+    let forged_cp = forged
+        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
+        .unwrap();
+    let report = forged
+        .verify_capturing(&mut |_| {}, &[cp.checkpoint.size])
+        .unwrap();
+    assert!(
+        report.ok(),
+        "the forgery is internally consistent: {:?}",
+        report.failure
+    );
+
+    // Only the checkpoint kept elsewhere catches it.
+    match check_against(&forged, &report, &cp).unwrap() {
+        Against::Inconsistent(m) => assert!(m.contains("FORK"), "{m}"),
+        other => panic!("not caught: {other:?}"),
+    }
+    // And the witness refuses to cosign the forged history.
+    let why = witness_decision(Some(&cp), &forged_cp, &[]).unwrap_err();
+    assert!(why.contains("FORK"), "{why}");
+    // The real ledger extends its checkpoint.
+    let real_report = real
+        .verify_capturing(&mut |_| {}, &[cp.checkpoint.size])
+        .unwrap();
+    assert!(matches!(
+        check_against(&real, &real_report, &cp).unwrap(),
+        Against::Consistent { .. }
+    ));
+    let pk = PublicKey(witness.verifying_key().to_bytes());
+    assert!(cp.cosigned_by("partner-witness", &pk).is_some());
+}
+
+#[test]
+fn rollback_is_caught_by_an_older_checkpoint_and_the_witness() {
+    let tmp = tempfile::tempdir().unwrap();
+    let admin = SigningKey::from_bytes(&[1; 32]);
+    let full = build(&tmp.path().join("full"), &admin, NAMES);
+    let cp = full
+        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
+        .unwrap();
+    let short = build(&tmp.path().join("short"), &admin, &NAMES[..3]);
+    let report = short
+        .verify_capturing(&mut |_| {}, &[cp.checkpoint.size])
+        .unwrap();
+    assert!(report.ok());
+    match check_against(&short, &report, &cp).unwrap() {
+        Against::Inconsistent(m) => assert!(m.contains("ROLLBACK"), "{m}"),
+        other => panic!("not caught: {other:?}"),
+    }
+    let short_cp = short
+        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([201; 16]))
+        .unwrap();
+    let why = witness_decision(Some(&cp), &short_cp, &[]).unwrap_err();
+    assert!(why.contains("ROLLBACK"), "{why}");
+}
+
+#[test]
+fn proofs_from_the_store_verify_and_checkpoints_must_be_truthful() {
+    let tmp = tempfile::tempdir().unwrap();
+    let admin = SigningKey::from_bytes(&[1; 32]);
+    let l = build(&tmp.path().join("l"), &admin, NAMES);
+    let n = l.tree_size().unwrap();
+    for size in 1..=n {
+        let root = l.merkle_root(size).unwrap();
+        for seq in 0..size {
+            let h = l.entry(seq).unwrap().unwrap().hash;
+            let p = l.inclusion_proof(seq, size).unwrap();
+            assert!(merkle::verify_inclusion(
+                seq,
+                size,
+                &merkle::leaf_hash(&h),
+                &p,
+                &root
+            ));
+        }
+        let c = l.consistency_proof(size, n).unwrap();
+        assert!(merkle::verify_consistency(
+            size,
+            n,
+            &root,
+            &l.merkle_root(n).unwrap(),
+            &c
+        ));
+    }
+    // A checkpoint entry that lies about the root is refused at append.
+    let cp = igl_schema::note::Checkpoint {
+        origin: l.origin().unwrap(),
+        size: n,
+        root: Hash32([7; 32]),
+        time: Some(t("2026-01-03T09:00:00Z")),
+    };
+    let lie = Submission::sign(
+        Event::CheckpointRecorded(CheckpointRecorded {
+            tree_size: n,
+            root: cp.root,
+            time: t("2026-01-03T09:00:00Z"),
+            note_signature: Signature64(cp.sign(&admin)),
+        }),
+        t("2026-01-03T09:00:00Z"),
+        EventId([99; 16]),
+        [],
+        &admin,
+        Salt([0; 32]),
+    )
+    .unwrap();
+    let err = l
+        .append(&[lie], &admin, t("2026-01-03T09:00:01Z"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is not the Merkle root"), "{err}");
+}
+
+#[test]
+fn bundles_verify_offline_and_fail_when_any_byte_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let admin = SigningKey::from_bytes(&[1; 32]);
+    let l = build(&tmp.path().join("l"), &admin, NAMES);
+    let cp = l
+        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
+        .unwrap();
+    let b = bundle::make(&l, &cp, &[2, 4]).unwrap();
+    let text = b.to_text();
+    let pk = public_key(&admin);
+    let r = bundle::verify(&text, Trust::Key(&pk)).unwrap();
+    assert_eq!((r.entries, r.tree_size), (2, cp.checkpoint.size));
+    bundle::verify(&text, Trust::Checkpoint(&cp)).unwrap();
+    bundle::verify(&text, Trust::BundleOnly).unwrap();
+    let other = PublicKey(SigningKey::from_bytes(&[5; 32]).verifying_key().to_bytes());
+    assert!(bundle::verify(&text, Trust::Key(&other)).is_err());
+
+    // Change every byte position in turn (to another printable character).
+    let bytes = text.as_bytes();
+    for i in 0..bytes.len() {
+        let mut changed = bytes.to_vec();
+        changed[i] = if bytes[i] == b'0' {
+            b'1'
+        } else if bytes[i] == b'"' {
+            b'x'
+        } else {
+            b'0'
+        };
+        if changed[i] == bytes[i] || !bytes[i].is_ascii() {
+            continue;
+        }
+        let s = String::from_utf8(changed).unwrap();
+        assert!(
+            bundle::verify(&s, Trust::Key(&pk)).is_err(),
+            "a change at byte {i} ({:?}) went unnoticed",
+            bytes[i] as char
+        );
+    }
+    // A checkpoint of a different tree is not accepted as the trust anchor.
+    let newer = l
+        .checkpoint(&admin, t("2026-01-04T09:00:00Z"), EventId([201; 16]))
+        .unwrap();
+    let err = bundle::verify(&text, Trust::Checkpoint(&newer)).unwrap_err();
+    assert!(err.to_string().contains("not the trusted one"), "{err}");
+}
