@@ -1007,7 +1007,8 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
     let mut decl_hashes: HashMap<EventId, Hash32> = HashMap::new();
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut first_day = true;
-    for (day, items) in days {
+    let mut days = days.into_iter().peekable();
+    while let Some((day, items)) = days.next() {
         let mut subs = Vec::with_capacity(items.len());
         let mut last = items.last().map_or(ts(day, 18, 0), |i| i.at);
         let mut decls = Vec::new();
@@ -1058,6 +1059,15 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
                 .entry(seq)?
                 .context("demo: reading back a declaration")?;
             decl_hashes.insert(id, e.hash);
+        }
+        // The IG officer signs and records a checkpoint at the end of every month.
+        let month_ends = days.peek().is_none_or(|(next, _)| {
+            next.0.format("%Y-%m").to_string() != day.0.format("%Y-%m").to_string()
+        });
+        if month_ends {
+            let at = Timestamp::from_micros(recorded.micros() + 60_000_000).expect("in range");
+            ledger.checkpoint(&b.actors[ig].key, at, EventId(b.rng.bytes()))?;
+            *counts.entry("CheckpointRecorded").or_default() += 1;
         }
         pb.inc(1);
     }
