@@ -56,6 +56,9 @@ pub mod cf {
 }
 
 const META_HEAD: &[u8] = b"head";
+
+/// The largest entry igl writes (well inside the decoder's limit, so it can always be read back).
+pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
 const META_LEDGER_ID: &[u8] = b"ledger_id";
 
 /// The RocksDB key of a seq: 8 bytes big-endian, so keys sort in seq order.
@@ -460,6 +463,17 @@ impl Ledger {
             };
             let bytes = entry.encode();
             let hash = entry_hash(&bytes);
+            if bytes.len() > MAX_ENTRY_BYTES {
+                return Err(LedgerError::Rejected {
+                    index,
+                    seq: Some(seq),
+                    event_type: sub.event.body.event.type_name(),
+                    message: format!(
+                        "the entry would be {} bytes; the limit is {MAX_ENTRY_BYTES}",
+                        bytes.len()
+                    ),
+                });
+            }
             let reject = |message: String| LedgerError::Rejected {
                 index,
                 seq: Some(seq),

@@ -11,6 +11,9 @@ use crate::types::*;
 /// The body format version this build writes and reads.
 pub const FORMAT_VERSION: u16 = 1;
 
+/// The most subjects one event may name.
+pub const MAX_SUBJECTS: usize = 1000;
+
 /// What an author signs: the event, when it happened, who they are, whom it concerns.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct EventBody {
@@ -37,6 +40,8 @@ pub enum EventError {
     Format(u16),
     #[error("subjects must be sorted without duplicates")]
     SubjectsNotCanonical,
+    #[error("names {0} subjects; the limit is {MAX_SUBJECTS}")]
+    TooManySubjects(usize),
     #[error("subjects must include {0}, named by the event's fields")]
     MissingSubject(Subject),
     #[error("author key is not a valid ed25519 public key")]
@@ -87,6 +92,9 @@ impl EventBody {
         self.event
             .validate()
             .map_err(|e| EventError::Field(self.event.type_name(), e))?;
+        if self.subjects.len() > MAX_SUBJECTS {
+            return Err(EventError::TooManySubjects(self.subjects.len()));
+        }
         if self.subjects.windows(2).any(|w| w[0] >= w[1]) {
             return Err(EventError::SubjectsNotCanonical);
         }

@@ -128,10 +128,10 @@ pub fn parse_line(line: &str) -> Result<Line, JsonError> {
     event.validate().map_err(|e| err(t, e.to_string()))?;
 
     let Some(signature) = signature else {
-        if author.is_some() || salt.is_some() {
+        if author.is_some() || salt.is_some() || format.is_some() {
             return Err(err(
                 t,
-                "`author` or `salt` given without `signature`; remove them, or sign the line with `igl sign`",
+                "`author`, `salt` or `format` given without `signature`; remove them, or sign the line with `igl sign`",
             ));
         }
         return Ok(Line::Draft(Draft {

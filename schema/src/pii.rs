@@ -84,13 +84,26 @@ impl Serialize for Pii {
 }
 impl<'de> Deserialize<'de> for Pii {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Option::<String>::deserialize(d)?;
-        match v {
-            Some(v) => Ok(Pii::new(v)),
-            None => Err(serde::de::Error::custom(
-                "personal data is null (redacted entries cannot be appended again)",
-            )),
+        // deserialize_any, so that serde reports a missing field as "missing field `name`".
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Pii;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Pii, E> {
+                Ok(Pii::new(v))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Pii, E> {
+                Err(E::custom(
+                    "is null: personal data must be given (a redacted entry cannot be appended again)",
+                ))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Pii, E> {
+                self.visit_unit()
+            }
         }
+        d.deserialize_any(V)
     }
 }
 

@@ -249,6 +249,12 @@ pub struct Timestamp(DateTime<Utc>);
 impl Timestamp {
     /// Wraps an instant, refusing sub-microsecond precision so the canonical form is exact.
     pub fn new(t: DateTime<Utc>) -> Result<Self, String> {
+        if t.nanosecond() >= 1_000_000_000 {
+            return Err(format!(
+                "{} is a leap second; igl does not record leap seconds",
+                t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            ));
+        }
         if !t.nanosecond().is_multiple_of(1000) {
             return Err(format!(
                 "{} has sub-microsecond precision; igl records microseconds",

@@ -1,0 +1,485 @@
+//! Property tests of the canonical encoding and the JSON Lines form: random valid events of several
+//! types, signed with `Submission::sign`, survive every round trip byte for byte, and decoding
+//! arbitrary or damaged bytes errs without panicking.
+
+use igl_schema::codec::{self, CodecError};
+use igl_schema::json::{self, Line};
+use igl_schema::*;
+use proptest::prelude::*;
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Strategies.
+
+const ID: &str = "[A-Za-z0-9_.@/-]{1,64}";
+
+fn id<T: 'static + std::fmt::Debug>(new: fn(String) -> Result<T, String>) -> BoxedStrategy<T> {
+    ID.prop_map(move |s| new(s).expect("the regex only makes valid ids"))
+        .boxed()
+}
+fn person() -> BoxedStrategy<PersonId> {
+    id(PersonId::new)
+}
+fn record() -> BoxedStrategy<RecordId> {
+    id(RecordId::new)
+}
+fn subject() -> BoxedStrategy<Subject> {
+    prop_oneof![
+        person().prop_map(Subject::Person),
+        record().prop_map(Subject::ServiceUser)
+    ]
+    .boxed()
+}
+
+/// Valid free text: starts with a visible character, then any non-control text (`\PC` excludes
+/// every Unicode "other" category, so no control characters), plus newlines and tabs.
+fn text() -> BoxedStrategy<String> {
+    "[A-Za-z0-9é€][^\\p{C}]{0,30}(\n\t[a-z ]{0,10})?".boxed()
+}
+fn pii() -> BoxedStrategy<Pii> {
+    text().prop_map(Pii::new).boxed()
+}
+
+/// 1900-01-01 to 2099-12-31, at microsecond precision.
+fn timestamp() -> BoxedStrategy<Timestamp> {
+    (-2_208_988_800_000_000i64..4_102_444_800_000_000)
+        .prop_map(|us| Timestamp::from_micros(us).unwrap())
+        .boxed()
+}
+fn date() -> BoxedStrategy<Date> {
+    (-25_567i32..47_482)
+        .prop_map(|d| Date::from_days(d).unwrap())
+        .boxed()
+}
+fn pick<T: Copy + std::fmt::Debug + 'static>(all: &'static [T]) -> BoxedStrategy<T> {
+    proptest::sample::select(all).boxed()
+}
+
+fn access_granted() -> impl Strategy<Value = Event> {
+    (
+        id(GrantId::new),
+        person(),
+        id(SystemId::new),
+        text(),
+        pii(),
+        any::<bool>(),
+        person(),
+        proptest::option::of(person()),
+    )
+        .prop_map(
+            |(grant, person, system, role, business_need, mfa_required, approver, sponsor)| {
+                Event::AccessGranted(AccessGranted {
+                    grant,
+                    person,
+                    system,
+                    role,
+                    business_need,
+                    mfa_required,
+                    approver,
+                    sponsor,
+                })
+            },
+        )
+}
+
+fn person_enrolled() -> impl Strategy<Value = Event> {
+    (
+        person(),
+        pii(),
+        pii(),
+        text(),
+        id(OrgId::new),
+        proptest::option::of(person()),
+    )
+        .prop_map(
+            |(person, name, job_title, business_unit, organisation, line_manager)| {
+                Event::PersonEnrolled(PersonEnrolled {
+                    person,
+                    name,
+                    job_title,
+                    business_unit,
+                    organisation,
+                    line_manager,
+                })
+            },
+        )
+}
+
+fn record_accessed() -> impl Strategy<Value = Event> {
+    (
+        person(),
+        id(SystemId::new),
+        record(),
+        pii(),
+        proptest::option::of(id(DeviceId::new)),
+    )
+        .prop_map(|(person, system, record, purpose, device)| {
+            Event::RecordAccessed(RecordAccessed {
+                person,
+                system,
+                record,
+                purpose,
+                device,
+            })
+        })
+}
+
+fn breach_ico_decision() -> impl Strategy<Value = Event> {
+    (
+        id(BreachId::new),
+        any::<bool>(),
+        proptest::option::of(text()),
+        proptest::option::of(pii()),
+        pii(),
+    )
+        .prop_map(|(breach, notified, ico_reference, reason, fallback)| {
+            // Not notifying requires a reason.
+            let reason = if notified {
+                reason
+            } else {
+                reason.or(Some(fallback))
+            };
+            Event::BreachIcoDecision(BreachIcoDecision {
+                breach,
+                notified,
+                ico_reference,
+                reason,
+            })
+        })
+}
+
+fn declaration_countersigned() -> impl Strategy<Value = Event> {
+    (any::<[u8; 32]>(), person(), person(), any::<bool>()).prop_map(
+        |(declaration, person, manager, training_checked)| {
+            Event::DeclarationCountersigned(DeclarationCountersigned {
+                declaration: Hash32(declaration),
+                person,
+                manager,
+                training_checked,
+            })
+        },
+    )
+}
+
+fn subject_rights_request_received() -> impl Strategy<Value = Event> {
+    (
+        id(RequestId::new),
+        pick(Right::ALL),
+        subject(),
+        proptest::option::of(pii()),
+    )
+        .prop_map(|(request, right, data_subject, details)| {
+            Event::SubjectRightsRequestReceived(SubjectRightsRequestReceived {
+                request,
+                right,
+                data_subject,
+                details,
+            })
+        })
+}
+
+fn training_completed() -> impl Strategy<Value = Event> {
+    (
+        person(),
+        id(CourseId::new),
+        date(),
+        proptest::option::of(1i32..2000),
+    )
+        .prop_map(|(person, course, completed_on, valid_days)| {
+            Event::TrainingCompleted(TrainingCompleted {
+                person,
+                course,
+                completed_on,
+                expires_on: valid_days.map(|d| Date::from_days(completed_on.days() + d).unwrap()),
+            })
+        })
+}
+
+fn breach_reported() -> impl Strategy<Value = Event> {
+    (
+        id(BreachId::new),
+        person(),
+        timestamp(),
+        pick(BreachKind::ALL),
+        pii(),
+    )
+        .prop_map(|(breach, reported_by, aware_at, kind, description)| {
+            Event::BreachReported(BreachReported {
+                breach,
+                reported_by,
+                aware_at,
+                kind,
+                description,
+            })
+        })
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        access_granted(),
+        person_enrolled(),
+        record_accessed(),
+        breach_ico_decision(),
+        declaration_countersigned(),
+        subject_rights_request_received(),
+        training_completed(),
+        breach_reported(),
+    ]
+}
+
+/// A random valid event, signed with `Submission::sign` by a random key; with the key's seed.
+fn submission_and_seed() -> impl Strategy<Value = (Submission, [u8; 32])> {
+    (
+        event(),
+        timestamp(),
+        any::<[u8; 16]>(),
+        proptest::collection::vec(subject(), 0..4),
+        any::<[u8; 32]>(),
+        any::<[u8; 32]>(),
+    )
+        .prop_map(|(event, occurred_at, event_id, extra, seed, salt)| {
+            let sub = Submission::sign(
+                event,
+                occurred_at,
+                EventId(event_id),
+                extra,
+                &SigningKey::from_bytes(&seed),
+                Salt(salt),
+            )
+            .expect("a generated event is valid");
+            (sub, seed)
+        })
+}
+
+fn submission() -> impl Strategy<Value = Submission> {
+    submission_and_seed().prop_map(|(s, _)| s)
+}
+
+fn entry() -> impl Strategy<Value = Entry> {
+    (submission(), any::<u64>(), any::<[u8; 32]>(), timestamp()).prop_map(
+        |(s, seq, prev, recorded_at)| Entry {
+            seq,
+            prev_hash: Hash32(prev),
+            recorded_at,
+            event: s.event,
+        },
+    )
+}
+
+fn seal() -> impl Strategy<Value = Seal> {
+    (
+        any::<[u8; 16]>(),
+        any::<u64>(),
+        any::<u64>(),
+        any::<[u8; 32]>(),
+        timestamp(),
+        any::<[u8; 32]>(),
+    )
+        .prop_map(|(ledger_id, a, b, head, sealed_at, seed)| {
+            let key = SigningKey::from_bytes(&seed);
+            SealBody {
+                ledger_id: LedgerId(ledger_id),
+                first_seq: a.min(b),
+                last_seq: a.max(b),
+                head_hash: Hash32(head),
+                sealed_at,
+                appender: public_key(&key),
+            }
+            .sign(&key)
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+/// Decodes `bytes` as `T`, checks it re-encodes to the same bytes, and checks every strict prefix
+/// and every extension by trailing bytes is refused.
+fn check_canonical<T: bincode::Decode<()> + bincode::Encode>(
+    bytes: &[u8],
+    trailing: &[u8],
+) -> Result<T, TestCaseError> {
+    let value: T = codec::decode(bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(codec::encode(&value), bytes);
+    if !trailing.is_empty() {
+        let longer = [bytes, trailing].concat();
+        let r = codec::decode::<T>(&longer);
+        prop_assert!(
+            matches!(r, Err(CodecError::Trailing(n)) if n == trailing.len()),
+            "trailing bytes accepted or misreported: {:?}",
+            r.err()
+        );
+    }
+    // Every truncation is an error (checked at a few cut points to keep the test fast).
+    for cut in [0, 1, bytes.len() / 2, bytes.len() - 1] {
+        if cut < bytes.len() {
+            prop_assert!(codec::decode::<T>(&bytes[..cut]).is_err());
+        }
+    }
+    Ok(value)
+}
+
+fn json_line(sub: &Submission) -> String {
+    serde_json::to_string(&json::submission_json(sub)).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties.
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn signed_events_roundtrip_canonically(
+        sub in submission(),
+        trailing in proptest::collection::vec(any::<u8>(), 1..8),
+    ) {
+        sub.event.verify_signature().unwrap();
+        sub.event.body.validate().unwrap();
+
+        let body_bytes = codec::encode(&sub.event.body);
+        let body: EventBody = check_canonical(&body_bytes, &trailing)?;
+        // Decoding yields the commitments, not the values; everything else is identical.
+        prop_assert_eq!(body.event.pii().len(), sub.event.body.event.pii().len());
+        for (d, o) in body.event.pii().iter().zip(sub.event.body.event.pii()) {
+            prop_assert_eq!(d.commitment(), o.commitment());
+            prop_assert_eq!(d.value(), None);
+        }
+        prop_assert_eq!(&body.subjects, &sub.event.body.subjects);
+
+        let signed_bytes = codec::encode(&sub.event);
+        let mut signed: SignedEvent = check_canonical(&signed_bytes, &trailing)?;
+        signed.verify_signature().unwrap();
+        // The payload opens the decoded event and restores the original values.
+        match sub.payload() {
+            Some(payload) => {
+                prop_assert!(sub.event.has_pii());
+                let payload_bytes = codec::encode(&payload);
+                let back: Payload = check_canonical(&payload_bytes, &trailing)?;
+                prop_assert_eq!(&back, &payload);
+                signed.open(&back).unwrap();
+                prop_assert_eq!(&signed, &sub.event);
+            }
+            None => {
+                prop_assert!(!sub.event.has_pii());
+                prop_assert_eq!(&signed, &sub.event);
+            }
+        }
+    }
+
+    #[test]
+    fn entries_and_seals_roundtrip_canonically(
+        entry in entry(),
+        seal in seal(),
+        trailing in proptest::collection::vec(any::<u8>(), 1..8),
+    ) {
+        let bytes = entry.encode();
+        let back: Entry = check_canonical(&bytes, &trailing)?;
+        prop_assert_eq!(back.hash(), entry.hash());
+        prop_assert_eq!(entry_hash(&bytes), entry.hash());
+        back.event.verify_signature().unwrap();
+
+        let bytes = codec::encode(&seal);
+        let back: Seal = check_canonical(&bytes, &trailing)?;
+        prop_assert_eq!(&back, &seal);
+        prop_assert!(back.verify_signature());
+        let body: SealBody = check_canonical(&codec::encode(&seal.body), &trailing)?;
+        prop_assert_eq!(body, seal.body);
+    }
+
+    #[test]
+    fn signed_json_lines_parse_back_identically(sub in submission()) {
+        let line = json_line(&sub);
+        let parsed = json::parse_line(&line).map_err(|e| TestCaseError::fail(format!("{e}\n{line}")))?;
+        let Line::Signed(back) = parsed else {
+            return Err(TestCaseError::fail("a signed line must parse as Line::Signed"));
+        };
+        prop_assert_eq!(codec::encode(&back.event.body), codec::encode(&sub.event.body));
+        prop_assert_eq!(codec::encode(&back.event), codec::encode(&sub.event));
+        prop_assert_eq!(&back, &sub);
+        // Writing it again gives the same line.
+        prop_assert_eq!(json_line(&back), line);
+    }
+
+    #[test]
+    fn draft_json_lines_sign_to_the_same_event((sub, seed) in submission_and_seed()) {
+        // The line as a draft: the event, occurred_at, event_id and the subjects (now as extra
+        // subjects), without author, salt and signature. Signed again by the same key with the
+        // same salt, it is the same submission, byte for byte.
+        let mut map = json::submission_json(&sub);
+        map.remove("author");
+        map.remove("salt");
+        map.remove("signature");
+        let line = Value::Object(map).to_string();
+        let Line::Draft(draft) = json::parse_line(&line).unwrap() else {
+            return Err(TestCaseError::fail("an unsigned line must parse as Line::Draft"));
+        };
+        prop_assert_eq!(draft.event_id, Some(sub.event.body.event_id));
+        let again = draft
+            .sign(
+                &SigningKey::from_bytes(&seed),
+                EventId([0; 16]), // unused: the line carries its event id
+                sub.salt.unwrap_or(Salt([0; 32])),
+            )
+            .unwrap();
+        prop_assert_eq!(codec::encode(&again.event), codec::encode(&sub.event));
+        prop_assert_eq!(&again, &sub);
+    }
+
+    #[test]
+    fn decoding_random_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        // Errors are expected; panics (and huge allocations) are not. Whatever does decode is
+        // canonical by construction.
+        if let Ok(v) = codec::decode::<Entry>(&bytes) { prop_assert_eq!(v.encode(), bytes.clone()); }
+        if let Ok(v) = codec::decode::<EventBody>(&bytes) { prop_assert_eq!(codec::encode(&v), bytes.clone()); }
+        if let Ok(v) = codec::decode::<Event>(&bytes) { prop_assert_eq!(codec::encode(&v), bytes.clone()); }
+        let _ = codec::decode::<SignedEvent>(&bytes);
+        let _ = codec::decode::<Seal>(&bytes);
+        let _ = codec::decode::<SealBody>(&bytes);
+        let _ = codec::decode::<Payload>(&bytes);
+    }
+
+    #[test]
+    fn decoding_damaged_entries_never_panics(
+        entry in entry(),
+        damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        tag in 0u32..40,
+    ) {
+        // Changed bytes somewhere in a valid entry: decoding may fail or yield another value, but
+        // never panics, and what decodes re-encodes to the damaged bytes.
+        let mut bytes = entry.encode();
+        for (i, b) in &damage {
+            let i = i.index(bytes.len());
+            bytes[i] = *b;
+        }
+        if let Ok(v) = codec::decode::<Entry>(&bytes) {
+            prop_assert_eq!(v.encode(), bytes.clone());
+        }
+        // A different event tag, including unknown ones, never panics either.
+        let body = codec::encode(&entry.event.body);
+        let mut retagged = body.clone();
+        let tag_at = body.len() - codec::encode(&entry.event.body.event).len();
+        retagged[tag_at..tag_at + 4].copy_from_slice(&tag.to_le_bytes());
+        let _ = codec::decode::<EventBody>(&retagged);
+        if tag as usize >= Event::TYPES.len() {
+            prop_assert!(codec::decode::<EventBody>(&retagged).is_err());
+        }
+    }
+}
+
+#[test]
+fn huge_length_prefixes_are_refused_without_allocating() {
+    // A Vec or String claiming 2^63 elements must fail on the decode limit, not abort on
+    // allocation.
+    let mut bytes = codec::encode(&Payload {
+        salt: Salt([0; 32]),
+        values: vec![],
+    });
+    bytes[32..40].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+    assert!(codec::decode::<Payload>(&bytes).is_err());
+    let mut bytes = codec::encode(&Payload {
+        salt: Salt([0; 32]),
+        values: vec!["x".into()],
+    });
+    bytes[40..48].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
+    assert!(codec::decode::<Payload>(&bytes).is_err());
+}
