@@ -1,1 +1,23 @@
-fn main() {}
+//! Integration tests of the `igl` binary: the real executable, real RocksDB in temporary
+//! directories.
+//!
+//! The modules live in `tests/integration/` rather than beside this file because Cargo builds
+//! every `tests/*.rs` as its own test binary (unless the package sets `autotests = false`).
+
+#[path = "integration/util.rs"]
+mod util;
+
+#[path = "integration/cli.rs"]
+mod cli;
+
+#[path = "integration/input.rs"]
+mod input;
+
+#[path = "integration/keyfiles.rs"]
+mod keyfiles;
+
+#[path = "integration/process.rs"]
+mod process;
+
+#[path = "integration/tamper.rs"]
+mod tamper;

@@ -443,6 +443,27 @@ impl Ledger {
         }
         let mut head = self.head()?;
         let first_seq = head.map_or(0, |h| h.seq + 1);
+        // Never overwrite: the slot after the head must be free, and the head must be the entry
+        // it names. Otherwise the head record was altered; refuse rather than write over history.
+        if self.get(cf::ENTRIES, &seq_key(first_seq))?.is_some() {
+            return Err(self.corrupt(
+                "head record",
+                first_seq,
+                "an entry already exists after the recorded head; run `igl verify` and do not append until it passes",
+            ));
+        }
+        if let Some(h) = head {
+            match self.get(cf::ENTRIES, &seq_key(h.seq))? {
+                Some(b) if entry_hash(&b) == h.hash => {}
+                _ => {
+                    return Err(self.corrupt(
+                        "head record",
+                        h.seq,
+                        "the recorded head does not match the stored entry; run `igl verify` and do not append until it passes",
+                    ));
+                }
+            }
+        }
         // recorded_at never goes back, even if the clock does.
         let recorded_at = head.map_or(now, |h| now.max(h.recorded_at));
         let mut ledger_id = match head {

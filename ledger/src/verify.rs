@@ -322,15 +322,38 @@ impl Ledger {
                     ),
                 });
             }
-            if let Some(recorded) = self.head()?
-                && recorded.seq > h.seq
-            {
+            match self.head()? {
+                Some(recorded) if recorded.seq > h.seq => {
+                    break 'scan Some(Failure {
+                        seq: h.seq + 1,
+                        message: format!(
+                            "the head record says the ledger ends at seq {}, but the last entry is {}: entries were removed from the end",
+                            recorded.seq, h.seq
+                        ),
+                    });
+                }
+                Some(recorded) if recorded != h => {
+                    break 'scan Some(Failure {
+                        seq: (recorded.seq + 1).min(h.seq),
+                        message: format!(
+                            "the head record (seq {}, hash {}) is not the last entry (seq {}, hash {}): the head record was altered",
+                            recorded.seq, recorded.hash, h.seq, h.hash
+                        ),
+                    });
+                }
+                None => {
+                    break 'scan Some(Failure {
+                        seq: h.seq,
+                        message: "the head record is missing".into(),
+                    });
+                }
+                Some(_) => {}
+            }
+            if let Some(item) = payloads.next() {
+                let (k, _) = item?;
                 break 'scan Some(Failure {
-                    seq: h.seq + 1,
-                    message: format!(
-                        "the head record says the ledger ends at seq {}, but the last entry is {}: entries were removed from the end",
-                        recorded.seq, h.seq
-                    ),
+                    seq: key_seq(&k).unwrap_or(h.seq + 1),
+                    message: "a personal-data payload is stored for an entry that has none (beyond the last entry)".into(),
                 });
             }
             if let Some(&t) = missing_payloads

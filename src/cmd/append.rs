@@ -59,7 +59,20 @@ fn read_stdin() -> Result<(String, String)> {
 
 /// Parses every line (skipping blank lines and `#` comments), signing unsigned ones with `key`.
 /// Returns the submissions with their line numbers, or every error found (nothing is kept).
-fn read_events(name: &str, text: &str, key: &SigningKey) -> Result<Vec<(usize, Submission)>> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Append,
+    Sign,
+}
+
+fn read_events(
+    name: &str,
+    text: &str,
+    key: &SigningKey,
+    mode: Mode,
+) -> Result<Vec<(usize, Submission)>> {
+    // A byte-order mark is not part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut subs = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -71,6 +84,11 @@ fn read_events(name: &str, text: &str, key: &SigningKey) -> Result<Vec<(usize, S
         let sub = parse_line(t)
             .map_err(|e| e.to_string())
             .and_then(|l| match l {
+                Line::Signed(s) if mode == Mode::Sign => Err(format!(
+                    "{}: already signed by key {}; `igl sign` signs unsigned events only",
+                    s.event.body.event.type_name(),
+                    s.event.body.author.short()
+                )),
                 Line::Signed(s) => Ok(s),
                 Line::Draft(d) => {
                     let ty = d.event.type_name();
@@ -94,7 +112,11 @@ fn read_events(name: &str, text: &str, key: &SigningKey) -> Result<Vec<(usize, S
         }
     }
     if !errors.is_empty() {
-        bail!("{}\nnothing was appended", errors.join("\n"));
+        let nothing = match mode {
+            Mode::Append => "nothing was appended",
+            Mode::Sign => "nothing was signed",
+        };
+        bail!("{}\n{nothing}", errors.join("\n"));
     }
     if subs.is_empty() {
         bail!("{name}: no events found (one JSON object per line; blank and # lines are skipped)");
@@ -106,7 +128,7 @@ pub fn run_append(a: AppendArgs, dir: PathBuf) -> Result<Outcome> {
     let key = keys::load(&a.key)?;
     let (name, text) = read_input(a.input.as_deref())?;
     let ledger = Ledger::open(&dir)?;
-    let lines = read_events(&name, &text, &key)?;
+    let lines = read_events(&name, &text, &key, Mode::Append)?;
     let (line_numbers, subs): (Vec<usize>, Vec<Submission>) = lines.into_iter().unzip();
     let receipt = match ledger.append(&subs, &key, Timestamp::now()) {
         Ok(r) => r,
@@ -146,13 +168,7 @@ pub fn run_append(a: AppendArgs, dir: PathBuf) -> Result<Outcome> {
 pub fn run_sign(a: SignArgs) -> Result<Outcome> {
     let key = keys::load(&a.key)?;
     let (name, text) = read_input(a.input.as_deref())?;
-    let subs = read_events(&name, &text, &key).map_err(|e| {
-        anyhow::anyhow!(
-            "{}",
-            e.to_string()
-                .replace("nothing was appended", "nothing was signed")
-        )
-    })?;
+    let subs = read_events(&name, &text, &key, Mode::Sign)?;
     let mut o = out::stdout();
     for (_, s) in &subs {
         out::json_line(&mut o, &Value::Object(submission_json(s)))?;
