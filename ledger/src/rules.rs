@@ -4,11 +4,15 @@
 //! an entry that `igl verify` accepts. The state it consults ([`Lookup`]) comes from RocksDB
 //! (plus the batch being built) on append, and from memory rebuilt by the scan on verify.
 
+use std::collections::HashMap;
+
 use bincode::{Decode, Encode};
 use igl_schema::note::{Checkpoint, SignedCheckpoint, origin};
 use igl_schema::{
     Entry, Event, EventId, Hash32, LedgerId, PersonId, PublicKey, Role, Seal, SealBody, Timestamp,
 };
+
+use crate::merkle::Frontier;
 
 /// How far `occurred_at` may be ahead of `recorded_at` (authors' clock skew).
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
@@ -85,6 +89,63 @@ pub enum Effect {
     Declaration { hash: Hash32, person: PersonId },
     EventId { id: EventId, seq: u64 },
     Redaction { target: u64, by: u64 },
+}
+
+/// The chain state entries change. Verify keeps all of it in memory; append keeps the changes
+/// its batch makes on top of the stored state. Both change it only through [`ChainState::apply`].
+#[derive(Clone, Debug, Default)]
+pub struct ChainState {
+    pub keys: HashMap<PublicKey, KeyRecord>,
+    pub declarations: HashMap<Hash32, PersonId>,
+    pub event_ids: HashMap<EventId, u64>,
+    pub redactions: HashMap<u64, u64>,
+    pub ledger_id: Option<LedgerId>,
+    /// The Merkle tree's right edge, after the last accepted entry.
+    pub frontier: Frontier,
+}
+
+impl ChainState {
+    /// Applies one effect of an accepted entry. `stored_key` finds a key this state does not
+    /// hold yet (append: the stored registry; verify: nothing, it holds every key).
+    pub fn apply<E>(
+        &mut self,
+        eff: Effect,
+        stored_key: impl FnOnce(&PublicKey) -> Result<Option<KeyRecord>, E>,
+    ) -> Result<(), E> {
+        match eff {
+            Effect::Genesis { ledger_id } => self.ledger_id = Some(ledger_id),
+            Effect::KeyEnrolled(k) => {
+                self.keys.insert(k.key, k);
+            }
+            Effect::KeyRevoked { key, seq } => {
+                let rec = match self.keys.get(&key) {
+                    Some(k) => Some(k.clone()),
+                    None => stored_key(&key)?,
+                };
+                if let Some(mut k) = rec {
+                    k.revoked_seq = Some(seq);
+                    self.keys.insert(key, k);
+                }
+            }
+            Effect::Declaration { hash, person } => {
+                self.declarations.insert(hash, person);
+            }
+            Effect::EventId { id, seq } => {
+                self.event_ids.insert(id, seq);
+            }
+            Effect::Redaction { target, by } => {
+                self.redactions.insert(target, by);
+            }
+        }
+        Ok(())
+    }
+
+    /// The Merkle root when `size` is the number of entries accepted so far.
+    pub fn merkle_root(&self, size: u64) -> Option<Hash32> {
+        (size == self.frontier.size())
+            .then(|| self.frontier.root())
+            .flatten()
+    }
 }
 
 /// Why an entry breaks the chain rules (the seq is reported by the caller).

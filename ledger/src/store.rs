@@ -15,7 +15,7 @@ use rocksdb::{
 
 use crate::error::{LedgerError, Result};
 use crate::merkle::{self, Frontier};
-use crate::rules::{self, APPENDER_ROLES, CheckError, Effect, Head, KeyRecord, Lookup};
+use crate::rules::{self, APPENDER_ROLES, ChainState, CheckError, Effect, Head, KeyRecord, Lookup};
 
 /// Column families. `entries`, `payloads` and `seals` are the record; the rest are indexes and
 /// state derived from it, written in the same atomic batch.
@@ -471,8 +471,8 @@ impl Ledger {
             None => None,
         };
         let mut pending = Pending::new(self);
-        pending.frontier = Frontier::load(self, first_seq)?;
-        pending.ledger_id = ledger_id;
+        pending.state.frontier = Frontier::load(self, first_seq)?;
+        pending.state.ledger_id = ledger_id;
         let mut wb = WriteBatch::default();
         for (index, sub) in batch.iter().enumerate() {
             let seq = head.map_or(0, |h| h.seq + 1);
@@ -513,17 +513,17 @@ impl Ledger {
             for eff in effects {
                 if let Effect::Genesis { ledger_id: id } = eff {
                     ledger_id = Some(id);
-                    pending.ledger_id = Some(id);
+                    pending.state.ledger_id = Some(id);
                     wb.put_cf(self.cf(cf::META), META_LEDGER_ID, codec::encode(&id));
                 }
                 if let Effect::Redaction { target, .. } = eff {
                     wb.delete_cf(self.cf(cf::PAYLOADS), seq_key(target));
                 }
-                pending.apply(eff);
+                pending.state.apply(eff, |k| self.key(k))?;
             }
             pending.entries.insert(seq, (hash, entry.event.has_pii()));
             wb.put_cf(self.cf(cf::ENTRIES), seq_key(seq), &bytes);
-            for (level, index, h) in pending.frontier.push(merkle::leaf_hash(&hash)) {
+            for (level, index, h) in pending.state.frontier.push(merkle::leaf_hash(&hash)) {
                 wb.put_cf(self.cf(cf::MERKLE), node_key(level, index), h.0);
             }
             if let Some(p) = sub.payload() {
@@ -653,73 +653,35 @@ impl Ledger {
 /// Ledger state plus the changes of the batch being built (append's [`Lookup`]).
 struct Pending<'a> {
     ledger: &'a Ledger,
-    keys: HashMap<PublicKey, KeyRecord>,
-    declarations: HashMap<Hash32, PersonId>,
-    event_ids: HashMap<EventId, u64>,
+    state: ChainState,
+    /// seq → (entry hash, has personal data), for the entries of this batch.
     entries: HashMap<u64, (Hash32, bool)>,
-    redactions: HashMap<u64, u64>,
-    frontier: Frontier,
-    ledger_id: Option<LedgerId>,
 }
 
 impl<'a> Pending<'a> {
     fn new(ledger: &'a Ledger) -> Self {
         Self {
-            frontier: Frontier::default(),
-            ledger_id: None,
             ledger,
-            keys: HashMap::new(),
-            declarations: HashMap::new(),
-            event_ids: HashMap::new(),
+            state: ChainState::default(),
             entries: HashMap::new(),
-            redactions: HashMap::new(),
-        }
-    }
-
-    fn apply(&mut self, eff: Effect) {
-        match eff {
-            Effect::Genesis { .. } => {}
-            Effect::KeyEnrolled(k) => {
-                self.keys.insert(k.key, k);
-            }
-            Effect::KeyRevoked { key, seq } => {
-                let rec = self
-                    .keys
-                    .get(&key)
-                    .cloned()
-                    .or_else(|| self.ledger.key(&key).ok().flatten());
-                if let Some(mut k) = rec {
-                    k.revoked_seq = Some(seq);
-                    self.keys.insert(key, k);
-                }
-            }
-            Effect::Declaration { hash, person } => {
-                self.declarations.insert(hash, person);
-            }
-            Effect::EventId { id, seq } => {
-                self.event_ids.insert(id, seq);
-            }
-            Effect::Redaction { target, by } => {
-                self.redactions.insert(target, by);
-            }
         }
     }
 
     fn write_into(&self, wb: &mut WriteBatch) {
         let l = self.ledger;
-        for (k, rec) in &self.keys {
+        for (k, rec) in &self.state.keys {
             wb.put_cf(l.cf(cf::KEYS), k.0, codec::encode(rec));
         }
-        for (h, p) in &self.declarations {
+        for (h, p) in &self.state.declarations {
             wb.put_cf(l.cf(cf::DECLARATIONS), h.0, p.as_str().as_bytes());
         }
-        for (id, seq) in &self.event_ids {
+        for (id, seq) in &self.state.event_ids {
             wb.put_cf(l.cf(cf::BY_EVENT_ID), id.0, seq_key(*seq));
         }
         for (seq, (hash, _)) in &self.entries {
             wb.put_cf(l.cf(cf::BY_HASH), hash.0, seq_key(*seq));
         }
-        for (target, by) in &self.redactions {
+        for (target, by) in &self.state.redactions {
             wb.put_cf(l.cf(cf::REDACTIONS), seq_key(*target), seq_key(*by));
         }
     }
@@ -728,13 +690,13 @@ impl<'a> Pending<'a> {
 impl Lookup for Pending<'_> {
     type Error = LedgerError;
     fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>> {
-        match self.keys.get(key) {
+        match self.state.keys.get(key) {
             Some(k) => Ok(Some(k.clone())),
             None => self.ledger.key(key),
         }
     }
     fn declaration(&self, entry_hash: &Hash32) -> Result<Option<PersonId>> {
-        if let Some(p) = self.declarations.get(entry_hash) {
+        if let Some(p) = self.state.declarations.get(entry_hash) {
             return Ok(Some(p.clone()));
         }
         match self.ledger.get(cf::DECLARATIONS, &entry_hash.0)? {
@@ -747,7 +709,7 @@ impl Lookup for Pending<'_> {
         }
     }
     fn event_seq(&self, id: &EventId) -> Result<Option<u64>> {
-        if let Some(s) = self.event_ids.get(id) {
+        if let Some(s) = self.state.event_ids.get(id) {
             return Ok(Some(*s));
         }
         Ok(self
@@ -766,17 +728,15 @@ impl Lookup for Pending<'_> {
         Ok(Some((hash, entry.event.has_pii())))
     }
     fn redacted_by(&self, seq: u64) -> Result<Option<u64>> {
-        if let Some(b) = self.redactions.get(&seq) {
+        if let Some(b) = self.state.redactions.get(&seq) {
             return Ok(Some(*b));
         }
         self.ledger.redacted_by(seq)
     }
     fn ledger_id(&self) -> Result<Option<LedgerId>> {
-        Ok(self.ledger_id)
+        Ok(self.state.ledger_id)
     }
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
-        Ok((size == self.frontier.size())
-            .then(|| self.frontier.root())
-            .flatten())
+        Ok(self.state.merkle_root(size))
     }
 }

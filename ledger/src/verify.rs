@@ -1,14 +1,14 @@
 //! Full verification: replays the ledger through the chain rules, checking every entry, link,
 //! hash, signature, seal and personal-data commitment.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
 
 use igl_schema::{EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, codec};
 
 use crate::error::Result;
 use crate::merkle::{self, Frontier, Nodes};
-use crate::rules::{self, CheckError, Effect, Head, KeyRecord, Lookup};
+use crate::rules::{self, ChainState, CheckError, Head, KeyRecord, Lookup};
 use crate::store::{Kv, Ledger, cf, key_seq, seq_key};
 
 /// The first thing found wrong.
@@ -78,24 +78,19 @@ fn take_at(it: &mut Peekable<impl Iterator<Item = Kv>>, n: u64) -> Result<Taken>
 /// The state rebuilt by the scan (verify's [`Lookup`]).
 struct Replay<'a> {
     ledger: &'a Ledger,
-    keys: HashMap<PublicKey, KeyRecord>,
-    declarations: HashMap<Hash32, PersonId>,
-    event_ids: HashMap<EventId, u64>,
-    redactions: HashMap<u64, u64>,
-    ledger_id: Option<LedgerId>,
-    frontier: Frontier,
+    state: ChainState,
 }
 
 impl Lookup for Replay<'_> {
     type Error = crate::LedgerError;
     fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>> {
-        Ok(self.keys.get(key).cloned())
+        Ok(self.state.keys.get(key).cloned())
     }
     fn declaration(&self, h: &Hash32) -> Result<Option<PersonId>> {
-        Ok(self.declarations.get(h).cloned())
+        Ok(self.state.declarations.get(h).cloned())
     }
     fn event_seq(&self, id: &EventId) -> Result<Option<u64>> {
-        Ok(self.event_ids.get(id).copied())
+        Ok(self.state.event_ids.get(id).copied())
     }
     fn entry_summary(&self, seq: u64) -> Result<Option<(Hash32, bool)>> {
         // Entries before the current one were verified by this scan already.
@@ -106,40 +101,13 @@ impl Lookup for Replay<'_> {
         Ok(Some((h, e.event.has_pii())))
     }
     fn redacted_by(&self, seq: u64) -> Result<Option<u64>> {
-        Ok(self.redactions.get(&seq).copied())
+        Ok(self.state.redactions.get(&seq).copied())
     }
     fn ledger_id(&self) -> Result<Option<LedgerId>> {
-        Ok(self.ledger_id)
+        Ok(self.state.ledger_id)
     }
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
-        Ok((size == self.frontier.size())
-            .then(|| self.frontier.root())
-            .flatten())
-    }
-}
-
-impl Replay<'_> {
-    fn apply(&mut self, eff: Effect) {
-        match eff {
-            Effect::Genesis { ledger_id } => self.ledger_id = Some(ledger_id),
-            Effect::KeyEnrolled(k) => {
-                self.keys.insert(k.key, k);
-            }
-            Effect::KeyRevoked { key, seq } => {
-                if let Some(k) = self.keys.get_mut(&key) {
-                    k.revoked_seq = Some(seq);
-                }
-            }
-            Effect::Declaration { hash, person } => {
-                self.declarations.insert(hash, person);
-            }
-            Effect::EventId { id, seq } => {
-                self.event_ids.insert(id, seq);
-            }
-            Effect::Redaction { target, by } => {
-                self.redactions.insert(target, by);
-            }
-        }
+        Ok(self.state.merkle_root(size))
     }
 }
 
@@ -157,14 +125,9 @@ impl Ledger {
         progress: &mut dyn FnMut(u64),
         sizes: &[u64],
     ) -> Result<VerifyReport> {
-        let mut state = Replay {
+        let mut replay = Replay {
             ledger: self,
-            keys: HashMap::new(),
-            declarations: HashMap::new(),
-            event_ids: HashMap::new(),
-            redactions: HashMap::new(),
-            ledger_id: None,
-            frontier: Frontier::default(),
+            state: ChainState::default(),
         };
         let mut report = VerifyReport {
             entries: 0,
@@ -244,18 +207,20 @@ impl Ledger {
                     ));
                 }
 
-                let effects = match rules::check_entry(&state, head.as_ref(), &entry, hash) {
+                let effects = match rules::check_entry(&replay, head.as_ref(), &entry, hash) {
                     Ok(e) => e,
                     Err(CheckError::Violation(v)) => break 'scan Some(fail(v.0)),
                     Err(CheckError::Lookup(e)) => return Err(e),
                 };
                 for eff in effects {
-                    state.apply(eff);
+                    replay
+                        .state
+                        .apply(eff, |_| Ok::<_, crate::LedgerError>(None))?;
                 }
-                state.frontier.push(merkle::leaf_hash(&hash));
-                if sizes.contains(&state.frontier.size()) {
-                    let r = state.frontier.root().expect("not empty");
-                    report.roots.insert(state.frontier.size(), r);
+                replay.state.frontier.push(merkle::leaf_hash(&hash));
+                if sizes.contains(&replay.state.frontier.size()) {
+                    let r = replay.state.frontier.root().expect("not empty");
+                    report.roots.insert(replay.state.frontier.size(), r);
                 }
                 let h = Head {
                     seq: n,
@@ -279,8 +244,8 @@ impl Ledger {
                             Ok(s) => s,
                             Err(e) => break 'scan Some(fail(format!("seal does not decode: {e}"))),
                         };
-                        let ledger_id = state.ledger_id.expect("entry 0 is genesis");
-                        let appender = state.keys.get(&seal.body.appender);
+                        let ledger_id = replay.state.ledger_id.expect("entry 0 is genesis");
+                        let appender = replay.state.keys.get(&seal.body.appender);
                         if let Err(v) =
                             rules::check_seal(&seal, &ledger_id, next_seal_first, &h, appender)
                         {
@@ -358,7 +323,7 @@ impl Ledger {
             }
             if let Some(&t) = missing_payloads
                 .iter()
-                .find(|t| !state.redactions.contains_key(t))
+                .find(|t| !replay.state.redactions.contains_key(t))
             {
                 break 'scan Some(Failure {
                     seq: t,
@@ -369,14 +334,15 @@ impl Ledger {
             }
             // Last, the stored Merkle tree (derived data that proofs are served from) must be the
             // tree of these entries.
-            if let Some(f) = self.check_stored_tree(&state.frontier)? {
+            if let Some(f) = self.check_stored_tree(&replay.state.frontier)? {
                 break 'scan Some(f);
             }
             None
         };
         progress(report.entries);
-        report.redacted = state.redactions.len() as u64;
-        report.unerased = state
+        report.redacted = replay.state.redactions.len() as u64;
+        report.unerased = replay
+            .state
             .redactions
             .keys()
             .filter(|t| with_payload.contains(t))
@@ -384,8 +350,8 @@ impl Ledger {
             .collect();
         report.unerased.sort_unstable();
         report.head = head;
-        report.keys = state.keys.len();
-        report.ledger_id = state.ledger_id;
+        report.keys = replay.state.keys.len();
+        report.ledger_id = replay.state.ledger_id;
         report.failure = failure;
         Ok(report)
     }

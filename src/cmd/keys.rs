@@ -61,12 +61,7 @@ pub fn run_key(c: KeyCommand, ledger: Option<&Path>) -> Result<Outcome> {
                     &json!({
                         "file": file,
                         "public_key": pk.to_hex(),
-                        "enrolment": record.as_ref().map(|r| json!({
-                            "person": r.person.to_string(),
-                            "role": r.role.to_string(),
-                            "enrolled_seq": r.enrolled_seq,
-                            "revoked_seq": r.revoked_seq,
-                        })),
+                        "enrolment": record.as_ref().map(super::key_json),
                     }),
                 )?;
             } else {
@@ -98,16 +93,7 @@ pub fn run_keys(a: KeysArgs, dir: PathBuf) -> Result<Outcome> {
     let mut o = out::stdout();
     for r in &records {
         if a.json {
-            out::json_line(
-                &mut o,
-                &json!({
-                    "public_key": r.key.to_hex(),
-                    "person": r.person.to_string(),
-                    "role": r.role.to_string(),
-                    "enrolled_seq": r.enrolled_seq,
-                    "revoked_seq": r.revoked_seq,
-                }),
-            )?;
+            out::json_line(&mut o, &super::key_json(r))?;
         } else {
             writeln!(
                 o,

@@ -48,6 +48,17 @@ impl<'a> Authors<'a> {
     }
 }
 
+/// The JSON object of a key's enrolment.
+pub fn key_json(r: &KeyRecord) -> Value {
+    json!({
+        "public_key": r.key.to_hex(),
+        "person": r.person.to_string(),
+        "role": r.role.to_string(),
+        "enrolled_seq": r.enrolled_seq,
+        "revoked_seq": r.revoked_seq,
+    })
+}
+
 /// `present`, `redacted`, `none` or `missing`.
 pub fn payload_state(p: PayloadState) -> &'static str {
     match p {
