@@ -257,7 +257,9 @@ const TEAMS: &[Team] = &[
     },
 ];
 
-/// Which member of staff (by index) carries which deliberate violation.
+/// Which member of staff (by index) carries which deliberate violation. R4, R8 and R9 come from the
+/// organisations instead: Caring Hands' grants name no sponsor (R4), it has an ISA but no summary
+/// DPIA (R8) and no DSPT or Cyber Essentials Plus (R9); Westcountry's CE+ lapses on 1 March 2026 (R9).
 mod planted {
     pub const GRANT_BEFORE_COUNTERSIGN: usize = 3; // R1
     pub const TRAINING_LAPSED: usize = 1; // R2
@@ -562,6 +564,17 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
             devices.push(d);
         }
 
+        // When (if ever) they stop.
+        let left = match s {
+            planted::LEAVER_REVOKED_LATE => {
+                Some((date(2026, 8, 14), Some(date(2026, 8, 25)), true))
+            }
+            planted::LEAVER_NEVER_REVOKED => Some((date(2026, 9, 30), None, false)),
+            planted::CLEAN_LEAVER => Some((date(2026, 5, 29), Some(date(2026, 5, 29)), true)),
+            _ => None,
+        };
+        let stop = left.map_or(end, |(d, _, _)| d).min(end);
+
         // Declaration, training, countersignature.
         let current = if d0 >= date(2026, 4, 1) && s != planted::OLD_POLICY_VERSION {
             &v_new
@@ -589,7 +602,7 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
                 expires_on: Some(add_days(trained, 365)),
             }),
         );
-        if add_days(trained, 350) < end && s != planted::TRAINING_LAPSED {
+        if add_days(trained, 350) < stop && s != planted::TRAINING_LAPSED {
             let renewed = add_days(trained, 350);
             b.push(
                 ts(renewed, 14, 0),
@@ -646,17 +659,6 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
                 sponsor: partner_sponsor,
             }),
         );
-
-        // When (if ever) they stop.
-        let left = match s {
-            planted::LEAVER_REVOKED_LATE => {
-                Some((date(2026, 8, 14), Some(date(2026, 8, 25)), true))
-            }
-            planted::LEAVER_NEVER_REVOKED => Some((date(2026, 9, 30), None, false)),
-            planted::CLEAN_LEAVER => Some((date(2026, 5, 29), Some(date(2026, 5, 29)), true)),
-            _ => None,
-        };
-        let stop = left.map_or(end, |(d, _, _)| d).min(end);
 
         // Record accesses, from the Eclipse audit feed.
         let first_access = if s == planted::ACCESS_BEFORE_GRANT {

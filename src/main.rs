@@ -77,6 +77,14 @@ enum Command {
     Witness(cmd::witness::WitnessArgs),
     /// List the event types and their fields.
     Types(cmd::types::TypesArgs),
+    /// Check the ledger against the compliance rules R1–R16, as of now or any instant (exit 1
+    /// when there are findings).
+    Audit(cmd::audit::AuditArgs),
+    /// Everything about one member of staff: declarations, training, grants, devices, keys,
+    /// findings.
+    Status(cmd::audit::StatusArgs),
+    /// A partner's agreements and accreditations, with expiry and findings.
+    Org(cmd::audit::OrgArgs),
     /// Build a realistic synthetic council ledger to explore.
     Demo(demo::DemoArgs),
 }
@@ -101,6 +109,9 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Verify(a) => cmd::verify::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Witness(a) => cmd::witness::run(a, ledger.as_deref()),
         Command::Types(a) => cmd::types::run(a),
+        Command::Audit(a) => cmd::audit::run_audit(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Status(a) => cmd::audit::run_status(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Org(a) => cmd::audit::run_org(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Demo(a) => demo::run(a, ledger),
     }
 }

@@ -5,6 +5,7 @@
 //! live in [`rules`] and are shared by append and verify. Key files are in [`keys`].
 
 pub mod bundle;
+pub mod compliance;
 pub mod error;
 pub mod keys;
 pub mod merkle;

@@ -9,6 +9,7 @@ use igl_schema::PublicKey;
 use serde_json::{Value, json};
 
 pub mod append;
+pub mod audit;
 pub mod bundle;
 pub mod checkpoint;
 pub mod init;

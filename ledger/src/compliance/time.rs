@@ -1,0 +1,421 @@
+//! Time arithmetic for the compliance rules: calendar months, working days and bank holidays,
+//! and spans of instants (the periods during which something was exposed, covered or not).
+//!
+//! All calendar arithmetic is on UTC dates: a deadline of "end of the day" is 23:59:59.999999Z.
+//! Deadlines are *inclusive*: an obligation met at the deadline instant is on time, one
+//! microsecond later is late.
+
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use igl_schema::Timestamp;
+use serde::Serialize;
+
+/// Microseconds in an hour.
+pub const HOUR: i64 = 3_600_000_000;
+/// Microseconds in a day.
+pub const DAY: i64 = 24 * HOUR;
+
+/// The first instant of a UTC date (00:00:00Z).
+pub fn day_start(d: NaiveDate) -> Timestamp {
+    Timestamp::truncate(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+}
+
+/// The last instant of a UTC date (23:59:59.999999Z).
+pub fn day_end(d: NaiveDate) -> Timestamp {
+    Timestamp::from_micros(day_start(d).micros() + DAY - 1).expect("in range")
+}
+
+/// `t` moved by `us` microseconds (unchanged if that leaves the representable range).
+pub fn shift(t: Timestamp, us: i64) -> Timestamp {
+    Timestamp::from_micros(t.micros().saturating_add(us)).unwrap_or(t)
+}
+
+/// `d` plus `n` calendar months; when the target month has no such day (31 January + 1 month),
+/// the last day of that month (28 or 29 February), as UK GDPR Art. 12(3) is read by the ICO.
+pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
+    d.checked_add_months(Months::new(n))
+        .expect("dates stay in range")
+}
+
+/// `t` plus `n` calendar months, keeping the time of day (the day clamped as in [`add_months`]).
+pub fn add_months_at(t: Timestamp, n: u32) -> Timestamp {
+    let dt = t.datetime();
+    let d = add_months(dt.date_naive(), n);
+    Timestamp::truncate(d.and_time(dt.time()).and_utc())
+}
+
+/// Which days count as working days for an SLA measured in working days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Calendar {
+    /// Also skip England and Wales bank holidays (otherwise only Saturdays and Sundays).
+    pub bank_holidays: bool,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Calendar {
+            bank_holidays: true,
+        }
+    }
+}
+
+impl Calendar {
+    /// Monday to Friday, and (when configured) not an England and Wales bank holiday.
+    pub fn is_working_day(&self, d: NaiveDate) -> bool {
+        if matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            return false;
+        }
+        !(self.bank_holidays && is_bank_holiday(d))
+    }
+
+    /// The deadline of an obligation due `n` working days after the instant `t`: the last
+    /// instant of the `n`th working day after `t`'s date (`n` = 0: the end of `t`'s own day).
+    /// Employment ending on Friday at 17:00 with a 1-working-day SLA is due by the end of
+    /// Monday (Tuesday when Monday is a bank holiday).
+    pub fn working_days_due(&self, t: Timestamp, n: u32) -> Timestamp {
+        let mut d = t.datetime().date_naive();
+        let mut left = n;
+        while left > 0 {
+            d = d + Days::new(1);
+            if self.is_working_day(d) {
+                left -= 1;
+            }
+        }
+        day_end(d)
+    }
+
+    /// A short description for reports.
+    pub fn describe(&self) -> &'static str {
+        if self.bank_holidays {
+            "Monday to Friday except England and Wales bank holidays"
+        } else {
+            "Monday to Friday"
+        }
+    }
+}
+
+/// Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm).
+pub fn easter_sunday(year: i32) -> NaiveDate {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    NaiveDate::from_ymd_opt(year, month as u32, day as u32).expect("Easter is a real date")
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn first_monday(y: i32, m: u32) -> NaiveDate {
+    let mut d = ymd(y, m, 1);
+    while d.weekday() != Weekday::Mon {
+        d = d + Days::new(1);
+    }
+    d
+}
+
+fn last_monday(y: i32, m: u32) -> NaiveDate {
+    let mut d = add_months(ymd(y, m, 1), 1) - Days::new(1);
+    while d.weekday() != Weekday::Mon {
+        d = d - Days::new(1);
+    }
+    d
+}
+
+/// England and Wales bank holidays of `year`: the statutory and customary days with their
+/// substitute days, plus the one-off changes proclaimed for 2020, 2022 and 2023.
+pub fn bank_holidays(year: i32) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    // New Year's Day, or the Monday after when it falls at a weekend.
+    let ny = ymd(year, 1, 1);
+    out.push(match ny.weekday() {
+        Weekday::Sat => ymd(year, 1, 3),
+        Weekday::Sun => ymd(year, 1, 2),
+        _ => ny,
+    });
+    let easter = easter_sunday(year);
+    out.push(easter - Days::new(2)); // Good Friday
+    out.push(easter + Days::new(1)); // Easter Monday
+    // Early May: first Monday (2020: moved to Friday 8 May for VE Day).
+    out.push(if year == 2020 {
+        ymd(2020, 5, 8)
+    } else {
+        first_monday(year, 5)
+    });
+    // Spring: last Monday of May (2022: moved to 2 June, with 3 June for the Platinum Jubilee).
+    if year == 2022 {
+        out.extend([ymd(2022, 6, 2), ymd(2022, 6, 3)]);
+    } else {
+        out.push(last_monday(year, 5));
+    }
+    out.push(last_monday(year, 8)); // Summer
+    // Christmas and Boxing Day, with substitutes.
+    match ymd(year, 12, 25).weekday() {
+        Weekday::Fri => out.extend([ymd(year, 12, 25), ymd(year, 12, 28)]),
+        Weekday::Sat => out.extend([ymd(year, 12, 27), ymd(year, 12, 28)]),
+        Weekday::Sun => out.extend([ymd(year, 12, 26), ymd(year, 12, 27)]),
+        _ => out.extend([ymd(year, 12, 25), ymd(year, 12, 26)]),
+    }
+    match year {
+        2022 => out.push(ymd(2022, 9, 19)), // State funeral of Queen Elizabeth II
+        2023 => out.push(ymd(2023, 5, 8)),  // Coronation of King Charles III
+        _ => {}
+    }
+    out.sort();
+    out
+}
+
+/// Whether `d` is an England and Wales bank holiday.
+pub fn is_bank_holiday(d: NaiveDate) -> bool {
+    bank_holidays(d.year()).contains(&d)
+}
+
+/// A duration for humans: `3d 4h`, `13h 5m`, `45m`, `20s`.
+pub fn fmt_duration(us: i64) -> String {
+    let neg = us < 0;
+    let s = us.unsigned_abs() / 1_000_000;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    let body = if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m")
+    } else {
+        format!("{s}s")
+    };
+    if neg { format!("-{body}") } else { body }
+}
+
+/// A half-open span of instants `[start, end)` in microseconds since the Unix epoch;
+/// `end == i64::MAX` means it has not ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl Span {
+    /// `[start, end)`, `end` = `None` for a span that has not ended.
+    pub fn new(start: Timestamp, end: Option<Timestamp>) -> Span {
+        Span {
+            start: start.micros(),
+            end: end.map_or(i64::MAX, |e| e.micros()),
+        }
+    }
+    /// The whole of `[from, ∞)`.
+    pub fn from(start: Timestamp) -> Span {
+        Span::new(start, None)
+    }
+    /// The UTC dates `from..=until` (inclusive), `until` = `None` for no end.
+    pub fn dates(from: NaiveDate, until: Option<NaiveDate>) -> Span {
+        Span {
+            start: day_start(from).micros(),
+            end: until.map_or(i64::MAX, |u| day_end(u).micros() + 1),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+    /// The start as a timestamp.
+    pub fn start_ts(&self) -> Timestamp {
+        Timestamp::from_micros(self.start).expect("span starts are real instants")
+    }
+    /// The end as a timestamp, `None` when open-ended.
+    pub fn end_ts(&self) -> Option<Timestamp> {
+        (self.end != i64::MAX).then(|| Timestamp::from_micros(self.end).expect("in range"))
+    }
+}
+
+/// A set of instants: sorted, disjoint, non-adjacent, non-empty spans.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spans(Vec<Span>);
+
+impl Spans {
+    /// Normalises any spans into a set.
+    pub fn new(spans: impl IntoIterator<Item = Span>) -> Spans {
+        let mut v: Vec<Span> = spans.into_iter().filter(|s| !s.is_empty()).collect();
+        v.sort_by_key(|s| s.start);
+        let mut out: Vec<Span> = Vec::with_capacity(v.len());
+        for s in v {
+            match out.last_mut() {
+                Some(l) if s.start <= l.end => l.end = l.end.max(s.end),
+                _ => out.push(s),
+            }
+        }
+        Spans(out)
+    }
+    /// Every instant.
+    pub fn all() -> Spans {
+        Spans(vec![Span {
+            start: i64::MIN,
+            end: i64::MAX,
+        }])
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn spans(&self) -> &[Span] {
+        &self.0
+    }
+    /// Whether the instant `t` is in the set.
+    pub fn contains(&self, t: i64) -> bool {
+        self.0.iter().any(|s| s.start <= t && t < s.end)
+    }
+    pub fn union(&self, other: &Spans) -> Spans {
+        Spans::new(self.0.iter().chain(&other.0).copied())
+    }
+    pub fn intersect(&self, other: &Spans) -> Spans {
+        let mut out = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < self.0.len() && j < other.0.len() {
+            let (a, b) = (self.0[i], other.0[j]);
+            let s = Span {
+                start: a.start.max(b.start),
+                end: a.end.min(b.end),
+            };
+            if !s.is_empty() {
+                out.push(s);
+            }
+            if a.end < b.end {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+        Spans::new(out)
+    }
+    /// The instants not in the set.
+    pub fn complement(&self) -> Spans {
+        let mut out = Vec::new();
+        let mut from = i64::MIN;
+        for s in &self.0 {
+            out.push(Span {
+                start: from,
+                end: s.start,
+            });
+            from = s.end;
+        }
+        out.push(Span {
+            start: from,
+            end: i64::MAX,
+        });
+        Spans::new(out)
+    }
+    /// The instants in `self` and not in `other`.
+    pub fn minus(&self, other: &Spans) -> Spans {
+        self.intersect(&other.complement())
+    }
+    /// Cut at the instant `as_of` inclusive: nothing after it.
+    pub fn until_inclusive(&self, as_of: Timestamp) -> Spans {
+        self.intersect(&Spans(vec![Span {
+            start: i64::MIN,
+            end: as_of.micros().saturating_add(1),
+        }]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn month_ends_clamp() {
+        assert_eq!(add_months(ymd(2026, 1, 31), 1), ymd(2026, 2, 28));
+        assert_eq!(add_months(ymd(2028, 1, 31), 1), ymd(2028, 2, 29));
+        assert_eq!(add_months(ymd(2026, 3, 31), 1), ymd(2026, 4, 30));
+        assert_eq!(add_months(ymd(2025, 11, 30), 3), ymd(2026, 2, 28));
+        assert_eq!(add_months(ymd(2024, 2, 29), 12), ymd(2025, 2, 28));
+    }
+
+    #[test]
+    fn easter_and_bank_holidays() {
+        assert_eq!(easter_sunday(2026), ymd(2026, 4, 5));
+        assert_eq!(easter_sunday(2025), ymd(2025, 4, 20));
+        assert_eq!(easter_sunday(2027), ymd(2027, 3, 28));
+        assert_eq!(
+            bank_holidays(2026),
+            vec![
+                ymd(2026, 1, 1),
+                ymd(2026, 4, 3),
+                ymd(2026, 4, 6),
+                ymd(2026, 5, 4),
+                ymd(2026, 5, 25),
+                ymd(2026, 8, 31),
+                ymd(2026, 12, 25),
+                ymd(2026, 12, 28),
+            ]
+        );
+        // 2027: Christmas on a Saturday.
+        assert!(bank_holidays(2027).contains(&ymd(2027, 12, 27)));
+        assert!(bank_holidays(2027).contains(&ymd(2027, 12, 28)));
+    }
+
+    #[test]
+    fn working_day_deadlines() {
+        let cal = Calendar::default();
+        // Friday 17:00 + 1 working day: end of Monday.
+        assert_eq!(
+            cal.working_days_due(t("2026-08-14T17:00:00Z"), 1),
+            t("2026-08-17T23:59:59.999999Z")
+        );
+        // Friday before the summer bank holiday: end of Tuesday.
+        assert_eq!(
+            cal.working_days_due(t("2026-08-28T17:00:00Z"), 1),
+            t("2026-09-01T23:59:59.999999Z")
+        );
+        let plain = Calendar {
+            bank_holidays: false,
+        };
+        assert_eq!(
+            plain.working_days_due(t("2026-08-28T17:00:00Z"), 1),
+            t("2026-08-31T23:59:59.999999Z")
+        );
+        // Saturday: the first working day after is Monday.
+        assert_eq!(
+            cal.working_days_due(t("2026-08-15T10:00:00Z"), 1),
+            t("2026-08-17T23:59:59.999999Z")
+        );
+        assert_eq!(
+            cal.working_days_due(t("2026-08-12T10:00:00Z"), 0),
+            t("2026-08-12T23:59:59.999999Z")
+        );
+        assert_eq!(
+            cal.working_days_due(t("2026-08-12T10:00:00Z"), 3),
+            t("2026-08-17T23:59:59.999999Z")
+        );
+    }
+
+    #[test]
+    fn spans_algebra() {
+        let s = |a: i64, b: i64| Span { start: a, end: b };
+        let x = Spans::new([s(0, 10), s(5, 15), s(20, 30), s(30, 31)]);
+        assert_eq!(x.spans(), &[s(0, 15), s(20, 31)]);
+        let y = Spans::new([s(3, 22)]);
+        assert_eq!(x.intersect(&y).spans(), &[s(3, 15), s(20, 22)]);
+        assert_eq!(x.minus(&y).spans(), &[s(0, 3), s(22, 31)]);
+        assert_eq!(y.minus(&x).spans(), &[s(15, 20)]);
+        assert!(x.minus(&Spans::all()).is_empty());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(fmt_duration(3 * DAY + 4 * HOUR + 5), "3d 4h");
+        assert_eq!(fmt_duration(13 * HOUR + 5 * 60_000_000), "13h 5m");
+        assert_eq!(fmt_duration(20_000_000), "20s");
+    }
+}

@@ -1,0 +1,1189 @@
+//! `igl audit`, `igl status` and `igl org`: the governance state and its compliance findings,
+//! as of now or any past instant.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, anyhow, bail};
+use clap::Args;
+use igl_ledger::Ledger;
+use igl_ledger::compliance::state::{Employment, PROTECTING_INFORMATION, State};
+use igl_ledger::compliance::{
+    self, Calendar, Concerns, Config, Finding, RULES, Rule, Status, rules, time,
+};
+use igl_schema::{Date, OrgId, PersonId, Timestamp};
+use serde_json::{Value, json};
+
+use crate::{Outcome, out};
+
+/// When to judge, and how.
+#[derive(Args)]
+pub struct Judging {
+    /// Judge the world as it stood at this instant, as the ledger now knows it (entries that
+    /// occurred at or before it): RFC 3339 (2026-03-01T09:00:00Z) or a date (the end of that
+    /// day, UTC). Default: now.
+    #[arg(long, value_name = "TIME")]
+    as_of: Option<String>,
+    /// R3/R13: access and keys must go by the end of this many working days after employment
+    /// ends or is suspended.
+    #[arg(long, value_name = "DAYS", default_value_t = 1)]
+    sla_days: u32,
+    /// Count only weekends as non-working days (by default England and Wales bank holidays are
+    /// skipped too).
+    #[arg(long)]
+    no_bank_holidays: bool,
+}
+
+impl Judging {
+    fn as_of(&self) -> Result<Timestamp> {
+        match &self.as_of {
+            None => Ok(Timestamp::now()),
+            Some(s) if !s.contains('T') && !s.contains('t') => {
+                let d = Date::parse(s).map_err(|e| anyhow!("--as-of: {e}"))?;
+                Ok(time::day_end(d.0))
+            }
+            Some(s) => Timestamp::parse(s).map_err(|e| anyhow!("--as-of: {e}")),
+        }
+    }
+    fn config(&self) -> Config {
+        Config {
+            sla_working_days: self.sla_days,
+            calendar: Calendar {
+                bank_holidays: !self.no_bank_holidays,
+            },
+        }
+    }
+}
+
+/// The state, its findings and what they were judged against.
+struct Judged {
+    state: State,
+    findings: Vec<Finding>,
+    config: Config,
+    as_of: Timestamp,
+    total_entries: u64,
+    head: Option<igl_ledger::Head>,
+    ledger_id: Option<String>,
+}
+
+fn judge(dir: &Path, j: &Judging, only: Option<&Rule>) -> Result<Judged> {
+    let as_of = j.as_of()?;
+    let config = j.config();
+    let ledger = Ledger::open_read_only(dir)?;
+    let head = ledger.head()?;
+    let state = compliance::load(&ledger, Some(as_of))?;
+    let findings = compliance::audit(&state, &config, only);
+    Ok(Judged {
+        total_entries: head.map_or(0, |h| h.seq + 1),
+        ledger_id: ledger.ledger_id().ok().map(|l| l.to_hex()),
+        head,
+        state,
+        findings,
+        config,
+        as_of,
+    })
+}
+
+/// `2026-08-14 17:00` (UTC).
+fn hm(t: Timestamp) -> String {
+    t.datetime().format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn seq_list(seqs: &[u64], max: usize) -> String {
+    let shown: Vec<String> = seqs.iter().take(max).map(|s| s.to_string()).collect();
+    let mut s = shown.join(", ");
+    if seqs.len() > max {
+        s.push_str(&format!(" … (+{} more)", seqs.len() - max));
+    }
+    s
+}
+
+fn finding_json(f: &Finding) -> Value {
+    let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
+    v["overdue"] = json!(f.overdue_text());
+    let mut m = serde_json::Map::new();
+    m.insert("record".into(), json!("finding"));
+    if let Value::Object(o) = v {
+        m.extend(o);
+    }
+    Value::Object(m)
+}
+
+/// Counts per status.
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    open: usize,
+    resolved: usize,
+    occurred: usize,
+}
+
+impl Counts {
+    fn of<'a>(fs: impl IntoIterator<Item = &'a Finding>) -> Counts {
+        let mut c = Counts::default();
+        for f in fs {
+            match f.status {
+                Status::Open => c.open += 1,
+                Status::Resolved => c.resolved += 1,
+                Status::Occurred => c.occurred += 1,
+            }
+        }
+        c
+    }
+    fn total(&self) -> usize {
+        self.open + self.resolved + self.occurred
+    }
+    fn text(&self) -> String {
+        let mut parts = Vec::new();
+        if self.open > 0 {
+            parts.push(format!("{} open", self.open));
+        }
+        if self.resolved > 0 {
+            parts.push(format!("{} resolved late", self.resolved));
+        }
+        if self.occurred > 0 {
+            parts.push(format!("{} occurred", self.occurred));
+        }
+        parts.join(", ")
+    }
+}
+
+fn findings_word(n: usize) -> &'static str {
+    if n == 1 { "finding" } else { "findings" }
+}
+
+/// One finding, indented, for terminals.
+fn print_finding(o: &mut impl Write, f: &Finding, indent: &str) -> Result<()> {
+    let mut when = format!("since {}", hm(f.since));
+    match (f.status, f.until) {
+        (Status::Resolved, Some(u)) => when.push_str(&format!(", put right {}", hm(u))),
+        (Status::Occurred, Some(u)) => when.push_str(&format!(", last {}", hm(u))),
+        (Status::Open, _) => when.push_str(", still open"),
+        _ => {}
+    }
+    if let Some(d) = f.overdue_text() {
+        let what = if f.due.is_some() { "overdue" } else { "for" };
+        when.push_str(&format!(" ({what} {d})"));
+    }
+    writeln!(
+        o,
+        "{indent}{} {} {}  {when}",
+        f.status.symbol(),
+        f.rule,
+        f.subject
+    )?;
+    writeln!(o, "{indent}    {}", f.detail)?;
+    writeln!(o, "{indent}    evidence: seq {}", seq_list(&f.seqs, 12))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// igl audit
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    judging: Judging,
+    /// Only this rule (R1 … R16).
+    #[arg(long, value_name = "RULE")]
+    rule: Option<String>,
+    /// Only findings about this organisation (a partner, or the council) and its people.
+    #[arg(long, value_name = "ORG")]
+    org: Option<String>,
+    /// Only findings still open at the as-of instant (not those put right late or one-off
+    /// occurrences).
+    #[arg(long)]
+    open: bool,
+    /// JSON Lines: one line per finding, then a summary line.
+    #[arg(long, conflicts_with = "md")]
+    json: bool,
+    /// A Markdown report to hand to an auditor.
+    #[arg(long)]
+    md: bool,
+}
+
+pub fn run_audit(a: AuditArgs, dir: PathBuf) -> Result<Outcome> {
+    let only = match &a.rule {
+        None => None,
+        Some(r) => Some(rules::rule(r).ok_or_else(|| {
+            anyhow!(
+                "--rule: unknown rule {r:?}; the rules are {}",
+                RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+            )
+        })?),
+    };
+    let mut j = judge(&dir, &a.judging, only)?;
+    if let Some(org) = &a.org {
+        let id = OrgId::new(org.as_str()).map_err(|e| anyhow!("--org: {e}"))?;
+        if !j.state.orgs.contains_key(&id) {
+            bail!(
+                "--org: no organisation {id} in the ledger as of {}; known: {}",
+                j.as_of,
+                j.state
+                    .orgs
+                    .keys()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        j.findings.retain(|f| f.org.as_ref() == Some(&id));
+    }
+    if a.open {
+        j.findings.retain(|f| f.status == Status::Open);
+    }
+    let rules: Vec<&Rule> = RULES
+        .iter()
+        .filter(|r| only.is_none_or(|o| o.id == r.id))
+        .collect();
+    let mut o = out::stdout();
+    if a.json {
+        audit_json(&mut o, &j, &rules, &a)?;
+    } else if a.md {
+        audit_md(&mut o, &j, &rules, &a, &dir)?;
+    } else {
+        audit_text(&mut o, &j, &rules, &a, &dir)?;
+    }
+    o.flush()?;
+    Ok(if j.findings.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Finding
+    })
+}
+
+fn scope_line(j: &Judged) -> String {
+    format!(
+        "{} of {} entries occurred by then (head seq {}); SLA {} working day{} ({})",
+        j.state.entries,
+        j.total_entries,
+        j.head.map_or("-".into(), |h| h.seq.to_string()),
+        j.config.sla_working_days,
+        if j.config.sla_working_days == 1 {
+            ""
+        } else {
+            "s"
+        },
+        j.config.calendar.describe()
+    )
+}
+
+fn filters_text(a: &AuditArgs) -> String {
+    let mut f = Vec::new();
+    if let Some(r) = &a.rule {
+        f.push(format!("rule {}", r.to_uppercase()));
+    }
+    if let Some(o) = &a.org {
+        f.push(format!("organisation {o}"));
+    }
+    if a.open {
+        f.push("open findings only".into());
+    }
+    f.join(", ")
+}
+
+fn audit_text(
+    o: &mut impl Write,
+    j: &Judged,
+    rules: &[&Rule],
+    a: &AuditArgs,
+    dir: &Path,
+) -> Result<()> {
+    writeln!(o, "Compliance audit of {} as of {}", dir.display(), j.as_of)?;
+    writeln!(o, "  {}", scope_line(j))?;
+    let filters = filters_text(a);
+    if !filters.is_empty() {
+        writeln!(o, "  showing {filters}")?;
+    }
+    writeln!(o)?;
+    for r in rules {
+        let fs: Vec<&Finding> = j.findings.iter().filter(|f| f.rule == r.id).collect();
+        if fs.is_empty() {
+            writeln!(o, "✔ {:<4} {} — no findings", r.id, r.title)?;
+            continue;
+        }
+        let c = Counts::of(fs.iter().copied());
+        writeln!(
+            o,
+            "✘ {:<4} {} — {} {} ({})",
+            r.id,
+            r.title,
+            c.total(),
+            findings_word(c.total()),
+            c.text()
+        )?;
+        for f in fs {
+            print_finding(o, f, "    ")?;
+        }
+    }
+    let c = Counts::of(&j.findings);
+    let rules_hit = rules
+        .iter()
+        .filter(|r| j.findings.iter().any(|f| f.rule == r.id))
+        .count();
+    writeln!(o)?;
+    if c.total() == 0 {
+        writeln!(
+            o,
+            "✔ no findings under {} rule{} as of {}",
+            rules.len(),
+            if rules.len() == 1 { "" } else { "s" },
+            j.as_of
+        )?;
+    } else {
+        writeln!(
+            o,
+            "✘ {} {} ({}) under {rules_hit} of {} rule{} as of {}",
+            c.total(),
+            findings_word(c.total()),
+            c.text(),
+            rules.len(),
+            if rules.len() == 1 { "" } else { "s" },
+            j.as_of
+        )?;
+        writeln!(
+            o,
+            "  every seq is an entry: `igl show SEQ`; `igl verify` proves none was altered"
+        )?;
+    }
+    if !j.state.notes.is_empty() {
+        writeln!(o)?;
+        writeln!(
+            o,
+            "⚠ {} entr{} name something the ledger does not know:",
+            j.state.notes.len(),
+            if j.state.notes.len() == 1 { "y" } else { "ies" }
+        )?;
+        for n in j.state.notes.iter().take(10) {
+            writeln!(o, "    seq {}: {}", n.seq, n.message)?;
+        }
+    }
+    Ok(())
+}
+
+fn summary_json(j: &Judged, rules: &[&Rule]) -> Value {
+    let c = Counts::of(&j.findings);
+    json!({
+        "record": "summary",
+        "as_of": j.as_of.to_string(),
+        "ledger_id": j.ledger_id,
+        "head_seq": j.head.map(|h| h.seq),
+        "entries": j.total_entries,
+        "entries_considered": j.state.entries,
+        "sla_working_days": j.config.sla_working_days,
+        "bank_holidays": j.config.calendar.bank_holidays,
+        "findings": c.total(),
+        "open": c.open,
+        "resolved": c.resolved,
+        "occurred": c.occurred,
+        "rules": rules.iter().map(|r| {
+            let c = Counts::of(j.findings.iter().filter(|f| f.rule == r.id));
+            json!({
+                "rule": r.id,
+                "title": r.title,
+                "findings": c.total(),
+                "open": c.open,
+                "resolved": c.resolved,
+                "occurred": c.occurred,
+            })
+        }).collect::<Vec<_>>(),
+        "notes": j.state.notes.iter().map(|n| json!({"seq": n.seq, "message": n.message})).collect::<Vec<_>>(),
+    })
+}
+
+fn audit_json(o: &mut impl Write, j: &Judged, rules: &[&Rule], _a: &AuditArgs) -> Result<()> {
+    for f in &j.findings {
+        out::json_line(o, &finding_json(f))?;
+    }
+    out::json_line(o, &summary_json(j, rules))?;
+    Ok(())
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn audit_md(
+    o: &mut impl Write,
+    j: &Judged,
+    rules: &[&Rule],
+    a: &AuditArgs,
+    dir: &Path,
+) -> Result<()> {
+    let c = Counts::of(&j.findings);
+    writeln!(o, "# Information-governance compliance audit")?;
+    writeln!(o)?;
+    writeln!(o, "| | |")?;
+    writeln!(o, "|---|---|")?;
+    if let Some(org) = j.state.council.as_ref() {
+        let name = j.state.orgs.get(org).and_then(|x| x.name.clone());
+        writeln!(
+            o,
+            "| Council | {} (`{org}`) |",
+            md_escape(name.as_deref().unwrap_or("-"))
+        )?;
+    }
+    writeln!(o, "| Ledger | `{}` |", dir.display())?;
+    if let Some(id) = &j.ledger_id {
+        writeln!(o, "| Ledger id | `{id}` |")?;
+    }
+    if let Some(h) = j.head {
+        writeln!(o, "| Head | seq {} · `{}` |", h.seq, h.hash)?;
+    }
+    writeln!(o, "| As of | {} (UTC) |", j.as_of)?;
+    writeln!(
+        o,
+        "| Entries considered | {} of {} (those that occurred at or before the as-of instant) |",
+        j.state.entries, j.total_entries
+    )?;
+    writeln!(
+        o,
+        "| Removal SLA (R3, R13) | {} working day{}: {} |",
+        j.config.sla_working_days,
+        if j.config.sla_working_days == 1 {
+            ""
+        } else {
+            "s"
+        },
+        j.config.calendar.describe()
+    )?;
+    let filters = filters_text(a);
+    if !filters.is_empty() {
+        writeln!(o, "| Scope | {filters} |")?;
+    }
+    writeln!(
+        o,
+        "| Generated | {} by `igl audit --md` |",
+        Timestamp::now()
+    )?;
+    writeln!(o)?;
+    writeln!(o, "## Summary")?;
+    writeln!(o)?;
+    if c.total() == 0 {
+        writeln!(o, "No findings. ✔")?;
+    } else {
+        writeln!(
+            o,
+            "**{} {}**: {}. *Open*: still non-compliant at the as-of instant. *Resolved late*: \
+             was non-compliant and was put right late. *Occurred*: something that should not \
+             have happened did.",
+            c.total(),
+            findings_word(c.total()),
+            c.text()
+        )?;
+    }
+    writeln!(o)?;
+    writeln!(o, "| Rule | | Open | Resolved late | Occurred | Total |")?;
+    writeln!(o, "|---|---|---:|---:|---:|---:|")?;
+    for r in rules {
+        let rc = Counts::of(j.findings.iter().filter(|f| f.rule == r.id));
+        writeln!(
+            o,
+            "| {} {} | {} | {} | {} | {} | {} |",
+            if rc.total() == 0 { "✔" } else { "✘" },
+            r.id,
+            md_escape(r.title),
+            rc.open,
+            rc.resolved,
+            rc.occurred,
+            rc.total()
+        )?;
+    }
+    for r in rules {
+        let fs: Vec<&Finding> = j.findings.iter().filter(|f| f.rule == r.id).collect();
+        writeln!(o)?;
+        writeln!(o, "## {} — {}", r.id, r.title)?;
+        writeln!(o)?;
+        writeln!(o, "> {}", r.source)?;
+        writeln!(o)?;
+        if fs.is_empty() {
+            writeln!(o, "No findings. ✔")?;
+            continue;
+        }
+        writeln!(
+            o,
+            "| | Subject | Since (UTC) | Due | Put right / last | Overdue | Evidence (seq) |"
+        )?;
+        writeln!(o, "|---|---|---|---|---|---|---|")?;
+        for f in &fs {
+            writeln!(
+                o,
+                "| {} {} | {} | {} | {} | {} | {} | {} |",
+                f.status.symbol(),
+                f.status.as_str(),
+                md_escape(&f.subject.to_string()),
+                hm(f.since),
+                f.due.map_or("-".into(), hm),
+                f.until.map_or("-".into(), hm),
+                f.overdue_text().unwrap_or_else(|| "-".into()),
+                seq_list(&f.seqs, 20)
+            )?;
+        }
+        writeln!(o)?;
+        for f in &fs {
+            writeln!(
+                o,
+                "- **{}**: {}",
+                md_escape(&f.subject.to_string()),
+                f.detail
+            )?;
+        }
+    }
+    writeln!(o)?;
+    writeln!(o, "## How to check this report")?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "Every finding cites the ledger entries that prove it by seq. With a copy of the ledger:"
+    )?;
+    writeln!(o)?;
+    writeln!(
+        o,
+        "- `igl verify` proves no entry was altered, removed, reordered or forged (exit 0);"
+    )?;
+    writeln!(
+        o,
+        "- `igl show SEQ` shows an entry in full: its fields, its author and their role, its signature and seal;"
+    )?;
+    writeln!(
+        o,
+        "- `igl audit --as-of {} --json` reproduces these findings as JSON Lines;",
+        j.as_of
+    )?;
+    writeln!(
+        o,
+        "- `igl bundle --from SEQ --to SEQ` and `igl verify-bundle` check entries offline against a signed checkpoint."
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// igl status
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The member of staff's personnel number, e.g. P00106.
+    person: String,
+    #[command(flatten)]
+    judging: Judging,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn employment_text(e: Employment) -> String {
+    match e {
+        Employment::Unknown => "not enrolled".into(),
+        Employment::Active { since } => {
+            format!("active since {} (seq {})", hm(since.at), since.seq)
+        }
+        Employment::Suspended { since } => {
+            format!("SUSPENDED since {} (seq {})", hm(since.at), since.seq)
+        }
+        Employment::Ended { since } => format!("LEFT at {} (seq {})", hm(since.at), since.seq),
+    }
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "✔" } else { "✘" }
+}
+
+pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
+    let id = PersonId::new(a.person.as_str()).map_err(|e| anyhow!("{e}"))?;
+    let j = judge(&dir, &a.judging, None)?;
+    let s = &j.state;
+    let now = j.as_of;
+    let Some(p) = s.person(&id) else {
+        bail!(
+            "no person {id} in the ledger as of {now} (try `igl log --subject {id}` or a later --as-of)"
+        );
+    };
+    let findings: Vec<&Finding> = j
+        .findings
+        .iter()
+        .filter(|f| f.person.as_ref() == Some(&id))
+        .collect();
+    let keys: Vec<_> = s.keys_of(&id).collect();
+    let decls: Vec<_> = s.declarations.iter().filter(|d| d.person == id).collect();
+    let training: Vec<_> = s.training.iter().filter(|t| t.person == id).collect();
+    let grants: Vec<_> = s.grants_of(&id).collect();
+    let devices: Vec<_> = s
+        .devices
+        .values()
+        .filter(|d| d.attestations.iter().any(|a| a.person == id))
+        .collect();
+    let accesses: Vec<_> = s.accesses_by(&id).collect();
+    let reports: Vec<_> = s
+        .people
+        .values()
+        .filter(|q| q.line_manager.as_ref() == Some(&id))
+        .map(|q| q.id.clone())
+        .collect();
+    let today = Date(now.datetime().date_naive());
+    let training_valid = |t: &igl_ledger::compliance::state::Training| {
+        t.completed_on <= today && t.expires_on.is_none_or(|e| today < e)
+    };
+    let mut o = out::stdout();
+    if a.json {
+        let v = json!({
+            "person": p.id,
+            "as_of": now.to_string(),
+            "name": p.name,
+            "job_title": p.job_title,
+            "business_unit": p.business_unit,
+            "organisation": p.organisation,
+            "line_manager": p.line_manager,
+            "enrolled": p.enrolled,
+            "employment": p.employment_at(now),
+            "employment_history": p.employment.iter().map(|(c, st)| json!({"change": c, "seq": st.seq, "at": st.at})).collect::<Vec<_>>(),
+            "manages": reports,
+            "keys": keys.iter().map(|k| json!({
+                "key": k.key, "role": k.role, "enrolled": k.enrolled, "revoked": k.revoked,
+                "active": k.revoked.is_none(),
+            })).collect::<Vec<_>>(),
+            "declarations": decls.iter().map(|d| json!({
+                "seq": d.signed.seq, "signed_at": d.signed.at, "policy": d.policy, "version": d.version,
+                "current_version_then": d.current_version_then,
+                "confirms_training": d.confirms_training,
+                "countersigned": d.countersigned().is_some(),
+                "countersigns": d.countersigns,
+            })).collect::<Vec<_>>(),
+            "training": training.iter().map(|t| json!({
+                "seq": t.stamp.seq, "course": t.course, "completed_on": t.completed_on,
+                "expires_on": t.expires_on, "valid": training_valid(t),
+            })).collect::<Vec<_>>(),
+            "grants": grants.iter().map(|g| json!({
+                "grant": g.id, "system": g.system, "role": g.role, "business_need": g.business_need,
+                "granted": g.granted, "approver": g.approver, "mfa_required": g.mfa_required,
+                "sponsor": g.sponsor.as_ref().map(|sp| &sp.person),
+                "organisation": g.organisation, "third_party": g.third_party,
+                "reviews": g.reviews, "revoked": g.revoked, "active": g.active_at(now),
+                "next_review_due": next_review(g, now),
+            })).collect::<Vec<_>>(),
+            "devices": devices.iter().map(|d| {
+                let latest = d.attestation_at(now);
+                json!({
+                    "device": d.id,
+                    "attestations": d.attestations,
+                    "passes": latest.map(|a| a.passes()),
+                    "failures": latest.map(|a| a.failures()),
+                })
+            }).collect::<Vec<_>>(),
+            "record_accesses": {
+                "count": accesses.len(),
+                "first": accesses.first().map(|a| a.stamp),
+                "last": accesses.last().map(|a| a.stamp),
+                "records": accesses.iter().map(|a| a.record.to_string()).collect::<std::collections::BTreeSet<_>>().len(),
+            },
+            "findings": findings.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
+        });
+        out::json_line(&mut o, &v)?;
+        o.flush()?;
+        return Ok(if findings.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::Finding
+        });
+    }
+
+    writeln!(
+        o,
+        "{}  {}{}",
+        p.id,
+        p.name.as_deref().unwrap_or("(name erased or not recorded)"),
+        match (&p.job_title, &p.business_unit) {
+            (Some(t), Some(u)) => format!(" — {t}, {u}"),
+            (Some(t), None) => format!(" — {t}"),
+            (None, Some(u)) => format!(" — {u}"),
+            (None, None) => String::new(),
+        }
+    )?;
+    writeln!(o, "  as of         {now}")?;
+    if let Some(org) = &p.organisation {
+        let kind = if s.is_council(org) {
+            "council"
+        } else {
+            "third party"
+        };
+        writeln!(o, "  organisation  {org} ({kind})")?;
+    }
+    writeln!(
+        o,
+        "  line manager  {}",
+        p.line_manager
+            .as_ref()
+            .map_or("none on record".into(), |m| m.to_string())
+    )?;
+    writeln!(
+        o,
+        "  employment    {}",
+        employment_text(p.employment_at(now))
+    )?;
+    if !reports.is_empty() {
+        writeln!(
+            o,
+            "  manages       {}",
+            reports
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+
+    writeln!(o, "Keys")?;
+    if keys.is_empty() {
+        writeln!(o, "  none")?;
+    }
+    let open_about = |c: &dyn Fn(&Concerns) -> bool| {
+        findings
+            .iter()
+            .any(|f| f.status == Status::Open && c(&f.subject))
+    };
+    for k in &keys {
+        let bad = open_about(&|c| matches!(c, Concerns::Key { key, .. } if *key == k.key));
+        writeln!(
+            o,
+            "  {} {:<11} {}  enrolled {} (seq {}){}",
+            if bad {
+                "✘"
+            } else if k.revoked.is_some() {
+                "·"
+            } else {
+                "✔"
+            },
+            k.role.as_str(),
+            k.key.short(),
+            hm(k.enrolled.at),
+            k.enrolled.seq,
+            k.revoked
+                .map(|r| format!(", revoked {} (seq {})", hm(r.at), r.seq))
+                .unwrap_or_default()
+        )?;
+    }
+
+    writeln!(o, "Declarations")?;
+    if decls.is_empty() {
+        writeln!(o, "  ✘ none signed")?;
+    }
+    for d in &decls {
+        let cs = match d.countersigned() {
+            Some(c) => format!(
+                "countersigned by {} {} (seq {})",
+                c.manager,
+                hm(c.stamp.at),
+                c.stamp.seq
+            ),
+            None => "NOT countersigned".into(),
+        };
+        writeln!(
+            o,
+            "  {} {} {}  signed {} (seq {}), {cs}",
+            mark(d.countersigned().is_some()),
+            d.policy,
+            d.version,
+            hm(d.signed.at),
+            d.signed.seq
+        )?;
+    }
+
+    writeln!(o, "Training")?;
+    if training.is_empty() {
+        writeln!(o, "  ✘ none on record")?;
+    }
+    for t in &training {
+        let renewed = training
+            .iter()
+            .any(|n| n.course == t.course && n.completed_on > t.completed_on && training_valid(n));
+        writeln!(
+            o,
+            "  {} {}  completed {}, {} (seq {})",
+            if training_valid(t) {
+                "✔"
+            } else if renewed {
+                "·"
+            } else {
+                "✘"
+            },
+            t.course,
+            t.completed_on,
+            match t.expires_on {
+                Some(e) if e <= today => format!("expired {e}"),
+                Some(e) => format!("expires {e}"),
+                None => "no expiry".into(),
+            },
+            t.stamp.seq
+        )?;
+    }
+    if !training.iter().any(|t| t.course == PROTECTING_INFORMATION) {
+        writeln!(o, "  ✘ no {PROTECTING_INFORMATION} training on record")?;
+    }
+
+    writeln!(o, "Grants")?;
+    if grants.is_empty() {
+        writeln!(o, "  none")?;
+    }
+    for g in &grants {
+        let state = match &g.revoked {
+            Some(r) if r.stamp.at <= now => {
+                format!(
+                    "revoked {} ({}, seq {})",
+                    hm(r.stamp.at),
+                    r.reason,
+                    r.stamp.seq
+                )
+            }
+            _ => "active".into(),
+        };
+        let bad = open_about(&|c| matches!(c, Concerns::Grant { grant, .. } if *grant == g.id));
+        writeln!(
+            o,
+            "  {} {} {} ({})  granted {} (seq {}) by {}, {state}",
+            if bad {
+                "✘"
+            } else if g.active_at(now) {
+                "✔"
+            } else {
+                "·"
+            },
+            g.id,
+            g.system,
+            g.role,
+            hm(g.granted.at),
+            g.granted.seq,
+            g.approver
+        )?;
+        let review = match g.last_review(now) {
+            Some(r) => format!(
+                "last reviewed {} by {} (seq {})",
+                hm(r.stamp.at),
+                r.reviewer,
+                r.stamp.seq
+            ),
+            None => "never reviewed".into(),
+        };
+        let due = next_review(g, now)
+            .map(|d| format!(", next review due by {}", d.datetime().format("%Y-%m-%d")))
+            .unwrap_or_default();
+        writeln!(
+            o,
+            "      MFA {}, sponsor {}; {review}{due}",
+            if g.mfa_required {
+                "required"
+            } else {
+                "not required"
+            },
+            g.sponsor
+                .as_ref()
+                .map_or("none".into(), |sp| sp.person.to_string()),
+        )?;
+    }
+
+    writeln!(o, "Devices")?;
+    if devices.is_empty() {
+        writeln!(o, "  none attested")?;
+    }
+    for d in &devices {
+        if let Some(att) = d.attestation_at(now) {
+            let f = att.failures();
+            writeln!(
+                o,
+                "  {} {}  {}, attested {} (seq {}){}",
+                mark(f.is_empty()),
+                d.id,
+                if att.council_provided {
+                    "council-provided"
+                } else {
+                    "not council-provided"
+                },
+                hm(att.stamp.at),
+                att.stamp.seq,
+                if f.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", f.join(", "))
+                }
+            )?;
+        }
+    }
+
+    writeln!(o, "Record accesses")?;
+    match (accesses.first(), accesses.last()) {
+        (Some(f), Some(l)) => writeln!(
+            o,
+            "  {} (first {}, last {}); `igl log --subject {} --type RecordAccessed`",
+            accesses.len(),
+            hm(f.stamp.at),
+            hm(l.stamp.at),
+            p.id
+        )?,
+        _ => writeln!(o, "  none")?,
+    }
+
+    writeln!(o, "Findings")?;
+    if findings.is_empty() {
+        writeln!(o, "  ✔ none")?;
+    }
+    for f in &findings {
+        print_finding(&mut o, f, "  ")?;
+    }
+    o.flush()?;
+    Ok(if findings.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Finding
+    })
+}
+
+/// When a grant's next review is due (end of the day 12 months after the grant or the last
+/// review), or `None` once revoked.
+fn next_review(g: &igl_ledger::compliance::state::Grant, now: Timestamp) -> Option<Timestamp> {
+    if g.revoked.as_ref().is_some_and(|r| r.stamp.at <= now) {
+        return None;
+    }
+    let anchor = g.last_review(now).map_or(g.granted.at, |r| r.stamp.at);
+    Some(time::day_end(time::add_months(
+        anchor.datetime().date_naive(),
+        12,
+    )))
+}
+
+// ---------------------------------------------------------------------------------------------
+// igl org
+
+#[derive(Args)]
+pub struct OrgArgs {
+    /// The organisation id, e.g. caring-hands.
+    org: String,
+    #[command(flatten)]
+    judging: Judging,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// How a dated thing stands on `today`: in force, expiring soon, expired, not yet.
+fn validity(from: Date, until: Option<Date>, today: Date) -> (&'static str, String) {
+    if today < from {
+        return ("⚠", format!("not in force until {from}"));
+    }
+    match until {
+        None => ("✔", "in force, no expiry".into()),
+        Some(u) if u < today => ("✘", format!("EXPIRED after {u}")),
+        Some(u) => {
+            let left = (u.0 - today.0).num_days();
+            if left <= 60 {
+                (
+                    "⚠",
+                    format!("in force, expires after {u} ({left} days left)"),
+                )
+            } else {
+                ("✔", format!("in force until {u}"))
+            }
+        }
+    }
+}
+
+fn validity_state(from: Date, until: Option<Date>, today: Date) -> &'static str {
+    if today < from {
+        "not_yet"
+    } else if until.is_some_and(|u| u < today) {
+        "expired"
+    } else {
+        "in_force"
+    }
+}
+
+pub fn run_org(a: OrgArgs, dir: PathBuf) -> Result<Outcome> {
+    let id = OrgId::new(a.org.as_str()).map_err(|e| anyhow!("{e}"))?;
+    let j = judge(&dir, &a.judging, None)?;
+    let s = &j.state;
+    let now = j.as_of;
+    let Some(org) = s.orgs.get(&id) else {
+        bail!(
+            "no organisation {id} in the ledger as of {now}; known: {}",
+            s.orgs
+                .keys()
+                .map(|o| o.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let today = Date(now.datetime().date_naive());
+    let council = s.is_council(&id);
+    let people: Vec<_> = s
+        .people
+        .values()
+        .filter(|p| p.organisation.as_ref() == Some(&id))
+        .collect();
+    let with_access: Vec<&PersonId> = people
+        .iter()
+        .filter(|p| s.grants_of(&p.id).any(|g| g.active_at(now)))
+        .map(|p| &p.id)
+        .collect();
+    let own: Vec<&Finding> = j
+        .findings
+        .iter()
+        .filter(|f| matches!(&f.subject, Concerns::Org { org } if *org == id))
+        .collect();
+    let people_findings = j
+        .findings
+        .iter()
+        .filter(|f| f.org.as_ref() == Some(&id) && !matches!(f.subject, Concerns::Org { .. }))
+        .count();
+    let by_rule: Vec<(&str, usize)> = RULES
+        .iter()
+        .map(|r| {
+            let n = j
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.rule == r.id
+                        && f.org.as_ref() == Some(&id)
+                        && !matches!(f.subject, Concerns::Org { .. })
+                })
+                .count();
+            (r.id, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let mut o = out::stdout();
+    if a.json {
+        let v = json!({
+            "organisation": org.id,
+            "as_of": now.to_string(),
+            "name": org.name,
+            "kind": org.kind,
+            "council": council,
+            "registered": org.registered,
+            "agreements": org.agreements.iter().map(|g| json!({
+                "seq": g.stamp.seq, "kind": g.kind, "reference": g.reference,
+                "valid_from": g.valid_from, "valid_until": g.valid_until,
+                "state": validity_state(g.valid_from, g.valid_until, today),
+            })).collect::<Vec<_>>(),
+            "accreditations": org.accreditations.iter().map(|c| json!({
+                "seq": c.stamp.seq, "scheme": c.scheme, "reference": c.reference,
+                "awarded_on": c.awarded_on, "valid_until": c.valid_until,
+                "state": validity_state(c.awarded_on, Some(c.valid_until), today),
+            })).collect::<Vec<_>>(),
+            "people": people.iter().map(|p| p.id.to_string()).collect::<Vec<_>>(),
+            "people_with_access": with_access,
+            "findings": own.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
+            "findings_about_its_people": people_findings,
+            "findings_about_its_people_by_rule": by_rule.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        });
+        out::json_line(&mut o, &v)?;
+        o.flush()?;
+        return Ok(if own.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::Finding
+        });
+    }
+    writeln!(
+        o,
+        "{}  {} ({}){}",
+        org.id,
+        org.name.as_deref().unwrap_or("(not registered)"),
+        match org.kind {
+            Some(k) => k.as_str(),
+            None if council => "council",
+            None => "kind not recorded",
+        },
+        org.registered
+            .map(|r| format!(", registered {} (seq {})", hm(r.at), r.seq))
+            .unwrap_or_default()
+    )?;
+    writeln!(o, "  as of  {now}")?;
+    writeln!(
+        o,
+        "  people {} ({} with active access)",
+        people.len(),
+        with_access.len()
+    )?;
+    writeln!(o, "Agreements")?;
+    if org.agreements.is_empty() {
+        writeln!(o, "  {} none on record", if council { "-" } else { "✘" })?;
+    }
+    for g in &org.agreements {
+        let (mut m, mut text) = validity(g.valid_from, g.valid_until, today);
+        if m == "✘"
+            && let Some(n) = org
+                .agreements
+                .iter()
+                .find(|n| n.kind == g.kind && n.in_force_on(today))
+        {
+            m = "·";
+            text = format!("{}, superseded by {}", text.to_lowercase(), n.reference);
+        }
+        writeln!(
+            o,
+            "  {m} {:<9} {}  from {}: {text} (seq {})",
+            g.kind.as_str(),
+            g.reference,
+            g.valid_from,
+            g.stamp.seq
+        )?;
+    }
+    if !council {
+        use igl_schema::AgreementKind::*;
+        let has = |k: &[igl_schema::AgreementKind]| {
+            org.agreements
+                .iter()
+                .any(|g| k.contains(&g.kind) && g.in_force_on(today))
+        };
+        if !has(&[Isa]) {
+            writeln!(o, "  ✘ no information-sharing agreement in force")?;
+        }
+        if !has(&[Dpia, FullDpia]) {
+            writeln!(o, "  ✘ no summary DPIA in force")?;
+        }
+    }
+    writeln!(o, "Accreditations")?;
+    if org.accreditations.is_empty() {
+        writeln!(o, "  {} none on record", if council { "-" } else { "✘" })?;
+    }
+    for c in &org.accreditations {
+        let (mut m, mut text) = validity(c.awarded_on, Some(c.valid_until), today);
+        if m == "✘"
+            && let Some(n) = org
+                .accreditations
+                .iter()
+                .find(|n| n.scheme == c.scheme && n.in_force_on(today))
+        {
+            m = "·";
+            text = format!("{}, superseded by {}", text.to_lowercase(), n.reference);
+        }
+        writeln!(
+            o,
+            "  {m} {:<21} {}  awarded {}: {text} (seq {})",
+            c.scheme.as_str(),
+            c.reference,
+            c.awarded_on,
+            c.stamp.seq
+        )?;
+    }
+    writeln!(o, "Findings")?;
+    if own.is_empty() {
+        writeln!(o, "  ✔ none about the organisation")?;
+    }
+    for f in &own {
+        print_finding(&mut o, f, "  ")?;
+    }
+    if people_findings > 0 {
+        writeln!(
+            o,
+            "  {people_findings} more about its people ({}): `igl audit --org {id}`",
+            by_rule
+                .iter()
+                .map(|(r, n)| format!("{r} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    o.flush()?;
+    Ok(if own.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Finding
+    })
+}
