@@ -1097,48 +1097,26 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
     for (t, n) in &counts {
         writeln!(o, "  {n:>6}  {t}")?;
     }
-    writeln!(o)?;
-    writeln!(
-        o,
-        "It includes deliberate policy violations (a grant before the countersignature,"
-    )?;
-    writeln!(
-        o,
-        "lapsed training, leavers whose access and keys outlived them, third-party access"
-    )?;
-    writeln!(
-        o,
-        "without a sponsor, a breach decided after 72 hours, an overdue SAR, and more)."
-    )?;
-    writeln!(o)?;
-    writeln!(o, "Try next:")?;
-    writeln!(o, "  export IGL_LEDGER={d}")?;
-    writeln!(
-        o,
-        "  igl verify                              # prove nothing was altered (exit 0)"
-    )?;
-    writeln!(
-        o,
-        "  igl log --limit 20                      # the first entries"
-    )?;
-    writeln!(o, "  igl log --type AccessGranted            # every grant")?;
-    writeln!(
-        o,
-        "  igl log --subject P00106                # everything about one member of staff"
-    )?;
-    writeln!(o, "  igl log --subject service-user:SU-000142 --json")?;
-    writeln!(
-        o,
-        "  igl show 1                              # one entry in full"
-    )?;
-    writeln!(
-        o,
-        "  igl keys                                # who may sign what"
-    )?;
-    writeln!(
-        o,
-        "(with cargo: cargo run --release -- --ledger {d} verify)"
-    )?;
+    let hints = format!(
+        "
+It includes deliberate policy violations (a grant before the countersignature, lapsed
+training, leavers whose access and keys outlived them, third-party access without a sponsor,
+a breach decided after 72 hours, an overdue SAR, and more) for `igl audit` to find.
+
+Try next (igl is target/release/igl; `cargo install --path .` puts it on your PATH):
+  export IGL_LEDGER={d}
+  igl verify                        # prove nothing was altered or forged (exit 0)
+  igl audit --as-of 2026-11-20      # the compliance findings, rule by rule (exit 1: there are some)
+  igl status P00105                 # everything about one member of staff
+  igl org caring-hands              # a partner's agreements and accreditations
+  igl log --limit 20                # the first entries (--json for JSON Lines)
+  igl log --subject service-user:SU-000142
+  igl show 1                        # one entry in full: author, hashes, signature, seal
+  igl prove 1200                    # Merkle inclusion proof against the latest signed checkpoint
+  igl bundle --subject P00106 --out p.json && igl verify-bundle p.json
+"
+    );
+    write!(o, "{hints}")?;
     o.flush()?;
     Ok(Outcome::Ok)
 }
