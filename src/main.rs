@@ -87,6 +87,13 @@ enum Command {
     Org(cmd::audit::OrgArgs),
     /// Build a realistic synthetic council ledger to explore.
     Demo(demo::DemoArgs),
+    /// Subject access: every entry about one person or service user, from the subject index,
+    /// with third-party data withheld.
+    #[command(after_help = igl_ledger::sar::RULE)]
+    Sar(cmd::sar::SarArgs),
+    /// Subject-rights requests with their statutory deadlines, as of now or any instant (exit 1
+    /// when one is overdue).
+    Requests(cmd::requests::RequestsArgs),
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
@@ -113,6 +120,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Status(a) => cmd::audit::run_status(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Org(a) => cmd::audit::run_org(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Demo(a) => demo::run(a, ledger),
+        Command::Sar(a) => cmd::sar::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Requests(a) => cmd::requests::run(a, cmd::ledger_dir(ledger.as_deref())?),
     }
 }
 

@@ -7,9 +7,12 @@
 pub mod bundle;
 pub mod compliance;
 pub mod error;
+pub mod index;
 pub mod keys;
 pub mod merkle;
+pub mod requests;
 pub mod rules;
+pub mod sar;
 pub mod store;
 pub mod transparency;
 pub mod verify;

@@ -40,6 +40,11 @@ pub mod cf {
     pub const META: &str = "meta";
     /// (level u8, index u64 BE) → hash of that complete Merkle subtree (see `merkle`).
     pub const MERKLE: &str = "merkle";
+    /// subject string (`person:ID`, `service-user:ID`) ‖ 0x00 ‖ seq (u64 BE) → flags byte
+    /// (1 = named subject, 2 = authored by); see `index`.
+    pub const BY_SUBJECT: &str = "by_subject";
+    /// event tag (u32 BE, position in `Event::TYPES`) ‖ seq (u64 BE) → empty; see `index`.
+    pub const BY_TYPE: &str = "by_type";
     /// All of them, in creation order.
     pub const ALL: &[&str] = &[
         ENTRIES,
@@ -52,6 +57,8 @@ pub mod cf {
         REDACTIONS,
         META,
         MERKLE,
+        BY_SUBJECT,
+        BY_TYPE,
     ];
 }
 
@@ -523,6 +530,12 @@ impl Ledger {
             }
             pending.entries.insert(seq, (hash, entry.event.has_pii()));
             wb.put_cf(self.cf(cf::ENTRIES), seq_key(seq), &bytes);
+            crate::index::index_entry(
+                self,
+                &mut wb,
+                &entry,
+                pending.key(&entry.event.body.author)?,
+            );
             for (level, index, h) in pending.state.frontier.push(merkle::leaf_hash(&hash)) {
                 wb.put_cf(self.cf(cf::MERKLE), node_key(level, index), h.0);
             }

@@ -1,10 +1,12 @@
 //! `igl log` and `igl show`.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
+use igl_ledger::index::{NAMED, subjects_for_id};
 use igl_ledger::{Ledger, PayloadState, StoredEntry};
 use igl_schema::{Event, Subject};
 use serde_json::Value;
@@ -20,7 +22,8 @@ pub struct LogArgs {
     /// Only entries of this event type (see `igl types`).
     #[arg(long = "type", value_name = "TYPE")]
     event_type: Option<String>,
-    /// Only entries about this subject: `person:ID`, `service-user:ID`, or a bare id (either).
+    /// Only entries that name this subject: `person:ID`, `service-user:ID`, or a bare id
+    /// (either). Answered from the subject index (`igl sar` also lists what they authored).
     #[arg(long, value_name = "ID")]
     subject: Option<String>,
     /// First seq.
@@ -34,12 +37,39 @@ pub struct LogArgs {
     limit: Option<usize>,
 }
 
-fn subject_matches(filter: &str, subjects: &[Subject]) -> bool {
-    if filter.contains(':') {
-        subjects.iter().any(|s| s.to_string() == filter)
-    } else {
-        subjects.iter().any(|s| s.id() == filter)
-    }
+/// The seqs `--type` and `--subject` select, from the `by_type` and `by_subject` indexes (no
+/// scan), in seq order; `None` when neither is given.
+fn indexed_seqs(ledger: &Ledger, a: &LogArgs) -> Result<Option<Vec<u64>>> {
+    let by_type = a
+        .event_type
+        .as_deref()
+        .map(|t| ledger.type_entries(t))
+        .transpose()?;
+    let by_subject = match a.subject.as_deref() {
+        None => None,
+        Some(s) => {
+            let subjects = if s.contains(':') {
+                vec![Subject::parse(s).map_err(|e| anyhow!("--subject: {e}"))?]
+            } else {
+                subjects_for_id(s)
+            };
+            let rows = ledger.subjects_entries(&subjects)?;
+            Some(
+                rows.into_iter()
+                    .filter(|(_, f)| f & NAMED != 0)
+                    .map(|(seq, _)| seq)
+                    .collect::<Vec<u64>>(),
+            )
+        }
+    };
+    Ok(match (by_type, by_subject) {
+        (None, None) => None,
+        (Some(x), None) | (None, Some(x)) => Some(x),
+        (Some(t), Some(s)) => {
+            let t: BTreeSet<u64> = t.into_iter().collect();
+            Some(s.into_iter().filter(|q| t.contains(q)).collect())
+        }
+    })
 }
 
 /// A one-line human summary of an event's main fields.
@@ -78,25 +108,20 @@ pub fn run_log(a: LogArgs, dir: PathBuf) -> Result<Outcome> {
     let ledger = Ledger::open_read_only(&dir)?;
     let mut authors = Authors::new(&ledger);
     let mut o = out::stdout();
-    let mut shown = 0usize;
-    for item in ledger.entries(a.from) {
+    let (from, to) = (a.from, a.to.unwrap_or(u64::MAX));
+    let entries: Box<dyn Iterator<Item = igl_ledger::Result<StoredEntry>>> =
+        match indexed_seqs(&ledger, &a)? {
+            None => Box::new(ledger.entries(from)),
+            Some(seqs) => Box::new(
+                ledger.entries_at(seqs.into_iter().filter(move |s| (from..=to).contains(s))),
+            ),
+        };
+    for item in entries.take(a.limit.unwrap_or(usize::MAX)) {
         let e = item?;
-        if a.to.is_some_and(|to| e.entry.seq > to) || a.limit.is_some_and(|l| shown >= l) {
+        if e.entry.seq > to {
             break;
         }
         let body = &e.entry.event.body;
-        if a.event_type
-            .as_deref()
-            .is_some_and(|t| t != body.event.type_name())
-        {
-            continue;
-        }
-        if a.subject
-            .as_deref()
-            .is_some_and(|s| !subject_matches(s, &body.subjects))
-        {
-            continue;
-        }
         let author = authors.get(&body.author)?;
         if a.json {
             out::json_line(&mut o, &entry_json(&e, author))?;
@@ -117,7 +142,6 @@ pub fn run_log(a: LogArgs, dir: PathBuf) -> Result<Outcome> {
                 }
             )?;
         }
-        shown += 1;
     }
     o.flush()?;
     Ok(Outcome::Ok)

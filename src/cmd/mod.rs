@@ -16,6 +16,8 @@ pub mod init;
 pub mod keys;
 pub mod log;
 pub mod redact;
+pub mod requests;
+pub mod sar;
 pub mod types;
 pub mod verify;
 pub mod witness;

@@ -1,0 +1,335 @@
+//! Secondary indexes: entries by subject and by event type.
+//!
+//! Both are derived from the entries and written by [`index_entry`] into the append's own
+//! `WriteBatch`, so they are committed atomically with the entries they describe and can never be
+//! out of step with them after a crash.
+//!
+//! - `by_subject`: `subject ‖ 0x00 ‖ seq (u64 BE)` → one flags byte: [`NAMED`] when the entry
+//!   lists the subject in `body.subjects`, [`AUTHOR`] when the subject is the person whose key
+//!   signed it (both bits when both). The subject is written `person:ID` / `service-user:ID`;
+//!   identifiers never contain 0x00, so the separator makes `person:P1` a prefix of its own rows
+//!   only, never of `person:P10`'s.
+//! - `by_type`: `tag (u32 BE) ‖ seq (u64 BE)` → empty, where the tag is the event type's position
+//!   in [`Event::TYPES`] (its canonical tag).
+//!
+//! A query is one prefix iteration: it reads the index rows of its subject or type and nothing
+//! else, in seq order.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use igl_schema::{Entry, Event, PersonId, RecordId, Subject};
+use rocksdb::WriteBatch;
+
+use crate::error::{LedgerError, Result};
+use crate::rules::KeyRecord;
+use crate::store::{Ledger, StoredEntry, cf, key_seq};
+
+/// Flag: the entry names the subject (it is in `body.subjects`).
+pub const NAMED: u8 = 1;
+/// Flag: the subject is the enrolled person of the key that signed the entry.
+pub const AUTHOR: u8 = 2;
+
+/// The `by_subject` row written with the genesis entry: the indexes cover the ledger from seq 0.
+/// (Subject keys start with `person:` or `service-user:`, so the empty key cannot collide.)
+const INDEXED_MARKER: &[u8] = b"";
+/// The index layout version stored in the marker row.
+const INDEX_VERSION: u8 = 1;
+
+/// The canonical tag of an event type (its position in [`Event::TYPES`]), or `None` for an
+/// unknown name.
+pub fn type_tag(type_name: &str) -> Option<u32> {
+    Event::TYPES
+        .iter()
+        .position(|t| *t == type_name)
+        .map(|p| p as u32)
+}
+
+/// The `by_subject` key prefix of a subject: `person:ID` or `service-user:ID`, then 0x00.
+pub fn subject_prefix(s: &Subject) -> Vec<u8> {
+    let mut k = s.to_string().into_bytes();
+    k.push(0);
+    k
+}
+
+/// The `by_subject` key of (subject, seq).
+pub fn subject_key(s: &Subject, seq: u64) -> Vec<u8> {
+    let mut k = subject_prefix(s);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The `by_type` key of (tag, seq).
+pub fn type_key(tag: u32, seq: u64) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..4].copy_from_slice(&tag.to_be_bytes());
+    k[4..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The subjects a bare id can name: `person:ID` and `service-user:ID` (an id that is valid for
+/// neither names none).
+pub fn subjects_for_id(id: &str) -> Vec<Subject> {
+    let mut out = Vec::new();
+    if let Ok(p) = PersonId::new(id) {
+        out.push(Subject::Person(p));
+    }
+    if let Ok(r) = RecordId::new(id) {
+        out.push(Subject::ServiceUser(r));
+    }
+    out
+}
+
+/// The index rows of one entry, as (subject, flags) in subject order: every subject the entry
+/// names ([`NAMED`]) and the person of its author's key ([`AUTHOR`]), merged.
+pub fn subject_rows(entry: &Entry, author_person: Option<&PersonId>) -> Vec<(Subject, u8)> {
+    let mut rows: BTreeMap<Subject, u8> = BTreeMap::new();
+    for s in &entry.event.body.subjects {
+        *rows.entry(s.clone()).or_default() |= NAMED;
+    }
+    if let Some(p) = author_person {
+        *rows.entry(Subject::Person(p.clone())).or_default() |= AUTHOR;
+    }
+    rows.into_iter().collect()
+}
+
+/// Adds the index rows of `entry` to the append's write batch. `author` is the enrolment record
+/// of the key that signed it, as the batch being built sees it (so a key enrolled earlier in the
+/// same batch, or by the genesis entry itself, is found).
+pub(crate) fn index_entry(
+    ledger: &Ledger,
+    wb: &mut WriteBatch,
+    entry: &Entry,
+    author: Option<KeyRecord>,
+) {
+    let seq = entry.seq;
+    let by_subject = ledger.cf(cf::BY_SUBJECT);
+    if seq == 0 {
+        wb.put_cf(by_subject, INDEXED_MARKER, [INDEX_VERSION]);
+    }
+    for (s, flags) in subject_rows(entry, author.as_ref().map(|k| &k.person)) {
+        wb.put_cf(by_subject, subject_key(&s, seq), [flags]);
+    }
+    let tag = type_tag(entry.event.body.event.type_name())
+        .expect("every event's type is in the catalogue");
+    wb.put_cf(ledger.cf(cf::BY_TYPE), type_key(tag, seq), []);
+}
+
+fn damaged(path: PathBuf, what: &'static str, seq: u64, message: impl Into<String>) -> LedgerError {
+    LedgerError::Corrupt {
+        path,
+        what,
+        seq,
+        message: message.into(),
+    }
+}
+
+impl Ledger {
+    /// Refuses to answer from indexes that do not cover the whole ledger.
+    fn check_indexed(&self) -> Result<()> {
+        match self.get(cf::BY_SUBJECT, INDEXED_MARKER)? {
+            Some(v) if v == [INDEX_VERSION] => Ok(()),
+            Some(v) => Err(damaged(
+                self.path().to_path_buf(),
+                "subject index",
+                0,
+                format!(
+                    "index version {v:?} is not the version this build reads ({INDEX_VERSION})"
+                ),
+            )),
+            None if self.head()?.is_none() => Ok(()),
+            None => Err(damaged(
+                self.path().to_path_buf(),
+                "subject index",
+                0,
+                "the ledger has no subject and type indexes (it was written by an older igl); \
+                 export it and append its events to a new ledger",
+            )),
+        }
+    }
+
+    /// Every entry about `subject`, in seq order, with its flags ([`NAMED`], [`AUTHOR`]):
+    /// one prefix iteration over the `by_subject` index, no scan of the entries.
+    pub fn subject_entries(&self, subject: &Subject) -> Result<Vec<(u64, u8)>> {
+        self.check_indexed()?;
+        let prefix = subject_prefix(subject);
+        let mut out = Vec::new();
+        for r in self.iter_from(cf::BY_SUBJECT, &prefix) {
+            let (k, v) = r?;
+            let Some(rest) = k.strip_prefix(prefix.as_slice()) else {
+                break;
+            };
+            let bad = |m: &str| damaged(self.path().to_path_buf(), "subject index", 0, m);
+            let seq = key_seq(rest).ok_or_else(|| bad("a key does not end in an 8-byte seq"))?;
+            match *v {
+                [flags] if flags != 0 && flags & !(NAMED | AUTHOR) == 0 => out.push((seq, flags)),
+                _ => return Err(bad("a row's flags byte is malformed")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Entries about any of `subjects` (e.g. both kinds a bare id can name), in seq order, with
+    /// their flags merged.
+    pub fn subjects_entries(&self, subjects: &[Subject]) -> Result<Vec<(u64, u8)>> {
+        let mut all: BTreeMap<u64, u8> = BTreeMap::new();
+        for s in subjects {
+            for (seq, f) in self.subject_entries(s)? {
+                *all.entry(seq).or_default() |= f;
+            }
+        }
+        Ok(all.into_iter().collect())
+    }
+
+    /// The seqs of every entry of event type `type_name` (e.g. `AccessGranted`), in seq order:
+    /// one prefix iteration over the `by_type` index. An unknown type name has no entries
+    /// (check names with [`type_tag`] or `Event::field_names`).
+    pub fn type_entries(&self, type_name: &str) -> Result<Vec<u64>> {
+        let Some(tag) = type_tag(type_name) else {
+            return Ok(Vec::new());
+        };
+        self.check_indexed()?;
+        let prefix = tag.to_be_bytes();
+        let mut out = Vec::new();
+        for r in self.iter_from(cf::BY_TYPE, &prefix) {
+            let (k, _) = r?;
+            let Some(rest) = k.strip_prefix(prefix.as_slice()) else {
+                break;
+            };
+            out.push(key_seq(rest).ok_or_else(|| {
+                damaged(
+                    self.path().to_path_buf(),
+                    "type index",
+                    0,
+                    "a key does not end in an 8-byte seq",
+                )
+            })?);
+        }
+        Ok(out)
+    }
+
+    /// Reads the entries at `seqs` (from an index), failing if one is missing.
+    pub fn entries_at<'a>(
+        &'a self,
+        seqs: impl IntoIterator<Item = u64> + 'a,
+    ) -> impl Iterator<Item = Result<StoredEntry>> + 'a {
+        seqs.into_iter().map(move |seq| {
+            self.entry(seq)?.ok_or_else(|| {
+                damaged(
+                    self.path().to_path_buf(),
+                    "index",
+                    seq,
+                    "an index names this seq but there is no entry there",
+                )
+            })
+        })
+    }
+}
+
+impl Ledger {
+    /// Checks the indexes against the entries, without trusting them: every row each entry
+    /// implies is stored with the right flags, and the indexes hold nothing else (their row
+    /// counts match). One pass over the entries with point lookups; no memory beyond a row.
+    /// Returns the first discrepancy, or `None` when the indexes are exactly what the entries
+    /// say. (`verify` does not call this yet.)
+    pub fn check_indexes(&self) -> Result<Option<crate::verify::Failure>> {
+        let fail = |seq: u64, message: String| Ok(Some(crate::verify::Failure { seq, message }));
+        let mut n_subject = 0u64;
+        let mut n_type = 0u64;
+        let mut authors: BTreeMap<igl_schema::PublicKey, Option<PersonId>> = BTreeMap::new();
+        for e in self.entries(0) {
+            let e = e?;
+            let seq = e.entry.seq;
+            let author = e.entry.event.body.author;
+            let person = match authors.entry(author) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(self.key(&author)?.map(|k| k.person))
+                }
+            };
+            for (s, flags) in subject_rows(&e.entry, person.as_ref()) {
+                n_subject += 1;
+                match self.get(cf::BY_SUBJECT, &subject_key(&s, seq))? {
+                    Some(v) if v == [flags] => {}
+                    Some(v) => {
+                        return fail(
+                            seq,
+                            format!("the subject index row of {s} has flags {v:?}, not [{flags}]"),
+                        );
+                    }
+                    None => {
+                        return fail(seq, format!("the subject index has no row for {s}"));
+                    }
+                }
+            }
+            let name = e.entry.event.body.event.type_name();
+            let tag = type_tag(name).expect("every event's type is in the catalogue");
+            n_type += 1;
+            if self.get(cf::BY_TYPE, &type_key(tag, seq))?.is_none() {
+                return fail(seq, format!("the type index has no row for this {name}"));
+            }
+        }
+        let head = self.head()?.map_or(0, |h| h.seq);
+        let mut stored = 0u64;
+        for r in self.iter_from(cf::BY_SUBJECT, &[]) {
+            let (k, _) = r?;
+            if *k != *INDEXED_MARKER {
+                stored += 1;
+            }
+        }
+        if stored != n_subject {
+            return fail(
+                head,
+                format!("the subject index holds {stored} rows but the entries imply {n_subject}"),
+            );
+        }
+        let stored = self.iter_from(cf::BY_TYPE, &[]).count() as u64;
+        if stored != n_type {
+            return fail(
+                head,
+                format!("the type index holds {stored} rows but the entries imply {n_type}"),
+            );
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_catalogue_positions() {
+        assert_eq!(type_tag("LedgerCreated"), Some(0));
+        assert_eq!(type_tag("OrganisationRegistered"), Some(1));
+        assert_eq!(type_tag("NoSuchEvent"), None);
+        for (i, t) in Event::TYPES.iter().enumerate() {
+            assert_eq!(type_tag(t), Some(i as u32));
+        }
+    }
+
+    #[test]
+    fn a_subject_prefix_never_matches_a_longer_id() {
+        let p1 = Subject::parse("person:P1").unwrap();
+        let p10 = Subject::parse("person:P10").unwrap();
+        assert!(!subject_key(&p10, 5).starts_with(&subject_prefix(&p1)));
+        assert!(subject_key(&p1, 5).starts_with(&subject_prefix(&p1)));
+        // seq order within a subject is key order
+        assert!(subject_key(&p1, 255) < subject_key(&p1, 256));
+        assert!(type_key(3, 255) < type_key(3, 256));
+        assert!(type_key(3, u64::MAX) < type_key(4, 0));
+    }
+
+    #[test]
+    fn bare_ids_name_both_kinds() {
+        let s = subjects_for_id("SU-1");
+        assert_eq!(
+            s,
+            [
+                Subject::parse("person:SU-1").unwrap(),
+                Subject::parse("service-user:SU-1").unwrap()
+            ]
+        );
+        assert!(subjects_for_id("not an id").is_empty());
+    }
+}

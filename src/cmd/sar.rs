@@ -1,0 +1,219 @@
+//! `igl sar`: everything the ledger holds about one person or service user (subject access),
+//! answered from the subject index, with the third-party rule (`igl_ledger::sar::RULE`) applied.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Result, anyhow, bail};
+use clap::Args;
+use igl_ledger::Ledger;
+use igl_ledger::index::subjects_for_id;
+use igl_ledger::sar::{self, Disclosure, PersonalData};
+use igl_schema::{Subject, Timestamp};
+use serde_json::{Value, json};
+
+use super::requests::parse_instant;
+use crate::{Outcome, out};
+
+#[derive(Args)]
+pub struct SarArgs {
+    /// Whom the request is from: `person:ID`, `service-user:ID`, or a bare id (refused if it
+    /// names both a member of staff and a service user).
+    #[arg(value_name = "SUBJECT")]
+    subject: String,
+    /// Print JSON Lines: one line per entry, then a summary line.
+    #[arg(long)]
+    json: bool,
+    /// Only what the ledger held at this instant (entries recorded at or before it): RFC 3339
+    /// (2026-03-01T09:00:00Z) or a date (the end of that day, UTC). Default: everything.
+    #[arg(long, value_name = "TIME")]
+    as_of: Option<String>,
+}
+
+/// The subject a SAR is about. A bare id is looked up as both kinds; if both have entries they
+/// may be two different people, so the caller must say which.
+fn resolve(ledger: &Ledger, s: &str) -> Result<Option<Subject>> {
+    if s.contains(':') {
+        return Subject::parse(s)
+            .map(Some)
+            .map_err(|e| anyhow!("SUBJECT: {e}"));
+    }
+    let candidates = subjects_for_id(s);
+    if candidates.is_empty() {
+        bail!(
+            "SUBJECT: {s:?} is not an id: write person:ID, service-user:ID or a bare id (letters, digits and - _ . / @)"
+        );
+    }
+    let mut found = Vec::new();
+    for c in candidates {
+        let n = ledger.subject_entries(&c)?.len();
+        if n > 0 {
+            found.push((c, n));
+        }
+    }
+    match found.as_slice() {
+        [] => Ok(None),
+        [(one, _)] => Ok(Some(one.clone())),
+        [(a, na), (b, nb), ..] => bail!(
+            "{s} names both {a} ({}) and {b} ({}), who may be different people; \
+             say which: `igl sar {a}` or `igl sar {b}`",
+            entries(*na),
+            entries(*nb)
+        ),
+    }
+}
+
+fn entries(n: usize) -> String {
+    if n == 1 {
+        "1 entry".into()
+    } else {
+        format!("{n} entries")
+    }
+}
+
+pub fn run(a: SarArgs, dir: PathBuf) -> Result<Outcome> {
+    let held_at: Option<Timestamp> = a
+        .as_of
+        .as_deref()
+        .map(|s| parse_instant("--as-of", s))
+        .transpose()?;
+    let ledger = Ledger::open_read_only(&dir)?;
+    let subject = resolve(&ledger, &a.subject)?;
+    let found = match &subject {
+        Some(s) => sar::subject_access(&ledger, s, held_at)?,
+        None => Vec::new(),
+    };
+    let who = subject
+        .as_ref()
+        .map_or_else(|| a.subject.clone(), |s| s.to_string());
+    let mut o = out::stdout();
+    if a.json {
+        for d in &found {
+            let mut v = serde_json::to_value(d)?;
+            v["record"] = json!("entry");
+            v["appears_as"] = json!(appears(d));
+            v["personal_data"] = json!(personal(d.personal_data));
+            if let PersonalData::Erased { by } = d.personal_data {
+                v["redacted_by"] = json!(by);
+            }
+            out::json_line(&mut o, &v)?;
+        }
+        out::json_line(
+            &mut o,
+            &json!({
+                "record": "summary",
+                "subject": who,
+                "entries": found.len(),
+                "held_at": held_at.map(|t| t.to_string()),
+                "rule": sar::RULE,
+            }),
+        )?;
+        o.flush()?;
+        return Ok(Outcome::Ok);
+    }
+
+    let when = held_at.map_or_else(
+        || "everything held".to_string(),
+        |t| format!("as held at {t}"),
+    );
+    if found.is_empty() {
+        let kinds = if a.subject.contains(':') {
+            who.clone()
+        } else {
+            format!("person:{0} or service-user:{0}", a.subject)
+        };
+        writeln!(o, "no entries about {kinds} ({when})")?;
+        o.flush()?;
+        return Ok(Outcome::Ok);
+    }
+    writeln!(
+        o,
+        "Subject access for {who}: {} ({when}), in seq order",
+        entries(found.len())
+    )?;
+    writeln!(
+        o,
+        "Third-party data is replaced or withheld by the rule printed by `igl sar --help`."
+    )?;
+    for d in &found {
+        print_disclosure(&mut o, d)?;
+    }
+    o.flush()?;
+    Ok(Outcome::Ok)
+}
+
+fn appears(d: &Disclosure) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if d.appears_as.subject {
+        v.push("subject");
+    }
+    if d.appears_as.author {
+        v.push("author");
+    }
+    v
+}
+
+fn personal(p: PersonalData) -> &'static str {
+    match p {
+        PersonalData::None => "none",
+        PersonalData::Disclosed => "disclosed",
+        PersonalData::Withheld => "withheld",
+        PersonalData::Erased { .. } => "erased",
+        PersonalData::Missing => "missing",
+    }
+}
+
+fn ts(t: Timestamp) -> String {
+    t.datetime().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn print_disclosure(o: &mut impl Write, d: &Disclosure) -> Result<()> {
+    writeln!(o)?;
+    writeln!(
+        o,
+        "seq {}  {}  (as {})",
+        d.seq,
+        d.event_type,
+        d.appears_as.describe()
+    )?;
+    writeln!(
+        o,
+        "  occurred  {}   recorded {}",
+        ts(d.occurred_at),
+        ts(d.recorded_at)
+    )?;
+    let author = match (&d.author, d.author_role) {
+        (Some(p), Some(r)) => format!("{p} ({r})"),
+        _ => "(key not enrolled)".into(),
+    };
+    writeln!(o, "  author    {author}")?;
+    let width = d.fields.keys().map(|k| k.len()).max().unwrap_or(0);
+    for (k, v) in &d.fields {
+        let shown = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => "-".into(),
+            other => other.to_string(),
+        };
+        writeln!(o, "    {k:<width$}  {shown}")?;
+    }
+    writeln!(o, "  subjects  {}", d.subjects.join(", "))?;
+    match d.personal_data {
+        PersonalData::Erased { by } => writeln!(
+            o,
+            "  redacted  personal data erased by the Redacted entry at seq {by}"
+        )?,
+        PersonalData::Missing => writeln!(
+            o,
+            "  ✘ personal data missing with no redaction on record (run `igl verify`)"
+        )?,
+        _ => {}
+    }
+    if !d.withheld.is_empty() {
+        writeln!(
+            o,
+            "  withheld  {} (third-party data)",
+            d.withheld.join(", ")
+        )?;
+    }
+    Ok(())
+}
