@@ -87,6 +87,8 @@ enum Command {
     Org(cmd::audit::OrgArgs),
     /// Build a realistic synthetic council ledger to explore.
     Demo(demo::DemoArgs),
+    /// Browse, search and verify the ledger in a terminal UI (read-only; `?` lists the keys).
+    Tui,
     /// Subject access: every entry about one person or service user, from the subject index,
     /// with third-party data withheld.
     #[command(after_help = igl_ledger::sar::RULE)]
@@ -120,6 +122,9 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Status(a) => cmd::audit::run_status(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Org(a) => cmd::audit::run_org(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Demo(a) => demo::run(a, ledger),
+        Command::Tui => igl_tui::run(&cmd::ledger_dir(ledger.as_deref())?)
+            .map(|()| Outcome::Ok)
+            .map_err(Into::into),
         Command::Sar(a) => cmd::sar::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Requests(a) => cmd::requests::run(a, cmd::ledger_dir(ledger.as_deref())?),
     }

@@ -1,0 +1,102 @@
+//! Where the TUI's data comes from: the [`Source`] trait over a ledger, and [`LedgerSource`], the
+//! real one, over a read-only [`Ledger`] handle.
+//!
+//! The app reads only through this trait, so tests can wrap a real ledger and count the reads a
+//! frame makes (the timeline must read only its visible window, whatever the ledger's size).
+
+use std::path::{Path, PathBuf};
+
+use igl_ledger::{KeyRecord, Ledger, Result, StoredEntry, VerifyReport};
+use igl_schema::note::SignedCheckpoint;
+use igl_schema::{Hash32, PublicKey, Seal};
+
+/// A verification to run on a worker thread: it reports progress (entries checked so far) and
+/// returns the report, or why the ledger could not be read.
+pub type VerifyJob =
+    Box<dyn FnOnce(&mut dyn FnMut(u64)) -> std::result::Result<VerifyReport, String> + Send>;
+
+/// Read access to a ledger: everything the TUI shows comes through here.
+pub trait Source {
+    /// What to call the ledger on screen (its directory).
+    fn name(&self) -> String;
+    /// The number of entries (seqs `0..entry_count()`), as of when the ledger was opened.
+    fn entry_count(&self) -> u64;
+    /// Entry `seq`, with its personal data when still stored.
+    fn entry(&self, seq: u64) -> Result<Option<StoredEntry>>;
+    /// Up to `max` entries from `from` onwards, in seq order (one forward scan).
+    fn scan(&self, from: u64, max: usize) -> Result<Vec<StoredEntry>>;
+    /// A key's enrolment record.
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>>;
+    /// The seal of the batch that holds entry `seq`.
+    fn seal_covering(&self, seq: u64) -> Result<Option<Seal>>;
+    /// The checkpoint recorded at entry `seq`, if that entry is a `CheckpointRecorded`.
+    fn recorded_checkpoint(&self, seq: u64) -> Result<Option<SignedCheckpoint>>;
+    /// The inclusion proof of entry `seq` in the tree of the first `size` entries.
+    fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash32>>;
+    /// A full verification of the ledger, to run on another thread.
+    fn verify_job(&self) -> VerifyJob;
+    /// Reopens the ledger to see entries appended since it was opened.
+    fn reload(&mut self) -> Result<()>;
+}
+
+/// A ledger opened read-only: it takes no lock, so it runs beside an appending process, and it
+/// never writes.
+pub struct LedgerSource {
+    ledger: Ledger,
+    path: PathBuf,
+    count: u64,
+}
+
+impl LedgerSource {
+    /// Opens the ledger in `path` read-only.
+    pub fn open(path: &Path) -> Result<Self> {
+        let ledger = Ledger::open_read_only(path)?;
+        let count = ledger.head()?.map_or(0, |h| h.seq + 1);
+        Ok(Self {
+            ledger,
+            path: path.to_path_buf(),
+            count,
+        })
+    }
+}
+
+impl Source for LedgerSource {
+    fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+    fn entry_count(&self) -> u64 {
+        self.count
+    }
+    fn entry(&self, seq: u64) -> Result<Option<StoredEntry>> {
+        self.ledger.entry(seq)
+    }
+    fn scan(&self, from: u64, max: usize) -> Result<Vec<StoredEntry>> {
+        // Stop at the count seen when opened, so every view agrees on the ledger's length.
+        let n = self.count.saturating_sub(from).min(max as u64) as usize;
+        self.ledger.entries(from).take(n).collect()
+    }
+    fn key(&self, key: &PublicKey) -> Result<Option<KeyRecord>> {
+        self.ledger.key(key)
+    }
+    fn seal_covering(&self, seq: u64) -> Result<Option<Seal>> {
+        self.ledger.seal_covering(seq)
+    }
+    fn recorded_checkpoint(&self, seq: u64) -> Result<Option<SignedCheckpoint>> {
+        self.ledger.recorded_checkpoint(seq)
+    }
+    fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash32>> {
+        self.ledger.inclusion_proof(seq, size)
+    }
+    fn verify_job(&self) -> VerifyJob {
+        let path = self.path.clone();
+        Box::new(move |progress| {
+            // A handle of the worker's own, so the UI's reads never wait on the scan.
+            let ledger = Ledger::open_read_only(&path).map_err(|e| e.to_string())?;
+            ledger.verify(progress).map_err(|e| e.to_string())
+        })
+    }
+    fn reload(&mut self) -> Result<()> {
+        *self = Self::open(&self.path)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,286 @@
+//! The timeline's model: what a row shows, the filters, and the view (every entry, or the
+//! entries a filter has matched so far).
+//!
+//! Nothing here reads the ledger; the app reads rows for the visible window only and feeds the
+//! filter scan in bounded steps.
+
+use igl_ledger::{KeyRecord, PayloadState, StoredEntry};
+use igl_schema::{Event, Subject};
+use serde_json::Value;
+
+/// One timeline row.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub seq: u64,
+    pub recorded: String,
+    pub recorded_secs: String,
+    pub ty: &'static str,
+    /// The author's person id (or the key, when it is not enrolled).
+    pub author: String,
+    /// The subjects' bare ids.
+    pub subjects: Vec<String>,
+    pub summary: String,
+    pub payload: PayloadState,
+    /// Why the entry could not be read.
+    pub error: Option<String>,
+}
+
+impl Row {
+    pub fn new(e: &StoredEntry, author: Option<&KeyRecord>) -> Row {
+        let body = &e.entry.event.body;
+        let subjects: Vec<String> = body.subjects.iter().map(|s| s.id().to_string()).collect();
+        Row {
+            seq: e.entry.seq,
+            recorded: crate::text::time(&e.entry.recorded_at, false),
+            recorded_secs: crate::text::time(&e.entry.recorded_at, true),
+            ty: body.event.type_name(),
+            author: author_name(author, body),
+            summary: summary(&body.event, &subjects),
+            subjects,
+            payload: e.payload,
+            error: None,
+        }
+    }
+
+    /// A row for an entry that could not be read.
+    pub fn unreadable(seq: u64, why: String) -> Row {
+        Row {
+            seq,
+            recorded: String::new(),
+            recorded_secs: String::new(),
+            ty: "",
+            author: String::new(),
+            subjects: Vec::new(),
+            summary: String::new(),
+            payload: PayloadState::None,
+            error: Some(why),
+        }
+    }
+
+    /// The subjects column: as many ids as fit in `width`, then `+N`.
+    pub fn subjects_text(&self, width: usize) -> String {
+        let mut out = String::new();
+        for (i, s) in self.subjects.iter().enumerate() {
+            let rest = self.subjects.len() - i - 1;
+            let more = if rest > 0 {
+                format!(" +{rest}")
+            } else {
+                String::new()
+            };
+            let sep = if out.is_empty() { "" } else { " " };
+            if out.chars().count() + sep.len() + s.chars().count() + more.len() > width {
+                if out.is_empty() {
+                    return crate::text::fit(&format!("{s}{more}"), width);
+                }
+                return format!("{out} +{}", rest + 1);
+            }
+            out.push_str(sep);
+            out.push_str(s);
+        }
+        out
+    }
+
+    /// The summary column, with the personal-data state up front when it is not the usual.
+    pub fn summary_text(&self) -> String {
+        match (&self.error, self.payload) {
+            (Some(e), _) => format!("✘ unreadable: {e}"),
+            (None, PayloadState::Redacted { by }) => {
+                format!("⚠ redacted by {by} · {}", self.summary)
+            }
+            (None, PayloadState::Missing) => format!("✘ personal data missing · {}", self.summary),
+            _ => self.summary.clone(),
+        }
+    }
+}
+
+fn author_name(author: Option<&KeyRecord>, body: &igl_schema::EventBody) -> String {
+    author.map_or_else(|| body.author.short(), |k| k.person.to_string())
+}
+
+/// An event's fields as (name, JSON value), in canonical order, without `type`.
+pub fn fields(ev: &Event) -> Vec<(String, Value)> {
+    match serde_json::to_value(ev) {
+        Ok(Value::Object(map)) => map.into_iter().filter(|(k, _)| k != "type").collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A field value as text (`None` for null).
+pub fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn is_hex64(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A one-line summary: `name=value` for the fields that are not already in the subjects
+/// column, hashes and keys shortened.
+pub fn summary(ev: &Event, subjects: &[String]) -> String {
+    fields(ev)
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let s = value_text(&v)?;
+            if subjects.contains(&s) {
+                return None;
+            }
+            Some(if is_hex64(&s) {
+                format!("{k}={}…", &s[..12])
+            } else {
+                format!("{k}={s}")
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What `/` searches: the type, the author, the subjects and every field value, lowercased.
+pub fn haystack(e: &StoredEntry, author: Option<&KeyRecord>) -> String {
+    let body = &e.entry.event.body;
+    let mut h = String::new();
+    h.push_str(body.event.type_name());
+    h.push('\n');
+    h.push_str(&author_name(author, body));
+    for s in &body.subjects {
+        h.push('\n');
+        h.push_str(&s.to_string());
+    }
+    for (_, v) in fields(&body.event) {
+        if let Some(s) = value_text(&v) {
+            h.push('\n');
+            h.push_str(&s);
+        }
+    }
+    h.to_lowercase()
+}
+
+/// The timeline's filters (all must match).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// An event type name.
+    pub ty: Option<&'static str>,
+    /// `person:ID`, `service-user:ID`, or a bare id (either kind).
+    pub subject: Option<String>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        self.ty.is_none() && self.subject.is_none()
+    }
+
+    pub fn matches(&self, e: &StoredEntry) -> bool {
+        let body = &e.entry.event.body;
+        if self.ty.is_some_and(|t| t != body.event.type_name()) {
+            return false;
+        }
+        match &self.subject {
+            None => true,
+            Some(f) if f.contains(':') => body.subjects.iter().any(|s| s.to_string() == *f),
+            Some(f) => body.subjects.iter().any(|s| s.id() == f),
+        }
+    }
+
+    /// `type AccessGranted · subject P00106`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(t) = self.ty {
+            parts.push(format!("type {t}"));
+        }
+        if let Some(s) = &self.subject {
+            parts.push(format!("subject {s}"));
+        }
+        parts.join(" · ")
+    }
+
+    /// Checks a subject filter as typed.
+    pub fn parse_subject(s: &str) -> Result<String, String> {
+        let s = s.trim();
+        if s.contains(':') {
+            Subject::parse(s).map(|v| v.to_string())
+        } else if s.is_empty() || s.chars().any(char::is_whitespace) {
+            Err(format!("{s:?} is not a subject id"))
+        } else {
+            Ok(s.to_string())
+        }
+    }
+}
+
+/// The rows the timeline lists, by position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Every entry: position = seq.
+    All { count: u64 },
+    /// The entries a filter matched, found by a forward scan that has reached `next`.
+    Filtered {
+        matches: Vec<u64>,
+        next: u64,
+        count: u64,
+    },
+}
+
+impl View {
+    pub fn new(filter: &Filter, count: u64) -> View {
+        if filter.is_empty() {
+            View::All { count }
+        } else {
+            View::Filtered {
+                matches: Vec::new(),
+                next: 0,
+                count,
+            }
+        }
+    }
+
+    /// Rows known so far.
+    pub fn len(&self) -> u64 {
+        match self {
+            View::All { count } => *count,
+            View::Filtered { matches, .. } => matches.len() as u64,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether every row is known (the filter scan has finished).
+    pub fn complete(&self) -> bool {
+        match self {
+            View::All { .. } => true,
+            View::Filtered { next, count, .. } => next >= count,
+        }
+    }
+
+    /// How far the filter scan has got, 0..=1.
+    pub fn scanned(&self) -> f64 {
+        match self {
+            View::All { .. } => 1.0,
+            View::Filtered { next, count, .. } if *count > 0 => *next as f64 / *count as f64,
+            View::Filtered { .. } => 1.0,
+        }
+    }
+
+    /// The seq at a position.
+    pub fn seq_at(&self, pos: u64) -> Option<u64> {
+        match self {
+            View::All { count } => (pos < *count).then_some(pos),
+            View::Filtered { matches, .. } => matches.get(pos as usize).copied(),
+        }
+    }
+
+    /// The position of `seq`, or `Err` with the position of the first row after it.
+    pub fn pos_of(&self, seq: u64) -> Result<u64, u64> {
+        match self {
+            View::All { count } if seq < *count => Ok(seq),
+            View::All { count } => Err(*count),
+            View::Filtered { matches, .. } => matches
+                .binary_search(&seq)
+                .map(|p| p as u64)
+                .map_err(|p| p as u64),
+        }
+    }
+}

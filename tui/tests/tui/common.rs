@@ -1,0 +1,442 @@
+//! The harness: a small deterministic ledger, a `Source` that counts reads, and rendering an
+//! `App` into plain text with ratatui's `TestBackend`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use igl_ledger::{KeyRecord, Ledger, StoredEntry};
+use igl_schema::note::SignedCheckpoint;
+use igl_schema::*;
+use igl_tui::source::VerifyJob;
+use igl_tui::{App, LedgerSource, Source, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+pub fn t(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
+/// The test council's keys, fixed so that every hash and signature is the same on every run.
+pub struct Keys {
+    pub admin: SigningKey,
+    pub ig: SigningKey,
+    pub manager: SigningKey,
+    pub staff: SigningKey,
+    pub feed: SigningKey,
+}
+
+pub fn keys() -> Keys {
+    Keys {
+        admin: SigningKey::from_bytes(&[1; 32]),
+        ig: SigningKey::from_bytes(&[2; 32]),
+        manager: SigningKey::from_bytes(&[3; 32]),
+        staff: SigningKey::from_bytes(&[4; 32]),
+        feed: SigningKey::from_bytes(&[5; 32]),
+    }
+}
+
+fn id(n: u64) -> EventId {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&n.to_le_bytes());
+    EventId(b)
+}
+
+fn salt(n: u64) -> Salt {
+    let mut b = [7u8; 32];
+    b[..8].copy_from_slice(&n.to_le_bytes());
+    Salt(b)
+}
+
+fn sign(n: u64, event: Event, occurred: &str, key: &SigningKey) -> Submission {
+    Submission::sign(event, t(occurred), id(n), [], key, salt(n)).unwrap()
+}
+
+fn p(s: &str) -> PersonId {
+    PersonId::new(s).unwrap()
+}
+
+fn genesis(admin: &SigningKey) -> Submission {
+    sign(
+        0,
+        Event::LedgerCreated(LedgerCreated {
+            ledger_id: LedgerId([0x1d; 16]),
+            organisation: OrgId::new("plymouth-cc").unwrap(),
+            organisation_name: "Plymouth City Council".into(),
+            admin_key: public_key(admin),
+            admin_person: p("P00001"),
+        }),
+        "2026-01-05T09:00:00Z",
+        admin,
+    )
+}
+
+fn enrol(n: u64, key: &SigningKey, person: &str, role: Role, admin: &SigningKey) -> Submission {
+    sign(
+        n,
+        Event::KeyEnrolled(KeyEnrolled {
+            key: public_key(key),
+            person: p(person),
+            role,
+            reason: Some(Pii::new(format!("Onboarding: {role} key"))),
+        }),
+        "2026-01-05T09:05:00Z",
+        admin,
+    )
+}
+
+fn person(n: u64, id: &str, name: &str, job: &str, feed: &SigningKey) -> Submission {
+    sign(
+        n,
+        Event::PersonEnrolled(PersonEnrolled {
+            person: p(id),
+            name: Pii::new(name),
+            job_title: Pii::new(job),
+            business_unit: "Adult Social Care North".into(),
+            organisation: OrgId::new("plymouth-cc").unwrap(),
+            line_manager: Some(p("P00010")),
+        }),
+        "2026-01-06T09:30:00Z",
+        feed,
+    )
+}
+
+/// The small ledger every snapshot uses:
+///
+/// ```text
+/// 0      LedgerCreated                         seal 0..=0   (admin)
+/// 1..=4  KeyEnrolled ig P00002, manager P00010, staff P00100, feed SYS-HR
+/// 5      OrganisationRegistered                seal 1..=5   (admin)
+/// 6, 7   PersonEnrolled P00100 Ada Lovelace, P00101 Grace Hopper (by the feed)
+/// 8      PolicyPublished
+/// 9      DeclarationSigned P00100 (staff)      seal 6..=9   (ig)
+/// 10     DeclarationCountersigned (manager)
+/// 11     AccessGranted G-0001 to P00100
+/// 12     RecordAccessed SU-000142 by P00100
+/// 13     TrainingCompleted P00100              seal 10..=13 (ig)
+/// 14     Redacted: seq 7's personal data       seal 14..=14 (ig)
+/// 15     CheckpointRecorded (15 entries)       seal 15..=15 (ig)
+/// 16     AccessReviewed G-0001                 seal 16..=16 (ig)
+/// ```
+pub fn small_ledger(dir: &Path) -> PathBuf {
+    let k = keys();
+    let path = dir.join("ledger");
+    let (l, _) = Ledger::create(
+        &path,
+        &genesis(&k.admin),
+        &k.admin,
+        t("2026-01-05T09:00:01Z"),
+    )
+    .unwrap();
+    l.append(
+        &[
+            enrol(1, &k.ig, "P00002", Role::IgOfficer, &k.admin),
+            enrol(2, &k.manager, "P00010", Role::Manager, &k.admin),
+            enrol(3, &k.staff, "P00100", Role::Staff, &k.admin),
+            enrol(4, &k.feed, "SYS-HR", Role::SystemFeed, &k.admin),
+            sign(
+                5,
+                Event::OrganisationRegistered(OrganisationRegistered {
+                    organisation: OrgId::new("plymouth-cc").unwrap(),
+                    name: "Plymouth City Council".into(),
+                    kind: OrgKind::Council,
+                }),
+                "2026-01-05T09:06:00Z",
+                &k.admin,
+            ),
+        ],
+        &k.admin,
+        t("2026-01-05T09:10:00Z"),
+    )
+    .unwrap();
+    l.append(
+        &[
+            person(6, "P00100", "Ada Lovelace", "Social Worker", &k.feed),
+            person(
+                7,
+                "P00101",
+                "Grace Hopper",
+                "Occupational Therapist",
+                &k.feed,
+            ),
+            sign(
+                8,
+                Event::PolicyPublished(PolicyPublished {
+                    policy: PolicyId::new("eclipse-mou").unwrap(),
+                    version: Version::new("2025.1").unwrap(),
+                    title: "Eclipse Memorandum of Understanding".into(),
+                    text_blake3: Hash32([0xab; 32]),
+                }),
+                "2026-01-06T09:40:00Z",
+                &k.ig,
+            ),
+            sign(
+                9,
+                Event::DeclarationSigned(DeclarationSigned {
+                    person: p("P00100"),
+                    policy: PolicyId::new("eclipse-mou").unwrap(),
+                    version: Version::new("2025.1").unwrap(),
+                    confirms_training: true,
+                }),
+                "2026-01-06T09:50:00Z",
+                &k.staff,
+            ),
+        ],
+        &k.ig,
+        t("2026-01-06T10:00:00Z"),
+    )
+    .unwrap();
+    let declaration = l.entry(9).unwrap().unwrap().hash;
+    l.append(
+        &[
+            sign(
+                10,
+                Event::DeclarationCountersigned(DeclarationCountersigned {
+                    declaration,
+                    person: p("P00100"),
+                    manager: p("P00010"),
+                    training_checked: true,
+                }),
+                "2026-01-07T09:00:00Z",
+                &k.manager,
+            ),
+            sign(
+                11,
+                Event::AccessGranted(AccessGranted {
+                    grant: GrantId::new("G-0001").unwrap(),
+                    person: p("P00100"),
+                    system: SystemId::new("Eclipse").unwrap(),
+                    role: "Practitioner".into(),
+                    business_need: Pii::new("Case work for Adult Social Care North"),
+                    mfa_required: true,
+                    approver: p("P00010"),
+                    sponsor: None,
+                }),
+                "2026-01-07T09:30:00Z",
+                &k.ig,
+            ),
+            sign(
+                12,
+                Event::RecordAccessed(RecordAccessed {
+                    person: p("P00100"),
+                    system: SystemId::new("Eclipse").unwrap(),
+                    record: RecordId::new("SU-000142").unwrap(),
+                    purpose: Pii::new("Care review"),
+                    device: None,
+                }),
+                "2026-01-07T10:15:00Z",
+                &k.feed,
+            ),
+            sign(
+                13,
+                Event::TrainingCompleted(TrainingCompleted {
+                    person: p("P00100"),
+                    course: CourseId::new("protecting-information").unwrap(),
+                    completed_on: Date::ymd(2026, 1, 6).unwrap(),
+                    expires_on: Date::ymd(2027, 1, 6),
+                }),
+                "2026-01-07T10:30:00Z",
+                &k.feed,
+            ),
+        ],
+        &k.ig,
+        t("2026-01-07T11:00:00Z"),
+    )
+    .unwrap();
+    l.redact(
+        7,
+        "Erasure request: left before starting".into(),
+        None,
+        &k.ig,
+        id(14),
+        t("2026-01-08T09:00:00Z"),
+    )
+    .unwrap();
+    l.checkpoint(&k.ig, t("2026-01-09T09:00:00Z"), id(15))
+        .unwrap();
+    l.append(
+        &[sign(
+            16,
+            Event::AccessReviewed(AccessReviewed {
+                grant: GrantId::new("G-0001").unwrap(),
+                person: p("P00100"),
+                reviewer: p("P00010"),
+                still_needed: true,
+                note: Some(Pii::new("Still needed for case work")),
+            }),
+            "2026-01-10T09:00:00Z",
+            &k.ig,
+        )],
+        &k.ig,
+        t("2026-01-10T09:05:00Z"),
+    )
+    .unwrap();
+    path
+}
+
+/// A ledger of genesis and `n` OrganisationRegistered entries, appended in large batches.
+pub fn big_ledger(dir: &Path, n: u64) -> PathBuf {
+    let k = keys();
+    let path = dir.join("big");
+    let (l, _) = Ledger::create(
+        &path,
+        &genesis(&k.admin),
+        &k.admin,
+        t("2026-01-05T09:00:01Z"),
+    )
+    .unwrap();
+    let mut i = 1;
+    while i <= n {
+        let batch: Vec<Submission> = (i..=(i + 9_999).min(n))
+            .map(|j| {
+                sign(
+                    j,
+                    Event::OrganisationRegistered(OrganisationRegistered {
+                        organisation: OrgId::new(format!("org-{j}")).unwrap(),
+                        name: format!("Partner {j}"),
+                        kind: OrgKind::Partner,
+                    }),
+                    "2026-01-05T09:06:00Z",
+                    &k.admin,
+                )
+            })
+            .collect();
+        i += batch.len() as u64;
+        l.append(&batch, &k.admin, t("2026-01-05T09:10:00Z"))
+            .unwrap();
+    }
+    path
+}
+
+/// Reads made through a [`Counting`] source.
+#[derive(Default, Debug)]
+pub struct Reads {
+    /// `entry(seq)` calls.
+    pub entry: AtomicU64,
+    /// Entries returned by `scan`.
+    pub scanned: AtomicU64,
+    pub key: AtomicU64,
+    /// Seals, checkpoints and proofs.
+    pub other: AtomicU64,
+}
+
+impl Reads {
+    pub fn entry(&self) -> u64 {
+        self.entry.load(Ordering::SeqCst)
+    }
+    pub fn scanned(&self) -> u64 {
+        self.scanned.load(Ordering::SeqCst)
+    }
+    pub fn key(&self) -> u64 {
+        self.key.load(Ordering::SeqCst)
+    }
+}
+
+/// A real ledger, with every read counted.
+pub struct Counting {
+    pub inner: LedgerSource,
+    pub reads: Arc<Reads>,
+}
+
+impl Counting {
+    pub fn open(path: &Path) -> (Counting, Arc<Reads>) {
+        let reads = Arc::new(Reads::default());
+        let c = Counting {
+            inner: LedgerSource::open(path).unwrap(),
+            reads: Arc::clone(&reads),
+        };
+        (c, reads)
+    }
+}
+
+impl Source for Counting {
+    fn name(&self) -> String {
+        "test-ledger".into()
+    }
+    fn entry_count(&self) -> u64 {
+        self.inner.entry_count()
+    }
+    fn entry(&self, seq: u64) -> igl_ledger::Result<Option<StoredEntry>> {
+        self.reads.entry.fetch_add(1, Ordering::SeqCst);
+        self.inner.entry(seq)
+    }
+    fn scan(&self, from: u64, max: usize) -> igl_ledger::Result<Vec<StoredEntry>> {
+        let r = self.inner.scan(from, max)?;
+        self.reads
+            .scanned
+            .fetch_add(r.len() as u64, Ordering::SeqCst);
+        Ok(r)
+    }
+    fn key(&self, key: &PublicKey) -> igl_ledger::Result<Option<KeyRecord>> {
+        self.reads.key.fetch_add(1, Ordering::SeqCst);
+        self.inner.key(key)
+    }
+    fn seal_covering(&self, seq: u64) -> igl_ledger::Result<Option<Seal>> {
+        self.reads.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.seal_covering(seq)
+    }
+    fn recorded_checkpoint(&self, seq: u64) -> igl_ledger::Result<Option<SignedCheckpoint>> {
+        self.reads.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.recorded_checkpoint(seq)
+    }
+    fn inclusion_proof(&self, seq: u64, size: u64) -> igl_ledger::Result<Vec<Hash32>> {
+        self.reads.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.inclusion_proof(seq, size)
+    }
+    fn verify_job(&self) -> VerifyJob {
+        self.inner.verify_job()
+    }
+    fn reload(&mut self) -> igl_ledger::Result<()> {
+        self.inner.reload()
+    }
+}
+
+/// An app over the small ledger (in `dir`), with its read counter.
+pub fn small_app(dir: &Path) -> (App, Arc<Reads>) {
+    let path = small_ledger(dir);
+    let (src, reads) = Counting::open(&path);
+    (App::new(Box::new(src), Theme::color()), reads)
+}
+
+/// One frame of `app` at `w`×`h`, as text (trailing spaces trimmed).
+pub fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    app.prepare(Rect::new(0, 0, w, h));
+    term.draw(|f| app.draw(f)).unwrap();
+    buffer_text(term.backend().buffer())
+}
+
+/// The buffer as text, one line per row, trailing spaces trimmed.
+pub fn buffer_text(buf: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+pub fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+pub fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// Presses each character of `s` in turn.
+pub fn type_text(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.handle(key(c));
+    }
+}

@@ -1,0 +1,271 @@
+//! Key handling, driving the app state directly.
+
+use crossterm::event::KeyCode;
+use igl_tui::app::Overlay;
+use igl_tui::keymap::{KEYMAP, bar};
+use igl_tui::{Action, Screen};
+
+use crate::common::*;
+
+#[test]
+fn moving_through_the_timeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    render(&mut app, 80, 24); // 20 visible rows
+    assert_eq!(app.cursor_seq(), Some(0));
+    app.handle(key('j'));
+    app.handle(code(KeyCode::Down));
+    assert_eq!(app.cursor_seq(), Some(2));
+    app.handle(key('k'));
+    assert_eq!(app.cursor_seq(), Some(1));
+    app.handle(key('G'));
+    assert_eq!(app.cursor_seq(), Some(16));
+    app.handle(key('j'));
+    assert_eq!(app.cursor_seq(), Some(16), "stays on the last entry");
+    app.handle(key('g'));
+    assert_eq!(app.cursor_seq(), Some(0));
+    app.handle(code(KeyCode::Up));
+    assert_eq!(app.cursor_seq(), Some(0), "stays on the first entry");
+    app.handle(ctrl('d'));
+    assert_eq!(app.cursor_seq(), Some(10), "half of 20 rows");
+    app.handle(ctrl('u'));
+    assert_eq!(app.cursor_seq(), Some(0));
+    app.handle(code(KeyCode::PageDown));
+    assert_eq!(app.cursor_seq(), Some(16), "a page, clamped to the end");
+    app.handle(code(KeyCode::PageUp));
+    assert_eq!(app.cursor_seq(), Some(0));
+    app.handle(code(KeyCode::End));
+    assert_eq!(app.cursor_seq(), Some(16));
+    app.handle(code(KeyCode::Home));
+    assert_eq!(app.cursor_seq(), Some(0));
+}
+
+#[test]
+fn enter_opens_the_detail_arrows_step_and_esc_goes_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    render(&mut app, 80, 24);
+    for _ in 0..5 {
+        app.handle(key('j'));
+    }
+    assert_eq!(app.handle(code(KeyCode::Enter)), Action::Open);
+    assert_eq!(app.detail_seq(), Some(5));
+    app.handle(key('l'));
+    app.handle(code(KeyCode::Right));
+    assert_eq!(app.detail_seq(), Some(7));
+    app.handle(key('h'));
+    assert_eq!(app.detail_seq(), Some(6));
+    // j/k scroll the detail, not the timeline.
+    render(&mut app, 80, 24);
+    app.handle(key('j'));
+    assert_eq!(app.detail_seq(), Some(6));
+    assert_eq!(app.handle(code(KeyCode::Esc)), Action::Back);
+    assert_eq!(app.detail_seq(), None);
+    assert_eq!(app.cursor_seq(), Some(6), "the timeline follows the detail");
+    // The first and last entries have nothing before / after them.
+    app.handle(key('g'));
+    app.handle(code(KeyCode::Enter));
+    app.handle(key('h'));
+    assert_eq!(app.detail_seq(), Some(0));
+    assert_eq!(app.status(), Some("this is the first entry"));
+}
+
+#[test]
+fn search_finds_forward_and_back_and_never_sees_erased_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    render(&mut app, 80, 24);
+    app.handle(key('/'));
+    assert!(matches!(app.overlay(), Overlay::Prompt { .. }));
+    type_text(&mut app, "p00100");
+    app.handle(code(KeyCode::Enter));
+    assert!(app.busy(), "the search runs in ticks");
+    app.settle();
+    // Entry 3 enrols P00100's key: the first match after the cursor (seq 0).
+    assert_eq!(app.cursor_seq(), Some(3));
+    assert_eq!(app.status(), Some("match for \"p00100\" at seq 3"));
+    app.handle(key('n'));
+    app.settle();
+    assert_eq!(app.cursor_seq(), Some(6));
+    app.handle(key('n'));
+    app.settle();
+    assert_eq!(app.cursor_seq(), Some(9));
+    app.handle(key('N'));
+    app.settle();
+    assert_eq!(app.cursor_seq(), Some(6));
+    // Field values are searched, case-insensitively...
+    app.handle(key('/'));
+    type_text(&mut app, "CARE REVIEW");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    assert_eq!(app.cursor_seq(), Some(12));
+    // ... but erased personal data is gone: Grace Hopper's name was redacted.
+    app.handle(key('g'));
+    app.handle(key('/'));
+    type_text(&mut app, "Hopper");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    assert_eq!(app.cursor_seq(), Some(0));
+    assert_eq!(app.status(), Some("⚠ no match for \"Hopper\" after seq 0"));
+    // n in the detail moves the detail to the next match.
+    app.handle(key('/'));
+    type_text(&mut app, "G-0001");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    app.handle(code(KeyCode::Enter));
+    assert_eq!(app.detail_seq(), Some(11));
+    app.handle(key('n'));
+    app.settle();
+    assert_eq!(app.detail_seq(), Some(16));
+}
+
+#[test]
+fn filters_by_type_and_subject_and_clearing_them_keeps_the_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    render(&mut app, 80, 24);
+    // Type: the picker's last entry is CheckpointRecorded.
+    app.handle(key('t'));
+    app.handle(key('G'));
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    assert_eq!(app.filter().ty, Some("CheckpointRecorded"));
+    assert_eq!(app.view().len(), 1);
+    assert_eq!(app.cursor_seq(), Some(15));
+    // Subject, on top of no type filter.
+    app.handle(key('t'));
+    app.handle(key('g'));
+    app.handle(code(KeyCode::Enter));
+    app.handle(key('s'));
+    type_text(&mut app, "SU-000142");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    assert_eq!(app.view().len(), 1);
+    assert_eq!(app.cursor_seq(), Some(12));
+    // A bare id matches people too; person:ID only people.
+    app.handle(key('s'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, "person:P00010");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    let seqs: Vec<u64> = (0..app.view().len())
+        .map(|p| app.view().seq_at(p).unwrap())
+        .collect();
+    assert_eq!(seqs, [2, 6, 7, 10, 11, 16]);
+    app.handle(key('j'));
+    app.handle(key('j'));
+    assert_eq!(app.cursor_seq(), Some(7));
+    // A bad subject is refused with a message.
+    app.handle(key('s'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, "robot:1");
+    app.handle(code(KeyCode::Enter));
+    assert!(app.status().unwrap().starts_with('✘'), "{:?}", app.status());
+    // Esc clears the filters and stays on the entry.
+    app.handle(code(KeyCode::Esc));
+    assert!(app.filter().is_empty());
+    assert_eq!(app.cursor_seq(), Some(7));
+}
+
+#[test]
+fn go_to_a_seq() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    render(&mut app, 80, 24);
+    app.handle(key(':'));
+    type_text(&mut app, "12");
+    app.handle(code(KeyCode::Enter));
+    assert_eq!(app.cursor_seq(), Some(12));
+    app.handle(key(':'));
+    type_text(&mut app, "99");
+    app.handle(code(KeyCode::Enter));
+    assert_eq!(app.cursor_seq(), Some(12));
+    assert_eq!(app.status(), Some("✘ no seq 99: the ledger has seq 0..=16"));
+}
+
+#[test]
+fn prompts_take_plain_keys_as_text_and_esc_cancels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    app.handle(key('/'));
+    // q, ?, j are typed, not commands.
+    assert_eq!(app.handle(key('q')), Action::Input('q'));
+    assert_eq!(app.handle(key('?')), Action::Input('?'));
+    assert_eq!(app.handle(code(KeyCode::Backspace)), Action::DeleteChar);
+    assert_eq!(
+        app.overlay(),
+        &Overlay::Prompt {
+            kind: igl_tui::app::PromptKind::Search,
+            text: "q".into()
+        }
+    );
+    assert_eq!(app.handle(code(KeyCode::Esc)), Action::Back);
+    assert_eq!(app.overlay(), &Overlay::None);
+    // Ctrl-c quits even from a prompt.
+    app.handle(key('/'));
+    assert_eq!(app.handle(ctrl('c')), Action::Quit);
+}
+
+#[test]
+fn help_tab_and_quit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    assert_eq!(app.handle(key('?')), Action::Help);
+    assert!(matches!(app.overlay(), Overlay::Help { .. }));
+    // In the help, q closes the help rather than quitting.
+    assert_eq!(app.handle(key('q')), Action::Back);
+    assert_eq!(app.overlay(), &Overlay::None);
+    assert_eq!(app.handle(code(KeyCode::Tab)), Action::NextScreen);
+    assert_eq!(app.screen(), Screen::Verify);
+    assert_eq!(app.handle(code(KeyCode::BackTab)), Action::PrevScreen);
+    assert_eq!(app.screen(), Screen::Timeline);
+    assert_eq!(app.handle(key('x')), Action::None);
+    assert_eq!(app.handle(key('q')), Action::Quit);
+    assert_eq!(app.handle(ctrl('c')), Action::Quit);
+}
+
+#[test]
+fn mouse_wheel_scrolls_and_a_click_selects() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    render(&mut app, 80, 24);
+    let ev = |kind, row| MouseEvent {
+        kind,
+        column: 10,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.mouse(ev(MouseEventKind::ScrollDown, 5));
+    assert_eq!(app.cursor_seq(), Some(3));
+    app.mouse(ev(MouseEventKind::ScrollUp, 5));
+    assert_eq!(app.cursor_seq(), Some(0));
+    // Row 0 is the tab bar, row 1 the header: row 2 + 4 is the fifth entry.
+    app.mouse(ev(MouseEventKind::Down(MouseButton::Left), 6));
+    assert_eq!(app.cursor_seq(), Some(4));
+}
+
+#[test]
+fn the_help_lists_every_binding_and_the_bar_only_bound_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    app.handle(key('?'));
+    // Tall enough for all of it.
+    let text = render(&mut app, 120, 200);
+    for b in KEYMAP {
+        assert!(text.contains(b.desc), "help lacks {:?}", b.desc);
+        assert!(text.contains(&b.label()), "help lacks {}", b.label());
+    }
+    // Every key the bar shows does what the bar says in that context.
+    app.handle(code(KeyCode::Esc));
+    for ctxs in [app.contexts(), vec![igl_tui::keymap::Context::Detail]] {
+        for (keys, word) in bar(&ctxs) {
+            let bound = KEYMAP.iter().any(|b| {
+                ctxs.contains(&b.context)
+                    && b.bar == Some(word)
+                    && keys.starts_with(&b.keys[0].label())
+            });
+            assert!(bound, "{keys} {word}");
+        }
+    }
+}

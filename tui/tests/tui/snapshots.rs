@@ -1,0 +1,185 @@
+//! Snapshots (insta) of each screen at 80×24 and 120×40.
+
+use crossterm::event::KeyCode;
+use igl_tui::{App, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+
+use crate::common::*;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+/// The verify result's timing line varies from run to run.
+fn steady(s: String) -> String {
+    s.lines()
+        .map(|l| match l.find("took ") {
+            Some(i) => format!("{}took [elapsed]", &l[..i]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn snap_all(name: &str, app: &mut App) {
+    for (w, h) in SIZES {
+        let text = steady(render(app, w, h));
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn timeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    snap_all("timeline", &mut app);
+}
+
+#[test]
+fn timeline_filtered_by_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    app.handle(key('t'));
+    // The picker lists "(any type)" then the catalogue; PersonEnrolled is the fifth type.
+    for _ in 0..5 {
+        app.handle(key('j'));
+    }
+    insta::assert_snapshot!("type_picker_80x24", render(&mut app, 80, 24));
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    assert_eq!(app.filter().ty, Some("PersonEnrolled"));
+    snap_all("timeline_person_enrolled", &mut app);
+}
+
+#[test]
+fn detail_of_an_entry_with_personal_data_and_a_proof() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    type_text(&mut app, ":11");
+    app.handle(code(KeyCode::Enter));
+    app.handle(code(KeyCode::Enter));
+    app.settle(); // the checkpoint search
+    snap_all("detail_access_granted", &mut app);
+    // Scrolled to the bottom at 80×24: the rest of the proof.
+    app.prepare(Rect::new(0, 0, 80, 24));
+    app.handle(key('G'));
+    insta::assert_snapshot!(
+        "detail_access_granted_bottom_80x24",
+        render(&mut app, 80, 24)
+    );
+}
+
+#[test]
+fn detail_of_a_redacted_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    type_text(&mut app, ":7");
+    app.handle(code(KeyCode::Enter));
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    snap_all("detail_redacted", &mut app);
+}
+
+#[test]
+fn detail_of_an_entry_after_the_latest_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    app.handle(key('G'));
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    insta::assert_snapshot!("detail_not_covered_120x40", render(&mut app, 120, 40));
+}
+
+#[test]
+fn verify_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    app.handle(code(KeyCode::Tab));
+    insta::assert_snapshot!("verify_idle_80x24", render(&mut app, 80, 24));
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    snap_all("verify_ok", &mut app);
+}
+
+#[test]
+fn verify_fails_on_a_missing_payload_and_jumps_to_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = small_ledger(tmp.path());
+    delete_payload(&path, 6);
+    let (src, _) = Counting::open(&path);
+    let mut app = App::new(Box::new(src), Theme::color());
+    app.handle(key('v'));
+    app.settle();
+    snap_all("verify_failed", &mut app);
+    // Enter jumps to the first bad seq in the timeline, marked ✘.
+    app.handle(code(KeyCode::Enter));
+    assert_eq!(app.screen(), igl_tui::Screen::Timeline);
+    assert_eq!(app.cursor_seq(), Some(6));
+    snap_all("timeline_after_failure", &mut app);
+}
+
+#[test]
+fn help() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    app.handle(key('?'));
+    snap_all("help", &mut app);
+}
+
+#[test]
+fn no_color_uses_no_colour_but_keeps_the_symbols() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = small_ledger(tmp.path());
+    let (src, _) = Counting::open(&path);
+    let mut app = App::new(Box::new(src), Theme::no_color());
+    let mut screens = Vec::new();
+    let mut frame = |app: &mut App| {
+        let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        app.prepare(Rect::new(0, 0, 120, 40));
+        term.draw(|f| app.draw(f)).unwrap();
+        let buf = term.backend().buffer().clone();
+        for cell in buf.content() {
+            assert!(
+                matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+                "a coloured cell {:?} with NO_COLOR",
+                cell
+            );
+        }
+        screens.push(buffer_text(&buf));
+    };
+    frame(&mut app);
+    type_text(&mut app, ":7");
+    app.handle(code(KeyCode::Enter));
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    frame(&mut app);
+    app.handle(key('v'));
+    app.settle();
+    frame(&mut app);
+    app.handle(key('?'));
+    frame(&mut app);
+    // The states still read without colour.
+    assert!(
+        screens[1].contains("⚠ redacted by seq 14"),
+        "{}",
+        screens[1]
+    );
+    assert!(screens[1].contains("✔ verifies with the author's key"));
+    assert!(
+        screens[2].contains("✔ verified 17 entries"),
+        "{}",
+        screens[2]
+    );
+}
+
+/// Deletes entry `seq`'s personal-data payload behind the ledger's back.
+fn delete_payload(path: &std::path::Path, seq: u64) {
+    use igl_ledger::store::{cf, seq_key};
+    let opts = rocksdb::Options::default();
+    let db = rocksdb::DB::open_cf(&opts, path, cf::ALL).unwrap();
+    let h = db.cf_handle(cf::PAYLOADS).unwrap();
+    assert!(db.get_cf(h, seq_key(seq)).unwrap().is_some());
+    db.delete_cf(h, seq_key(seq)).unwrap();
+    db.flush_cf(h).unwrap();
+}
