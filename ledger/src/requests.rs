@@ -371,6 +371,42 @@ enum Fact {
     Redacted,
 }
 
+fn plural(n: i64, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+impl RequestStatus {
+    /// The request's status as a symbol (✔ ⚠ ✘) and words: `open, overdue 3 days`,
+    /// `fulfilled 2026-03-02`, `refused 2026-03-02, 4 days late`. `igl requests` and the
+    /// terminal UI both print this.
+    pub fn status_text(&self) -> (char, String) {
+        let answered = match &self.outcome {
+            Outcome::Open => None,
+            Outcome::Fulfilled { on, .. } => Some(format!("fulfilled {on}")),
+            Outcome::Refused { on, .. } => Some(format!("refused {on}")),
+            Outcome::Erased { on, .. } => Some(format!("erased {on} (Redacted)")),
+        };
+        match (self.clock, answered) {
+            (Clock::AwaitingIdentity, _) => {
+                ('⚠', "open, awaiting identity (clock not started)".into())
+            }
+            (Clock::DaysLeft { days: 0 }, _) => ('⚠', "open, due today".into()),
+            (Clock::DaysLeft { days }, _) => ('⚠', format!("open, {} left", plural(days, "day"))),
+            (Clock::Overdue { days }, _) => ('✘', format!("open, overdue {}", plural(days, "day"))),
+            (Clock::AnsweredInTime { .. }, Some(a)) => ('✔', a),
+            (Clock::AnsweredLate { days }, Some(a)) => {
+                ('✘', format!("{a}, {} late", plural(days, "day")))
+            }
+            (Clock::AnsweredUnverified, Some(a)) => ('✔', format!("{a} (identity never verified)")),
+            (_, None) => ('⚠', "open".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,36 +47,6 @@ pub fn parse_instant(flag: &str, s: &str) -> Result<Timestamp> {
     })
 }
 
-fn plural(n: i64, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
-    }
-}
-
-/// The symbol and words of a request's status.
-fn status(r: &RequestStatus) -> (char, String) {
-    let answered = match &r.outcome {
-        Answer::Open => None,
-        Answer::Fulfilled { on, .. } => Some(format!("fulfilled {on}")),
-        Answer::Refused { on, .. } => Some(format!("refused {on}")),
-        Answer::Erased { on, .. } => Some(format!("erased {on} (Redacted)")),
-    };
-    match (r.clock, answered) {
-        (Clock::AwaitingIdentity, _) => ('⚠', "open, awaiting identity (clock not started)".into()),
-        (Clock::DaysLeft { days: 0 }, _) => ('⚠', "open, due today".into()),
-        (Clock::DaysLeft { days }, _) => ('⚠', format!("open, {} left", plural(days, "day"))),
-        (Clock::Overdue { days }, _) => ('✘', format!("open, overdue {}", plural(days, "day"))),
-        (Clock::AnsweredInTime { .. }, Some(a)) => ('✔', a),
-        (Clock::AnsweredLate { days }, Some(a)) => {
-            ('✘', format!("{a}, {} late", plural(days, "day")))
-        }
-        (Clock::AnsweredUnverified, Some(a)) => ('✔', format!("{a} (identity never verified)")),
-        (_, None) => ('⚠', "open".into()),
-    }
-}
-
 fn clock_name(c: &Clock) -> &'static str {
     match c {
         Clock::AwaitingIdentity => "awaiting_identity",
@@ -208,7 +178,7 @@ fn print_table(o: &mut impl Write, rows: &[&RequestStatus]) -> Result<()> {
     let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
-            let (sym, words) = status(r);
+            let (sym, words) = r.status_text();
             let due = match r.deadline {
                 Some(dl) if dl.extended => format!("{} (ext.)", dl.due),
                 Some(dl) => dl.due.to_string(),

@@ -13,12 +13,14 @@ use crossterm::event::{
     KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use igl_ledger::{KeyRecord, StoredEntry};
-use igl_schema::{Event, PublicKey};
+use igl_schema::{Event, PublicKey, Timestamp};
 use ratatui::layout::Rect;
 
+use crate::compliance::{Compliance, Pane};
 use crate::detail::{CheckpointState, Detail, FoundCheckpoint};
 use crate::keymap::{self, Action, Context};
 use crate::source::Source;
+use crate::subject::SubjectView;
 use crate::text::thousands;
 use crate::theme::Theme;
 use crate::timeline::{Filter, Row, View, haystack};
@@ -41,7 +43,19 @@ const ROW_CACHE: usize = 512;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     Timeline,
+    Compliance,
+    Subjects,
     Verify,
+}
+
+impl Screen {
+    /// Tab's order.
+    pub const ALL: [Screen; 4] = [
+        Screen::Timeline,
+        Screen::Compliance,
+        Screen::Subjects,
+        Screen::Verify,
+    ];
 }
 
 /// What a prompt asks for.
@@ -50,6 +64,10 @@ pub enum PromptKind {
     Search,
     Subject,
     GoTo,
+    AsOf,
+    LookUp,
+    Author,
+    Dates,
 }
 
 impl PromptKind {
@@ -58,6 +76,10 @@ impl PromptKind {
             PromptKind::Search => "/",
             PromptKind::Subject => "subject (person:ID, service-user:ID or an id; empty clears): ",
             PromptKind::GoTo => "go to seq: ",
+            PromptKind::AsOf => "as of (YYYY-MM-DD for the end of that day, or RFC 3339): ",
+            PromptKind::LookUp => "look up (person id P00106, service user SU-000142): ",
+            PromptKind::Author => "author's person id (empty clears): ",
+            PromptKind::Dates => "recorded (YYYY-MM-DD, FROM..TO, FROM.. or ..TO; empty clears): ",
         }
     }
 }
@@ -157,6 +179,10 @@ pub struct App {
     pub(crate) status: Option<(Level, String)>,
     pub(crate) authors: Authors,
     pub(crate) vp: Viewport,
+    pub(crate) comp: Compliance,
+    pub(crate) subj: SubjectView,
+    /// "Now": what the compliance screen and the request clocks start from.
+    pub(crate) now: Timestamp,
 }
 
 impl App {
@@ -183,6 +209,9 @@ impl App {
             checkpoint: CheckpointState::Unknown,
             status: None,
             authors: Authors::default(),
+            comp: Compliance::new(Timestamp::now()),
+            subj: SubjectView::default(),
+            now: Timestamp::now(),
             vp: Viewport {
                 rows: Rect::new(0, 2, 80, 20),
                 detail_height: 20,
@@ -192,8 +221,22 @@ impl App {
         }
     }
 
+    /// Sets "now" (tests and snapshots use a fixed instant).
+    pub fn with_now(mut self, now: Timestamp) -> App {
+        self.now = now;
+        self.comp = Compliance::new(now);
+        self.subj = SubjectView::default();
+        self
+    }
+
     // ----- what tests and the UI look at -----
 
+    pub fn compliance(&self) -> &Compliance {
+        &self.comp
+    }
+    pub fn subject_view(&self) -> &SubjectView {
+        &self.subj
+    }
     pub fn screen(&self) -> Screen {
         self.screen
     }
@@ -226,13 +269,14 @@ impl App {
             || self.tl.search.is_some()
             || matches!(self.checkpoint, CheckpointState::Searching { .. })
             || self.verify.running()
+            || self.comp.running()
     }
 
     /// Runs background work until none is left (for tests and scripts; the UI ticks instead).
     pub fn settle(&mut self) {
         while self.busy() {
             self.tick();
-            if self.verify.running() {
+            if self.verify.running() || self.comp.running() {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
@@ -249,6 +293,8 @@ impl App {
                     (Screen::Timeline, None) => Context::Timeline,
                     (Screen::Timeline, Some(_)) => Context::Detail,
                     (Screen::Verify, _) => Context::Verify,
+                    (Screen::Compliance, _) => Context::Compliance,
+                    (Screen::Subjects, _) => Context::Subjects,
                 };
                 vec![screen, Context::Global]
             }
@@ -300,6 +346,18 @@ impl App {
         let down = match ev.kind {
             MouseEventKind::ScrollDown => true,
             MouseEventKind::ScrollUp => false,
+            MouseEventKind::Down(MouseButton::Left) if ev.row == self.vp.area.y => {
+                // A click on a tab shows its screen.
+                if self.overlay == Overlay::None
+                    && let Some((screen, ..)) = self
+                        .tabs()
+                        .into_iter()
+                        .find(|(_, _, x, w)| ev.column >= *x && ev.column < x + w)
+                {
+                    self.show(screen);
+                }
+                return;
+            }
             MouseEventKind::Down(MouseButton::Left) => {
                 let r = self.vp.rows;
                 if self.overlay == Overlay::None
@@ -329,9 +387,21 @@ impl App {
             Action::None | Action::Quit => {}
             Action::Help => self.overlay = Overlay::Help { scroll: 0 },
             Action::NextScreen | Action::PrevScreen => {
-                self.screen = match self.screen {
-                    Screen::Timeline => Screen::Verify,
-                    Screen::Verify => Screen::Timeline,
+                let i = Screen::ALL
+                    .iter()
+                    .position(|s| *s == self.screen)
+                    .unwrap_or(0);
+                let n = Screen::ALL.len();
+                let j = if action == Action::NextScreen {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.show(Screen::ALL[j]);
+            }
+            Action::Screen(i) => {
+                if let Some(s) = Screen::ALL.get(usize::from(i)) {
+                    self.show(*s);
                 }
             }
             Action::Verify => {
@@ -345,6 +415,8 @@ impl App {
                 Context::Timeline => self.timeline_action(action),
                 Context::Detail => self.detail_action(action),
                 Context::Verify => self.verify_action(action),
+                Context::Compliance => self.compliance_action(action),
+                Context::Subjects => self.subjects_action(action),
                 Context::Global => {}
             },
         }
@@ -378,6 +450,7 @@ impl App {
                 self.overlay = Overlay::None;
                 let mut f = self.tl.filter.clone();
                 f.ty = ty;
+                f.seqs = None;
                 self.set_filter(f);
             }
             Action::Back => self.overlay = Overlay::None,
@@ -426,7 +499,55 @@ impl App {
                 };
                 let mut f = self.tl.filter.clone();
                 f.subject = subject;
+                f.seqs = None;
                 self.set_filter(f);
+            }
+            PromptKind::Author => {
+                let author = if text.is_empty() {
+                    None
+                } else if igl_schema::PersonId::new(text).is_ok() {
+                    Some(text.to_string())
+                } else {
+                    return self.say(Level::Bad, format!("✘ {text:?} is not a person id"));
+                };
+                let mut f = self.tl.filter.clone();
+                f.author = author;
+                f.seqs = None;
+                self.set_filter(f);
+            }
+            PromptKind::Dates => {
+                let (from, to) = if text.is_empty() {
+                    (None, None)
+                } else {
+                    match Filter::parse_dates(text) {
+                        Ok(r) => r,
+                        Err(e) => return self.say(Level::Bad, format!("✘ {e}")),
+                    }
+                };
+                let mut f = self.tl.filter.clone();
+                f.from = from;
+                f.to = to;
+                f.seqs = None;
+                self.set_filter(f);
+            }
+            PromptKind::AsOf => {
+                if text.is_empty() {
+                    return;
+                }
+                match crate::compliance::parse_as_of(text) {
+                    Ok(t) => self.audit_as_of(t),
+                    Err(e) => self.say(Level::Bad, format!("✘ {text:?}: {e}")),
+                }
+            }
+            PromptKind::LookUp => {
+                if text.is_empty() {
+                    self.subj.clear();
+                    return;
+                }
+                match self.subj.look_up(&*self.source, text) {
+                    Ok(m) => self.say(Level::Ok, m),
+                    Err(e) => self.say(Level::Bad, format!("✘ {e}")),
+                }
             }
             PromptKind::GoTo => {
                 let digits: String = text.chars().filter(|c| !matches!(c, ',' | '_')).collect();
@@ -521,6 +642,27 @@ impl App {
                     text: self.tl.filter.subject.clone().unwrap_or_default(),
                 }
             }
+            Action::FilterAuthor => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Author,
+                    text: self.tl.filter.author.clone().unwrap_or_default(),
+                }
+            }
+            Action::FilterDates => {
+                let f = &self.tl.filter;
+                let text = match (f.from, f.to) {
+                    (None, None) => String::new(),
+                    (a, b) => format!(
+                        "{}..{}",
+                        a.map(|d| d.to_string()).unwrap_or_default(),
+                        b.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                };
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::Dates,
+                    text,
+                }
+            }
             Action::ClearFilters => {
                 if self.tl.search.take().is_some() {
                     self.say(Level::Info, "search cancelled".into());
@@ -594,6 +736,146 @@ impl App {
                 _ => {}
             },
             Action::Back => self.screen = Screen::Timeline,
+            _ => {}
+        }
+    }
+
+    // ----- screens -----
+
+    /// Shows `screen`, starting what it needs (the audit, the requests) the first time.
+    fn show(&mut self, screen: Screen) {
+        self.screen = screen;
+        match screen {
+            Screen::Compliance
+                if matches!(self.comp.state, crate::compliance::AuditState::Idle) =>
+            {
+                self.comp.start(self.source.audit_job(self.comp.as_of));
+            }
+            Screen::Subjects => self.subj.load_requests(&*self.source, self.now),
+            _ => {}
+        }
+    }
+
+    /// Runs the audit again as of `t`.
+    fn audit_as_of(&mut self, t: Timestamp) {
+        self.comp.as_of = t;
+        self.comp.start(self.source.audit_job(t));
+    }
+
+    /// Shows exactly `seqs` in the timeline, with `seq` open in the detail.
+    fn show_entries(&mut self, label: String, seqs: Vec<u64>, seq: u64) {
+        self.set_filter(Filter::seqs(label, seqs));
+        self.screen = Screen::Timeline;
+        if let Ok(pos) = self.tl.view.pos_of(seq) {
+            self.jump_to(pos);
+            self.open_detail(seq);
+        }
+    }
+
+    fn compliance_action(&mut self, action: Action) {
+        let page = i64::from(self.vp.rows.height.max(1));
+        match action {
+            Action::Down => self.comp.step(1),
+            Action::Up => self.comp.step(-1),
+            Action::Top => self.comp.step(i64::MIN / 2),
+            Action::Bottom => self.comp.step(i64::MAX / 2),
+            Action::PageDown | Action::HalfPageDown => self.comp.step(page),
+            Action::PageUp | Action::HalfPageUp => self.comp.step(-page),
+            Action::Open => match self.comp.focus {
+                Pane::Rules => {
+                    if self.comp.findings().is_none() {
+                        return;
+                    }
+                    if self.comp.rule_findings().is_empty() {
+                        let id = self.comp.rule().id;
+                        self.say(Level::Ok, format!("✔ no findings for {id}"));
+                    } else {
+                        self.comp.focus = Pane::Findings;
+                        self.comp.finding_sel = 0;
+                        self.comp.finding_offset = 0;
+                    }
+                }
+                Pane::Findings => {
+                    let Some(f) = self.comp.finding() else { return };
+                    let Some(&first) = f.seqs.first() else {
+                        return self.say(Level::Info, "this finding cites no entries".into());
+                    };
+                    let label = format!("{} {}", f.rule, f.subject);
+                    let seqs = f.seqs.clone();
+                    self.show_entries(label, seqs, first);
+                }
+            },
+            Action::Back => match self.comp.focus {
+                Pane::Findings => self.comp.focus = Pane::Rules,
+                Pane::Rules => self.screen = Screen::Timeline,
+            },
+            Action::AsOf => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::AsOf,
+                    text: String::new(),
+                }
+            }
+            Action::DayBack => self.audit_as_of(crate::compliance::shift_days(self.comp.as_of, -1)),
+            Action::DayForward => {
+                self.audit_as_of(crate::compliance::shift_days(self.comp.as_of, 1))
+            }
+            Action::ToggleOpen => {
+                self.comp.open_only = !self.comp.open_only;
+                self.comp.finding_sel = 0;
+                self.comp.finding_offset = 0;
+                if self.comp.focus == Pane::Findings && self.comp.rule_findings().is_empty() {
+                    self.comp.focus = Pane::Rules;
+                }
+            }
+            Action::Reload => {
+                let t = self.comp.as_of;
+                self.audit_as_of(t);
+            }
+            _ => {}
+        }
+    }
+
+    fn subjects_action(&mut self, action: Action) {
+        let page = i64::from(self.vp.rows.height.max(1));
+        match action {
+            Action::Down => self.subj.step(1),
+            Action::Up => self.subj.step(-1),
+            Action::Top => self.subj.step(i64::MIN / 2),
+            Action::Bottom => self.subj.step(i64::MAX / 2),
+            Action::PageDown | Action::HalfPageDown => self.subj.step(page),
+            Action::PageUp | Action::HalfPageUp => self.subj.step(-page),
+            Action::LookUp | Action::Search | Action::FilterSubject => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::LookUp,
+                    text: String::new(),
+                }
+            }
+            Action::Open => {
+                if let Some(s) = self.subj.subject.clone() {
+                    let Some(d) = self.subj.entries.get(self.subj.sel) else {
+                        return;
+                    };
+                    let seq = d.seq;
+                    let seqs = self.subj.entries.iter().map(|d| d.seq).collect();
+                    self.show_entries(format!("held about {s}"), seqs, seq);
+                } else {
+                    let Some(r) = self.subj.all_requests().get(self.subj.sel).copied() else {
+                        return;
+                    };
+                    let text = r.data_subject.to_string();
+                    match self.subj.look_up(&*self.source, &text) {
+                        Ok(m) => self.say(Level::Ok, m),
+                        Err(e) => self.say(Level::Bad, format!("✘ {e}")),
+                    }
+                }
+            }
+            Action::Back => {
+                if self.subj.subject.is_some() {
+                    self.subj.clear();
+                } else {
+                    self.screen = Screen::Timeline;
+                }
+            }
             _ => {}
         }
     }
@@ -864,6 +1146,12 @@ impl App {
     /// search, the verify worker's messages.
     pub fn tick(&mut self) {
         let deadline = Instant::now() + TICK_BUDGET;
+        if self.comp.poll()
+            && let crate::compliance::AuditState::Done { result: Err(e), .. } = &self.comp.state
+        {
+            let m = format!("✘ the audit failed: {e}");
+            self.say(Level::Bad, m);
+        }
         if self.verify.poll()
             && let Some((seq, _)) = self.verify.failure()
         {
@@ -904,7 +1192,8 @@ impl App {
             return;
         };
         for e in &batch {
-            if self.tl.filter.matches(e) {
+            let author = self.authors.get(&*self.source, &e.entry.event.body.author);
+            if self.tl.filter.matches(e, author.as_ref()) {
                 matches.push(e.entry.seq);
             }
         }
@@ -1018,6 +1307,7 @@ impl App {
                 scroll: scroll.min(max),
             };
         }
+        self.prepare_lists(areas.body);
         if self.screen == Screen::Timeline && self.detail.is_none() {
             self.load_visible_rows();
         }

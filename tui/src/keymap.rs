@@ -14,6 +14,8 @@ pub enum Context {
     Timeline,
     Detail,
     Verify,
+    Compliance,
+    Subjects,
     /// The event-type picker.
     Picker,
     /// A one-line prompt (search, subject, go to seq).
@@ -28,6 +30,8 @@ impl Context {
         Context::Global,
         Context::Timeline,
         Context::Detail,
+        Context::Compliance,
+        Context::Subjects,
         Context::Verify,
         Context::Picker,
         Context::Prompt,
@@ -41,8 +45,10 @@ impl Context {
             Context::Timeline => "Timeline",
             Context::Detail => "Entry detail",
             Context::Verify => "Verify",
+            Context::Compliance => "Compliance",
+            Context::Subjects => "Subjects (SAR)",
             Context::Picker => "Type filter",
-            Context::Prompt => "Prompts (search, subject, go to)",
+            Context::Prompt => "Prompts (search, subject, go to, as of, look up)",
             Context::Help => "This help",
         }
     }
@@ -75,9 +81,21 @@ pub enum Action {
     GoTo,
     FilterType,
     FilterSubject,
+    FilterAuthor,
+    FilterDates,
     ClearFilters,
     Verify,
     Reload,
+    /// Show screen N (0-based, in Tab's order).
+    Screen(u8),
+    /// Compliance: choose the as-of instant.
+    AsOf,
+    DayBack,
+    DayForward,
+    /// Compliance: only findings still open / every finding.
+    ToggleOpen,
+    /// Subjects: look a subject up.
+    LookUp,
     /// In a prompt: a character typed.
     Input(char),
     DeleteChar,
@@ -291,6 +309,20 @@ pub const KEYMAP: &[Binding] = &[
         "filter by subject (person:ID, service-user:ID or a bare id)",
         Some("subject"),
     ),
+    b(
+        C::Timeline,
+        &[ch('p')],
+        A::FilterAuthor,
+        "filter by author (the person whose key signed)",
+        Some("author"),
+    ),
+    b(
+        C::Timeline,
+        &[ch('d')],
+        A::FilterDates,
+        "filter by recorded date range",
+        Some("dates"),
+    ),
     b(C::Timeline, &[ch(':')], A::GoTo, "go to a seq", None),
     b(
         C::Timeline,
@@ -376,6 +408,162 @@ pub const KEYMAP: &[Binding] = &[
         &[code(K::Esc), code(K::Backspace)],
         A::Back,
         "back to the timeline",
+        Some("back"),
+    ),
+    // Compliance
+    b(
+        C::Compliance,
+        &[ch('j'), code(K::Down)],
+        A::Down,
+        "next rule or finding",
+        Some("move"),
+    ),
+    b(
+        C::Compliance,
+        &[ch('k'), code(K::Up)],
+        A::Up,
+        "previous rule or finding",
+        Some("move"),
+    ),
+    b(
+        C::Compliance,
+        &[ch('g'), code(K::Home)],
+        A::Top,
+        "first",
+        None,
+    ),
+    b(
+        C::Compliance,
+        &[ch('G'), code(K::End)],
+        A::Bottom,
+        "last",
+        None,
+    ),
+    b(
+        C::Compliance,
+        &[code(K::PageDown), ctrl('d'), ch(' ')],
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        C::Compliance,
+        &[code(K::PageUp), ctrl('u')],
+        A::PageUp,
+        "page up",
+        None,
+    ),
+    b(
+        C::Compliance,
+        &[code(K::Enter)],
+        A::Open,
+        "drill down: a rule's findings, a finding's entries",
+        Some("drill down"),
+    ),
+    b(
+        C::Compliance,
+        &[ch('a')],
+        A::AsOf,
+        "audit as of another date or RFC 3339 time",
+        Some("as of"),
+    ),
+    b(
+        C::Compliance,
+        &[ch('[')],
+        A::DayBack,
+        "as of one day earlier",
+        Some("day"),
+    ),
+    b(
+        C::Compliance,
+        &[ch(']')],
+        A::DayForward,
+        "as of one day later",
+        Some("day"),
+    ),
+    b(
+        C::Compliance,
+        &[ch('o')],
+        A::ToggleOpen,
+        "only open findings / every finding",
+        Some("open only"),
+    ),
+    b(
+        C::Compliance,
+        &[ch('R')],
+        A::Reload,
+        "run the audit again",
+        None,
+    ),
+    b(
+        C::Compliance,
+        &[code(K::Esc), code(K::Backspace)],
+        A::Back,
+        "back (to the rules, then the timeline)",
+        Some("back"),
+    ),
+    // Subjects
+    b(
+        C::Subjects,
+        &[ch('/'), ch('s')],
+        A::LookUp,
+        "look a subject up (empty: back to the requests)",
+        Some("look up"),
+    ),
+    b(
+        C::Subjects,
+        &[ch('j'), code(K::Down)],
+        A::Down,
+        "next row",
+        Some("move"),
+    ),
+    b(
+        C::Subjects,
+        &[ch('k'), code(K::Up)],
+        A::Up,
+        "previous row",
+        Some("move"),
+    ),
+    b(
+        C::Subjects,
+        &[ch('g'), code(K::Home)],
+        A::Top,
+        "first",
+        None,
+    ),
+    b(
+        C::Subjects,
+        &[ch('G'), code(K::End)],
+        A::Bottom,
+        "last",
+        None,
+    ),
+    b(
+        C::Subjects,
+        &[code(K::PageDown), ctrl('d'), ch(' ')],
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        C::Subjects,
+        &[code(K::PageUp), ctrl('u')],
+        A::PageUp,
+        "page up",
+        None,
+    ),
+    b(
+        C::Subjects,
+        &[code(K::Enter)],
+        A::Open,
+        "open the entry, or look the request's subject up",
+        Some("open"),
+    ),
+    b(
+        C::Subjects,
+        &[code(K::Esc), code(K::Backspace)],
+        A::Back,
+        "back (to the requests, then the timeline)",
         Some("back"),
     ),
     // Verify
@@ -487,7 +675,7 @@ pub const KEYMAP: &[Binding] = &[
         C::Global,
         &[code(K::Tab)],
         A::NextScreen,
-        "next screen (Timeline, Verify)",
+        "next screen (Timeline, Compliance, Subjects, Verify)",
         Some("screen"),
     ),
     b(
@@ -497,6 +685,22 @@ pub const KEYMAP: &[Binding] = &[
         "previous screen",
         None,
     ),
+    b(C::Global, &[ch('1')], A::Screen(0), "the timeline", None),
+    b(
+        C::Global,
+        &[ch('2')],
+        A::Screen(1),
+        "the compliance dashboard",
+        None,
+    ),
+    b(
+        C::Global,
+        &[ch('3')],
+        A::Screen(2),
+        "subjects: SAR lookup and request deadlines",
+        None,
+    ),
+    b(C::Global, &[ch('4')], A::Screen(3), "verify", None),
     b(
         C::Global,
         &[ch('v')],
@@ -523,7 +727,10 @@ pub const KEYMAP: &[Binding] = &[
 /// Lines of the help that are not keys.
 pub const MOUSE_HELP: &[(&str, &str)] = &[
     ("wheel", "scroll the timeline, the detail or the help"),
-    ("click", "select a row in the timeline"),
+    (
+        "click",
+        "select a row in the timeline; a tab shows its screen",
+    ),
 ];
 
 /// The action bound to `ev` in the first of `contexts` that binds it.
@@ -619,8 +826,14 @@ mod tests {
             lookup(&[Context::Timeline], &cd),
             Some(Action::HalfPageDown)
         );
+        // Plain d is the date filter, not Ctrl-d; an unbound key is nothing.
         let d = press(KeyCode::Char('d'), KeyModifiers::NONE);
-        assert_eq!(lookup(&[Context::Timeline, Context::Global], &d), None);
+        assert_eq!(
+            lookup(&[Context::Timeline, Context::Global], &d),
+            Some(Action::FilterDates)
+        );
+        let x = press(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(lookup(&[Context::Timeline, Context::Global], &x), None);
         let bt = press(KeyCode::BackTab, KeyModifiers::SHIFT);
         assert_eq!(lookup(&[Context::Global], &bt), Some(Action::PrevScreen));
     }

@@ -27,9 +27,12 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 
 pub mod app;
+pub mod compliance;
 pub mod detail;
 pub mod keymap;
+mod screens;
 pub mod source;
+pub mod subject;
 pub mod text;
 pub mod theme;
 pub mod timeline;
@@ -128,9 +131,12 @@ impl PanicHook {
         let previous: Arc<Hook> = Arc::new(std::panic::take_hook());
         let prev = Arc::clone(&previous);
         std::panic::set_hook(Box::new(move |info| {
-            if std::thread::current().name() == Some(verify::THREAD_NAME) {
-                verify::record_worker_panic(info.to_string());
-                return;
+            match std::thread::current().name() {
+                Some(verify::THREAD_NAME) => return verify::record_worker_panic(info.to_string()),
+                Some(compliance::THREAD_NAME) => {
+                    return compliance::record_worker_panic(info.to_string());
+                }
+                _ => {}
             }
             restore_terminal();
             prev(info);

@@ -6,14 +6,20 @@
 
 use std::path::{Path, PathBuf};
 
+use igl_ledger::compliance::{self, Config, Finding};
+use igl_ledger::requests::RequestsReport;
+use igl_ledger::sar::Disclosure;
 use igl_ledger::{KeyRecord, Ledger, Result, StoredEntry, VerifyReport};
 use igl_schema::note::SignedCheckpoint;
-use igl_schema::{Hash32, PublicKey, Seal};
+use igl_schema::{Hash32, PublicKey, Seal, Subject, Timestamp};
 
 /// A verification to run on a worker thread: it reports progress (entries checked so far) and
 /// returns the report, or why the ledger could not be read.
 pub type VerifyJob =
     Box<dyn FnOnce(&mut dyn FnMut(u64)) -> std::result::Result<VerifyReport, String> + Send>;
+
+/// A compliance audit to run on a worker thread: every finding of every rule as of an instant.
+pub type AuditJob = Box<dyn FnOnce() -> std::result::Result<Vec<Finding>, String> + Send>;
 
 /// Read access to a ledger: everything the TUI shows comes through here.
 pub trait Source {
@@ -35,6 +41,14 @@ pub trait Source {
     fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash32>>;
     /// A full verification of the ledger, to run on another thread.
     fn verify_job(&self) -> VerifyJob;
+    /// The compliance audit as of `as_of` (rules R1–R16, default configuration), to run on
+    /// another thread.
+    fn audit_job(&self, as_of: Timestamp) -> AuditJob;
+    /// Everything the ledger holds about `subject`, with the third-party rule applied (read
+    /// through the subject index).
+    fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>>;
+    /// Every subject-rights request and its deadline clock, as of `as_of`.
+    fn requests(&self, as_of: Timestamp) -> Result<RequestsReport>;
     /// Reopens the ledger to see entries appended since it was opened.
     fn reload(&mut self) -> Result<()>;
 }
@@ -94,6 +108,20 @@ impl Source for LedgerSource {
             let ledger = Ledger::open_read_only(&path).map_err(|e| e.to_string())?;
             ledger.verify(progress).map_err(|e| e.to_string())
         })
+    }
+    fn audit_job(&self, as_of: Timestamp) -> AuditJob {
+        let path = self.path.clone();
+        Box::new(move || {
+            let ledger = Ledger::open_read_only(&path).map_err(|e| e.to_string())?;
+            let state = compliance::load(&ledger, Some(as_of)).map_err(|e| e.to_string())?;
+            Ok(compliance::audit(&state, &Config::default(), None))
+        })
+    }
+    fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>> {
+        igl_ledger::sar::subject_access(&self.ledger, subject, None)
+    }
+    fn requests(&self, as_of: Timestamp) -> Result<RequestsReport> {
+        self.ledger.requests(as_of)
     }
     fn reload(&mut self) -> Result<()> {
         *self = Self::open(&self.path)?;

@@ -165,15 +165,83 @@ pub struct Filter {
     pub ty: Option<&'static str>,
     /// `person:ID`, `service-user:ID`, or a bare id (either kind).
     pub subject: Option<String>,
+    /// Exactly these entries (a finding's evidence, a subject's entries), with what they are;
+    /// the seqs are sorted. Used on its own: choosing a type or subject filter replaces it.
+    pub seqs: Option<(String, Vec<u64>)>,
+    /// The author's person id (the person whose key signed the entry).
+    pub author: Option<String>,
+    /// Recorded on or after this day (UTC).
+    pub from: Option<igl_schema::Date>,
+    /// Recorded on or before this day (UTC).
+    pub to: Option<igl_schema::Date>,
 }
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
-        self.ty.is_none() && self.subject.is_none()
+        self.ty.is_none()
+            && self.subject.is_none()
+            && self.seqs.is_none()
+            && self.author.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
     }
 
-    pub fn matches(&self, e: &StoredEntry) -> bool {
+    /// Parses a date range as typed: `FROM..TO`, `FROM..`, `..TO` or one day (`YYYY-MM-DD`).
+    pub fn parse_dates(
+        s: &str,
+    ) -> Result<(Option<igl_schema::Date>, Option<igl_schema::Date>), String> {
+        let day = |d: &str| -> Result<Option<igl_schema::Date>, String> {
+            let d = d.trim();
+            if d.is_empty() {
+                Ok(None)
+            } else {
+                igl_schema::Date::parse(d)
+                    .map(Some)
+                    .map_err(|e| format!("{d:?}: {e}; write YYYY-MM-DD"))
+            }
+        };
+        let (from, to) = match s.split_once("..") {
+            Some((a, b)) => (day(a)?, day(b)?),
+            None => {
+                let d = day(s)?;
+                (d, d)
+            }
+        };
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(format!("{f} is after {t}"));
+        }
+        Ok((from, to))
+    }
+
+    /// A filter showing exactly `seqs`, described as `label`.
+    pub fn seqs(label: String, mut seqs: Vec<u64>) -> Filter {
+        seqs.sort_unstable();
+        seqs.dedup();
+        Filter {
+            seqs: Some((label, seqs)),
+            ..Filter::default()
+        }
+    }
+
+    /// Whether entry `e`, signed with the key whose record is `author`, passes.
+    pub fn matches(&self, e: &StoredEntry, author: Option<&KeyRecord>) -> bool {
         let body = &e.entry.event.body;
+        if let Some(a) = &self.author
+            && author.is_none_or(|k| k.person.as_str() != a)
+        {
+            return false;
+        }
+        let day = e.entry.recorded_at.date();
+        if self.from.is_some_and(|f| day < f) || self.to.is_some_and(|t| day > t) {
+            return false;
+        }
+        if let Some((_, seqs)) = &self.seqs
+            && seqs.binary_search(&e.entry.seq).is_err()
+        {
+            return false;
+        }
         if self.ty.is_some_and(|t| t != body.event.type_name()) {
             return false;
         }
@@ -187,11 +255,26 @@ impl Filter {
     /// `type AccessGranted · subject P00106`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
+        if let Some((label, _)) = &self.seqs {
+            parts.push(label.clone());
+        }
         if let Some(t) = self.ty {
             parts.push(format!("type {t}"));
         }
         if let Some(s) = &self.subject {
             parts.push(format!("subject {s}"));
+        }
+        if let Some(a) = &self.author {
+            parts.push(format!("author {a}"));
+        }
+        match (self.from, self.to) {
+            (Some(f), Some(t)) if f == t => parts.push(format!("recorded {f}")),
+            (None, None) => {}
+            (f, t) => parts.push(format!(
+                "recorded {}..{}",
+                f.map(|d| d.to_string()).unwrap_or_default(),
+                t.map(|d| d.to_string()).unwrap_or_default()
+            )),
         }
         parts.join(" · ")
     }
@@ -226,6 +309,14 @@ impl View {
     pub fn new(filter: &Filter, count: u64) -> View {
         if filter.is_empty() {
             View::All { count }
+        } else if let Some((_, seqs)) = &filter.seqs {
+            // The seqs filter is used on its own (see [`Filter::seqs`]).
+            // Known already: no scan.
+            View::Filtered {
+                matches: seqs.iter().copied().filter(|s| *s < count).collect(),
+                next: count,
+                count,
+            }
         } else {
             View::Filtered {
                 matches: Vec::new(),

@@ -21,6 +21,9 @@ use crate::keymap::{self, MOUSE_HELP};
 use crate::text::{fit, thousands, wrap};
 use crate::theme::Theme;
 
+/// Where the first tab starts (after " igl ").
+const TABS_START: u16 = 5;
+
 /// The smallest terminal the UI draws in.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
@@ -146,6 +149,8 @@ impl App {
             (Screen::Timeline, None) => self.draw_timeline(f, a.body),
             (Screen::Timeline, Some(_)) => self.draw_detail(f, a.body),
             (Screen::Verify, _) => self.draw_verify(f, a.body),
+            (Screen::Compliance, _) => self.draw_compliance(f, a.body),
+            (Screen::Subjects, _) => self.draw_subjects(f, a.body),
         }
         self.draw_status(f, a.status);
         self.draw_keys(f, a.keys);
@@ -178,9 +183,8 @@ impl App {
         }
     }
 
-    fn draw_tabs(&self, f: &mut Frame, area: Rect) {
-        let t = self.theme;
-        let mut spans = vec![Span::styled(" igl ", t.title())];
+    /// The tab bar's labels, in order, with the column each starts at and its width.
+    pub(crate) fn tabs(&self) -> Vec<(Screen, String, u16, u16)> {
         let verify = match self.verify.badge() {
             Some(b) => format!("Verify {b}"),
             None => "Verify".to_string(),
@@ -189,11 +193,48 @@ impl App {
             Some(d) => format!("Timeline › seq {}", d.seq),
             None => "Timeline".to_string(),
         };
-        for (screen, label) in [(Screen::Timeline, timeline), (Screen::Verify, verify)] {
-            if screen == self.screen {
-                spans.push(Span::styled(format!("[{label}]"), t.tab_active()));
+        let compliance = match self.comp.findings() {
+            Some(_) => {
+                let (open, late, occurred) = self.comp.totals();
+                if open + occurred > 0 {
+                    format!("Compliance ✘{}", open + occurred)
+                } else if late > 0 {
+                    format!("Compliance ⚠{late}")
+                } else {
+                    "Compliance ✔".to_string()
+                }
+            }
+            None if self.comp.running() => "Compliance …".to_string(),
+            None => "Compliance".to_string(),
+        };
+        let mut x = TABS_START;
+        let mut out = Vec::new();
+        for (screen, label) in [
+            (Screen::Timeline, timeline),
+            (Screen::Compliance, compliance),
+            (Screen::Subjects, "Subjects".to_string()),
+            (Screen::Verify, verify),
+        ] {
+            let text = if screen == self.screen {
+                format!("[{label}]")
             } else {
-                spans.push(Span::raw(format!(" {label} ")));
+                format!(" {label} ")
+            };
+            let w = Line::from(text.as_str()).width() as u16;
+            out.push((screen, text, x, w));
+            x += w + 1;
+        }
+        out
+    }
+
+    fn draw_tabs(&self, f: &mut Frame, area: Rect) {
+        let t = self.theme;
+        let mut spans = vec![Span::styled(" igl ", t.title())];
+        for (screen, text, _, _) in self.tabs() {
+            if screen == self.screen {
+                spans.push(Span::styled(text, t.tab_active()));
+            } else {
+                spans.push(Span::raw(text));
             }
             spans.push(Span::raw(" "));
         }
@@ -206,14 +247,16 @@ impl App {
             thousands(self.source.entry_count())
         );
         let room = area.width.saturating_sub(lw + 1) as usize;
-        if room > 12 {
-            // Keep the end of a long path: the ledger's own directory name matters most.
-            let right = if right.chars().count() > room {
-                let skip = right.chars().count() - room + 1;
-                format!("…{}", right.chars().skip(skip).collect::<String>())
-            } else {
-                right
-            };
+        // When the whole text does not fit, the entry count alone; then nothing.
+        let short = format!("{} entries ", thousands(self.source.entry_count()));
+        let right = if right.chars().count() <= room {
+            Some(right)
+        } else if short.chars().count() <= room {
+            Some(short)
+        } else {
+            None
+        };
+        if let Some(right) = right {
             f.render_widget(
                 Paragraph::new(Line::styled(right, t.dim())).alignment(Alignment::Right),
                 area,
@@ -510,7 +553,8 @@ impl App {
             if let Some(q) = &tl.query {
                 parts.push(format!("search {q:?} (n/N)"));
             }
-            Line::styled(format!(" {}", parts.join(" · ")), t.dim())
+            let room = area.width.saturating_sub(rw + 2) as usize;
+            Line::styled(format!(" {}", fit(&parts.join(" · "), room)), t.dim())
         };
         let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(rw)])
             .spacing(1)

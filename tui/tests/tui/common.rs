@@ -50,11 +50,11 @@ fn salt(n: u64) -> Salt {
     Salt(b)
 }
 
-fn sign(n: u64, event: Event, occurred: &str, key: &SigningKey) -> Submission {
+pub fn sign(n: u64, event: Event, occurred: &str, key: &SigningKey) -> Submission {
     Submission::sign(event, t(occurred), id(n), [], key, salt(n)).unwrap()
 }
 
-fn p(s: &str) -> PersonId {
+pub fn p(s: &str) -> PersonId {
     PersonId::new(s).unwrap()
 }
 
@@ -387,6 +387,23 @@ impl Source for Counting {
     }
     fn verify_job(&self) -> VerifyJob {
         self.inner.verify_job()
+    }
+    fn audit_job(&self, as_of: Timestamp) -> igl_tui::source::AuditJob {
+        self.inner.audit_job(as_of)
+    }
+    fn subject_access(
+        &self,
+        subject: &igl_schema::Subject,
+    ) -> igl_ledger::Result<Vec<igl_ledger::sar::Disclosure>> {
+        self.reads.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.subject_access(subject)
+    }
+    fn requests(
+        &self,
+        as_of: Timestamp,
+    ) -> igl_ledger::Result<igl_ledger::requests::RequestsReport> {
+        self.reads.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.requests(as_of)
     }
     fn reload(&mut self) -> igl_ledger::Result<()> {
         self.inner.reload()

@@ -216,9 +216,17 @@ fn help_tab_and_quit() {
     assert_eq!(app.handle(key('q')), Action::Back);
     assert_eq!(app.overlay(), &Overlay::None);
     assert_eq!(app.handle(code(KeyCode::Tab)), Action::NextScreen);
-    assert_eq!(app.screen(), Screen::Verify);
+    assert_eq!(app.screen(), Screen::Compliance);
     assert_eq!(app.handle(code(KeyCode::BackTab)), Action::PrevScreen);
     assert_eq!(app.screen(), Screen::Timeline);
+    // Shift-Tab wraps round to the last screen; digits go straight to a screen.
+    app.handle(code(KeyCode::BackTab));
+    assert_eq!(app.screen(), Screen::Verify);
+    assert_eq!(app.handle(key('3')), Action::Screen(2));
+    assert_eq!(app.screen(), Screen::Subjects);
+    app.handle(key('1'));
+    assert_eq!(app.screen(), Screen::Timeline);
+    app.settle();
     assert_eq!(app.handle(key('x')), Action::None);
     assert_eq!(app.handle(key('q')), Action::Quit);
     assert_eq!(app.handle(ctrl('c')), Action::Quit);
@@ -243,6 +251,18 @@ fn mouse_wheel_scrolls_and_a_click_selects() {
     // Row 0 is the tab bar, row 1 the header: row 2 + 4 is the fifth entry.
     app.mouse(ev(MouseEventKind::Down(MouseButton::Left), 6));
     assert_eq!(app.cursor_seq(), Some(4));
+    // The tab bar: " igl [Timeline]  Compliance   Subjects ..."; column 20 is in "Compliance".
+    let click = |column| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row: 0,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.mouse(click(20));
+    assert_eq!(app.screen(), Screen::Compliance);
+    app.mouse(click(6));
+    assert_eq!(app.screen(), Screen::Timeline);
+    app.settle();
 }
 
 #[test]
@@ -268,4 +288,47 @@ fn the_help_lists_every_binding_and_the_bar_only_bound_keys() {
             assert!(bound, "{keys} {word}");
         }
     }
+}
+
+#[test]
+fn filters_by_author_and_recorded_dates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut app, _) = small_app(tmp.path());
+    app.handle(key('d'));
+    type_text(&mut app, "2026-01-07");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    // The batch recorded on 7 January: seqs 10 to 13.
+    let seqs = |app: &igl_tui::App| -> Vec<u64> {
+        (0..app.view().len())
+            .filter_map(|p| app.view().seq_at(p))
+            .collect()
+    };
+    assert_eq!(seqs(&app), vec![10, 11, 12, 13]);
+    app.handle(key('p'));
+    type_text(&mut app, "P00002");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    assert_eq!(seqs(&app), vec![11], "{:?}", app.filter());
+    assert_eq!(
+        app.filter().describe(),
+        "author P00002 · recorded 2026-01-07"
+    );
+    // A range open at one end, and a bad date refused with a message.
+    app.handle(key('d'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, "2026-01-09..");
+    app.handle(code(KeyCode::Enter));
+    app.settle();
+    assert_eq!(seqs(&app), vec![15, 16]);
+    app.handle(key('d'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, "2026-13-01");
+    app.handle(code(KeyCode::Enter));
+    assert!(
+        app.status().unwrap().contains("YYYY-MM-DD"),
+        "{:?}",
+        app.status()
+    );
+    assert_eq!(seqs(&app), vec![15, 16]);
 }

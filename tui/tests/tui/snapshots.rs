@@ -11,13 +11,15 @@ use crate::common::*;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
-/// The verify result's timing line varies from run to run.
+/// The verify result's and the audit's timing vary from run to run.
 fn steady(s: String) -> String {
     s.lines()
-        .map(|l| match l.find("took ") {
-            Some(i) => format!("{}took [elapsed]", &l[..i]),
-            None => l.to_string(),
-        })
+        .map(
+            |l| match l.find("took ").or_else(|| l.find("audited in ")) {
+                Some(i) => format!("{}[elapsed]", &l[..i]),
+                None => l.to_string(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -95,7 +97,7 @@ fn detail_of_an_entry_after_the_latest_checkpoint() {
 fn verify_passes() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut app, _) = small_app(tmp.path());
-    app.handle(code(KeyCode::Tab));
+    app.handle(key('4'));
     insta::assert_snapshot!("verify_idle_80x24", render(&mut app, 80, 24));
     app.handle(code(KeyCode::Enter));
     app.settle();
@@ -182,4 +184,104 @@ fn delete_payload(path: &std::path::Path, seq: u64) {
     assert!(db.get_cf(h, seq_key(seq)).unwrap().is_some());
     db.delete_cf(h, seq_key(seq)).unwrap();
     db.flush_cf(h).unwrap();
+}
+
+/// The small ledger with two subject-rights requests about SU-000142 (one answered late, one
+/// open and overdue), seen on 2026-03-20.
+fn ledger_with_requests(dir: &std::path::Path) -> App {
+    use igl_ledger::Ledger;
+    use igl_schema::*;
+    let path = small_ledger(dir);
+    let k = keys();
+    {
+        let l = Ledger::open(&path).unwrap();
+        let su = || Subject::ServiceUser(RecordId::new("SU-000142").unwrap());
+        let rid = |s: &str| RequestId::new(s).unwrap();
+        let received = |n, id: &str, on: &str| {
+            sign(
+                n,
+                Event::SubjectRightsRequestReceived(SubjectRightsRequestReceived {
+                    request: rid(id),
+                    right: Right::Access,
+                    data_subject: su(),
+                    details: Some(Pii::new("Access request by email")),
+                }),
+                &format!("{on}T10:00:00Z"),
+                &k.ig,
+            )
+        };
+        let verified = |n, id: &str, on: &str| {
+            sign(
+                n,
+                Event::SubjectRightsIdentityVerified(SubjectRightsIdentityVerified {
+                    request: rid(id),
+                    data_subject: su(),
+                }),
+                &format!("{on}T11:00:00Z"),
+                &k.ig,
+            )
+        };
+        l.append(
+            &[
+                received(30, "SRR-1", "2026-01-11"),
+                verified(31, "SRR-1", "2026-01-12"),
+                received(32, "SRR-2", "2026-01-20"),
+                verified(33, "SRR-2", "2026-01-31"),
+                sign(
+                    34,
+                    Event::SubjectRightsRequestFulfilled(SubjectRightsRequestFulfilled {
+                        request: rid("SRR-1"),
+                        data_subject: su(),
+                        note: None,
+                    }),
+                    "2026-02-20T15:00:00Z",
+                    &k.ig,
+                ),
+            ],
+            &k.ig,
+            t("2026-02-21T09:00:00Z"),
+        )
+        .unwrap();
+    }
+    let (src, _) = Counting::open(&path);
+    App::new(Box::new(src), Theme::color()).with_now(t("2026-03-20T12:00:00Z"))
+}
+
+#[test]
+fn compliance_dashboard_and_its_drill_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut app = ledger_with_requests(tmp.path());
+    app.handle(key('2'));
+    app.settle();
+    snap_all("compliance_rules", &mut app);
+    // R11: the overdue requests.
+    for _ in 0..10 {
+        app.handle(key('j'));
+    }
+    assert_eq!(app.compliance().rule().id, "R11");
+    app.handle(code(KeyCode::Enter));
+    snap_all("compliance_findings_r11", &mut app);
+    let seqs = app.compliance().finding().unwrap().seqs.clone();
+    // Enter shows the entries that prove the finding, the first one open.
+    app.handle(code(KeyCode::Enter));
+    assert_eq!(app.screen(), igl_tui::Screen::Timeline);
+    assert_eq!(app.detail_seq(), seqs.first().copied());
+    assert_eq!(app.view().len(), seqs.len() as u64);
+    insta::assert_snapshot!("compliance_evidence_80x24", render(&mut app, 80, 24));
+}
+
+#[test]
+fn subjects_lists_requests_with_clocks_and_looks_a_subject_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut app = ledger_with_requests(tmp.path());
+    app.handle(key('3'));
+    snap_all("subjects_requests", &mut app);
+    // Enter on a request looks its data subject up.
+    app.handle(code(KeyCode::Enter));
+    snap_all("subjects_su_000142", &mut app);
+    // A person, typed.
+    app.handle(key('/'));
+    type_text(&mut app, "P00100");
+    app.handle(code(KeyCode::Enter));
+    insta::assert_snapshot!("subjects_p00100_120x40", render(&mut app, 120, 40));
 }

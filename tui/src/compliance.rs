@@ -1,0 +1,251 @@
+//! The compliance screen's model: the audit (rules R1–R16 as of an instant) run on a worker
+//! thread with its own read-only handle, the per-rule counts, and the selection.
+//!
+//! Nothing here draws; [`crate::ui`] does. The audit is the same library call `igl audit` makes
+//! (`compliance::load` then `compliance::audit` with the default configuration), so the screen
+//! and the command always agree.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::time::{Duration, Instant};
+
+use igl_ledger::compliance::{Finding, RULES, Rule, Status};
+use igl_schema::Timestamp;
+
+use crate::source::AuditJob;
+
+/// The worker thread's name (the panic hook leaves the terminal alone for it).
+pub const THREAD_NAME: &str = "igl-audit";
+
+static WORKER_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Called by the panic hook when the audit thread panics: the screen reports it.
+pub fn record_worker_panic(message: String) {
+    if let Ok(mut p) = WORKER_PANIC.lock() {
+        *p = Some(message);
+    }
+}
+
+/// Where the audit stands.
+pub enum AuditState {
+    /// Not run yet (it starts when the screen is first shown).
+    Idle,
+    Running {
+        rx: Receiver<Result<Vec<Finding>, String>>,
+        started: Instant,
+    },
+    Done {
+        result: Result<Vec<Finding>, String>,
+        elapsed: Duration,
+    },
+}
+
+/// Which list has the selection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Rules,
+    Findings,
+}
+
+/// One rule's line in the summary.
+#[derive(Clone)]
+pub struct RuleCount {
+    pub rule: &'static Rule,
+    pub open: usize,
+    pub resolved: usize,
+    pub occurred: usize,
+}
+
+impl RuleCount {
+    pub fn total(&self) -> usize {
+        self.open + self.resolved + self.occurred
+    }
+}
+
+/// The compliance screen's state.
+pub struct Compliance {
+    /// The instant the audit is as of.
+    pub as_of: Timestamp,
+    pub state: AuditState,
+    /// Show only findings still open at the instant.
+    pub open_only: bool,
+    pub focus: Pane,
+    /// Index into [`RULES`].
+    pub rule_sel: usize,
+    /// Index into the selected rule's (shown) findings.
+    pub finding_sel: usize,
+    /// The first visible finding.
+    pub finding_offset: usize,
+}
+
+impl Compliance {
+    pub fn new(as_of: Timestamp) -> Compliance {
+        Compliance {
+            as_of,
+            state: AuditState::Idle,
+            open_only: false,
+            focus: Pane::Rules,
+            rule_sel: 0,
+            finding_sel: 0,
+            finding_offset: 0,
+        }
+    }
+
+    /// Starts `job` on a worker thread (replacing any result).
+    pub fn start(&mut self, job: AuditJob) {
+        let (tx, rx) = mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn(move || {
+                let _ = tx.send(job());
+            });
+        self.state = match spawned {
+            Ok(_) => AuditState::Running {
+                rx,
+                started: Instant::now(),
+            },
+            Err(e) => AuditState::Done {
+                result: Err(format!("could not start the audit thread: {e}")),
+                elapsed: Duration::ZERO,
+            },
+        };
+        self.finding_sel = 0;
+        self.finding_offset = 0;
+    }
+
+    /// Takes the worker's result. Returns whether the audit finished just now.
+    pub fn poll(&mut self) -> bool {
+        let AuditState::Running { rx, started } = &self.state else {
+            return false;
+        };
+        let result = match rx.try_recv() {
+            Ok(r) => r,
+            Err(TryRecvError::Empty) => return false,
+            Err(TryRecvError::Disconnected) => {
+                let why = WORKER_PANIC
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.take())
+                    .unwrap_or_else(|| "no reason given".into());
+                Err(format!("the audit thread stopped: {why}"))
+            }
+        };
+        self.state = AuditState::Done {
+            result,
+            elapsed: started.elapsed(),
+        };
+        true
+    }
+
+    pub fn running(&self) -> bool {
+        matches!(self.state, AuditState::Running { .. })
+    }
+
+    /// Every finding, when the audit is done and succeeded.
+    pub fn findings(&self) -> Option<&[Finding]> {
+        match &self.state {
+            AuditState::Done { result: Ok(f), .. } => Some(f),
+            _ => None,
+        }
+    }
+
+    fn shown(&self, f: &Finding) -> bool {
+        !self.open_only || f.status == Status::Open
+    }
+
+    /// Per-rule counts of the shown findings, in rule order.
+    pub fn counts(&self) -> Vec<RuleCount> {
+        let all = self.findings().unwrap_or(&[]);
+        RULES
+            .iter()
+            .map(|rule| {
+                let mut c = RuleCount {
+                    rule,
+                    open: 0,
+                    resolved: 0,
+                    occurred: 0,
+                };
+                for f in all.iter().filter(|f| f.rule == rule.id && self.shown(f)) {
+                    match f.status {
+                        Status::Open => c.open += 1,
+                        Status::Resolved => c.resolved += 1,
+                        Status::Occurred => c.occurred += 1,
+                    }
+                }
+                c
+            })
+            .collect()
+    }
+
+    /// The selected rule.
+    pub fn rule(&self) -> &'static Rule {
+        &RULES[self.rule_sel.min(RULES.len() - 1)]
+    }
+
+    /// The selected rule's shown findings.
+    pub fn rule_findings(&self) -> Vec<&Finding> {
+        let id = self.rule().id;
+        self.findings()
+            .unwrap_or(&[])
+            .iter()
+            .filter(|f| f.rule == id && self.shown(f))
+            .collect()
+    }
+
+    /// The selected finding, when the findings pane has the selection.
+    pub fn finding(&self) -> Option<&Finding> {
+        if self.focus != Pane::Findings {
+            return None;
+        }
+        self.rule_findings().get(self.finding_sel).copied()
+    }
+
+    /// Moves the selection in the focused pane by `delta` rows (clamped).
+    pub fn step(&mut self, delta: i64) {
+        match self.focus {
+            Pane::Rules => {
+                let last = RULES.len() as i64 - 1;
+                self.rule_sel = (self.rule_sel as i64 + delta).clamp(0, last) as usize;
+                self.finding_sel = 0;
+                self.finding_offset = 0;
+            }
+            Pane::Findings => {
+                let last = self.rule_findings().len() as i64 - 1;
+                self.finding_sel = (self.finding_sel as i64 + delta).clamp(0, last.max(0)) as usize;
+            }
+        }
+    }
+
+    /// Keeps the selected finding inside a window of `height` rows.
+    pub fn scroll_findings(&mut self, height: usize) {
+        let h = height.max(1);
+        if self.finding_sel < self.finding_offset {
+            self.finding_offset = self.finding_sel;
+        } else if self.finding_sel >= self.finding_offset + h {
+            self.finding_offset = self.finding_sel + 1 - h;
+        }
+    }
+
+    /// Totals over every rule: (open, resolved, occurred).
+    pub fn totals(&self) -> (usize, usize, usize) {
+        self.counts().iter().fold((0, 0, 0), |(o, r, c), x| {
+            (o + x.open, r + x.resolved, c + x.occurred)
+        })
+    }
+}
+
+/// Parses an as-of instant as typed: `YYYY-MM-DD` (the end of that day, UTC) or RFC 3339.
+pub fn parse_as_of(s: &str) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if s.contains(['T', 't']) {
+        Timestamp::parse(s).map_err(|e| e.to_string())
+    } else {
+        let d = igl_schema::Date::parse(s).map_err(|e| e.to_string())?;
+        Ok(igl_ledger::compliance::time::day_end(d.0))
+    }
+}
+
+/// `t` moved by `days` calendar days (negative: back).
+pub fn shift_days(t: Timestamp, days: i64) -> Timestamp {
+    igl_ledger::compliance::time::shift(t, days.saturating_mul(86_400_000_000))
+}
