@@ -75,10 +75,75 @@ fn take_at(it: &mut Peekable<impl Iterator<Item = Kv>>, n: u64) -> Result<Taken>
     })
 }
 
+/// Entries read and checked per chunk: decoded, hashed and their signatures verified on every
+/// core, then replayed in order.
+const CHUNK: usize = 2048;
+
+/// A stored entry: its key and its bytes.
+type Raw = (Box<[u8]>, Box<[u8]>);
+
+/// An entry read from the log, checked as far as it can be without the chain's state.
+struct Prepared {
+    key: Box<[u8]>,
+    entry: std::result::Result<igl_schema::Entry, String>,
+    hash: Hash32,
+    /// Whether the author signature verifies (`verify_strict`), whoever the author is.
+    signature_ok: bool,
+}
+
+fn prepare_one((key, bytes): Raw) -> Prepared {
+    let entry = codec::decode::<igl_schema::Entry>(&bytes).map_err(|e| e.to_string());
+    let hash = igl_schema::entry_hash(&bytes);
+    let signature_ok = entry
+        .as_ref()
+        .is_ok_and(|e| e.event.verify_signature().is_ok());
+    Prepared {
+        key,
+        entry,
+        hash,
+        signature_ok,
+    }
+}
+
+/// Decodes, hashes and checks the signatures of `chunk` on up to `threads` threads, keeping
+/// the order.
+fn prepare(chunk: Vec<Raw>, threads: usize) -> Vec<Prepared> {
+    if threads <= 1 || chunk.len() < 64 {
+        return chunk.into_iter().map(prepare_one).collect();
+    }
+    let per = chunk.len().div_ceil(threads);
+    let mut parts: Vec<Vec<Raw>> = Vec::with_capacity(threads);
+    let mut it = chunk.into_iter();
+    loop {
+        let part: Vec<_> = it.by_ref().take(per).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|p| s.spawn(move || p.into_iter().map(prepare_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a verify worker panicked"))
+            .collect()
+    })
+}
+
+/// How many threads verify signatures.
+fn verify_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// The state rebuilt by the scan (verify's [`Lookup`]).
 struct Replay<'a> {
     ledger: &'a Ledger,
     state: ChainState,
+    /// The entry being replayed, and whether its signature verified (checked ahead).
+    signature: Option<(u64, bool)>,
 }
 
 impl Lookup for Replay<'_> {
@@ -109,6 +174,9 @@ impl Lookup for Replay<'_> {
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
         Ok(self.state.merkle_root(size))
     }
+    fn signature_verified(&self, seq: u64) -> Option<bool> {
+        self.signature.and_then(|(s, ok)| (s == seq).then_some(ok))
+    }
 }
 
 impl Ledger {
@@ -128,7 +196,9 @@ impl Ledger {
         let mut replay = Replay {
             ledger: self,
             state: ChainState::default(),
+            signature: None,
         };
+        let threads = verify_threads();
         let mut report = VerifyReport {
             entries: 0,
             head: None,
@@ -147,116 +217,132 @@ impl Ledger {
         let mut missing_payloads: BTreeSet<u64> = BTreeSet::new();
         let mut with_payload: BTreeSet<u64> = BTreeSet::new();
 
+        let mut stored = self.iter_from(cf::ENTRIES, &[]);
         let failure = 'scan: {
-            for item in self.iter_from(cf::ENTRIES, &[]) {
-                let (k, v) = item?;
-                let n = head.map_or(0, |h| h.seq + 1);
-                let fail = |message: String| Failure { seq: n, message };
-                let Some(key) = key_seq(&k) else {
-                    break 'scan Some(fail(format!(
-                        "an entry is stored under a malformed key ({} bytes)",
-                        k.len()
-                    )));
-                };
-                if key != n {
-                    break 'scan Some(fail(format!(
-                        "entry {n} is missing (the next stored entry is at seq {key})"
-                    )));
+            loop {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                for item in stored.by_ref().take(CHUNK) {
+                    chunk.push(item?);
                 }
-                let mut entry = match codec::decode::<igl_schema::Entry>(&v) {
-                    Ok(e) => e,
-                    Err(e) => break 'scan Some(fail(format!("entry bytes do not decode: {e}"))),
-                };
-                let hash = igl_schema::entry_hash(&v);
-
-                // Personal data and seals are stored in seq order too: take entry n's, if any.
-                let payload_bytes = match take_at(&mut payloads, n)? {
-                    Taken::None => None,
-                    Taken::Here(v) => Some(v),
-                    Taken::Stray(at) => {
-                        break 'scan Some(Failure {
-                            seq: at,
-                            message: "a personal-data payload is stored for an entry that has none"
-                                .into(),
-                        });
+                if chunk.is_empty() {
+                    break;
+                }
+                for p in prepare(chunk, threads) {
+                    let k = p.key;
+                    let n = head.map_or(0, |h| h.seq + 1);
+                    let fail = |message: String| Failure { seq: n, message };
+                    let Some(key) = key_seq(&k) else {
+                        break 'scan Some(fail(format!(
+                            "an entry is stored under a malformed key ({} bytes)",
+                            k.len()
+                        )));
+                    };
+                    if key != n {
+                        break 'scan Some(fail(format!(
+                            "entry {n} is missing (the next stored entry is at seq {key})"
+                        )));
                     }
-                };
-                if entry.event.has_pii() {
-                    match &payload_bytes {
-                        Some(b) => {
-                            let p: Payload = match codec::decode(b) {
-                                Ok(p) => p,
+                    let mut entry = match p.entry {
+                        Ok(e) => e,
+                        Err(e) => {
+                            break 'scan Some(fail(format!("entry bytes do not decode: {e}")));
+                        }
+                    };
+                    let hash = p.hash;
+                    replay.signature = Some((n, p.signature_ok));
+
+                    // Personal data and seals are stored in seq order too: take entry n's, if any.
+                    let payload_bytes = match take_at(&mut payloads, n)? {
+                        Taken::None => None,
+                        Taken::Here(v) => Some(v),
+                        Taken::Stray(at) => {
+                            break 'scan Some(Failure {
+                                seq: at,
+                                message:
+                                    "a personal-data payload is stored for an entry that has none"
+                                        .into(),
+                            });
+                        }
+                    };
+                    if entry.event.has_pii() {
+                        match &payload_bytes {
+                            Some(b) => {
+                                let p: Payload = match codec::decode(b) {
+                                    Ok(p) => p,
+                                    Err(e) => {
+                                        break 'scan Some(fail(format!(
+                                            "personal-data payload does not decode: {e}"
+                                        )));
+                                    }
+                                };
+                                if let Err(e) = entry.event.open(&p) {
+                                    break 'scan Some(fail(e.to_string()));
+                                }
+                                with_payload.insert(n);
+                            }
+                            None => {
+                                missing_payloads.insert(n);
+                            }
+                        }
+                    } else if payload_bytes.is_some() {
+                        break 'scan Some(fail(
+                            "a personal-data payload is stored for an entry that has none".into(),
+                        ));
+                    }
+
+                    let effects = match rules::check_entry(&replay, head.as_ref(), &entry, hash) {
+                        Ok(e) => e,
+                        Err(CheckError::Violation(v)) => break 'scan Some(fail(v.0)),
+                        Err(CheckError::Lookup(e)) => return Err(e),
+                    };
+                    for eff in effects {
+                        replay
+                            .state
+                            .apply(eff, |_| Ok::<_, crate::LedgerError>(None))?;
+                    }
+                    replay.state.frontier.push(merkle::leaf_hash(&hash));
+                    if sizes.contains(&replay.state.frontier.size()) {
+                        let r = replay.state.frontier.root().expect("not empty");
+                        report.roots.insert(replay.state.frontier.size(), r);
+                    }
+                    let h = Head {
+                        seq: n,
+                        hash,
+                        recorded_at: entry.recorded_at,
+                    };
+                    head = Some(h);
+                    report.entries += 1;
+
+                    // A seal ends here?
+                    match take_at(&mut seals, n)? {
+                        Taken::None => {}
+                        Taken::Stray(at) => {
+                            break 'scan Some(Failure {
+                                seq: at,
+                                message: "a seal is stored where no batch ends".into(),
+                            });
+                        }
+                        Taken::Here(sv) => {
+                            let seal: Seal = match codec::decode(&sv) {
+                                Ok(s) => s,
                                 Err(e) => {
-                                    break 'scan Some(fail(format!(
-                                        "personal-data payload does not decode: {e}"
-                                    )));
+                                    break 'scan Some(fail(format!("seal does not decode: {e}")));
                                 }
                             };
-                            if let Err(e) = entry.event.open(&p) {
-                                break 'scan Some(fail(e.to_string()));
+                            let ledger_id = replay.state.ledger_id.expect("entry 0 is genesis");
+                            let appender = replay.state.keys.get(&seal.body.appender);
+                            if let Err(v) =
+                                rules::check_seal(&seal, &ledger_id, next_seal_first, &h, appender)
+                            {
+                                break 'scan Some(fail(v.0));
                             }
-                            with_payload.insert(n);
-                        }
-                        None => {
-                            missing_payloads.insert(n);
+                            report.seals += 1;
+                            next_seal_first = n + 1;
                         }
                     }
-                } else if payload_bytes.is_some() {
-                    break 'scan Some(fail(
-                        "a personal-data payload is stored for an entry that has none".into(),
-                    ));
-                }
-
-                let effects = match rules::check_entry(&replay, head.as_ref(), &entry, hash) {
-                    Ok(e) => e,
-                    Err(CheckError::Violation(v)) => break 'scan Some(fail(v.0)),
-                    Err(CheckError::Lookup(e)) => return Err(e),
-                };
-                for eff in effects {
-                    replay
-                        .state
-                        .apply(eff, |_| Ok::<_, crate::LedgerError>(None))?;
-                }
-                replay.state.frontier.push(merkle::leaf_hash(&hash));
-                if sizes.contains(&replay.state.frontier.size()) {
-                    let r = replay.state.frontier.root().expect("not empty");
-                    report.roots.insert(replay.state.frontier.size(), r);
-                }
-                let h = Head {
-                    seq: n,
-                    hash,
-                    recorded_at: entry.recorded_at,
-                };
-                head = Some(h);
-                report.entries += 1;
-
-                // A seal ends here?
-                match take_at(&mut seals, n)? {
-                    Taken::None => {}
-                    Taken::Stray(at) => {
-                        break 'scan Some(Failure {
-                            seq: at,
-                            message: "a seal is stored where no batch ends".into(),
-                        });
+                    if report.entries.is_multiple_of(4096) {
+                        progress(report.entries);
                     }
-                    Taken::Here(sv) => {
-                        let seal: Seal = match codec::decode(&sv) {
-                            Ok(s) => s,
-                            Err(e) => break 'scan Some(fail(format!("seal does not decode: {e}"))),
-                        };
-                        let ledger_id = replay.state.ledger_id.expect("entry 0 is genesis");
-                        let appender = replay.state.keys.get(&seal.body.appender);
-                        if let Err(v) =
-                            rules::check_seal(&seal, &ledger_id, next_seal_first, &h, appender)
-                        {
-                            break 'scan Some(fail(v.0));
-                        }
-                        report.seals += 1;
-                        next_seal_first = n + 1;
-                    }
-                }
-                if report.entries.is_multiple_of(4096) {
-                    progress(report.entries);
                 }
             }
 

@@ -433,3 +433,72 @@ fn a_forged_payload_is_detected() {
     let err = e.event.open(&forged_payload).unwrap_err().to_string();
     assert!(err.contains("commitment"), "{err}");
 }
+
+#[test]
+fn parallel_verification_names_the_exact_entry_with_a_bad_signature() {
+    // Enough entries for several chunks checked on every core.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l");
+    let admin = key(1);
+    let genesis = Submission::sign(
+        Event::LedgerCreated(LedgerCreated {
+            ledger_id: LedgerId([9; 16]),
+            organisation: OrgId::new("test-council").unwrap(),
+            organisation_name: "Test Council".into(),
+            admin_key: public_key(&admin),
+            admin_person: pid("P1"),
+        }),
+        t("2026-01-01T09:00:00Z"),
+        EventId([0; 16]),
+        [],
+        &admin,
+        Salt([0; 32]),
+    )
+    .unwrap();
+    let n: u64 = 5_000;
+    {
+        let (l, _) = Ledger::create(&path, &genesis, &admin, t("2026-01-01T09:00:01Z")).unwrap();
+        let subs: Vec<Submission> = (1..=n)
+            .map(|i| {
+                let mut id = [0u8; 16];
+                id[..8].copy_from_slice(&i.to_be_bytes());
+                Submission::sign(
+                    Event::OrganisationRegistered(OrganisationRegistered {
+                        organisation: OrgId::new(format!("org-{i}")).unwrap(),
+                        name: format!("Partner {i}"),
+                        kind: OrgKind::Partner,
+                    }),
+                    t("2026-01-01T10:00:00Z"),
+                    EventId(id),
+                    [],
+                    &admin,
+                    Salt([0; 32]),
+                )
+                .unwrap()
+            })
+            .collect();
+        l.append(&subs, &admin, t("2026-01-01T10:00:01Z")).unwrap();
+        let r = l.verify(&mut |_| {}).unwrap();
+        assert!(r.ok(), "{:?}", r.failure);
+        assert_eq!(r.entries, n + 1);
+    }
+    // Flip one bit of entry 4321's signature, in the stored bytes.
+    let bad = 4321u64;
+    {
+        use igl_ledger::store::{cf, seq_key};
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), &path, cf::ALL).unwrap();
+        let h = db.cf_handle(cf::ENTRIES).unwrap();
+        let bytes = db.get_cf(h, seq_key(bad)).unwrap().unwrap();
+        let mut e: Entry = igl_schema::codec::decode(&bytes).unwrap();
+        e.event.signature.0[5] ^= 1;
+        db.put_cf(h, seq_key(bad), e.encode()).unwrap();
+    }
+    let l = Ledger::open_read_only(&path).unwrap();
+    let f = l.verify(&mut |_| {}).unwrap().failure.unwrap();
+    assert_eq!(f.seq, bad);
+    assert!(
+        f.message.contains("signature does not verify"),
+        "{}",
+        f.message
+    );
+}
