@@ -30,6 +30,10 @@ pub struct DemoArgs {
     /// Replace an existing demo ledger at the same path.
     #[arg(long)]
     force: bool,
+    /// Build a ledger of about this many entries (e.g. 1000000), by making each record-access
+    /// visit in the Eclipse audit feed a burst of accesses. The planted violations stay the same.
+    #[arg(long, value_name = "N")]
+    entries: Option<u64>,
 }
 
 /// The default demo ledger directory.
@@ -281,6 +285,28 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
     }
     let dir = ledger.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
     prepare_dir(&dir, a.force)?;
+    let (mut b, admin, ig, end) = plan(&a, 1);
+    if let Some(n) = a.entries {
+        // Scale the record accesses (the bulk of a real ledger) to reach about n entries.
+        let kept = b.items.iter().filter(|i| i.at.date() <= end);
+        let (accesses, others) = kept.fold((0u64, 0u64), |(a, o), i| match &i.planned {
+            Planned::Event(Event::RecordAccessed(_)) => (a + 1, o),
+            _ => (a, o + 1),
+        });
+        // The nearest whole burst size.
+        let want = n.saturating_sub(others);
+        let per_visit = ((want + accesses / 2) / accesses.max(1)).max(1);
+        if per_visit > 1 {
+            (b, ..) = plan(&a, per_visit);
+        }
+    }
+    write_ledger(&dir, b, admin, ig, end)
+}
+
+/// Plans the demo's events (in `Builder::items`); every record-access visit is a burst of
+/// `per_visit` accesses. Returns the builder, the admin's and the IG officer's actor indexes,
+/// and the last day.
+fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
     let mut b = Builder {
         rng: Rng::new(a.seed, "events"),
         actors: Vec::new(),
@@ -670,7 +696,7 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
         while day < stop {
             let suspended =
                 s == planted::SUSPENDED && day >= date(2026, 3, 10) && day < date(2026, 4, 21);
-            if !suspended {
+            for _ in 0..if suspended { 0 } else { per_visit } {
                 let record = id!(RecordId, "SU-{:06}", 100 + b.rng.below(300));
                 let device = if s == planted::FAILED_DEVICE && day > add_days(d0, 30) {
                     devices[1].clone()
@@ -954,8 +980,7 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
             b.push(ts(c, 16, 0), ig, e);
         }
     }
-
-    write_ledger(&dir, b, admin, ig, end)
+    (b, admin, ig, end)
 }
 
 fn prepare_dir(dir: &Path, force: bool) -> Result<()> {

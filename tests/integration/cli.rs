@@ -612,3 +612,44 @@ fn demo_refuses_to_replace_what_is_not_a_demo() {
         "years of work"
     );
 }
+
+#[test]
+fn demo_entries_scales_the_record_accesses_and_keeps_the_findings() {
+    let dir = Dir::new();
+    dir.igl()
+        .args(["demo", "--ledger", "S", "--people", "24"])
+        .ok();
+    dir.igl()
+        .args([
+            "demo",
+            "--ledger",
+            "L",
+            "--people",
+            "24",
+            "--entries",
+            "6000",
+        ])
+        .ok();
+    let count = |name: &str| {
+        dir.igl()
+            .args(["--ledger", name, "verify", "--json"])
+            .json()["entries"]
+            .as_u64()
+            .unwrap()
+    };
+    let (small, large) = (count("S"), count("L"));
+    assert!(small < 2_000, "{small}");
+    // About 6,000: record-access visits become bursts of a whole number of accesses.
+    assert!((5_400..6_600).contains(&large), "{large}");
+    // The same planted violations under the same rules, whatever the volume.
+    let summary = |name: &str| {
+        let (out, _) = dir
+            .igl()
+            .args(["--ledger", name, "audit", "--as-of", "2026-11-20", "--json"])
+            .fails(1);
+        let last: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        assert_eq!(last["record"], "summary");
+        last["rules"].clone()
+    };
+    assert_eq!(summary("S"), summary("L"));
+}
