@@ -21,3 +21,6 @@ mod process;
 
 #[path = "integration/tamper.rs"]
 mod tamper;
+
+#[path = "integration/sar.rs"]
+mod sar;

@@ -3,8 +3,15 @@
 //!
 //! A bundle is canonical JSON (`serde_json` pretty form plus a newline): [`verify`] re-serialises
 //! what it parsed and refuses a file that differs in any byte.
+//!
+//! [`make`] writes an auditor's bundle: the selected entries in full with their personal data,
+//! and every key event before the checkpoint. [`make_selective`] writes a bundle that discloses
+//! less (for a subject access pack, `sar::write_pack`): chosen entries in full, with or without
+//! their personal data, others by hash only (`hash_only`: the entry's hash and its inclusion
+//! proof, not its bytes), and only the key events needed to check the full entries' signatures
+//! and the checkpoint's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use igl_schema::note::{SignedCheckpoint, origin};
 use igl_schema::{Entry, Event, Hash32, Payload, PublicKey, Role, codec, entry_hash};
@@ -32,6 +39,18 @@ pub struct BundleEntry {
     pub proof: Vec<Hash32>,
 }
 
+/// An entry proved by its hash only: the verifier learns that the entry at `seq` has this hash
+/// and is in the tree, but not its content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashOnlyEntry {
+    pub seq: u64,
+    /// The entry's blake3 hash (its Merkle leaf is built from it).
+    pub entry_hash: Hash32,
+    /// Inclusion proof against the checkpoint's root.
+    pub proof: Vec<Hash32>,
+}
+
 /// A self-contained, offline-verifiable extract of a ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +64,9 @@ pub struct Bundle {
     pub keys: Vec<BundleEntry>,
     /// The selected entries, in seq order.
     pub entries: Vec<BundleEntry>,
+    /// Entries proved by hash only, in seq order (absent from the file when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hash_only: Vec<HashOnlyEntry>,
 }
 
 impl Bundle {
@@ -68,6 +90,21 @@ pub struct BundleReport {
     pub key_events: usize,
     /// Entries whose personal data was included and matched its commitments.
     pub with_personal_data: usize,
+    /// Entries proved by hash only.
+    pub hash_only: usize,
+}
+
+/// A verified bundle's contents, for checks layered on top (a SAR pack's report).
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub report: BundleReport,
+    /// The full entries, in seq order, each with its hash and, when the bundle carried its
+    /// personal data, the values filled in (checked against the commitments).
+    pub entries: Vec<(Entry, Hash32, bool)>,
+    /// The hash-only entries: seq → entry hash.
+    pub hash_only: BTreeMap<u64, Hash32>,
+    /// Every key the bundle's key history enrols (with its revocation, if any).
+    pub keys: HashMap<PublicKey, KeyRecord>,
 }
 
 fn bundle_entry(ledger: &Ledger, seq: u64, size: u64, with_payload: bool) -> Result<BundleEntry> {
@@ -93,9 +130,7 @@ fn stored_payload(ledger: &Ledger, seq: u64) -> Result<Option<String>> {
         .map(hex::encode))
 }
 
-/// Builds a bundle of entries `seqs` (sorted, each before the checkpoint) proved against `cp`,
-/// which must be a checkpoint of this ledger.
-pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<Bundle> {
+fn check_checkpoint(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<()> {
     let size = cp.checkpoint.size;
     if ledger.merkle_root(size)? != cp.checkpoint.root {
         return Err(LedgerError::Proof(format!(
@@ -107,6 +142,14 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<Bund
             "seq {s} is not covered by the checkpoint of {size} entries; sign a newer checkpoint with `igl checkpoint`"
         )));
     }
+    Ok(())
+}
+
+/// Builds a bundle of entries `seqs` (sorted, each before the checkpoint) proved against `cp`,
+/// which must be a checkpoint of this ledger.
+pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<Bundle> {
+    check_checkpoint(ledger, cp, seqs)?;
+    let size = cp.checkpoint.size;
     let mut keys = Vec::new();
     for item in ledger.entries(1) {
         let e = item?;
@@ -128,6 +171,91 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<Bund
         entries: seqs
             .iter()
             .map(|s| bundle_entry(ledger, *s, size, true))
+            .collect::<Result<_>>()?,
+        hash_only: Vec::new(),
+    })
+}
+
+/// Builds a bundle that discloses only what is chosen: `full` entries as (seq, with personal
+/// data), `hash_only` entries by their hash and proof alone, and a key history cut down to what
+/// checking the full entries and the checkpoint needs: the enrolment of each full entry's
+/// author key and of the key that signed the checkpoint, the enrolments of the admin keys that
+/// enrolled those (and so on back to the genesis key), and any revocation of them before the
+/// checkpoint. Both lists sorted by seq, disjoint, each before the checkpoint.
+pub fn make_selective(
+    ledger: &Ledger,
+    cp: &SignedCheckpoint,
+    full: &[(u64, bool)],
+    hash_only: &[u64],
+) -> Result<Bundle> {
+    let all: Vec<u64> = full
+        .iter()
+        .map(|(s, _)| *s)
+        .chain(hash_only.iter().copied())
+        .collect();
+    check_checkpoint(ledger, cp, &all)?;
+    let size = cp.checkpoint.size;
+    let signer = ledger.checkpoint_signer(cp)?.ok_or_else(|| {
+        LedgerError::Proof(
+            "the checkpoint is not signed by any enrolled admin or ig_officer key of this ledger"
+                .into(),
+        )
+    })?;
+    let mut entries = Vec::with_capacity(full.len());
+    let mut wanted: Vec<PublicKey> = vec![signer];
+    for (seq, with_payload) in full {
+        let be = bundle_entry(ledger, *seq, size, *with_payload)?;
+        let stored = ledger
+            .entry(*seq)?
+            .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {seq}")))?;
+        wanted.push(stored.entry.event.body.author);
+        entries.push(be);
+    }
+    // The closure of "enrolled by": each needed key's enrolment (and revocation) entries, whose
+    // authors are needed in turn. The genesis admin key is enrolled by entry 0.
+    let mut seen: BTreeSet<PublicKey> = BTreeSet::new();
+    let mut key_seqs: BTreeSet<u64> = BTreeSet::new();
+    while let Some(k) = wanted.pop() {
+        if !seen.insert(k) {
+            continue;
+        }
+        let Some(rec) = ledger.key(&k)? else {
+            return Err(LedgerError::Proof(format!(
+                "key {} is not enrolled in this ledger",
+                k.short()
+            )));
+        };
+        for seq in std::iter::once(rec.enrolled_seq).chain(rec.revoked_seq) {
+            if seq == 0 || seq >= size || !key_seqs.insert(seq) {
+                continue;
+            }
+            let e = ledger
+                .entry(seq)?
+                .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {seq}")))?;
+            wanted.push(e.entry.event.body.author);
+        }
+    }
+    Ok(Bundle {
+        format: BUNDLE_FORMAT.into(),
+        checkpoint: cp.to_text(),
+        genesis: bundle_entry(ledger, 0, size, false)?,
+        keys: key_seqs
+            .iter()
+            .map(|s| bundle_entry(ledger, *s, size, false))
+            .collect::<Result<_>>()?,
+        entries,
+        hash_only: hash_only
+            .iter()
+            .map(|s| {
+                let e = ledger
+                    .entry(*s)?
+                    .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {s}")))?;
+                Ok(HashOnlyEntry {
+                    seq: *s,
+                    entry_hash: e.hash,
+                    proof: ledger.inclusion_proof(*s, size)?,
+                })
+            })
             .collect::<Result<_>>()?,
     })
 }
@@ -167,6 +295,11 @@ fn decode_entry(be: &BundleEntry) -> Result<(Entry, Hash32), BundleError> {
 
 /// Verifies a bundle's text with no ledger.
 pub fn verify(text: &str, trust: Trust<'_>) -> Result<BundleReport, BundleError> {
+    verify_detailed(text, trust).map(|v| v.report)
+}
+
+/// Verifies a bundle's text with no ledger, returning what it holds.
+pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleError> {
     let b: Bundle = serde_json::from_str(text).map_err(|e| bad(format!("not a bundle: {e}")))?;
     if b.format != BUNDLE_FORMAT {
         return Err(bad(format!(
@@ -234,6 +367,10 @@ pub fn verify(text: &str, trust: Trust<'_>) -> Result<BundleReport, BundleError>
     all.sort_by_key(|(e, is_key)| (e.seq, !*is_key));
     let mut last_key_seq = 0;
     let mut with_pd = 0;
+    let mut verified = Vec::with_capacity(b.entries.len());
+    if b.entries.windows(2).any(|w| w[0].seq >= w[1].seq) {
+        return Err(bad("the entries are not in strictly increasing seq order"));
+    }
     for (be, is_key) in &all {
         let (mut entry, h) = decode_entry(be)?;
         prove(be, &h)?;
@@ -289,16 +426,53 @@ pub fn verify(text: &str, trust: Trust<'_>) -> Result<BundleReport, BundleError>
                     )));
                 }
             }
-        } else if let Some(p) = &be.payload {
-            let bytes = hex::decode(p).map_err(|_| bad(format!("seq {n}: payload is not hex")))?;
-            let payload: Payload =
-                codec::decode(&bytes).map_err(|e| bad(format!("seq {n}: payload: {e}")))?;
-            entry
-                .event
-                .open(&payload)
-                .map_err(|e| bad(format!("seq {n}: {e}")))?;
-            with_pd += 1;
+        } else {
+            let opened = if let Some(p) = &be.payload {
+                let bytes =
+                    hex::decode(p).map_err(|_| bad(format!("seq {n}: payload is not hex")))?;
+                let payload: Payload =
+                    codec::decode(&bytes).map_err(|e| bad(format!("seq {n}: payload: {e}")))?;
+                entry
+                    .event
+                    .open(&payload)
+                    .map_err(|e| bad(format!("seq {n}: {e}")))?;
+                with_pd += 1;
+                true
+            } else {
+                false
+            };
+            verified.push((entry, h, opened));
         }
+    }
+
+    let mut hash_only = BTreeMap::new();
+    let mut last = None;
+    for ho in &b.hash_only {
+        if last.is_some_and(|l| l >= ho.seq) {
+            return Err(bad(
+                "the hash-only entries are not in strictly increasing seq order",
+            ));
+        }
+        last = Some(ho.seq);
+        if b.entries.iter().any(|e| e.seq == ho.seq) {
+            return Err(bad(format!(
+                "seq {}: listed both in full and by hash only",
+                ho.seq
+            )));
+        }
+        if !merkle::verify_inclusion(
+            ho.seq,
+            size,
+            &merkle::leaf_hash(&ho.entry_hash),
+            &ho.proof,
+            &root,
+        ) {
+            return Err(bad(format!(
+                "seq {}: the inclusion proof of the hash-only entry does not lead to the checkpoint's root",
+                ho.seq
+            )));
+        }
+        hash_only.insert(ho.seq, ho.entry_hash);
     }
 
     let checkpoint_key = match trust {
@@ -322,13 +496,19 @@ pub fn verify(text: &str, trust: Trust<'_>) -> Result<BundleReport, BundleError>
                 bad("the checkpoint is not signed by any admin or ig_officer key of the ledger")
             })?,
     };
-    Ok(BundleReport {
-        origin: cp.checkpoint.origin.clone(),
-        tree_size: size,
-        root,
-        checkpoint_key,
-        entries: b.entries.len(),
-        key_events: b.keys.len(),
-        with_personal_data: with_pd,
+    Ok(Verified {
+        report: BundleReport {
+            origin: cp.checkpoint.origin.clone(),
+            tree_size: size,
+            root,
+            checkpoint_key,
+            entries: b.entries.len(),
+            key_events: b.keys.len(),
+            with_personal_data: with_pd,
+            hash_only: hash_only.len(),
+        },
+        entries: verified,
+        hash_only,
+        keys: registry,
     })
 }

@@ -45,6 +45,8 @@ pub enum LedgerError {
     Key(#[from] crate::keys::KeyFileError),
     #[error("{0}")]
     Proof(String),
+    #[error("{}: {message}", path.display())]
+    Pack { path: PathBuf, message: String },
 }
 
 /// `Result` with [`LedgerError`].

@@ -22,7 +22,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
-use igl_schema::{Event, PersonId, Pii, PublicKey, Role, Subject, Timestamp};
+use igl_schema::{Event, Hash32, PersonId, Pii, PublicKey, Role, Subject, Timestamp};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -30,6 +30,8 @@ use crate::error::Result;
 use crate::index::{AUTHOR, NAMED};
 use crate::rules::KeyRecord;
 use crate::store::{Ledger, PayloadState, StoredEntry};
+
+pub use crate::pack::{PackCheck, PackError, PackReport, PackSummary, verify_pack, write_pack};
 
 /// What replaces the identifier of an individual other than the requester who did not act in a
 /// professional capacity.
@@ -114,6 +116,18 @@ pub struct Disclosure {
     pub personal_data: PersonalData,
     /// The fields replaced or withheld under the rule.
     pub withheld: Vec<String>,
+    /// The entry's hash (what its inclusion proof is about).
+    pub entry_hash: Hash32,
+}
+
+impl Disclosure {
+    /// Whether the rule replaced anybody in this entry (a field, a subject or the author). Such
+    /// an entry's signed bytes name a third party, so a SAR pack proves it by hash only.
+    pub fn names_third_party(&self) -> bool {
+        !self.withheld.is_empty()
+            || self.subjects.iter().any(|s| s == THIRD_PARTY)
+            || self.author.as_deref() == Some(THIRD_PARTY)
+    }
 }
 
 /// Who an event is mainly about (if an individual) and the staff it names in a professional
@@ -302,6 +316,7 @@ pub fn disclose(
         subjects,
         personal_data,
         withheld,
+        entry_hash: e.hash,
     }
 }
 

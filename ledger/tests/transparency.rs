@@ -241,3 +241,67 @@ fn bundles_verify_offline_and_fail_when_any_byte_changes() {
     let err = bundle::verify(&text, Trust::Checkpoint(&newer)).unwrap_err();
     assert!(err.to_string().contains("not the trusted one"), "{err}");
 }
+
+/// A selective bundle (as a SAR pack uses): some entries in full, some by hash only, a cut-down
+/// key history. Every byte counts; an auditor's bundle keeps its old form (no `hash_only`).
+#[test]
+fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let admin = SigningKey::from_bytes(&[1; 32]);
+    let l = build(&tmp.path().join("l"), &admin, NAMES);
+    let cp = l
+        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
+        .unwrap();
+    assert!(
+        !bundle::make(&l, &cp, &[2])
+            .unwrap()
+            .to_text()
+            .contains("hash_only")
+    );
+
+    let b = bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3]).unwrap();
+    assert!(
+        b.keys.is_empty(),
+        "the genesis admin key needs no enrolment entry"
+    );
+    let text = b.to_text();
+    let pk = public_key(&admin);
+    let v = bundle::verify_detailed(&text, Trust::Key(&pk)).unwrap();
+    assert_eq!((v.report.entries, v.report.hash_only), (2, 2));
+    assert_eq!(
+        v.hash_only.get(&2),
+        Some(&l.entry(2).unwrap().unwrap().hash)
+    );
+    let bytes = text.as_bytes();
+    for i in 0..bytes.len() {
+        let mut changed = bytes.to_vec();
+        changed[i] = if bytes[i] == b'0' { b'1' } else { b'0' };
+        if !bytes[i].is_ascii() || bytes[i] == b'"' {
+            continue;
+        }
+        let s = String::from_utf8(changed).unwrap();
+        assert!(
+            bundle::verify(&s, Trust::Key(&pk)).is_err(),
+            "a change at byte {i} ({:?}) went unnoticed",
+            bytes[i] as char
+        );
+    }
+
+    // The same seq in full and by hash, or hash-only entries out of order, are refused.
+    let mut reversed = b.clone();
+    reversed.hash_only.reverse();
+    let err = bundle::verify(&reversed.to_text(), Trust::Key(&pk)).unwrap_err();
+    assert!(err.to_string().contains("order"), "{err}");
+    let mut both = b.clone();
+    both.hash_only[1].seq = 4;
+    both.hash_only[1].entry_hash = l.entry(4).unwrap().unwrap().hash;
+    both.hash_only[1].proof = l.inclusion_proof(4, cp.checkpoint.size).unwrap();
+    let err = bundle::verify(&both.to_text(), Trust::Key(&pk)).unwrap_err();
+    assert!(
+        err.to_string().contains("both in full and by hash"),
+        "{err}"
+    );
+    // A seq past the checkpoint cannot be proved.
+    let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size]).unwrap_err();
+    assert!(err.to_string().contains("igl checkpoint"), "{err}");
+}

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::bundle::{self, Trust};
+use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
 use igl_schema::Subject;
 use serde_json::json;
 
@@ -95,7 +96,8 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
 
 #[derive(Args)]
 pub struct VerifyBundleArgs {
-    /// The bundle file.
+    /// The bundle file, or a SAR pack directory (written by `igl sar --pack`): then its
+    /// report.json and report.md are checked against its bundle.json too.
     file: PathBuf,
     /// A checkpoint you already trust (e.g. one you were sent, or a witnessed one): the bundle
     /// must be proved against the same tree.
@@ -110,6 +112,9 @@ pub struct VerifyBundleArgs {
 }
 
 pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
+    if a.file.is_dir() {
+        return run_verify_pack(a);
+    }
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("reading {}", a.file.display()))?;
     let trusted_cp = a.checkpoint.as_deref().map(load_checkpoint).transpose()?;
@@ -132,7 +137,7 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
             &json!({"ok": true, "origin": r.origin, "tree_size": r.tree_size, "root": r.root.to_hex(),
                     "checkpoint_key": r.checkpoint_key.to_hex(), "entries": r.entries,
                     "key_events": r.key_events, "with_personal_data": r.with_personal_data,
-                    "trust_anchor": anchored}),
+                    "hash_only": r.hash_only, "trust_anchor": anchored}),
         )?,
         Ok(r) => {
             writeln!(
@@ -148,6 +153,13 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                 "  every inclusion proof, signature and author key ({} key events) checks out; personal data of {} entries matches its commitments",
                 r.key_events, r.with_personal_data
             )?;
+            if r.hash_only > 0 {
+                writeln!(
+                    o,
+                    "  {} more entries proved by hash only (their content is not in the bundle)",
+                    r.hash_only
+                )?;
+            }
             if !anchored {
                 writeln!(
                     o,
@@ -156,6 +168,98 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
             }
         }
         Err(e) if a.json => out::json_line(&mut o, &json!({"ok": false, "error": e.to_string()}))?,
+        Err(e) => writeln!(o, "✘ {}: {e}", a.file.display())?,
+    }
+    o.flush()?;
+    Ok(if result.is_ok() {
+        Outcome::Ok
+    } else {
+        Outcome::Finding
+    })
+}
+
+/// `igl verify-bundle DIR` on a SAR pack.
+fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
+    let read = |name: &str| {
+        let p = a.file.join(name);
+        std::fs::read_to_string(&p).with_context(|| {
+            format!(
+                "reading {} (a SAR pack directory holds {REPORT_MD}, {REPORT_JSON} and {BUNDLE_JSON})",
+                p.display()
+            )
+        })
+    };
+    let (json_text, md_text, bundle_text) =
+        (read(REPORT_JSON)?, read(REPORT_MD)?, read(BUNDLE_JSON)?);
+    let trusted_cp = a.checkpoint.as_deref().map(load_checkpoint).transpose()?;
+    let trusted_key = a
+        .trusted_key
+        .as_deref()
+        .map(|k| parse_key("--trusted-key", k))
+        .transpose()?;
+    let trust = match (&trusted_cp, &trusted_key) {
+        (Some(c), _) => Trust::Checkpoint(c),
+        (None, Some(k)) => Trust::Key(k),
+        (None, None) => Trust::BundleOnly,
+    };
+    let anchored = !matches!(trust, Trust::BundleOnly);
+    let result = pack::verify_pack(&json_text, &md_text, &bundle_text, trust);
+    let mut o = out::stdout();
+    match &result {
+        Ok(r) if a.json => out::json_line(
+            &mut o,
+            &json!({"ok": true, "pack": true, "subject": r.subject, "entries": r.counts.entries,
+                    "proved_in_full": r.counts.proved_in_full, "proved_by_hash": r.counts.proved_by_hash,
+                    "erased": r.counts.erased, "tree_size": r.tree_size,
+                    "checkpoint_key": r.checkpoint_key.to_hex(), "key_events": r.key_events,
+                    "trust_anchor": anchored}),
+        )?,
+        Ok(r) => {
+            writeln!(
+                o,
+                "✔ {}: SAR pack for {}: all {} listed entries are in the ledger under the checkpoint of {} entries signed by {}",
+                a.file.display(),
+                r.subject,
+                r.counts.entries,
+                r.tree_size,
+                r.checkpoint_key.short()
+            )?;
+            writeln!(
+                o,
+                "  {} checked in full: signature, author key ({} key events), personal data, and the report's text re-derived from the signed entry",
+                r.counts.proved_in_full, r.key_events
+            )?;
+            if r.counts.proved_by_hash > 0 {
+                writeln!(
+                    o,
+                    "  {} proved by hash only: they name a third party, so their content is not in the pack",
+                    r.counts.proved_by_hash
+                )?;
+            }
+            if r.counts.erased > 0 {
+                writeln!(
+                    o,
+                    "  {} checked against the signed Redacted entr{} that made {}",
+                    if r.counts.erased == 1 {
+                        "1 erasure".to_string()
+                    } else {
+                        format!("{} erasures", r.counts.erased)
+                    },
+                    if r.counts.erased == 1 { "y" } else { "ies" },
+                    if r.counts.erased == 1 { "it" } else { "them" }
+                )?;
+            }
+            if !anchored {
+                writeln!(
+                    o,
+                    "⚠ no --checkpoint or --trusted-key given: this shows the pack is internally consistent and signed by the ledger's own keys; pass the council's published key or a checkpoint you trust to tie it to the real ledger"
+                )?;
+            }
+        }
+        Err(e) if a.json => out::json_line(
+            &mut o,
+            &json!({"ok": false, "pack": true, "error": e.to_string()}),
+        )?,
         Err(e) => writeln!(o, "✘ {}: {e}", a.file.display())?,
     }
     o.flush()?;

@@ -21,8 +21,10 @@ pub struct RequestsArgs {
     /// Only requests open past their due date.
     #[arg(long)]
     overdue: bool,
-    /// Judge at this instant, as the ledger now knows it (entries that occurred at or before
-    /// it): RFC 3339 (2026-03-01T09:00:00Z) or a date (the end of that day, UTC). Default: now.
+    /// Judge at this instant, as the ledger now knows it: entries that *occurred* at or before
+    /// it, whenever they were recorded (the same meaning as `igl audit --as-of`; `igl sar
+    /// --held-at` instead lists what had been *recorded* by then). RFC 3339
+    /// (2026-03-01T09:00:00Z) or a date (the end of that day, UTC). Default: now.
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
     /// Print JSON Lines: one line per request, then a summary line.

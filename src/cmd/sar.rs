@@ -24,10 +24,22 @@ pub struct SarArgs {
     /// Print JSON Lines: one line per entry, then a summary line.
     #[arg(long)]
     json: bool,
-    /// Only what the ledger held at this instant (entries recorded at or before it): RFC 3339
-    /// (2026-03-01T09:00:00Z) or a date (the end of that day, UTC). Default: everything.
+    /// Only what the ledger held at this instant: entries *recorded* at or before it, as a SAR
+    /// answers with the data held when the request was received. RFC 3339
+    /// (2026-03-01T09:00:00Z) or a date (the end of that day, UTC). Default: everything held
+    /// now. (Not `--as-of`: `igl requests --as-of` and `igl audit --as-of` mean what had
+    /// *occurred* by T, including facts recorded later.)
     #[arg(long, value_name = "TIME")]
+    held_at: Option<String>,
+    /// Refused with an explanation: see `--held-at`.
+    #[arg(long, value_name = "TIME", hide = true)]
     as_of: Option<String>,
+    /// Write a SAR pack into this new or empty directory: report.md, report.json and
+    /// bundle.json (an inclusion proof for every listed entry against the latest signed
+    /// checkpoint), checkable with `igl verify-bundle DIR`. Refused, writing nothing, if any
+    /// listed entry was recorded after the latest checkpoint: run `igl checkpoint` first.
+    #[arg(long, value_name = "OUT_DIR")]
+    pack: Option<PathBuf>,
 }
 
 /// The subject a SAR is about. A bare id is looked up as both kinds; if both have entries they
@@ -63,6 +75,56 @@ fn resolve(ledger: &Ledger, s: &str) -> Result<Option<Subject>> {
     }
 }
 
+fn write_pack(
+    ledger: &Ledger,
+    subject: &Subject,
+    held_at: Option<Timestamp>,
+    out_dir: &std::path::Path,
+    json: bool,
+) -> Result<Outcome> {
+    let p = sar::write_pack(ledger, subject, held_at, out_dir, Timestamp::now())?;
+    let c = &p.counts;
+    let mut o = out::stdout();
+    if json {
+        out::json_line(
+            &mut o,
+            &json!({
+                "pack": p.dir.display().to_string(),
+                "subject": p.subject,
+                "entries": c.entries,
+                "proved_in_full": c.proved_in_full,
+                "proved_by_hash": c.proved_by_hash,
+                "with_third_party_data_withheld": c.with_third_party_data_withheld,
+                "erased": c.erased,
+                "checkpoint_size": p.checkpoint_size,
+                "checkpoint_key": p.checkpoint_key.to_hex(),
+            }),
+        )?;
+    } else {
+        writeln!(
+            o,
+            "✔ wrote the SAR pack for {} to {}: {}, proved against the signed checkpoint of {} entries",
+            p.subject,
+            p.dir.display(),
+            entries(c.entries),
+            p.checkpoint_size
+        )?;
+        writeln!(
+            o,
+            "  {} proved in full, {} by hash only (they name a third party); {} with personal data erased",
+            c.proved_in_full, c.proved_by_hash, c.erased
+        )?;
+        writeln!(
+            o,
+            "  files: report.md (to hand over), report.json, bundle.json; the recipient checks it with\n  igl verify-bundle {} --trusted-key {}",
+            p.dir.display(),
+            p.checkpoint_key.to_hex()
+        )?;
+    }
+    o.flush()?;
+    Ok(Outcome::Ok)
+}
+
 fn entries(n: usize) -> String {
     if n == 1 {
         "1 entry".into()
@@ -72,13 +134,30 @@ fn entries(n: usize) -> String {
 }
 
 pub fn run(a: SarArgs, dir: PathBuf) -> Result<Outcome> {
+    if let Some(t) = &a.as_of {
+        bail!(
+            "igl sar has no --as-of: a subject access answer lists what the ledger *held*, so use \
+             `--held-at {t}` (entries recorded at or before it); `--as-of` in `igl requests` and \
+             `igl audit` means what had *occurred* by then, including facts recorded later"
+        );
+    }
     let held_at: Option<Timestamp> = a
-        .as_of
+        .held_at
         .as_deref()
-        .map(|s| parse_instant("--as-of", s))
+        .map(|s| parse_instant("--held-at", s))
         .transpose()?;
     let ledger = Ledger::open_read_only(&dir)?;
     let subject = resolve(&ledger, &a.subject)?;
+    if let Some(out_dir) = &a.pack {
+        let subject = subject.ok_or_else(|| {
+            anyhow!(
+                "no entries about {}: there is nothing to put in a pack (check the id with `igl log --subject {}`)",
+                a.subject,
+                a.subject
+            )
+        })?;
+        return write_pack(&ledger, &subject, held_at, out_dir, a.json);
+    }
     let found = match &subject {
         Some(s) => sar::subject_access(&ledger, s, held_at)?,
         None => Vec::new(),

@@ -1,0 +1,407 @@
+//! Subject access: `igl sar --pack`, `igl verify-bundle` on a pack, and what `--held-at` (sar)
+//! and `--as-of` (requests) select.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use igl_ledger::merkle;
+use igl_ledger::pack::{PackReport, Proof, render_markdown};
+use igl_schema::Hash32;
+use serde_json::{Value, json};
+
+use crate::util::{Council, Dir, at};
+
+/// A demo ledger in `dir/D`; returns `igl --ledger D` as a closure-friendly path.
+fn demo(dir: &Dir) -> std::path::PathBuf {
+    dir.igl()
+        .args(["demo", "--people", "24", "--seed", "11", "--ledger", "D"])
+        .ok();
+    dir.join("D")
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+/// Names in a directory (to see that nothing, not even a temporary directory, was left).
+fn names(p: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(p)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Rewrites a pack's report.json (and report.md, rendered from it, as a careful forger would).
+fn forge(pack: &Path, edit: impl FnOnce(&mut PackReport)) {
+    let mut r: PackReport = serde_json::from_str(&read(&pack.join("report.json"))).unwrap();
+    edit(&mut r);
+    std::fs::write(pack.join("report.json"), r.to_text()).unwrap();
+    std::fs::write(pack.join("report.md"), render_markdown(&r)).unwrap();
+}
+
+fn copy_pack(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for f in ["report.md", "report.json", "bundle.json"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+}
+
+#[test]
+fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
+    let dir = Dir::new();
+    let ledger = demo(&dir);
+    let igl = || dir.igl().arg("--ledger").arg(&ledger);
+    let ig_key = ledger.join("keys/P00002-ig_officer.key");
+
+    // A member of staff who opened service users' records.
+    let ra = igl()
+        .args(["log", "--type", "RecordAccessed", "--limit", "1", "--json"])
+        .json_lines();
+    let who = ra[0]["event"]["person"].as_str().unwrap().to_string();
+    let subject = format!("person:{who}");
+    // Erase the personal data of their enrolment.
+    let enrolled = igl()
+        .args([
+            "log",
+            "--type",
+            "PersonEnrolled",
+            "--subject",
+            &subject,
+            "--json",
+        ])
+        .json_lines()
+        .into_iter()
+        .find(|e| e["event"]["person"] == who.as_str())
+        .expect("the person's enrolment");
+    let enrol_seq = enrolled["seq"].as_u64().unwrap();
+    let r = igl()
+        .args([
+            "redact",
+            &enrol_seq.to_string(),
+            "--reason",
+            "Erasure request SRR-T",
+        ])
+        .args(["--request", "SRR-T", "--json", "--key"])
+        .arg(&ig_key)
+        .json();
+    let redaction_seq = r["redaction_seq"].as_u64().unwrap();
+
+    // The erasure is past the latest checkpoint: refused, naming it, nothing written.
+    let out = dir.join("pack");
+    let (_, err) = igl().args(["sar", &subject, "--pack"]).arg(&out).fails(2);
+    assert!(err.contains(&redaction_seq.to_string()), "{err}");
+    assert!(err.contains("igl checkpoint"), "{err}");
+    assert!(!out.exists());
+    let before = names(dir.path());
+    assert!(!before.iter().any(|n| n.contains("igl-pack")), "{before:?}");
+
+    let cp = dir.join("cp.txt");
+    igl()
+        .args(["checkpoint", "--key"])
+        .arg(&ig_key)
+        .arg("--out")
+        .arg(&cp)
+        .ok();
+
+    // A non-empty OUT_DIR is refused and left as it was.
+    let busy = dir.join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(busy.join("notes.txt"), "mine").unwrap();
+    let (_, err) = igl().args(["sar", &subject, "--pack"]).arg(&busy).fails(2);
+    assert!(err.contains("not empty"), "{err}");
+    assert_eq!(names(&busy), BTreeSet::from(["notes.txt".to_string()]));
+    assert_eq!(read(&busy.join("notes.txt")), "mine");
+
+    // An empty OUT_DIR is fine.
+    std::fs::create_dir(&out).unwrap();
+    let summary = igl()
+        .args(["sar", &subject, "--json", "--pack"])
+        .arg(&out)
+        .json();
+    assert_eq!(
+        names(&out),
+        ["bundle.json", "report.json", "report.md"]
+            .map(String::from)
+            .into()
+    );
+    assert!(!names(dir.path()).iter().any(|n| n.contains("igl-pack")));
+
+    // report.json lists exactly what `igl sar --json` lists.
+    let report: PackReport = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    let listed: Vec<u64> = report.entries.iter().map(|e| e.seq).collect();
+    let sar = igl().args(["sar", &subject, "--json"]).json_lines();
+    let sar_seqs: Vec<u64> = sar
+        .iter()
+        .filter(|l| l["record"] == "entry")
+        .map(|l| l["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(listed, sar_seqs);
+    assert!(listed.len() > 10, "{listed:?}");
+    assert_eq!(summary["entries"], listed.len());
+    assert_eq!(report.subject, subject);
+    let full = report
+        .entries
+        .iter()
+        .filter(|e| e.proof == Proof::Full)
+        .count();
+    assert!(full > 0 && full < listed.len(), "both kinds of proof occur");
+
+    // The erased entry shows as erased, with when and why.
+    let erased = report
+        .entries
+        .iter()
+        .find(|e| e.seq == enrol_seq)
+        .expect("the erased entry is listed");
+    assert_eq!(erased.personal_data, "erased");
+    let x = erased.erasure.as_ref().expect("erasure details");
+    assert_eq!(x.by_seq, redaction_seq);
+    assert_eq!(x.reason, "Erasure request SRR-T");
+    assert_eq!(x.request.as_deref(), Some("SRR-T"));
+    assert_eq!(erased.fields["name"], "[erased]");
+    let md = read(&out.join("report.md"));
+    assert!(
+        md.contains(&format!("### seq {enrol_seq} — PersonEnrolled")),
+        "{md}"
+    );
+    assert!(md.contains(&format!("by the Redacted entry at seq {redaction_seq}")));
+    assert!(md.contains("## How to check this pack"));
+
+    // Every listed entry's proof leads to the checkpoint's root (checked here independently).
+    let bundle: Value = serde_json::from_str(&read(&out.join("bundle.json"))).unwrap();
+    let size = report.checkpoint.tree_size;
+    let mut proved = BTreeSet::new();
+    for e in bundle["entries"].as_array().unwrap() {
+        let bytes = hex::decode(e["entry"].as_str().unwrap()).unwrap();
+        let h = igl_schema::entry_hash(&bytes);
+        let proof: Vec<Hash32> = serde_json::from_value(e["proof"].clone()).unwrap();
+        let seq = e["seq"].as_u64().unwrap();
+        assert!(merkle::verify_inclusion(
+            seq,
+            size,
+            &merkle::leaf_hash(&h),
+            &proof,
+            &report.checkpoint.root
+        ));
+        proved.insert((seq, h));
+    }
+    for e in bundle["hash_only"].as_array().unwrap() {
+        let h: Hash32 = serde_json::from_value(e["entry_hash"].clone()).unwrap();
+        let proof: Vec<Hash32> = serde_json::from_value(e["proof"].clone()).unwrap();
+        let seq = e["seq"].as_u64().unwrap();
+        assert!(merkle::verify_inclusion(
+            seq,
+            size,
+            &merkle::leaf_hash(&h),
+            &proof,
+            &report.checkpoint.root
+        ));
+        proved.insert((seq, h));
+    }
+    for e in &report.entries {
+        assert!(proved.contains(&(e.seq, e.entry_hash)), "seq {}", e.seq);
+    }
+    assert!(
+        proved.iter().any(|p| p.0 == redaction_seq),
+        "the Redacted entry that erased it is carried and proved"
+    );
+
+    // The bundle names none of the service users whose records the subject opened, and its key
+    // history is cut down.
+    let bundle_text = read(&out.join("bundle.json"));
+    let records: BTreeSet<String> = igl()
+        .args([
+            "log",
+            "--type",
+            "RecordAccessed",
+            "--subject",
+            &subject,
+            "--json",
+        ])
+        .json_lines()
+        .iter()
+        .map(|e| e["event"]["record"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!records.is_empty());
+    for r in &records {
+        assert!(!bundle_text.contains(r.as_str()), "bundle.json names {r}");
+        assert!(!read(&out.join("report.json")).contains(r.as_str()));
+    }
+    let key_events = igl()
+        .args(["log", "--type", "KeyEnrolled", "--json"])
+        .json_lines()
+        .len();
+    assert!(bundle["keys"].as_array().unwrap().len() < key_events / 2);
+
+    // The recipient's check passes against the checkpoint, and against its key.
+    let v = dir
+        .igl()
+        .args(["verify-bundle", "--json", "--checkpoint"])
+        .arg(&cp)
+        .arg(&out)
+        .json();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["entries"], listed.len());
+    assert_eq!(v["erased"], 1);
+    let text = dir
+        .igl()
+        .args(["verify-bundle", "--trusted-key"])
+        .arg(report.checkpoint.signed_by.to_hex())
+        .arg(&out)
+        .ok();
+    assert!(text.starts_with("✔"), "{text}");
+
+    // Tampering with one listed entry, however carefully, fails with exit 1.
+    let full_seq = report
+        .entries
+        .iter()
+        .find(|e| e.proof == Proof::Full && e.erasure.is_none() && e.fields.contains_key("person"))
+        .map(|e| e.seq)
+        .unwrap();
+    let hash_seq = report
+        .entries
+        .iter()
+        .find(|e| e.proof == Proof::HashOnly)
+        .map(|e| e.seq)
+        .unwrap();
+    type Edit = Box<dyn FnOnce(&mut PackReport)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "a field of an entry proved in full",
+            Box::new(move |r: &mut PackReport| {
+                let e = r.entries.iter_mut().find(|e| e.seq == full_seq).unwrap();
+                e.fields.insert("person".into(), json!("P99999"));
+            }),
+            "does not match the signed entry (fields differs)",
+        ),
+        (
+            "the date of an entry",
+            Box::new(move |r: &mut PackReport| {
+                let e = r.entries.iter_mut().find(|e| e.seq == full_seq).unwrap();
+                e.occurred_at = igl_schema::Timestamp::parse(&at(1, 9)).unwrap();
+            }),
+            "occurred_at differs",
+        ),
+        (
+            "the hash of an entry proved by hash",
+            Box::new(move |r: &mut PackReport| {
+                let e = r.entries.iter_mut().find(|e| e.seq == hash_seq).unwrap();
+                e.entry_hash.0[0] ^= 1;
+            }),
+            "has no proof of that entry",
+        ),
+        (
+            "an erasure's reason",
+            Box::new(move |r: &mut PackReport| {
+                let e = r.entries.iter_mut().find(|e| e.seq == enrol_seq).unwrap();
+                e.erasure.as_mut().unwrap().reason = "Routine tidy-up".into();
+            }),
+            "does not match the signed Redacted entry",
+        ),
+        (
+            "an entry left out",
+            Box::new(move |r: &mut PackReport| {
+                r.entries.retain(|e| e.seq != hash_seq);
+                r.summary.entries -= 1;
+                r.summary.proved_by_hash -= 1;
+                r.summary.with_third_party_data_withheld -= 1;
+            }),
+            "does not list",
+        ),
+    ];
+    for (i, (what, edit, expect)) in cases.into_iter().enumerate() {
+        let t = dir.join(&format!("tampered-{i}"));
+        copy_pack(&out, &t);
+        forge(&t, edit);
+        let (stdout, _) = dir.igl().arg("verify-bundle").arg(&t).fails(1);
+        assert!(stdout.contains(expect), "{what}: {stdout}");
+    }
+    // Changed bytes of a listed entry inside bundle.json.
+    let t = dir.join("tampered-bytes");
+    copy_pack(&out, &t);
+    let b: Value = serde_json::from_str(&bundle_text).unwrap();
+    let hex_entry = b["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["seq"] == full_seq)
+        .unwrap()["entry"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut changed = hex_entry.clone().into_bytes();
+    let last = changed.len() - 1;
+    changed[last] = if changed[last] == b'0' { b'1' } else { b'0' };
+    let changed = String::from_utf8(changed).unwrap();
+    std::fs::write(
+        t.join("bundle.json"),
+        bundle_text.replace(&hex_entry, &changed),
+    )
+    .unwrap();
+    let (stdout, _) = dir.igl().arg("verify-bundle").arg(&t).fails(1);
+    assert!(stdout.contains(&format!("seq {full_seq}")), "{stdout}");
+    // An edited report.md alone.
+    let t = dir.join("tampered-md");
+    copy_pack(&out, &t);
+    std::fs::write(t.join("report.md"), md.replace("[erased]", "Jane Doe")).unwrap();
+    let (stdout, _) = dir.igl().arg("verify-bundle").arg(&t).fails(1);
+    assert!(stdout.contains("report.md"), "{stdout}");
+    // The untouched pack still verifies.
+    dir.igl().arg("verify-bundle").arg(&out).ok();
+}
+
+/// `igl sar --held-at T` lists what had been *recorded* by T; `igl requests --as-of T` judges
+/// what had *occurred* by T, including facts recorded later. `igl sar --as-of` is refused with
+/// the difference explained.
+#[test]
+fn sar_held_at_is_what_was_recorded_and_requests_as_of_is_what_occurred() {
+    let c = Council::new();
+    // Received in June 2025 (occurred_at), recorded now.
+    c.append(
+        &c.ig,
+        &[
+            json!({"type": "SubjectRightsRequestReceived", "request": "SRR-1", "right": "access",
+                 "data_subject": "service-user:SU-1", "details": "Copy of my records",
+                 "occurred_at": at(10, 9)}),
+        ],
+    );
+    let t = "2025-07-01";
+    let req = c.igl().args(["requests", "--as-of", t, "--json"]).output();
+    let out = String::from_utf8_lossy(&req.stdout);
+    assert!(
+        out.contains("\"SRR-1\""),
+        "occurred by T, so judged as of T: {out}"
+    );
+
+    let held = c
+        .igl()
+        .args(["sar", "service-user:SU-1", "--held-at", t, "--json"])
+        .json_lines();
+    assert_eq!(
+        held.len(),
+        1,
+        "only the summary: recorded after T: {held:?}"
+    );
+    assert_eq!(held[0]["entries"], 0);
+    let now = c
+        .igl()
+        .args(["sar", "service-user:SU-1", "--json"])
+        .json_lines();
+    assert_eq!(now.last().unwrap()["entries"], 1);
+
+    let (_, err) = c
+        .igl()
+        .args(["sar", "service-user:SU-1", "--as-of", t])
+        .fails(2);
+    assert!(err.contains("--held-at"), "{err}");
+    assert!(err.contains("occurred"), "{err}");
+    let help = c.igl().args(["sar", "--help"]).ok();
+    assert!(
+        help.contains("--held-at") && help.contains("recorded"),
+        "{help}"
+    );
+    let help = c.igl().args(["requests", "--help"]).ok();
+    assert!(
+        help.contains("occurred") && help.contains("--held-at"),
+        "{help}"
+    );
+}
