@@ -21,3 +21,6 @@ mod process;
 
 #[path = "integration/tamper.rs"]
 mod tamper;
+
+#[path = "integration/rebuild.rs"]
+mod rebuild;

@@ -142,8 +142,11 @@ impl Ledger {
                 self.path().to_path_buf(),
                 "subject index",
                 0,
-                "the ledger has no subject and type indexes (it was written by an older igl); \
-                 export it and append its events to a new ledger",
+                format!(
+                    "the ledger has no subject and type indexes (it was written by an older igl); \
+                     run `igl rebuild --ledger {}`",
+                    self.path().display()
+                ),
             )),
         }
     }

@@ -19,5 +19,5 @@ pub mod verify;
 
 pub use error::{LedgerError, Result};
 pub use rules::{Head, KeyRecord};
-pub use store::{AppendReceipt, Ledger, PayloadState, StoredEntry};
+pub use store::{AppendReceipt, Ledger, PayloadState, RebuildReport, StoredEntry};
 pub use verify::{Failure, VerifyReport};
