@@ -24,3 +24,6 @@ mod tamper;
 
 #[path = "integration/rebuild.rs"]
 mod rebuild;
+
+#[path = "integration/projection.rs"]
+mod projection;

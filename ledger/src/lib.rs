@@ -10,6 +10,7 @@ pub mod error;
 pub mod index;
 pub mod keys;
 pub mod merkle;
+pub mod projection;
 pub mod requests;
 pub mod rules;
 pub mod sar;

@@ -45,6 +45,9 @@ pub mod cf {
     pub const BY_SUBJECT: &str = "by_subject";
     /// event tag (u32 BE, position in `Event::TYPES`) ‖ seq (u64 BE) → empty; see `index`.
     pub const BY_TYPE: &str = "by_type";
+    /// The governance projection, per entity: kind ‖ id ‖ 0x00 ‖ occurred_at ‖ seq → event tag;
+    /// see `projection`.
+    pub const HISTORY: &str = "history";
     /// The record: entries, their personal data and the seals. `igl rebuild` never touches them.
     pub const PRIMARY: &[&str] = &[ENTRIES, PAYLOADS, SEALS];
     /// Derived from the entries alone (a pure function of them); `igl rebuild` drops and
@@ -59,6 +62,7 @@ pub mod cf {
         MERKLE,
         BY_SUBJECT,
         BY_TYPE,
+        HISTORY,
     ];
     /// All of them, in creation order.
     pub const ALL: &[&str] = &[
@@ -74,6 +78,7 @@ pub mod cf {
         MERKLE,
         BY_SUBJECT,
         BY_TYPE,
+        HISTORY,
     ];
 }
 
@@ -86,7 +91,7 @@ const META_DERIVED_VERSION: &[u8] = b"derived_version";
 /// The layout version of the derived column families this build writes and reads. Bump it
 /// whenever what is derived from an entry changes (a new column family, a new row, a new
 /// encoding): older ledgers then refuse to open until `igl rebuild` rewrites their derived data.
-pub const DERIVED_VERSION: u32 = 1;
+pub const DERIVED_VERSION: u32 = 2;
 
 /// How many entries `igl rebuild` replays per write batch (bounds its memory).
 const REBUILD_CHUNK: u64 = 4096;
@@ -967,6 +972,7 @@ impl<'a> Pending<'a> {
             .insert(entry.seq, (hash, entry.event.has_pii()));
         let author = self.key(&entry.event.body.author)?;
         crate::index::index_entry(l, wb, entry, author);
+        crate::projection::project_entry(l, wb, entry, &hash);
         for (level, index, h) in self.state.frontier.push(merkle::leaf_hash(&hash)) {
             wb.put_cf(l.cf(cf::MERKLE), node_key(level, index), h.0);
         }
