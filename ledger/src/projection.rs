@@ -301,7 +301,8 @@ impl Ledger {
             if k.first() != Some(&(kind as u8)) {
                 break;
             }
-            let Some(nul) = k.iter().position(|b| *b == 0).filter(|p| *p >= 1) else {
+            // The kind byte may itself be 0: the separator is the first 0x00 after it.
+            let Some(nul) = k.iter().skip(1).position(|b| *b == 0).map(|p| p + 1) else {
                 return Err(self.history_damaged("a key has no entity separator"));
             };
             let id = std::str::from_utf8(&k[1..nul])
@@ -331,16 +332,14 @@ impl Ledger {
                         return Ok(Some(crate::verify::Failure {
                             seq: e.entry.seq,
                             message: format!(
-                                "the history projection row {what} does not hold what the entry implies; run `igl rebuild`"
+                                "the history projection row {what} does not hold what the entry implies"
                             ),
                         }));
                     }
                     None => {
                         return Ok(Some(crate::verify::Failure {
                             seq: e.entry.seq,
-                            message: format!(
-                                "the history projection has no row {what}; run `igl rebuild`"
-                            ),
+                            message: format!("the history projection has no row {what}"),
                         }));
                     }
                 }
@@ -351,7 +350,7 @@ impl Ledger {
             return Ok(Some(crate::verify::Failure {
                 seq: self.head()?.map_or(0, |h| h.seq),
                 message: format!(
-                    "the history projection holds {stored} rows but the entries imply {expected}; run `igl rebuild`"
+                    "the history projection holds {stored} rows but the entries imply {expected}"
                 ),
             }));
         }
@@ -365,7 +364,11 @@ fn describe_key(k: &[u8]) -> String {
         .first()
         .and_then(|b| Kind::from_byte(*b))
         .map_or("?", |k| k.as_str());
-    let nul = k.iter().position(|b| *b == 0).unwrap_or(k.len());
+    let nul = k
+        .iter()
+        .skip(1)
+        .position(|b| *b == 0)
+        .map_or(k.len(), |p| p + 1);
     let id = String::from_utf8_lossy(&k[1.min(k.len())..nul]);
     let seq = k
         .len()
@@ -394,6 +397,8 @@ mod tests {
         assert!(!d.starts_with(&entity_prefix(Kind::Person, "P1")));
         assert!(c < d);
         assert_eq!(describe_key(&c), "person:P1 @ seq 4");
+        let g = history_key(Kind::Ledger, "", t("2026-01-01T00:00:00Z"), 0);
+        assert_eq!(describe_key(&g), "ledger: @ seq 0");
         for (i, k) in Kind::ALL.iter().enumerate() {
             assert_eq!(*k as usize, i);
             assert_eq!(Kind::from_byte(i as u8), Some(*k));

@@ -136,8 +136,11 @@ pub fn key_seq(key: &[u8]) -> Option<u64> {
 /// A key and value read from a column family.
 pub type Kv = Result<(Box<[u8]>, Box<[u8]>)>;
 
+/// A stored key and value.
+pub type KvPair = (Box<[u8]>, Box<[u8]>);
+
 /// Every row of every derived column family: (name, rows in key order).
-pub type DerivedDump = Vec<(&'static str, Vec<(Box<[u8]>, Box<[u8]>)>)>;
+pub type DerivedDump = Vec<(&'static str, Vec<KvPair>)>;
 
 /// What became of an entry's personal data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
