@@ -71,6 +71,9 @@ enum Command {
     VerifyBundle(cmd::bundle::VerifyBundleArgs),
     /// Erase an entry's personal data (ig_officer), keeping the entry and every proof intact.
     Redact(cmd::redact::RedactArgs),
+    /// Rewrite the derived data (indexes, key registry, Merkle nodes, projections) from the
+    /// entries; needs the ledger to itself. Entries, personal data and seals are only read.
+    Rebuild(cmd::rebuild::RebuildArgs),
     /// Check every entry, link, hash, signature, seal and personal-data commitment.
     Verify(cmd::verify::VerifyArgs),
     /// Cosign a checkpoint as a witness, only if it extends the last one you cosigned.
@@ -115,6 +118,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Bundle(a) => cmd::bundle::run_bundle(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::VerifyBundle(a) => cmd::bundle::run_verify_bundle(a),
         Command::Redact(a) => cmd::redact::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Rebuild(a) => cmd::rebuild::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Verify(a) => cmd::verify::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Witness(a) => cmd::witness::run(a, ledger.as_deref()),
         Command::Types(a) => cmd::types::run(a),

@@ -24,3 +24,9 @@ mod tamper;
 
 #[path = "integration/sar.rs"]
 mod sar;
+
+#[path = "integration/rebuild.rs"]
+mod rebuild;
+
+#[path = "integration/projection.rs"]
+mod projection;

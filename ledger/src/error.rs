@@ -47,6 +47,18 @@ pub enum LedgerError {
     Proof(String),
     #[error("{}: {message}", path.display())]
     Pack { path: PathBuf, message: String },
+    #[error(
+        "ledger {path}: {reason}; its derived data (indexes, key registry, projections) must be rebuilt from the entries: run `igl rebuild --ledger {path}`"
+    )]
+    NeedsRebuild { path: PathBuf, reason: String },
+    #[error(
+        "ledger {path} was written by a newer igl (derived-data version {found}; this igl reads version {supported}): use that igl or a newer one"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
 }
 
 /// `Result` with [`LedgerError`].

@@ -142,8 +142,11 @@ impl Ledger {
                 self.path().to_path_buf(),
                 "subject index",
                 0,
-                "the ledger has no subject and type indexes (it was written by an older igl); \
-                 export it and append its events to a new ledger",
+                format!(
+                    "the ledger has no subject and type indexes (it was written by an older igl); \
+                     run `igl rebuild --ledger {}`",
+                    self.path().display()
+                ),
             )),
         }
     }
@@ -231,7 +234,7 @@ impl Ledger {
     /// implies is stored with the right flags, and the indexes hold nothing else (their row
     /// counts match). One pass over the entries with point lookups; no memory beyond a row.
     /// Returns the first discrepancy, or `None` when the indexes are exactly what the entries
-    /// say. (`verify` does not call this yet.)
+    /// say. `verify` calls this after the chain, seals and Merkle tree check out.
     pub fn check_indexes(&self) -> Result<Option<crate::verify::Failure>> {
         let fail = |seq: u64, message: String| Ok(Some(crate::verify::Failure { seq, message }));
         let mut n_subject = 0u64;

@@ -11,6 +11,7 @@ pub mod index;
 pub mod keys;
 pub mod merkle;
 pub mod pack;
+pub mod projection;
 pub mod requests;
 pub mod rules;
 pub mod sar;
@@ -20,5 +21,5 @@ pub mod verify;
 
 pub use error::{LedgerError, Result};
 pub use rules::{Head, KeyRecord};
-pub use store::{AppendReceipt, Ledger, PayloadState, StoredEntry};
+pub use store::{AppendReceipt, Ledger, PayloadState, RebuildReport, StoredEntry};
 pub use verify::{Failure, VerifyReport};

@@ -45,6 +45,25 @@ pub mod cf {
     pub const BY_SUBJECT: &str = "by_subject";
     /// event tag (u32 BE, position in `Event::TYPES`) ‖ seq (u64 BE) → empty; see `index`.
     pub const BY_TYPE: &str = "by_type";
+    /// The governance projection, per entity: kind ‖ id ‖ 0x00 ‖ occurred_at ‖ seq → event tag;
+    /// see `projection`.
+    pub const HISTORY: &str = "history";
+    /// The record: entries, their personal data and the seals. `igl rebuild` never touches them.
+    pub const PRIMARY: &[&str] = &[ENTRIES, PAYLOADS, SEALS];
+    /// Derived from the entries alone (a pure function of them); `igl rebuild` drops and
+    /// rewrites every one of these.
+    pub const DERIVED: &[&str] = &[
+        BY_HASH,
+        BY_EVENT_ID,
+        KEYS,
+        DECLARATIONS,
+        REDACTIONS,
+        META,
+        MERKLE,
+        BY_SUBJECT,
+        BY_TYPE,
+        HISTORY,
+    ];
     /// All of them, in creation order.
     pub const ALL: &[&str] = &[
         ENTRIES,
@@ -59,10 +78,23 @@ pub mod cf {
         MERKLE,
         BY_SUBJECT,
         BY_TYPE,
+        HISTORY,
     ];
 }
 
 const META_HEAD: &[u8] = b"head";
+/// `meta` key of the layout version of the derived column families (u32, canonical encoding).
+/// Written with the genesis entry and as the very last step of `igl rebuild`, so a rebuild that
+/// stopped half-way leaves a ledger that refuses to open until it is rebuilt again.
+const META_DERIVED_VERSION: &[u8] = b"derived_version";
+
+/// The layout version of the derived column families this build writes and reads. Bump it
+/// whenever what is derived from an entry changes (a new column family, a new row, a new
+/// encoding): older ledgers then refuse to open until `igl rebuild` rewrites their derived data.
+pub const DERIVED_VERSION: u32 = 2;
+
+/// How many entries `igl rebuild` replays per write batch (bounds its memory).
+const REBUILD_CHUNK: u64 = 4096;
 
 /// The largest entry igl writes (well inside the decoder's limit, so it can always be read back).
 pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
@@ -104,6 +136,12 @@ pub fn key_seq(key: &[u8]) -> Option<u64> {
 /// A key and value read from a column family.
 pub type Kv = Result<(Box<[u8]>, Box<[u8]>)>;
 
+/// A stored key and value.
+pub type KvPair = (Box<[u8]>, Box<[u8]>);
+
+/// Every row of every derived column family: (name, rows in key order).
+pub type DerivedDump = Vec<(&'static str, Vec<KvPair>)>;
+
 /// What became of an entry's personal data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PayloadState {
@@ -132,6 +170,19 @@ pub struct AppendReceipt {
     pub last_seq: u64,
     pub head_hash: Hash32,
     pub recorded_at: Timestamp,
+}
+
+/// What [`Ledger::rebuild`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Entries replayed.
+    pub entries: u64,
+    /// The last entry.
+    pub head: Option<Head>,
+    /// The column families dropped and rewritten.
+    pub column_families: Vec<&'static str>,
+    /// The derived-data layout version written.
+    pub derived_version: u32,
 }
 
 /// An open ledger.
@@ -227,12 +278,107 @@ impl Ledger {
         Ok((ledger, receipt))
     }
 
+    /// The column families on disk, checked before opening: a ledger without one of the
+    /// primary ones is not a ledger (or is damaged); one without a derived one was written by an
+    /// older igl and needs `igl rebuild`. Returns every name on disk (RocksDB must be asked to
+    /// open them all).
+    fn existing_cfs(path: &Path) -> Result<Vec<String>> {
+        let names =
+            DB::list_cf(&Options::default(), path).map_err(|e| Self::open_error(path, e))?;
+        for p in cf::PRIMARY {
+            if !names.iter().any(|n| n == p) {
+                return Err(LedgerError::Storage {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "the `{p}` column family is missing: this is not an igl ledger, or its entries are gone (restore it from a backup)"
+                    ),
+                });
+            }
+        }
+        if let Some(missing) = cf::DERIVED.iter().find(|d| !names.iter().any(|n| n == *d)) {
+            return Err(LedgerError::NeedsRebuild {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "it has no `{missing}` column family (it was written by an older igl)"
+                ),
+            });
+        }
+        Ok(names)
+    }
+
+    /// Refuses derived data of another layout version than this build's.
+    fn check_derived_version(&self) -> Result<()> {
+        let found = match self.get(cf::META, META_DERIVED_VERSION)? {
+            None => {
+                return Err(LedgerError::NeedsRebuild {
+                    path: self.path.clone(),
+                    reason: "it records no derived-data version (it was written by an older igl, or a rebuild was interrupted)".into(),
+                });
+            }
+            Some(b) => {
+                codec::decode::<u32>(&b).map_err(|e| self.corrupt("derived-data version", 0, e))?
+            }
+        };
+        match found.cmp(&DERIVED_VERSION) {
+            std::cmp::Ordering::Equal => Ok(()),
+            std::cmp::Ordering::Less => Err(LedgerError::NeedsRebuild {
+                path: self.path.clone(),
+                reason: format!(
+                    "its derived data has layout version {found}, older than this igl's ({DERIVED_VERSION})"
+                ),
+            }),
+            std::cmp::Ordering::Greater => Err(LedgerError::TooNew {
+                path: self.path.clone(),
+                found,
+                supported: DERIVED_VERSION,
+            }),
+        }
+    }
+
     /// Opens a ledger for reading and appending. Only one process may do so at a time.
     pub fn open(path: &Path) -> Result<Ledger> {
         if !Self::exists(path) {
             return Err(LedgerError::NotFound(path.to_path_buf()));
         }
-        let db = DB::open_cf_descriptors(&db_options(), path, cf_descriptors())
+        let names = Self::existing_cfs(path)?;
+        let ledger = Self::open_rw(path, &names, false)?;
+        ledger.check_derived_version()?;
+        Ok(ledger)
+    }
+
+    /// Opens a ledger to rebuild its derived data ([`Ledger::rebuild`]): like [`Ledger::open`]
+    /// (with the lock), but accepts missing derived column families and any derived-data version.
+    pub fn open_for_rebuild(path: &Path) -> Result<Ledger> {
+        if !Self::exists(path) {
+            return Err(LedgerError::NotFound(path.to_path_buf()));
+        }
+        let names = match Self::existing_cfs(path) {
+            Ok(n) => n,
+            Err(LedgerError::NeedsRebuild { .. }) => {
+                DB::list_cf(&Options::default(), path).map_err(|e| Self::open_error(path, e))?
+            }
+            Err(e) => return Err(e),
+        };
+        Self::open_rw(path, &names, true)
+    }
+
+    fn open_rw(path: &Path, names: &[String], create_missing: bool) -> Result<Ledger> {
+        let mut o = db_options();
+        o.create_missing_column_families(create_missing);
+        // Every column family on disk must be opened; ours with our options.
+        let mut all: Vec<String> = cf::ALL.iter().map(|s| s.to_string()).collect();
+        if !create_missing {
+            all.retain(|n| names.contains(n));
+        }
+        for n in names {
+            if !all.contains(n) {
+                all.push(n.clone());
+            }
+        }
+        let descriptors = all
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(n, db_options()));
+        let db = DB::open_cf_descriptors(&o, path, descriptors)
             .map_err(|e| Self::open_error(path, e))?;
         Ok(Ledger {
             db,
@@ -248,14 +394,17 @@ impl Ledger {
         if !Self::exists(path) {
             return Err(LedgerError::NotFound(path.to_path_buf()));
         }
+        Self::existing_cfs(path)?;
         let db = DB::open_cf_for_read_only(&db_options(), path, cf::ALL.iter(), false)
             .map_err(|e| Self::open_error(path, e))?;
-        Ok(Ledger {
+        let ledger = Ledger {
             db,
             path: path.to_path_buf(),
             read_only: true,
             poisoned: AtomicBool::new(false),
-        })
+        };
+        ledger.check_derived_version()?;
+        Ok(ledger)
     }
 
     /// The ledger directory.
@@ -296,6 +445,24 @@ impl Ledger {
             Some(b) => codec::decode(&b)
                 .map(Some)
                 .map_err(|e| self.corrupt("head record", 0, e)),
+        }
+    }
+
+    /// The seq of the last stored entry, read from the entries themselves (not the head
+    /// record, which is derived data).
+    pub fn last_stored_seq(&self) -> Result<Option<u64>> {
+        match self
+            .db
+            .iterator_cf(self.cf(cf::ENTRIES), IteratorMode::End)
+            .next()
+        {
+            None => Ok(None),
+            Some(r) => {
+                let (k, _) = r.map_err(|e| self.storage(e))?;
+                Ok(Some(key_seq(&k).ok_or_else(|| {
+                    self.corrupt("entry key", 0, "not 8 bytes")
+                })?))
+            }
         }
     }
 
@@ -473,14 +640,20 @@ impl Ledger {
         }
         // recorded_at never goes back, even if the clock does.
         let recorded_at = head.map_or(now, |h| now.max(h.recorded_at));
-        let mut ledger_id = match head {
+        let mut pending = Pending::new(self);
+        pending.state.frontier = Frontier::load(self, first_seq)?;
+        pending.state.ledger_id = match head {
             Some(_) => Some(self.ledger_id()?),
             None => None,
         };
-        let mut pending = Pending::new(self);
-        pending.state.frontier = Frontier::load(self, first_seq)?;
-        pending.state.ledger_id = ledger_id;
         let mut wb = WriteBatch::default();
+        if head.is_none() {
+            wb.put_cf(
+                self.cf(cf::META),
+                META_DERIVED_VERSION,
+                codec::encode(&DERIVED_VERSION),
+            );
+        }
         for (index, sub) in batch.iter().enumerate() {
             let seq = head.map_or(0, |h| h.seq + 1);
             let entry = Entry {
@@ -517,39 +690,22 @@ impl Ledger {
                 Err(CheckError::Violation(v)) => return Err(reject(v.0)),
                 Err(CheckError::Lookup(e)) => return Err(e),
             };
-            for eff in effects {
-                if let Effect::Genesis { ledger_id: id } = eff {
-                    ledger_id = Some(id);
-                    pending.state.ledger_id = Some(id);
-                    wb.put_cf(self.cf(cf::META), META_LEDGER_ID, codec::encode(&id));
-                }
+            // The record: the entry, its personal data, and the erasure a Redacted entry makes.
+            for eff in &effects {
                 if let Effect::Redaction { target, .. } = eff {
-                    wb.delete_cf(self.cf(cf::PAYLOADS), seq_key(target));
+                    wb.delete_cf(self.cf(cf::PAYLOADS), seq_key(*target));
                 }
-                pending.state.apply(eff, |k| self.key(k))?;
             }
-            pending.entries.insert(seq, (hash, entry.event.has_pii()));
             wb.put_cf(self.cf(cf::ENTRIES), seq_key(seq), &bytes);
-            crate::index::index_entry(
-                self,
-                &mut wb,
-                &entry,
-                pending.key(&entry.event.body.author)?,
-            );
-            for (level, index, h) in pending.state.frontier.push(merkle::leaf_hash(&hash)) {
-                wb.put_cf(self.cf(cf::MERKLE), node_key(level, index), h.0);
-            }
             if let Some(p) = sub.payload() {
                 wb.put_cf(self.cf(cf::PAYLOADS), seq_key(seq), codec::encode(&p));
             }
-            head = Some(Head {
-                seq,
-                hash,
-                recorded_at,
-            });
+            // Everything derived from it, by the code rebuild runs too.
+            pending.derive(&mut wb, &entry, hash, effects)?;
+            head = pending.head;
         }
         let head = head.expect("the batch is not empty");
-        let ledger_id = ledger_id.expect("genesis sets the ledger id");
+        let ledger_id = pending.state.ledger_id.expect("genesis sets the ledger id");
 
         // The appender must hold an appending role once the batch is applied.
         let appender_pk = public_key(appender);
@@ -585,8 +741,7 @@ impl Ledger {
             rules::check_seal(&seal, &ledger_id, first_seq, &head, record.as_ref()).is_ok()
         );
         wb.put_cf(self.cf(cf::SEALS), seq_key(head.seq), codec::encode(&seal));
-        pending.write_into(&mut wb);
-        wb.put_cf(self.cf(cf::META), META_HEAD, codec::encode(&head));
+        pending.finish(&mut wb);
 
         let mut wo = WriteOptions::default();
         wo.set_sync(true);
@@ -624,6 +779,120 @@ impl Ledger {
                 .compact_range_cf_opt(self.cf(name), None::<&[u8]>, None::<&[u8]>, &co);
         }
         Ok(())
+    }
+
+    /// Rewrites every derived column family from the entries: drops and recreates them, then
+    /// replays the entries in seq order through the chain rules and the same derivation append
+    /// uses ([`Pending::derive`]), [`REBUILD_CHUNK`] entries per write batch (memory stays
+    /// bounded however long the ledger). The record (`entries`, `payloads`, `seals`) is only
+    /// read. The derived-data version is written last, so an interrupted rebuild leaves a ledger
+    /// that refuses to open until it is rebuilt again. `progress` is told how many entries are
+    /// done after each batch. An entry the rules refuse stops the rebuild (run `igl verify`).
+    pub fn rebuild(&mut self, mut progress: impl FnMut(u64)) -> Result<RebuildReport> {
+        if self.read_only {
+            return Err(LedgerError::ReadOnly(self.path.clone()));
+        }
+        if self.poisoned.load(Ordering::SeqCst) {
+            return Err(LedgerError::Poisoned(self.path.clone()));
+        }
+        for name in cf::DERIVED {
+            if self.db.cf_handle(name).is_some() {
+                self.db.drop_cf(name).map_err(|e| self.storage(e))?;
+            }
+            self.db
+                .create_cf(name, &db_options())
+                .map_err(|e| self.storage(e))?;
+        }
+        let this: &Ledger = self;
+        let mut head: Option<Head> = None;
+        let mut frontier = Frontier::default();
+        let mut ledger_id = None;
+        let mut done = 0u64;
+        loop {
+            let mut pending = Pending::new(this);
+            pending.state.frontier = std::mem::take(&mut frontier);
+            pending.state.ledger_id = ledger_id;
+            pending.head = head;
+            let mut wb = WriteBatch::default();
+            let mut n = 0u64;
+            for r in this.iter_from(cf::ENTRIES, &seq_key(done)) {
+                let (k, v) = r?;
+                let seq =
+                    key_seq(&k).ok_or_else(|| this.corrupt("entry key", done, "not 8 bytes"))?;
+                let (entry, hash) = this.decode_entry(seq, &v)?;
+                let effects = match rules::check_entry(&pending, head.as_ref(), &entry, hash) {
+                    Ok(e) => e,
+                    Err(CheckError::Violation(v)) => {
+                        return Err(this.corrupt(
+                            "entry",
+                            seq,
+                            format!(
+                                "{v}; derived data cannot be rebuilt past it (run `igl verify` for the full report)"
+                            ),
+                        ));
+                    }
+                    Err(CheckError::Lookup(e)) => return Err(e),
+                };
+                pending.derive(&mut wb, &entry, hash, effects)?;
+                head = pending.head;
+                n += 1;
+                if n == REBUILD_CHUNK {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+            pending.finish(&mut wb);
+            frontier = std::mem::take(&mut pending.state.frontier);
+            ledger_id = pending.state.ledger_id;
+            if let Err(e) = this.db.write(wb) {
+                this.poisoned.store(true, Ordering::SeqCst);
+                return Err(this.storage(e));
+            }
+            done += n;
+            progress(done);
+            if n < REBUILD_CHUNK {
+                break;
+            }
+        }
+        let mut wb = WriteBatch::default();
+        wb.put_cf(
+            this.cf(cf::META),
+            META_DERIVED_VERSION,
+            codec::encode(&DERIVED_VERSION),
+        );
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        if let Err(e) = this.db.write_opt(wb, &wo) {
+            this.poisoned.store(true, Ordering::SeqCst);
+            return Err(this.storage(e));
+        }
+        for name in cf::ALL {
+            this.db
+                .flush_cf(this.cf(name))
+                .map_err(|e| this.storage(e))?;
+        }
+        Ok(RebuildReport {
+            entries: done,
+            head,
+            column_families: cf::DERIVED.to_vec(),
+            derived_version: DERIVED_VERSION,
+        })
+    }
+
+    /// Every row of every derived column family, in column-family then key order: what a
+    /// rebuild must reproduce byte for byte (for tests and diagnostics; reads everything).
+    pub fn dump_derived(&self) -> Result<DerivedDump> {
+        cf::DERIVED
+            .iter()
+            .map(|name| {
+                Ok((
+                    *name,
+                    self.iter_from(name, &[]).collect::<Result<Vec<_>>>()?,
+                ))
+            })
+            .collect()
     }
 
     /// Erases the personal data of entry `seq`: appends a `Redacted` entry signed (and sealed) by
@@ -669,6 +938,8 @@ struct Pending<'a> {
     state: ChainState,
     /// seq → (entry hash, has personal data), for the entries of this batch.
     entries: HashMap<u64, (Hash32, bool)>,
+    /// The last entry derived so far.
+    head: Option<Head>,
 }
 
 impl<'a> Pending<'a> {
@@ -677,11 +948,52 @@ impl<'a> Pending<'a> {
             ledger,
             state: ChainState::default(),
             entries: HashMap::new(),
+            head: None,
         }
     }
 
-    fn write_into(&self, wb: &mut WriteBatch) {
+    /// **The one derivation path.** Adds to `wb` every derived row an accepted entry implies
+    /// (its effects on the chain state, the Merkle nodes it completes, the subject and type
+    /// index rows, the ledger id) — everything but the record itself and the batch-level rows
+    /// [`Pending::finish`] writes. Append and [`Ledger::rebuild`] both call this, so derived
+    /// data is a pure function of the entries.
+    fn derive(
+        &mut self,
+        wb: &mut WriteBatch,
+        entry: &Entry,
+        hash: Hash32,
+        effects: Vec<Effect>,
+    ) -> Result<()> {
         let l = self.ledger;
+        for eff in effects {
+            if let Effect::Genesis { ledger_id } = eff {
+                wb.put_cf(l.cf(cf::META), META_LEDGER_ID, codec::encode(&ledger_id));
+            }
+            self.state.apply(eff, |k| l.key(k))?;
+        }
+        self.entries
+            .insert(entry.seq, (hash, entry.event.has_pii()));
+        let author = self.key(&entry.event.body.author)?;
+        crate::index::index_entry(l, wb, entry, author);
+        crate::projection::project_entry(l, wb, entry, &hash);
+        for (level, index, h) in self.state.frontier.push(merkle::leaf_hash(&hash)) {
+            wb.put_cf(l.cf(cf::MERKLE), node_key(level, index), h.0);
+        }
+        self.head = Some(Head {
+            seq: entry.seq,
+            hash,
+            recorded_at: entry.recorded_at,
+        });
+        Ok(())
+    }
+
+    /// Writes the state the batch changed (keys, declarations, event ids, hashes, redactions)
+    /// and the head.
+    fn finish(&self, wb: &mut WriteBatch) {
+        let l = self.ledger;
+        if let Some(head) = &self.head {
+            wb.put_cf(l.cf(cf::META), META_HEAD, codec::encode(head));
+        }
         for (k, rec) in &self.state.keys {
             wb.put_cf(l.cf(cf::KEYS), k.0, codec::encode(rec));
         }

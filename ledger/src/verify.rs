@@ -423,6 +423,20 @@ impl Ledger {
             if let Some(f) = self.check_stored_tree(&replay.state.frontier)? {
                 break 'scan Some(f);
             }
+            // Then the other derived data (indexes, the history projection) must be exactly what
+            // the entries imply: recomputed from them here, never trusted.
+            for check in [Ledger::check_indexes, Ledger::check_history] {
+                if let Some(f) = check(self)? {
+                    break 'scan Some(Failure {
+                        seq: f.seq,
+                        message: format!(
+                            "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
+                            f.message,
+                            self.path().display()
+                        ),
+                    });
+                }
+            }
             None
         };
         progress(report.entries);

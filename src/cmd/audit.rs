@@ -67,11 +67,25 @@ struct Judged {
 }
 
 fn judge(dir: &Path, j: &Judging, only: Option<&Rule>) -> Result<Judged> {
+    judge_with(dir, j, only, |ledger, as_of| {
+        compliance::load(ledger, Some(as_of))
+    })
+}
+
+/// Judges the state `build` makes as of the instant asked: the full replay (`igl audit`), or
+/// the facts about one person or organisation from the per-entity history (`igl status`,
+/// `igl org`).
+fn judge_with(
+    dir: &Path,
+    j: &Judging,
+    only: Option<&Rule>,
+    build: impl FnOnce(&Ledger, Timestamp) -> igl_ledger::Result<State>,
+) -> Result<Judged> {
     let as_of = j.as_of()?;
     let config = j.config();
     let ledger = Ledger::open_read_only(dir)?;
     let head = ledger.head()?;
-    let state = compliance::load(&ledger, Some(as_of))?;
+    let state = build(&ledger, as_of)?;
     let findings = compliance::audit(&state, &config, only);
     Ok(Judged {
         total_entries: head.map_or(0, |h| h.seq + 1),
@@ -589,7 +603,9 @@ fn mark(ok: bool) -> &'static str {
 
 pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     let id = PersonId::new(a.person.as_str()).map_err(|e| anyhow!("{e}"))?;
-    let j = judge(&dir, &a.judging, None)?;
+    let j = judge_with(&dir, &a.judging, None, |l, t| {
+        compliance::scope::person_state(l, &id, t)
+    })?;
     let s = &j.state;
     let now = j.as_of;
     let Some(p) = s.person(&id) else {
@@ -995,13 +1011,17 @@ fn validity_state(from: Date, until: Option<Date>, today: Date) -> &'static str 
 
 pub fn run_org(a: OrgArgs, dir: PathBuf) -> Result<Outcome> {
     let id = OrgId::new(a.org.as_str()).map_err(|e| anyhow!("{e}"))?;
-    let j = judge(&dir, &a.judging, None)?;
+    let j = judge_with(&dir, &a.judging, None, |l, t| {
+        compliance::scope::org_state(l, &id, t)
+    })?;
     let s = &j.state;
     let now = j.as_of;
     let Some(org) = s.orgs.get(&id) else {
+        // Naming the organisations that do exist takes the whole state.
+        let all = compliance::load(&Ledger::open_read_only(&dir)?, Some(now))?;
         bail!(
             "no organisation {id} in the ledger as of {now}; known: {}",
-            s.orgs
+            all.orgs
                 .keys()
                 .map(|o| o.to_string())
                 .collect::<Vec<_>>()

@@ -17,6 +17,7 @@
 //! may be appended; these rules only report.
 
 pub mod rules;
+pub mod scope;
 pub mod state;
 pub mod time;
 
