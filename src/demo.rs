@@ -1122,23 +1122,33 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
     for (t, n) in &counts {
         writeln!(o, "  {n:>6}  {t}")?;
     }
+    // Where this igl is, relative to here when it can be.
+    let exe = std::env::current_exe().ok();
+    let cwd = std::env::current_dir().ok();
+    let exe = match (&exe, &cwd) {
+        (Some(e), Some(c)) => e.strip_prefix(c).unwrap_or(e).display().to_string(),
+        (Some(e), None) => e.display().to_string(),
+        _ => "igl".to_string(),
+    };
     let hints = format!(
         "
 It includes deliberate policy violations (a grant before the countersignature, lapsed
 training, leavers whose access and keys outlived them, third-party access without a sponsor,
 a breach decided after 72 hours, an overdue SAR, and more) for `igl audit` to find.
 
-Try next (igl is target/release/igl; `cargo install --path .` puts it on your PATH):
+Try next (igl is {exe}; `cargo install --path .` puts it on your PATH):
   export IGL_LEDGER={d}
+  igl tui                           # browse, verify, audit and look subjects up in a terminal UI
   igl verify                        # prove nothing was altered or forged (exit 0)
   igl audit --as-of 2026-11-20      # the compliance findings, rule by rule (exit 1: there are some)
   igl status P00105                 # everything about one member of staff
   igl org caring-hands              # a partner's agreements and accreditations
-  igl log --limit 20                # the first entries (--json for JSON Lines)
+  igl requests                      # subject-rights requests and their statutory deadlines
+  igl sar P00105                    # everything the ledger holds about one person
+  igl sar P00105 --pack sar-P00105 && igl verify-bundle sar-P00105
   igl log --subject service-user:SU-000142
   igl show 1                        # one entry in full: author, hashes, signature, seal
   igl prove 1200                    # Merkle inclusion proof against the latest signed checkpoint
-  igl bundle --subject P00106 --out p.json && igl verify-bundle p.json
 "
     );
     write!(o, "{hints}")?;

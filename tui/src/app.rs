@@ -68,6 +68,7 @@ pub enum PromptKind {
     LookUp,
     Author,
     Dates,
+    Export,
 }
 
 impl PromptKind {
@@ -79,6 +80,7 @@ impl PromptKind {
             PromptKind::AsOf => "as of (YYYY-MM-DD for the end of that day, or RFC 3339): ",
             PromptKind::LookUp => "look up (person id P00106, service user SU-000142): ",
             PromptKind::Author => "author's person id (empty clears): ",
+            PromptKind::Export => "write the SAR pack to (a new or empty directory): ",
             PromptKind::Dates => "recorded (YYYY-MM-DD, FROM..TO, FROM.. or ..TO; empty clears): ",
         }
     }
@@ -530,6 +532,29 @@ impl App {
                 f.seqs = None;
                 self.set_filter(f);
             }
+            PromptKind::Export => {
+                let Some(subject) = self.subj.subject.clone() else {
+                    return;
+                };
+                if text.is_empty() {
+                    return;
+                }
+                match self.source.write_pack(&subject, std::path::Path::new(text)) {
+                    Ok(p) => self.say(
+                        Level::Ok,
+                        format!(
+                            "✔ wrote the SAR pack for {} to {}: {} entries ({} proved in full, {} by hash); check it with igl verify-bundle {}",
+                            p.subject,
+                            p.dir.display(),
+                            p.counts.entries,
+                            p.counts.proved_in_full,
+                            p.counts.proved_by_hash,
+                            p.dir.display()
+                        ),
+                    ),
+                    Err(e) => self.say(Level::Bad, format!("✘ {e}")),
+                }
+            }
             PromptKind::AsOf => {
                 if text.is_empty() {
                     return;
@@ -869,6 +894,29 @@ impl App {
                     }
                 }
             }
+            Action::Export => match &self.subj.subject {
+                None => self.say(
+                    Level::Info,
+                    "look a subject up first (/), then e writes their SAR pack".into(),
+                ),
+                Some(s) => {
+                    let id: String = s
+                        .id()
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_alphanumeric() || c == '-' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
+                        .collect();
+                    self.overlay = Overlay::Prompt {
+                        kind: PromptKind::Export,
+                        text: format!("sar-pack-{id}-{}", self.now.date()),
+                    }
+                }
+            },
             Action::Back => {
                 if self.subj.subject.is_some() {
                     self.subj.clear();

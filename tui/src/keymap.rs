@@ -96,6 +96,8 @@ pub enum Action {
     ToggleOpen,
     /// Subjects: look a subject up.
     LookUp,
+    /// Subjects: write the subject's SAR pack.
+    Export,
     /// In a prompt: a character typed.
     Input(char),
     DeleteChar,
@@ -558,6 +560,13 @@ pub const KEYMAP: &[Binding] = &[
         A::Open,
         "open the entry, or look the request's subject up",
         Some("open"),
+    ),
+    b(
+        C::Subjects,
+        &[ch('e')],
+        A::Export,
+        "write the subject's SAR pack (report and proofs)",
+        Some("export pack"),
     ),
     b(
         C::Subjects,

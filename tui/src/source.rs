@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use igl_ledger::compliance::{self, Config, Finding};
 use igl_ledger::requests::RequestsReport;
-use igl_ledger::sar::Disclosure;
+use igl_ledger::sar::{Disclosure, PackSummary};
 use igl_ledger::{KeyRecord, Ledger, Result, StoredEntry, VerifyReport};
 use igl_schema::note::SignedCheckpoint;
 use igl_schema::{Hash32, PublicKey, Seal, Subject, Timestamp};
@@ -49,6 +49,10 @@ pub trait Source {
     fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>>;
     /// Every subject-rights request and its deadline clock, as of `as_of`.
     fn requests(&self, as_of: Timestamp) -> Result<RequestsReport>;
+    /// Writes `subject`'s SAR pack (report.md, report.json, bundle.json with the proofs) into
+    /// `dir`, new or empty: the same library call as `igl sar --pack`. It writes files, never
+    /// the ledger.
+    fn write_pack(&self, subject: &Subject, dir: &Path) -> Result<PackSummary>;
     /// Reopens the ledger to see entries appended since it was opened.
     fn reload(&mut self) -> Result<()>;
 }
@@ -122,6 +126,9 @@ impl Source for LedgerSource {
     }
     fn requests(&self, as_of: Timestamp) -> Result<RequestsReport> {
         self.ledger.requests(as_of)
+    }
+    fn write_pack(&self, subject: &Subject, dir: &Path) -> Result<PackSummary> {
+        igl_ledger::sar::write_pack(&self.ledger, subject, None, dir, Timestamp::now())
     }
     fn reload(&mut self) -> Result<()> {
         *self = Self::open(&self.path)?;

@@ -405,6 +405,13 @@ impl Source for Counting {
         self.reads.other.fetch_add(1, Ordering::SeqCst);
         self.inner.requests(as_of)
     }
+    fn write_pack(
+        &self,
+        subject: &igl_schema::Subject,
+        dir: &Path,
+    ) -> igl_ledger::Result<igl_ledger::sar::PackSummary> {
+        self.inner.write_pack(subject, dir)
+    }
     fn reload(&mut self) -> igl_ledger::Result<()> {
         self.inner.reload()
     }

@@ -189,6 +189,11 @@ fn delete_payload(path: &std::path::Path, seq: u64) {
 /// The small ledger with two subject-rights requests about SU-000142 (one answered late, one
 /// open and overdue), seen on 2026-03-20.
 fn ledger_with_requests(dir: &std::path::Path) -> App {
+    ledger_with_requests_and(dir, false)
+}
+
+/// [`ledger_with_requests`], with a signed checkpoint at the end when `checkpoint`.
+fn ledger_with_requests_and(dir: &std::path::Path, checkpoint: bool) -> App {
     use igl_ledger::Ledger;
     use igl_schema::*;
     let path = small_ledger(dir);
@@ -242,6 +247,12 @@ fn ledger_with_requests(dir: &std::path::Path) -> App {
             t("2026-02-21T09:00:00Z"),
         )
         .unwrap();
+        if checkpoint {
+            let mut id = [0u8; 16];
+            id[0] = 99;
+            l.checkpoint(&k.ig, t("2026-02-22T09:00:00Z"), EventId(id))
+                .unwrap();
+        }
     }
     let (src, _) = Counting::open(&path);
     App::new(Box::new(src), Theme::color()).with_now(t("2026-03-20T12:00:00Z"))
@@ -284,4 +295,44 @@ fn subjects_lists_requests_with_clocks_and_looks_a_subject_up() {
     type_text(&mut app, "P00100");
     app.handle(code(KeyCode::Enter));
     insta::assert_snapshot!("subjects_p00100_120x40", render(&mut app, 120, 40));
+}
+
+#[test]
+fn subjects_exports_a_sar_pack_with_the_same_library_call_as_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pack");
+    // Without a checkpoint covering the entries, nothing is written and it says why.
+    let mut app = ledger_with_requests(&tmp.path().join("a"));
+    app.handle(key('3'));
+    app.handle(code(KeyCode::Enter)); // SU-000142
+    app.handle(key('e'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, out.to_str().unwrap());
+    app.handle(code(KeyCode::Enter));
+    assert!(
+        app.status().unwrap().contains("checkpoint"),
+        "{:?}",
+        app.status()
+    );
+    assert!(!out.exists());
+    // With one, the pack is written, and the status says how to check it.
+    let mut app = ledger_with_requests_and(&tmp.path().join("b"), true);
+    app.handle(key('3'));
+    app.handle(code(KeyCode::Enter));
+    app.handle(key('e'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, out.to_str().unwrap());
+    app.handle(code(KeyCode::Enter));
+    let status = app.status().unwrap().to_string();
+    assert!(status.starts_with("✔ wrote the SAR pack"), "{status}");
+    assert!(status.contains("igl verify-bundle"), "{status}");
+    for f in ["report.md", "report.json", "bundle.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    // The directory is not empty now: a second export refuses.
+    app.handle(key('e'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, out.to_str().unwrap());
+    app.handle(code(KeyCode::Enter));
+    assert!(app.status().unwrap().starts_with('✘'), "{:?}", app.status());
 }

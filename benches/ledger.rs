@@ -1,0 +1,352 @@
+//! Benchmarks of igl's hot paths, each beside the limit it should approach on the same machine.
+//!
+//! ```sh
+//! cargo bench --bench ledger                          # 100,000 entries
+//! IGL_BENCH_ENTRIES=1000000 cargo bench --bench ledger
+//! ```
+//!
+//! The ledger is built once per size through the real append path (signed by a system feed,
+//! sealed, fsync'd) and kept in `target/bench-ledgers/N`. The groups:
+//!
+//! - `verify`: `Ledger::verify` of the whole ledger, against the **limit**: blake3 of the same
+//!   entry bytes plus ed25519 batch verification of the same signatures, on every core.
+//! - `append`: signing and appending a batch of 1,000 events through `Ledger::append` (chain
+//!   rules, indexes, Merkle nodes, seal, one fsync'd write), against the **limit**: signing the
+//!   same events and one fsync'd RocksDB write batch of their bytes.
+//! - `sar`: a subject-access lookup of a service user with about 100 entries (target < 5 ms).
+//! - `proof`: an inclusion proof of an entry in the whole tree (target < 1 ms).
+//! - `tui`: the first frame of `igl tui` (opening the ledger included; target < 300 ms) and a
+//!   page down (target < 16 ms), at 120×40.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::SigningKey;
+use igl_ledger::Ledger;
+use igl_schema::*;
+
+/// Entries per service user.
+const ENTRIES_PER_RECORD: u64 = 100;
+const BATCH: u64 = 5_000;
+
+fn entries() -> u64 {
+    std::env::var("IGL_BENCH_ENTRIES")
+        .ok()
+        .and_then(|s| s.replace('_', "").parse().ok())
+        .unwrap_or(100_000)
+}
+
+fn key(n: u8) -> SigningKey {
+    SigningKey::from_bytes(&[n; 32])
+}
+
+fn ts(micros: i64) -> Timestamp {
+    Timestamp::from_micros(micros).expect("in range")
+}
+
+const T0: i64 = 1_767_258_000_000_000; // 2026-01-01T09:00:00Z
+
+fn event_id(i: u64) -> EventId {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&i.to_be_bytes());
+    id[8] = 0xbe;
+    EventId(id)
+}
+
+/// A record access by the Eclipse audit feed: person `i % 2000` opens service user
+/// `i / ENTRIES_PER_RECORD`'s record (so each service user has about 100 entries).
+fn access(i: u64, records: u64, feed: &SigningKey) -> Submission {
+    let e = Event::RecordAccessed(RecordAccessed {
+        person: PersonId::new(format!("P{:05}", 100 + i % 2_000)).unwrap(),
+        system: SystemId::new("Eclipse").unwrap(),
+        record: RecordId::new(format!("SU-{:06}", i % records)).unwrap(),
+        purpose: Pii::new("Care review"),
+        device: None,
+    });
+    let mut salt = [7u8; 32];
+    salt[..8].copy_from_slice(&i.to_be_bytes());
+    Submission::sign(e, ts(T0 + i as i64), event_id(i), [], feed, Salt(salt)).unwrap()
+}
+
+/// Builds (once) a ledger of `n` entries and returns its path.
+fn ledger(n: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("bench-ledgers")
+        .join(n.to_string());
+    if dir.join("COMPLETE").exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("building a {n}-entry ledger in {} (once)…", dir.display());
+    let admin = key(1);
+    let feed = key(2);
+    let genesis = Submission::sign(
+        Event::LedgerCreated(LedgerCreated {
+            ledger_id: LedgerId([3; 16]),
+            organisation: OrgId::new("bench-council").unwrap(),
+            organisation_name: "Bench Council".into(),
+            admin_key: public_key(&admin),
+            admin_person: PersonId::new("P00001").unwrap(),
+        }),
+        ts(T0),
+        event_id(u64::MAX),
+        [],
+        &admin,
+        Salt([0; 32]),
+    )
+    .unwrap();
+    let (l, _) = Ledger::create(&dir, &genesis, &admin, ts(T0)).unwrap();
+    let enrol = Submission::sign(
+        Event::KeyEnrolled(KeyEnrolled {
+            key: public_key(&feed),
+            person: PersonId::new("SYS-ECLIPSE").unwrap(),
+            role: Role::SystemFeed,
+            reason: None,
+        }),
+        ts(T0),
+        event_id(u64::MAX - 1),
+        [],
+        &admin,
+        Salt([0; 32]),
+    )
+    .unwrap();
+    l.append(&[enrol], &admin, ts(T0)).unwrap();
+    let records = (n / ENTRIES_PER_RECORD).max(1);
+    let mut i = 2;
+    while i < n {
+        let end = (i + BATCH).min(n);
+        let subs: Vec<Submission> = (i..end).map(|j| access(j, records, &feed)).collect();
+        l.append(&subs, &feed, ts(T0 + end as i64)).unwrap();
+        i = end;
+    }
+    l.checkpoint(&admin, ts(T0 + n as i64 + 1), event_id(u64::MAX - 2))
+        .unwrap();
+    drop(l);
+    std::fs::write(dir.join("COMPLETE"), b"").unwrap();
+    dir
+}
+
+fn verify(c: &mut Criterion) {
+    let n = entries();
+    let path = ledger(n);
+    let l = Ledger::open_read_only(&path).unwrap();
+    let total = l.head().unwrap().unwrap().seq + 1;
+    // The limit's inputs, read once: every entry's bytes, signing message, signature and key.
+    let mut bytes = Vec::new();
+    let mut msgs = Vec::new();
+    let mut sigs = Vec::new();
+    let mut keys = Vec::new();
+    for e in l.entries(0) {
+        let e = e.unwrap();
+        bytes.push(e.entry.encode());
+        msgs.push(e.entry.event.body.signing_message());
+        sigs.push(ed25519_dalek::Signature::from_bytes(
+            &e.entry.event.signature.0,
+        ));
+        keys.push(ed25519_dalek::VerifyingKey::from_bytes(&e.entry.event.body.author.0).unwrap());
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut g = c.benchmark_group("verify");
+    g.throughput(Throughput::Elements(total));
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(20));
+    g.bench_function(format!("ledger/{total}"), |b| {
+        b.iter(|| {
+            let r = l.verify(&mut |_| {}).unwrap();
+            assert!(r.ok());
+        })
+    });
+    g.bench_function(format!("limit/{total}"), |b| {
+        b.iter(|| {
+            let per = (bytes.len()).div_ceil(threads);
+            std::thread::scope(|s| {
+                for t in 0..threads {
+                    let lo = (t * per).min(bytes.len());
+                    let hi = ((t + 1) * per).min(bytes.len());
+                    let (bytes, msgs, sigs, keys) = (&bytes, &msgs, &sigs, &keys);
+                    s.spawn(move || {
+                        for b in &bytes[lo..hi] {
+                            black_box(blake3::hash(b));
+                        }
+                        for chunk in (lo..hi).collect::<Vec<_>>().chunks(256) {
+                            let (a, z) = (chunk[0], chunk[chunk.len() - 1] + 1);
+                            let m: Vec<&[u8]> = msgs[a..z].iter().map(|m| m.as_slice()).collect();
+                            ed25519_dalek::verify_batch(&m, &sigs[a..z], &keys[a..z]).unwrap();
+                        }
+                    });
+                }
+            })
+        })
+    });
+    g.finish();
+}
+
+fn append(c: &mut Criterion) {
+    const N: u64 = 1_000;
+    let admin = key(1);
+    let feed = key(2);
+    let mut g = c.benchmark_group("append");
+    g.throughput(Throughput::Elements(N));
+    g.sample_size(20);
+    // A fresh small ledger: the append path's cost does not depend on the ledger's size
+    // (point reads of keys and the Merkle frontier only).
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_small(dir.path(), &admin, &feed);
+    let l = Ledger::open(&path).unwrap();
+    let mut next = 1_000_000u64;
+    g.bench_function("ledger/1000", |b| {
+        b.iter_batched(
+            || {
+                next += N;
+                next
+            },
+            |first| {
+                let subs: Vec<Submission> = (first..first + N)
+                    .map(|j| access(j, 1_000, &feed))
+                    .collect();
+                l.append(&subs, &feed, ts(T0 + first as i64 + N as i64))
+                    .unwrap();
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    drop(l);
+    // The limit: sign the same events, then one fsync'd write batch of their bytes.
+    let mut o = rocksdb::Options::default();
+    o.create_if_missing(true);
+    o.set_compression_type(rocksdb::DBCompressionType::Lz4);
+    let raw = rocksdb::DB::open(&o, dir.path().join("raw")).unwrap();
+    let mut w = rocksdb::WriteOptions::default();
+    w.set_sync(true);
+    let mut next = 5_000_000u64;
+    g.bench_function("limit/1000", |b| {
+        b.iter_batched(
+            || {
+                next += N;
+                next
+            },
+            |first| {
+                let mut wb = rocksdb::WriteBatch::default();
+                for j in first..first + N {
+                    let s = access(j, 1_000, &feed);
+                    wb.put(j.to_be_bytes(), codec::encode(&s.event));
+                }
+                raw.write_opt(wb, &w).unwrap();
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+fn ledger_small(dir: &Path, admin: &SigningKey, feed: &SigningKey) -> PathBuf {
+    let path = dir.join("small");
+    let genesis = Submission::sign(
+        Event::LedgerCreated(LedgerCreated {
+            ledger_id: LedgerId([4; 16]),
+            organisation: OrgId::new("bench-council").unwrap(),
+            organisation_name: "Bench Council".into(),
+            admin_key: public_key(admin),
+            admin_person: PersonId::new("P00001").unwrap(),
+        }),
+        ts(T0),
+        event_id(u64::MAX),
+        [],
+        admin,
+        Salt([0; 32]),
+    )
+    .unwrap();
+    let (l, _) = Ledger::create(&path, &genesis, admin, ts(T0)).unwrap();
+    let enrol = Submission::sign(
+        Event::KeyEnrolled(KeyEnrolled {
+            key: public_key(feed),
+            person: PersonId::new("SYS-ECLIPSE").unwrap(),
+            role: Role::SystemFeed,
+            reason: None,
+        }),
+        ts(T0),
+        event_id(u64::MAX - 1),
+        [],
+        admin,
+        Salt([0; 32]),
+    )
+    .unwrap();
+    l.append(&[enrol], admin, ts(T0)).unwrap();
+    path
+}
+
+fn lookups(c: &mut Criterion) {
+    let n = entries();
+    let path = ledger(n);
+    let l = Ledger::open_read_only(&path).unwrap();
+    let size = l.head().unwrap().unwrap().seq + 1;
+    let su = Subject::ServiceUser(RecordId::new(format!("SU-{:06}", 42)).unwrap());
+    let held = igl_ledger::sar::subject_access(&l, &su, None)
+        .unwrap()
+        .len();
+    let mut g = c.benchmark_group("sar");
+    g.bench_function(format!("subject_access/{held}_of_{size}"), |b| {
+        b.iter(|| igl_ledger::sar::subject_access(&l, black_box(&su), None).unwrap())
+    });
+    g.finish();
+    let mut g = c.benchmark_group("proof");
+    let seq = size / 3;
+    g.bench_function(format!("inclusion/{size}"), |b| {
+        b.iter(|| l.inclusion_proof(black_box(seq), size - 1).unwrap())
+    });
+    g.finish();
+}
+
+fn tui(c: &mut Criterion) {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::layout::Rect;
+    let n = entries();
+    let path = ledger(n);
+    let area = Rect::new(0, 0, 120, 40);
+    let mut g = c.benchmark_group("tui");
+    g.bench_function(format!("first_frame/{n}"), |b| {
+        b.iter(|| {
+            let src = igl_tui::LedgerSource::open(&path).unwrap();
+            let mut app = igl_tui::App::new(Box::new(src), igl_tui::Theme::no_color());
+            let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+            app.prepare(area);
+            term.draw(|f| app.draw(f)).unwrap();
+        })
+    });
+    let src = igl_tui::LedgerSource::open(&path).unwrap();
+    let mut app = igl_tui::App::new(Box::new(src), igl_tui::Theme::no_color());
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    app.prepare(area);
+    let page = crossterm_key();
+    g.bench_function(format!("page_down/{n}"), |b| {
+        b.iter(|| {
+            if app.cursor_seq() == Some(n - 1) {
+                app.handle(home());
+            }
+            app.handle(page);
+            app.prepare(area);
+            term.draw(|f| app.draw(f)).unwrap();
+        })
+    });
+    g.finish();
+}
+
+fn home() -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Home,
+        crossterm::event::KeyModifiers::NONE,
+    )
+}
+
+fn crossterm_key() -> crossterm::event::KeyEvent {
+    crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::PageDown,
+        crossterm::event::KeyModifiers::NONE,
+    )
+}
+
+criterion_group!(benches, verify, append, lookups, tui);
+criterion_main!(benches);
