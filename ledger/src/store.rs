@@ -795,6 +795,20 @@ impl Ledger {
         if self.poisoned.load(Ordering::SeqCst) {
             return Err(LedgerError::Poisoned(self.path.clone()));
         }
+        // Check the record first, while the derived data is still as it was: a damaged entry
+        // must not leave the ledger without its derived data (and so unreadable by every other
+        // command).
+        let checked = self.verify_record(&mut |_| {})?;
+        if let Some(f) = checked.failure {
+            return Err(self.corrupt(
+                "entry",
+                f.seq,
+                format!(
+                    "{}; the derived data cannot be rebuilt from a damaged record, and nothing was changed (run `igl verify` for the full report)",
+                    f.message
+                ),
+            ));
+        }
         for name in cf::DERIVED {
             if self.db.cf_handle(name).is_some() {
                 self.db.drop_cf(name).map_err(|e| self.storage(e))?;

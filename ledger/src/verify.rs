@@ -193,6 +193,23 @@ impl Ledger {
         progress: &mut dyn FnMut(u64),
         sizes: &[u64],
     ) -> Result<VerifyReport> {
+        self.verify_scan(progress, sizes, true)
+    }
+
+    /// Verifies the record alone — entries, personal-data payloads and seals — without the
+    /// derived data (head record, Merkle nodes, indexes, projection), which may be missing or
+    /// stale. `igl rebuild` runs it before it replaces the derived data, so a damaged record is
+    /// reported while everything is still as it was.
+    pub fn verify_record(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+        self.verify_scan(progress, &[], false)
+    }
+
+    fn verify_scan(
+        &self,
+        progress: &mut dyn FnMut(u64),
+        sizes: &[u64],
+        derived: bool,
+    ) -> Result<VerifyReport> {
         let mut replay = Replay {
             ledger: self,
             state: ChainState::default(),
@@ -373,7 +390,7 @@ impl Ledger {
                     ),
                 });
             }
-            match self.head()? {
+            match if derived { self.head()? } else { Some(h) } {
                 Some(recorded) if recorded.seq > h.seq => {
                     break 'scan Some(Failure {
                         seq: h.seq + 1,
@@ -417,6 +434,9 @@ impl Ledger {
                         "personal-data payload is missing and no Redacted entry accounts for it"
                             .into(),
                 });
+            }
+            if !derived {
+                break 'scan None;
             }
             // Last, the stored Merkle tree (derived data that proofs are served from) must be the
             // tree of these entries.

@@ -190,3 +190,27 @@ fn rebuild_needs_the_ledger_to_itself() {
     let (_, err) = dir.igl().args(["--ledger", "D", "rebuild"]).fails(2);
     assert!(err.contains("locked by another process"), "{err}");
 }
+
+#[test]
+fn rebuild_refuses_a_damaged_record_and_changes_nothing() {
+    let dir = Dir::new();
+    let path = varied_ledger(&dir);
+    let before = dump(&path);
+    // Flip one bit of entry 40's signature in the stored bytes.
+    {
+        use igl_ledger::store::seq_key;
+        let db = raw(&path);
+        let h = db.cf_handle(cf::ENTRIES).unwrap();
+        let bytes = db.get_cf(h, seq_key(40)).unwrap().unwrap();
+        let mut e: igl_schema::Entry = igl_schema::codec::decode(&bytes).unwrap();
+        e.event.signature.0[9] ^= 1;
+        db.put_cf(h, seq_key(40), e.encode()).unwrap();
+    }
+    let (_, err) = dir.igl().args(["--ledger", "D", "rebuild"]).fails(2);
+    assert!(err.contains("seq 40"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    // The derived data is as it was, so verify still opens the ledger and names the entry.
+    assert_same(&before, &dump(&path));
+    let (out, _) = dir.igl().args(["--ledger", "D", "verify"]).fails(1);
+    assert!(out.contains("seq 40"), "{out}");
+}
