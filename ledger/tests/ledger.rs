@@ -502,3 +502,32 @@ fn parallel_verification_names_the_exact_entry_with_a_bad_signature() {
         f.message
     );
 }
+
+#[test]
+fn a_writer_leaves_an_empty_write_ahead_log_when_it_closes() {
+    // Read-only opens replay the write-ahead log into memory: a closed writer leaves none.
+    let mut f = Fixture::new();
+    let ig = f.ig.clone();
+    for i in 0..20 {
+        let p = f.person(&format!("P{}", 100 + i), "Ada Lovelace");
+        f.append(&[p], &ig).unwrap();
+    }
+    let path = f.ledger.path().to_path_buf();
+    let wal = |path: &std::path::Path| -> u64 {
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
+    };
+    assert!(
+        wal(&path) > 0,
+        "appends are in the log while the writer is open"
+    );
+    let Fixture { _dir, ledger, .. } = f;
+    drop(ledger);
+    assert_eq!(wal(&path), 0);
+    let l = Ledger::open_read_only(&path).unwrap();
+    assert_eq!(l.head().unwrap().unwrap().seq, 21);
+}
