@@ -9,7 +9,8 @@
 //! sealed, fsync'd) and kept in `target/bench-ledgers/N`. The groups:
 //!
 //! - `verify`: `Ledger::verify` of the whole ledger, against the **limit**: blake3 of the same
-//!   entry bytes plus ed25519 batch verification of the same signatures, on every core.
+//!   entry bytes plus ed25519 batch verification of the same signatures, on every core; and
+//!   `limit_strict`, the same with `verify_strict` one signature at a time (what igl must use).
 //! - `append`: signing and appending a batch of 1,000 events through `Ledger::append` (chain
 //!   rules, indexes, Merkle nodes, seal, one fsync'd write), against the **limit**: signing the
 //!   same events and one fsync'd RocksDB write batch of their bytes.
@@ -176,6 +177,28 @@ fn verify(c: &mut Criterion) {
                             let (a, z) = (chunk[0], chunk[chunk.len() - 1] + 1);
                             let m: Vec<&[u8]> = msgs[a..z].iter().map(|m| m.as_slice()).collect();
                             ed25519_dalek::verify_batch(&m, &sigs[a..z], &keys[a..z]).unwrap();
+                        }
+                    });
+                }
+            })
+        })
+    });
+    // What igl must do instead of batch verification: `verify_strict`, one signature at a time
+    // (batch verification is cofactorless with random coefficients and can accept a signature
+    // whose R has a small-order component that `verify_strict` rejects; see PERFORMANCE.md).
+    g.bench_function(format!("limit_strict/{total}"), |b| {
+        b.iter(|| {
+            let per = (bytes.len()).div_ceil(threads);
+            std::thread::scope(|s| {
+                for t in 0..threads {
+                    let lo = (t * per).min(bytes.len());
+                    let hi = ((t + 1) * per).min(bytes.len());
+                    let (bytes, msgs, sigs, keys) = (&bytes, &msgs, &sigs, &keys);
+                    s.spawn(move || {
+                        let signed = msgs[lo..hi].iter().zip(&sigs[lo..hi]).zip(&keys[lo..hi]);
+                        for (b, ((m, sig), k)) in bytes[lo..hi].iter().zip(signed) {
+                            black_box(blake3::hash(b));
+                            k.verify_strict(m, sig).unwrap();
                         }
                     });
                 }
