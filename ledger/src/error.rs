@@ -15,6 +15,18 @@ pub enum LedgerError {
     Locked(PathBuf),
     #[error("ledger {path}: storage error: {message}")]
     Storage { path: PathBuf, message: String },
+    /// The file system holding the ledger is full (`ENOSPC`). The write that hit it was not
+    /// acknowledged.
+    #[error(
+        "ledger {path}: the disk is full (no space left on the file system holding the ledger): {message}; nothing more was written: free some space there and run the command again (every acknowledged entry is kept; `igl verify` checks the ledger)"
+    )]
+    DiskFull { path: PathBuf, message: String },
+    /// RocksDB found its files damaged: a checksum mismatch, a truncated or missing table
+    /// file, a bad MANIFEST or CURRENT, corruption in the write-ahead log before its tail.
+    #[error(
+        "ledger {path}: its storage files are damaged: {message}; igl will not read or write a damaged ledger: restore the ledger directory from a backup, then run `igl verify --ledger {path}`"
+    )]
+    Damaged { path: PathBuf, message: String },
     #[error("ledger {path}: {what} at seq {seq} is damaged: {message}")]
     Corrupt {
         path: PathBuf,
@@ -59,6 +71,30 @@ pub enum LedgerError {
         found: u32,
         supported: u32,
     },
+}
+
+impl LedgerError {
+    /// Classifies an error message from RocksDB (or the file system under it): damage and a
+    /// full disk get their own variants, with what to do; anything else is `Storage`.
+    pub(crate) fn from_storage(path: &std::path::Path, message: String) -> LedgerError {
+        let path = path.to_path_buf();
+        let lower = message.to_ascii_lowercase();
+        if lower.contains("no space left on device") || lower.contains("enospc") {
+            LedgerError::DiskFull { path, message }
+        } else if message.starts_with("Corruption:") || damaged_file(&lower) {
+            LedgerError::Damaged { path, message }
+        } else {
+            LedgerError::Storage { path, message }
+        }
+    }
+}
+
+/// Whether an IO error is about a file of the database that should be there (a table file,
+/// the MANIFEST or CURRENT gone or unreadable): damage, not a passing IO problem.
+fn damaged_file(lower: &str) -> bool {
+    lower.starts_with("io error")
+        && (lower.contains(".sst") || lower.contains("manifest") || lower.contains("current"))
+        && (lower.contains("no such file") || lower.contains("short") || lower.contains("corrupt"))
 }
 
 /// `Result` with [`LedgerError`].

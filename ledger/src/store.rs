@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use igl_schema::{
@@ -191,6 +192,9 @@ pub struct Ledger {
     path: PathBuf,
     read_only: bool,
     poisoned: AtomicBool,
+    /// Held by `append` from reading the head to the write, so appenders sharing a handle
+    /// never build two batches on the same head.
+    writer: Mutex<()>,
 }
 
 fn db_options() -> Options {
@@ -214,10 +218,7 @@ fn cf_descriptors() -> Vec<ColumnFamilyDescriptor> {
 
 impl Ledger {
     fn storage(&self, e: impl std::fmt::Display) -> LedgerError {
-        LedgerError::Storage {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+        LedgerError::from_storage(&self.path, e.to_string())
     }
 
     fn corrupt(&self, what: &'static str, seq: u64, e: impl std::fmt::Display) -> LedgerError {
@@ -234,10 +235,7 @@ impl Ledger {
         if msg.contains("LOCK") && (msg.contains("lock") || msg.contains("Resource temporarily")) {
             LedgerError::Locked(path.to_path_buf())
         } else {
-            LedgerError::Storage {
-                path: path.to_path_buf(),
-                message: msg,
-            }
+            LedgerError::from_storage(path, msg)
         }
     }
 
@@ -276,6 +274,7 @@ impl Ledger {
             path: path.to_path_buf(),
             read_only: false,
             poisoned: AtomicBool::new(false),
+            writer: Mutex::new(()),
         };
         let receipt = ledger.append(std::slice::from_ref(genesis), admin, recorded_at)?;
         Ok((ledger, receipt))
@@ -388,6 +387,7 @@ impl Ledger {
             path: path.to_path_buf(),
             read_only: false,
             poisoned: AtomicBool::new(false),
+            writer: Mutex::new(()),
         })
     }
 
@@ -405,6 +405,7 @@ impl Ledger {
             path: path.to_path_buf(),
             read_only: true,
             poisoned: AtomicBool::new(false),
+            writer: Mutex::new(()),
         };
         ledger.check_derived_version()?;
         Ok(ledger)
@@ -607,6 +608,9 @@ impl Ledger {
         if self.read_only {
             return Err(LedgerError::ReadOnly(self.path.clone()));
         }
+        // One append at a time per handle (the lock is only poisoned by a panic mid-append,
+        // which wrote nothing).
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if self.poisoned.load(Ordering::SeqCst) {
             return Err(LedgerError::Poisoned(self.path.clone()));
         }
