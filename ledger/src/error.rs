@@ -82,6 +82,13 @@ impl LedgerError {
         if lower.contains("no space left on device") || lower.contains("enospc") {
             LedgerError::DiskFull { path, message }
         } else if message.starts_with("Corruption:") || damaged_file(&lower) {
+            let message = if message.contains("Missing WAL") {
+                format!(
+                    "{message} (the MANIFEST lists a write-ahead log that is not there: the MANIFEST was cut back or a log was deleted)"
+                )
+            } else {
+                message
+            };
             LedgerError::Damaged { path, message }
         } else {
             LedgerError::Storage { path, message }
