@@ -41,7 +41,9 @@ fn in_namespace(script: &str, vars: &[(&str, &Path)]) -> Output {
     out
 }
 
-/// 150 training records: one batch of about 100 KiB with its derived rows.
+/// 150 training records: one batch of about 100 KiB with its derived rows. (On this tmpfs it
+/// is usually the open that runs out of space first: RocksDB writes an 80 KiB options file and
+/// its own log there; the library test below makes the append's write fail.)
 fn big_batch() -> Vec<Value> {
     (0..150)
         .map(|i| {
@@ -98,15 +100,26 @@ fn igl_append_on_a_full_disk_fails_cleanly_and_keeps_every_acknowledged_append()
         acks.len(),
         read("df")
     );
-    for err in [read("err"), read("err2")] {
+    // A second try may fail the same way, or succeed when the failed one freed what it had
+    // begun to write (its ack is then with the others).
+    let mut errors = vec![read("err")];
+    if !read("code2").trim().is_empty() {
+        assert_eq!(read("code2").trim(), "2");
+        errors.push(read("err2"));
+    }
+    for err in errors {
         assert!(!err.contains("panicked"), "{err}");
         assert!(
             err.contains("disk is full") && err.contains("free some space"),
             "the error must say the disk is full and what to do:\n{err}"
         );
-        assert!(err.contains("nothing was appended"), "{err}");
+        // The open may be what hits the full disk (RocksDB writes an options file and its
+        // own log there), or the append's write.
+        assert!(
+            err.contains("nothing was appended") || err.contains("nothing more was written"),
+            "{err}"
+        );
     }
-    assert_eq!(read("code2").trim(), "2", "a full disk stays refused");
 
     // Off the full disk: the ledger verifies and holds exactly the acknowledged appends.
     let mut c = c;
@@ -173,8 +186,9 @@ fn a_handle_that_hit_a_full_disk_refuses_writes_until_reopened() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("test diskfull::poisoned_handle_child ... ok")
-            && stdout.contains("1 passed"),
+        stdout.contains("test diskfull::poisoned_handle_child ...")
+            && stdout.contains("refused until reopened")
+            && stdout.contains("test result: ok. 1 passed"),
         "the child must have run and passed:\n{stdout}"
     );
 }
