@@ -33,7 +33,7 @@ use igl_schema::{
 
 const DEFAULT_CYCLES: u64 = 200;
 /// Start a fresh ledger once the current one holds this many entries (keeps each verify short).
-const MAX_ENTRIES: u64 = 300;
+const MAX_ENTRIES: u64 = 150;
 
 // Phases the child reports (slot 0: the process; slots 1..: its appender threads).
 const P_NONE: u64 = 0;
@@ -398,12 +398,7 @@ fn spawn_child(dir: &Path, spec: &str) -> Child {
 }
 
 /// Runs one cycle's child to its kill (or its end). Returns where the kill landed.
-fn run_child(
-    dir: &Path,
-    spec: &str,
-    plan: Plan,
-    timing: &mut Timing,
-) -> Result<Landed, String> {
+fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<Landed, String> {
     let f = Files::new(dir);
     let start = Instant::now();
     let mut child = spawn_child(dir, spec);
@@ -452,7 +447,7 @@ fn run_child(
             }
             _ => {}
         }
-        std::thread::sleep(Duration::from_micros(100));
+        std::thread::sleep(Duration::from_micros(300));
     };
     let status = status.expect("a status");
     if !status.success() {
@@ -497,7 +492,12 @@ fn read_acks(path: &Path) -> Result<(Vec<Ack>, bool), String> {
         let first = it.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         let last = it.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         let head = it.next().ok_or_else(bad)?.to_string();
-        let ids: Vec<String> = it.next().ok_or_else(bad)?.split(',').map(String::from).collect();
+        let ids: Vec<String> = it
+            .next()
+            .ok_or_else(bad)?
+            .split(',')
+            .map(String::from)
+            .collect();
         if ids.len() as u64 != last - first + 1 {
             return Err(bad());
         }
@@ -524,7 +524,6 @@ fn check(dir: &Path, read_write: bool, after_rebuild: bool) -> Result<(u64, u64)
             Ledger::open_read_only(&f.ledger)
         }
     };
-    let t_open = Instant::now();
     let ledger = match open(read_write) {
         Ok(l) => l,
         // A rebuild killed half-way leaves a ledger that says it must be rebuilt; it is.
@@ -538,18 +537,13 @@ fn check(dir: &Path, read_write: bool, after_rebuild: bool) -> Result<(u64, u64)
         }
         Err(e) => return Err(format!("the ledger does not open after the kill: {e}")),
     };
-    let ta = Instant::now();
     let report = ledger
         .verify(&mut |_| {})
         .map_err(|e| format!("verify: {e}"))?;
     if let Some(fl) = &report.failure {
-        return Err(format!(
-            "verify failed at seq {}: {}",
-            fl.seq, fl.message
-        ));
+        return Err(format!("verify failed at seq {}: {}", fl.seq, fl.message));
     }
     let head = report.head.ok_or("the ledger has no head")?;
-    let tb = Instant::now();
     for a in &acks {
         if a.last > head.seq {
             return Err(format!(
@@ -578,11 +572,7 @@ fn check(dir: &Path, read_write: bool, after_rebuild: bool) -> Result<(u64, u64)
             }
         }
     }
-    let tc = Instant::now();
     drop(ledger);
-    if std::env::var_os("IGL_CRASH_TIMING").is_some() {
-        eprintln!("  open {:?} verify {:?} acks {:?} drop {:?}", ta - t_open, tb - ta, tc - tb, tc.elapsed());
-    }
     // Acks never overlap; every other entry was in flight when a child died (written, but
     // killed before its ack).
     let mut ranges: Vec<(u64, u64)> = acks.iter().map(|a| (a.first, a.last)).collect();
@@ -628,9 +618,7 @@ fn args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| -> Result<u64, String> {
-            let v = it
-                .next()
-                .ok_or_else(|| format!("{name} needs a value"))?;
+            let v = it.next().ok_or_else(|| format!("{name} needs a value"))?;
             v.parse()
                 .map_err(|_| format!("{name} {v:?} is not a number"))
         };
@@ -753,7 +741,10 @@ fn run(cycles: u64, seed: u64) -> Result<(), String> {
                 (0, Plan::Open(jitter(&mut rng, timing.open * 11 / 10)))
             } else if roll < 80 {
                 let n = rng.below(6);
-                (0, Plan::Append(n, jitter(&mut rng, Duration::from_millis(3))))
+                (
+                    0,
+                    Plan::Append(n, jitter(&mut rng, Duration::from_millis(3))),
+                )
             } else {
                 let b = rng.range(1, 4);
                 (b, Plan::Close(jitter(&mut rng, timing.close * 11 / 10)))
@@ -761,25 +752,16 @@ fn run(cycles: u64, seed: u64) -> Result<(), String> {
             if threads > 1 {
                 threaded += 1;
             }
-            (
-                format!("append:{threads}:{batches}:{}", rng.next()),
-                plan,
-            )
+            (format!("append:{threads}:{batches}:{}", rng.next()), plan)
         };
-        let t0 = Instant::now();
         let where_ = run_child(&dir, &spec, plan, &mut timing)
             .map_err(|e| format!("cycle {cycle} ({spec}, {plan:?}): {e}"))?;
         *counts.entry(where_).or_default() += 1;
         let f = Files::new(&dir);
         let (_, torn) = read_acks(&f.acks).map_err(|e| format!("cycle {cycle}: {e}"))?;
         torn_acks += u64::from(torn);
-        let t1 = Instant::now();
-        let (head, now_unacked) = check(&dir, cycle % 5 == 4, spec == "rebuild").map_err(|e| {
-            format!("cycle {cycle} ({spec}, {plan:?}, killed {where_:?}): {e}")
-        })?;
-        if std::env::var_os("IGL_CRASH_TIMING").is_some() {
-            eprintln!("cycle {cycle}: child {:?} check {:?} {where_:?} {plan:?}", t1 - t0, t1.elapsed());
-        }
+        let (head, now_unacked) = check(&dir, cycle % 5 == 4, spec == "rebuild")
+            .map_err(|e| format!("cycle {cycle} ({spec}, {plan:?}, killed {where_:?}): {e}"))?;
         unacked = now_unacked;
         last_head = head;
         if head >= MAX_ENTRIES {

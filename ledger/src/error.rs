@@ -106,3 +106,60 @@ fn damaged_file(lower: &str) -> bool {
 
 /// `Result` with [`LedgerError`].
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::LedgerError;
+    use std::path::Path;
+
+    fn kind(msg: &str) -> &'static str {
+        match LedgerError::from_storage(Path::new("L"), msg.into()) {
+            LedgerError::DiskFull { .. } => "full",
+            LedgerError::Damaged { .. } => "damaged",
+            LedgerError::Storage { .. } => "storage",
+            _ => "other",
+        }
+    }
+
+    /// RocksDB's messages, as seen in the damage and disk-full tests.
+    #[test]
+    fn rocksdb_errors_are_classified() {
+        assert_eq!(
+            kind(
+                "IO error: No space left on device: While appending to file: L/000012.log: No space left on device"
+            ),
+            "full"
+        );
+        assert_eq!(
+            kind(
+                "Corruption: block checksum mismatch: stored = 1, computed = 2, type = 4  in L/000012.sst offset 38 size 28"
+            ),
+            "damaged"
+        );
+        assert_eq!(kind("Corruption: checksum mismatch"), "damaged");
+        assert_eq!(
+            kind(
+                "IO error: No such file or directory: While opening a file for sequentially reading: L/MANIFEST-9999: No such file or directory"
+            ),
+            "damaged"
+        );
+        assert_eq!(kind("IO error: Input/output error"), "storage");
+        assert_eq!(
+            kind("Invalid argument: Column family not found: x"),
+            "storage"
+        );
+        let m = LedgerError::from_storage(
+            Path::new("L"),
+            "Corruption: Missing WAL with log number: 4.".into(),
+        )
+        .to_string();
+        assert!(
+            m.contains("the MANIFEST lists a write-ahead log that is not there"),
+            "{m}"
+        );
+        assert!(
+            m.contains("restore the ledger directory from a backup"),
+            "{m}"
+        );
+    }
+}

@@ -10,8 +10,8 @@ use igl_schema::{
     Submission, Timestamp, codec, entry_hash, public_key,
 };
 use rocksdb::{
-    ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRecoveryMode, Direction, IteratorMode, Options,
-    WriteBatch, WriteOptions,
+    ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRecoveryMode, Direction,
+    IteratorMode, Options, WriteBatch, WriteOptions,
 };
 
 use crate::error::{LedgerError, Result};

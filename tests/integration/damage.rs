@@ -23,7 +23,10 @@ fn base() -> Council {
     let c = Council::new();
     c.append(
         &c.ig,
-        &[person("P100", "Ada Lovelace"), person("P101", "Grace Hopper")],
+        &[
+            person("P100", "Ada Lovelace"),
+            person("P101", "Grace Hopper"),
+        ],
     );
     c.append(
         &c.ig,
@@ -281,10 +284,7 @@ fn unflushed() -> (Council, PathBuf) {
     drop(ledger);
     c.ledger = copy;
     let logs = files(&c.ledger, "", ".log");
-    let logs: Vec<_> = logs
-        .into_iter()
-        .filter(|p| file_name(p) != "LOG")
-        .collect();
+    let logs: Vec<_> = logs.into_iter().filter(|p| file_name(p) != "LOG").collect();
     let wal = logs.last().expect("a write-ahead log").clone();
     assert!(
         std::fs::metadata(&wal).unwrap().len() > 0,

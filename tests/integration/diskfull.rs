@@ -240,7 +240,10 @@ fn poisoned_handle_child() {
         "a full disk must be reported as such: {err:?}"
     );
     let msg = err.to_string();
-    assert!(msg.contains("disk is full") && msg.contains("free some space"), "{msg}");
+    assert!(
+        msg.contains("disk is full") && msg.contains("free some space"),
+        "{msg}"
+    );
 
     // The handle is done: refused, even once there is room again.
     let again = ledger.append(&batch(&ig, 1), &ig, Timestamp::now());
