@@ -20,6 +20,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Mutex;
@@ -331,16 +332,15 @@ const LANDED: [(Landed, &str); 8] = [
     (Landed::Exited, "after a clean exit"),
 ];
 
-fn read_phase(path: &Path) -> [(u64, u64); SLOTS] {
+fn read_phase(file: &File) -> [(u64, u64); SLOTS] {
     let mut out = [(P_NONE, 0); SLOTS];
-    if let Ok(b) = std::fs::read(path) {
-        for (i, o) in out.iter_mut().enumerate() {
-            if let Some(c) = b.get(i * 16..i * 16 + 16) {
-                *o = (
-                    u64::from_le_bytes(c[..8].try_into().unwrap()),
-                    u64::from_le_bytes(c[8..].try_into().unwrap()),
-                );
-            }
+    let mut b = [0u8; SLOTS * 16];
+    if file.read_exact_at(&mut b, 0).is_ok() {
+        for (o, c) in out.iter_mut().zip(b.chunks_exact(16)) {
+            *o = (
+                u64::from_le_bytes(c[..8].try_into().unwrap()),
+                u64::from_le_bytes(c[8..].try_into().unwrap()),
+            );
         }
     }
     out
@@ -402,6 +402,7 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
     let f = Files::new(dir);
     let start = Instant::now();
     let mut child = spawn_child(dir, spec);
+    let phase = File::open(&f.phase).map_err(|e| format!("opening the phase file: {e}"))?;
     let mut opened_at: Option<Instant> = None;
     let mut closing_at: Option<Instant> = None;
     let kill_at: Option<Instant> = match plan {
@@ -416,10 +417,10 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
         {
             // SIGKILL.
             child.kill().map_err(|e| format!("kill: {e}"))?;
-            let p = read_phase(&f.phase);
+            let p = read_phase(&phase);
             let status = child.wait().map_err(|e| format!("wait: {e}"))?;
-            if status.success() {
-                // It finished just before the signal.
+            if status.signal() != Some(9) {
+                // It ended by itself just before the signal: success, or a failure to report.
                 break Some(status);
             }
             return Ok(landed(&p));
@@ -427,7 +428,7 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
         if let Some(status) = child.try_wait().map_err(|e| format!("wait: {e}"))? {
             break Some(status);
         }
-        let p = read_phase(&f.phase);
+        let p = read_phase(&phase);
         if opened_at.is_none() && p[0].0 >= P_IDLE {
             opened_at = Some(now);
             if p[0].0 != P_REBUILDING {
@@ -447,7 +448,7 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
             }
             _ => {}
         }
-        std::thread::sleep(Duration::from_micros(300));
+        std::thread::sleep(Duration::from_micros(400));
     };
     let status = status.expect("a status");
     if !status.success() {
