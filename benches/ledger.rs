@@ -13,6 +13,8 @@
 //! - `append`: signing and appending a batch of 1,000 events through `Ledger::append` (chain
 //!   rules, indexes, Merkle nodes, seal, one fsync'd write), against the **limit**: signing the
 //!   same events and one fsync'd RocksDB write batch of their bytes.
+//! - `group_commit`: 64 batches of 10 events appended by one thread, then by 8 threads sharing
+//!   one handle, whose batches share fsyncs (the fsyncs used are printed).
 //! - `sar`: a subject-access lookup of a service user with about 100 entries (target < 5 ms).
 //! - `proof`: an inclusion proof of an entry in the whole tree (target < 1 ms).
 //! - `tui`: the first frame of `igl tui` (opening the ledger included; target < 300 ms) and a
@@ -241,6 +243,62 @@ fn append(c: &mut Criterion) {
     g.finish();
 }
 
+/// Group commit: 64 batches of 10 events, appended one after another by one thread (one fsync
+/// each) or by 8 threads through one shared handle (concurrent appenders share fsyncs).
+fn group_commit(c: &mut Criterion) {
+    const BATCHES: u64 = 64;
+    const EVENTS: u64 = 10;
+    const THREADS: u64 = 8;
+    let admin = key(1);
+    let feed = key(2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_small(dir.path(), &admin, &feed);
+    let l = Ledger::open(&path).unwrap();
+    let mut g = c.benchmark_group("group_commit");
+    g.throughput(Throughput::Elements(BATCHES * EVENTS));
+    g.sample_size(10);
+    let mut next = 10_000_000u64;
+    let batch = |first: u64| -> Vec<Submission> {
+        (first..first + EVENTS)
+            .map(|j| access(j, 1_000, &feed))
+            .collect()
+    };
+    g.bench_function(format!("serial/{BATCHES}x{EVENTS}"), |b| {
+        b.iter(|| {
+            for _ in 0..BATCHES {
+                next += EVENTS;
+                l.append(&batch(next), &feed, ts(T0 + next as i64)).unwrap();
+            }
+        })
+    });
+    let syncs = l.wal_syncs();
+    let mut appends = 0u64;
+    g.bench_function(format!("{THREADS}_threads/{BATCHES}x{EVENTS}"), |b| {
+        b.iter(|| {
+            let base = next;
+            next += BATCHES * EVENTS;
+            appends += BATCHES;
+            std::thread::scope(|s| {
+                for t in 0..THREADS {
+                    let (l, batch, feed) = (&l, &batch, &feed);
+                    s.spawn(move || {
+                        for k in 0..BATCHES / THREADS {
+                            let first = base + (t * (BATCHES / THREADS) + k) * EVENTS;
+                            l.append(&batch(first), feed, ts(T0 + first as i64))
+                                .unwrap();
+                        }
+                    });
+                }
+            })
+        })
+    });
+    g.finish();
+    eprintln!(
+        "group commit: {} fsyncs for {appends} concurrent appends",
+        l.wal_syncs() - syncs
+    );
+}
+
 fn ledger_small(dir: &Path, admin: &SigningKey, feed: &SigningKey) -> PathBuf {
     let path = dir.join("small");
     let genesis = Submission::sign(
@@ -348,5 +406,5 @@ fn crossterm_key() -> crossterm::event::KeyEvent {
     )
 }
 
-criterion_group!(benches, verify, append, lookups, tui);
+criterion_group!(benches, verify, append, group_commit, lookups, tui);
 criterion_main!(benches);

@@ -405,11 +405,10 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
     let phase = File::open(&f.phase).map_err(|e| format!("opening the phase file: {e}"))?;
     let mut opened_at: Option<Instant> = None;
     let mut closing_at: Option<Instant> = None;
-    let kill_at: Option<Instant> = match plan {
+    let mut kill_at: Option<Instant> = match plan {
         Plan::Open(d) | Plan::Rebuild(d) => Some(start + d),
         _ => None,
     };
-    let mut kill_at = kill_at;
     let status = loop {
         let now = Instant::now();
         if let Some(k) = kill_at
@@ -421,12 +420,12 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
             let status = child.wait().map_err(|e| format!("wait: {e}"))?;
             if status.signal() != Some(9) {
                 // It ended by itself just before the signal: success, or a failure to report.
-                break Some(status);
+                break status;
             }
             return Ok(landed(&p));
         }
         if let Some(status) = child.try_wait().map_err(|e| format!("wait: {e}"))? {
-            break Some(status);
+            break status;
         }
         let p = read_phase(&phase);
         if opened_at.is_none() && p[0].0 >= P_IDLE {
@@ -450,7 +449,6 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
         }
         std::thread::sleep(Duration::from_micros(400));
     };
-    let status = status.expect("a status");
     if !status.success() {
         let err = std::fs::read_to_string(&f.stderr).unwrap_or_default();
         return Err(format!("the child failed on its own ({status}):\n{err}"));
@@ -559,7 +557,7 @@ fn check(dir: &Path, read_write: bool, after_rebuild: bool) -> Result<(u64, u64)
                 .map_err(|e| format!("reading seq {seq}: {e}"))?
                 .ok_or_else(|| format!("acknowledged entry {seq} is missing"))?;
             let got = hex::encode(e.entry.event.body.event_id.0);
-            if &got != id {
+            if got != *id {
                 return Err(format!(
                     "seq {seq}: holds event {got}, but the ack says {id}"
                 ));

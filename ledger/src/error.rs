@@ -18,7 +18,7 @@ pub enum LedgerError {
     /// The file system holding the ledger is full (`ENOSPC`). The write that hit it was not
     /// acknowledged.
     #[error(
-        "ledger {path}: the disk is full (no space left on the file system holding the ledger): {message}; nothing more was written: free some space there and run the command again (every acknowledged entry is kept; `igl verify` checks the ledger)"
+        "ledger {path}: the disk is full (no space left on the file system holding the ledger): {message}; the write that hit it was not acknowledged: free some space there and run the command again (every acknowledged entry is kept; `igl verify` checks the ledger)"
     )]
     DiskFull { path: PathBuf, message: String },
     /// RocksDB found its files damaged: a checksum mismatch, a truncated or missing table

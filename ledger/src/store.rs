@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use igl_schema::{
     Entry, EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, SealBody, SigningKey,
@@ -187,14 +187,55 @@ pub struct RebuildReport {
 }
 
 /// An open ledger.
+///
+/// A `Ledger` is `Sync`: threads that share one handle may call [`Ledger::append`] at the same
+/// time, and their batches are **group committed** (see [`GroupCommit`]).
 pub struct Ledger {
     db: DB,
     path: PathBuf,
     read_only: bool,
     poisoned: AtomicBool,
-    /// Held by `append` from reading the head to the write, so appenders sharing a handle
-    /// never build two batches on the same head.
-    writer: Mutex<()>,
+    commit: GroupCommit,
+}
+
+/// Group commit: concurrent appenders share one fsync.
+///
+/// Building a batch needs the head, so appends are built and written one at a time, under
+/// `writer` (which counts the batches written). Each batch is written to RocksDB unsynced, in
+/// one atomic `WriteBatch`, and then waits until an fsync of the write-ahead log that started
+/// after its write has returned: the first waiter to find no fsync running starts one
+/// (`DB::flush_wal(true)`) covering every batch written so far; batches written meanwhile wait
+/// for the next. One appender alone costs what a synced write costs (one write, one fsync);
+/// appenders that arrive while an fsync runs share the next one. **A batch is acknowledged only
+/// after an fsync that covers it has returned**; a failed fsync poisons the handle and fails every
+/// batch it would have covered (they were not acknowledged, and may or may not survive a crash —
+/// each whole or not at all, in order, so the chain is intact either way).
+#[derive(Default)]
+struct GroupCommit {
+    /// Serialises building and writing batches; holds the number of batches written.
+    writer: Mutex<u64>,
+    /// The last batch written (ticket numbers count batches from 1).
+    written: AtomicU64,
+    sync: Mutex<SyncState>,
+    synced_cv: Condvar,
+    /// Write-ahead-log fsyncs done (for tests and benchmarks: at most one per batch).
+    fsyncs: AtomicU64,
+}
+
+#[derive(Default)]
+struct SyncState {
+    /// Every batch up to this ticket is durable.
+    synced: u64,
+    /// An fsync is running.
+    syncing: bool,
+    /// Why an fsync failed (every later wait fails with it).
+    failed: Option<String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these locks leaves no half-done state behind them (the counters
+    // are only advanced after the work they count), so a poisoned mutex is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn db_options() -> Options {
@@ -294,7 +335,7 @@ impl Ledger {
             path: path.to_path_buf(),
             read_only: false,
             poisoned: AtomicBool::new(false),
-            writer: Mutex::new(()),
+            commit: GroupCommit::default(),
         };
         let receipt = ledger.append(std::slice::from_ref(genesis), admin, recorded_at)?;
         Ok((ledger, receipt))
@@ -412,7 +453,7 @@ impl Ledger {
             path: path.to_path_buf(),
             read_only: false,
             poisoned: AtomicBool::new(false),
-            writer: Mutex::new(()),
+            commit: GroupCommit::default(),
         })
     }
 
@@ -436,7 +477,7 @@ impl Ledger {
             path: path.to_path_buf(),
             read_only: true,
             poisoned: AtomicBool::new(false),
-            writer: Mutex::new(()),
+            commit: GroupCommit::default(),
         };
         ledger.check_derived_version()?;
         Ok(ledger)
@@ -639,9 +680,6 @@ impl Ledger {
         if self.read_only {
             return Err(LedgerError::ReadOnly(self.path.clone()));
         }
-        // One append at a time per handle (the lock is only poisoned by a panic mid-append,
-        // which wrote nothing).
-        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if self.poisoned.load(Ordering::SeqCst) {
             return Err(LedgerError::Poisoned(self.path.clone()));
         }
@@ -653,6 +691,84 @@ impl Ledger {
                 message: "nothing to append".into(),
             });
         }
+        // The author signatures do not depend on the chain: check them on every core before
+        // taking the writer lock (the rules then take each result through
+        // `Lookup::signature_verified`).
+        let signatures = check_signatures(batch);
+        let (ticket, receipt) = {
+            let mut written = lock(&self.commit.writer);
+            // Another appender's failed write or fsync may have poisoned the handle meanwhile.
+            if self.poisoned.load(Ordering::SeqCst) {
+                return Err(LedgerError::Poisoned(self.path.clone()));
+            }
+            let (wb, receipt) = self.build_batch(batch, &signatures, appender, now)?;
+            // Unsynced: the fsync comes in `await_durable`, shared with concurrent appenders.
+            if let Err(e) = self.db.write_opt(wb, &WriteOptions::default()) {
+                // Never retry a failed write and pretend: this handle is done.
+                self.poisoned.store(true, Ordering::SeqCst);
+                return Err(self.storage(e));
+            }
+            *written += 1;
+            self.commit.written.store(*written, Ordering::SeqCst);
+            (*written, receipt)
+        };
+        self.await_durable(ticket)?;
+        Ok(receipt)
+    }
+
+    /// Waits until batch `ticket` is durable: an fsync of the write-ahead log that started
+    /// after the batch was written has returned. Starts one if none is running.
+    fn await_durable(&self, ticket: u64) -> Result<()> {
+        let gc = &self.commit;
+        let mut st = lock(&gc.sync);
+        loop {
+            if st.synced >= ticket {
+                return Ok(());
+            }
+            if let Some(message) = &st.failed {
+                return Err(self.storage(format!(
+                    "the write-ahead log could not be synced to disk ({message}); the batch was not acknowledged and this handle refuses further writes: reopen the ledger and run `igl verify`"
+                )));
+            }
+            if st.syncing {
+                st = gc.synced_cv.wait(st).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            st.syncing = true;
+            // Every batch counted here has been written (the count is advanced after the write).
+            let target = gc.written.load(Ordering::SeqCst);
+            drop(st);
+            let r = self.db.flush_wal(true);
+            gc.fsyncs.fetch_add(1, Ordering::Relaxed);
+            st = lock(&gc.sync);
+            st.syncing = false;
+            match r {
+                Ok(()) => st.synced = st.synced.max(target),
+                Err(e) => {
+                    // Never retry a failed fsync as if it had succeeded.
+                    self.poisoned.store(true, Ordering::SeqCst);
+                    st.failed = Some(e.to_string());
+                }
+            }
+            gc.synced_cv.notify_all();
+        }
+    }
+
+    /// How many times this handle has synced its write-ahead log (group commit shares one
+    /// sync between concurrent appenders, so this is at most the number of batches appended).
+    pub fn wal_syncs(&self) -> u64 {
+        self.commit.fsyncs.load(Ordering::Relaxed)
+    }
+
+    /// Builds the write batch for `batch` on top of the current head: every entry checked by the
+    /// chain rules, the record, the derived rows and the seal. Writes nothing.
+    fn build_batch(
+        &self,
+        batch: &[Submission],
+        signatures: &[bool],
+        appender: &SigningKey,
+        now: Timestamp,
+    ) -> Result<(WriteBatch, AppendReceipt)> {
         let mut head = self.head()?;
         let first_seq = head.map_or(0, |h| h.seq + 1);
         // Never overwrite: the slot after the head must be free, and the head must be the entry
@@ -679,6 +795,7 @@ impl Ledger {
         // recorded_at never goes back, even if the clock does.
         let recorded_at = head.map_or(now, |h| now.max(h.recorded_at));
         let mut pending = Pending::new(self);
+        pending.signatures = Some((first_seq, signatures));
         pending.state.frontier = Frontier::load(self, first_seq)?;
         pending.state.ledger_id = match head {
             Some(_) => Some(self.ledger_id()?),
@@ -780,20 +897,15 @@ impl Ledger {
         );
         wb.put_cf(self.cf(cf::SEALS), seq_key(head.seq), codec::encode(&seal));
         pending.finish(&mut wb);
-
-        let mut wo = WriteOptions::default();
-        wo.set_sync(true);
-        if let Err(e) = self.db.write_opt(wb, &wo) {
-            // Never retry a failed fsync and pretend: this handle is done.
-            self.poisoned.store(true, Ordering::SeqCst);
-            return Err(self.storage(e));
-        }
-        Ok(AppendReceipt {
-            first_seq,
-            last_seq: head.seq,
-            head_hash: head.hash,
-            recorded_at,
-        })
+        Ok((
+            wb,
+            AppendReceipt {
+                first_seq,
+                last_seq: head.seq,
+                head_hash: head.hash,
+                recorded_at,
+            },
+        ))
     }
 
     /// Rewrites the files so that deleted (redacted) bytes leave the disk: flushes every column
@@ -1007,6 +1119,9 @@ struct Pending<'a> {
     entries: HashMap<u64, (Hash32, bool)>,
     /// The last entry derived so far.
     head: Option<Head>,
+    /// The batch's first seq and whether each of its author signatures verifies, checked
+    /// ahead on every core (append only).
+    signatures: Option<(u64, &'a [bool])>,
 }
 
 impl<'a> Pending<'a> {
@@ -1016,6 +1131,7 @@ impl<'a> Pending<'a> {
             state: ChainState::default(),
             entries: HashMap::new(),
             head: None,
+            signatures: None,
         }
     }
 
@@ -1131,4 +1247,30 @@ impl Lookup for Pending<'_> {
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
         Ok(self.state.merkle_root(size))
     }
+    fn signature_verified(&self, seq: u64) -> Option<bool> {
+        let (first, sigs) = self.signatures?;
+        sigs.get(usize::try_from(seq.checked_sub(first)?).ok()?)
+            .copied()
+    }
+}
+
+/// Whether each submission's author signature verifies (`verify_strict`), on every core for a
+/// large batch.
+fn check_signatures(batch: &[Submission]) -> Vec<bool> {
+    let one = |s: &Submission| s.event.verify_signature().is_ok();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads <= 1 || batch.len() < 64 {
+        return batch.iter().map(one).collect();
+    }
+    let per = batch.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = batch
+            .chunks(per)
+            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().expect("a signature-checking thread panicked"))
+            .collect()
+    })
 }

@@ -259,231 +259,260 @@ impl Ledger {
         let mut missing_payloads: BTreeSet<u64> = BTreeSet::new();
         let mut with_payload: BTreeSet<u64> = BTreeSet::new();
 
-        let mut stored = self.iter_from(cf::ENTRIES, &[]);
-        let failure = 'scan: {
-            loop {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                for item in stored.by_ref().take(CHUNK) {
-                    chunk.push(item?);
-                }
-                if chunk.is_empty() {
-                    break;
-                }
-                for p in prepare(chunk, threads) {
-                    let k = p.key;
-                    let n = head.map_or(0, |h| h.seq + 1);
-                    let fail = |message: String| Failure { seq: n, message };
-                    let Some(key) = key_seq(&k) else {
-                        break 'scan Some(fail(format!(
-                            "an entry is stored under a malformed key ({} bytes)",
-                            k.len()
-                        )));
-                    };
-                    if key != n {
-                        break 'scan Some(fail(format!(
-                            "entry {n} is missing (the next stored entry is at seq {key})"
-                        )));
-                    }
-                    let mut entry = match p.entry {
-                        Ok(e) => e,
-                        Err(e) => {
-                            break 'scan Some(fail(format!("entry bytes do not decode: {e}")));
+        // Three things run at once: a reader thread reads chunks of entries and checks their
+        // signatures on every core, one chunk ahead; this thread replays them in order; and,
+        // unless only the record is checked, another thread recomputes the derived data
+        // (indexes, history) from the entries. Its verdict counts only if the record verified
+        // (on a damaged record it may fail for the same damage, or with a storage error).
+        let failure = std::thread::scope(|s| -> Result<Option<Failure>> {
+            let (tx, chunks) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>>>(2);
+            s.spawn(move || {
+                let mut stored = self.iter_from(cf::ENTRIES, &[]);
+                loop {
+                    let mut chunk = Vec::with_capacity(CHUNK);
+                    for item in stored.by_ref().take(CHUNK) {
+                        match item {
+                            Ok(kv) => chunk.push(kv),
+                            Err(e) => {
+                                let _ = tx.send(Err(e));
+                                return;
+                            }
                         }
-                    };
-                    let hash = p.hash;
-                    replay.signature = Some((n, p.signature_ok));
+                    }
+                    // Stop at the end, or when the replay has stopped listening (it found a failure).
+                    if chunk.is_empty() || tx.send(Ok(prepare(chunk, threads))).is_err() {
+                        return;
+                    }
+                }
+            });
+            let derived_check = derived.then(|| s.spawn(|| self.check_derived()));
+            let failure = 'scan: {
+                for chunk in &chunks {
+                    for p in chunk? {
+                        let k = p.key;
+                        let n = head.map_or(0, |h| h.seq + 1);
+                        let fail = |message: String| Failure { seq: n, message };
+                        let Some(key) = key_seq(&k) else {
+                            break 'scan Some(fail(format!(
+                                "an entry is stored under a malformed key ({} bytes)",
+                                k.len()
+                            )));
+                        };
+                        if key != n {
+                            break 'scan Some(fail(format!(
+                                "entry {n} is missing (the next stored entry is at seq {key})"
+                            )));
+                        }
+                        let mut entry = match p.entry {
+                            Ok(e) => e,
+                            Err(e) => {
+                                break 'scan Some(fail(format!("entry bytes do not decode: {e}")));
+                            }
+                        };
+                        let hash = p.hash;
+                        replay.signature = Some((n, p.signature_ok));
 
-                    // Personal data and seals are stored in seq order too: take entry n's, if any.
-                    let payload_bytes = match take_at(&mut payloads, n)? {
-                        Taken::None => None,
-                        Taken::Here(v) => Some(v),
-                        Taken::Stray(at) => {
-                            break 'scan Some(Failure {
+                        // Personal data and seals are stored in seq order too: take entry n's, if any.
+                        let payload_bytes = match take_at(&mut payloads, n)? {
+                            Taken::None => None,
+                            Taken::Here(v) => Some(v),
+                            Taken::Stray(at) => {
+                                break 'scan Some(Failure {
                                 seq: at,
                                 message:
                                     "a personal-data payload is stored for an entry that has none"
                                         .into(),
                             });
+                            }
+                        };
+                        if entry.event.has_pii() {
+                            match &payload_bytes {
+                                Some(b) => {
+                                    let p: Payload = match codec::decode(b) {
+                                        Ok(p) => p,
+                                        Err(e) => {
+                                            break 'scan Some(fail(format!(
+                                                "personal-data payload does not decode: {e}"
+                                            )));
+                                        }
+                                    };
+                                    if let Err(e) = entry.event.open(&p) {
+                                        break 'scan Some(fail(e.to_string()));
+                                    }
+                                    with_payload.insert(n);
+                                }
+                                None => {
+                                    missing_payloads.insert(n);
+                                }
+                            }
+                        } else if payload_bytes.is_some() {
+                            break 'scan Some(fail(
+                                "a personal-data payload is stored for an entry that has none"
+                                    .into(),
+                            ));
                         }
-                    };
-                    if entry.event.has_pii() {
-                        match &payload_bytes {
-                            Some(b) => {
-                                let p: Payload = match codec::decode(b) {
-                                    Ok(p) => p,
+
+                        let effects = match rules::check_entry(&replay, head.as_ref(), &entry, hash)
+                        {
+                            Ok(e) => e,
+                            Err(CheckError::Violation(v)) => break 'scan Some(fail(v.0)),
+                            Err(CheckError::Lookup(e)) => return Err(e),
+                        };
+                        for eff in effects {
+                            replay
+                                .state
+                                .apply(eff, |_| Ok::<_, crate::LedgerError>(None))?;
+                        }
+                        replay.state.frontier.push(merkle::leaf_hash(&hash));
+                        if sizes.contains(&replay.state.frontier.size()) {
+                            let r = replay.state.frontier.root().expect("not empty");
+                            report.roots.insert(replay.state.frontier.size(), r);
+                        }
+                        let h = Head {
+                            seq: n,
+                            hash,
+                            recorded_at: entry.recorded_at,
+                        };
+                        head = Some(h);
+                        report.entries += 1;
+
+                        // A seal ends here?
+                        match take_at(&mut seals, n)? {
+                            Taken::None => {}
+                            Taken::Stray(at) => {
+                                break 'scan Some(Failure {
+                                    seq: at,
+                                    message: "a seal is stored where no batch ends".into(),
+                                });
+                            }
+                            Taken::Here(sv) => {
+                                let seal: Seal = match codec::decode(&sv) {
+                                    Ok(s) => s,
                                     Err(e) => {
                                         break 'scan Some(fail(format!(
-                                            "personal-data payload does not decode: {e}"
+                                            "seal does not decode: {e}"
                                         )));
                                     }
                                 };
-                                if let Err(e) = entry.event.open(&p) {
-                                    break 'scan Some(fail(e.to_string()));
+                                let ledger_id = replay.state.ledger_id.expect("entry 0 is genesis");
+                                let appender = replay.state.keys.get(&seal.body.appender);
+                                if let Err(v) = rules::check_seal(
+                                    &seal,
+                                    &ledger_id,
+                                    next_seal_first,
+                                    &h,
+                                    appender,
+                                ) {
+                                    break 'scan Some(fail(v.0));
                                 }
-                                with_payload.insert(n);
-                            }
-                            None => {
-                                missing_payloads.insert(n);
+                                report.seals += 1;
+                                next_seal_first = n + 1;
                             }
                         }
-                    } else if payload_bytes.is_some() {
-                        break 'scan Some(fail(
-                            "a personal-data payload is stored for an entry that has none".into(),
-                        ));
-                    }
-
-                    let effects = match rules::check_entry(&replay, head.as_ref(), &entry, hash) {
-                        Ok(e) => e,
-                        Err(CheckError::Violation(v)) => break 'scan Some(fail(v.0)),
-                        Err(CheckError::Lookup(e)) => return Err(e),
-                    };
-                    for eff in effects {
-                        replay
-                            .state
-                            .apply(eff, |_| Ok::<_, crate::LedgerError>(None))?;
-                    }
-                    replay.state.frontier.push(merkle::leaf_hash(&hash));
-                    if sizes.contains(&replay.state.frontier.size()) {
-                        let r = replay.state.frontier.root().expect("not empty");
-                        report.roots.insert(replay.state.frontier.size(), r);
-                    }
-                    let h = Head {
-                        seq: n,
-                        hash,
-                        recorded_at: entry.recorded_at,
-                    };
-                    head = Some(h);
-                    report.entries += 1;
-
-                    // A seal ends here?
-                    match take_at(&mut seals, n)? {
-                        Taken::None => {}
-                        Taken::Stray(at) => {
-                            break 'scan Some(Failure {
-                                seq: at,
-                                message: "a seal is stored where no batch ends".into(),
-                            });
+                        if report.entries.is_multiple_of(4096) {
+                            progress(report.entries);
                         }
-                        Taken::Here(sv) => {
-                            let seal: Seal = match codec::decode(&sv) {
-                                Ok(s) => s,
-                                Err(e) => {
-                                    break 'scan Some(fail(format!("seal does not decode: {e}")));
-                                }
-                            };
-                            let ledger_id = replay.state.ledger_id.expect("entry 0 is genesis");
-                            let appender = replay.state.keys.get(&seal.body.appender);
-                            if let Err(v) =
-                                rules::check_seal(&seal, &ledger_id, next_seal_first, &h, appender)
-                            {
-                                break 'scan Some(fail(v.0));
-                            }
-                            report.seals += 1;
-                            next_seal_first = n + 1;
-                        }
-                    }
-                    if report.entries.is_multiple_of(4096) {
-                        progress(report.entries);
                     }
                 }
-            }
 
-            // After the last entry.
-            let Some(h) = head else {
-                break 'scan Some(Failure {
-                    seq: 0,
-                    message: "the ledger has no entries (not even the genesis entry)".into(),
-                });
-            };
-            if let Some(item) = seals.next() {
-                let (sk, _) = item?;
-                let s = key_seq(&sk).unwrap_or(u64::MAX);
-                break 'scan Some(Failure {
-                    seq: h.seq + 1,
-                    message: format!(
-                        "a seal covers entries up to seq {s}, but the last entry is {}: entries were removed from the end",
-                        h.seq
-                    ),
-                });
-            }
-            if next_seal_first != h.seq + 1 {
-                break 'scan Some(Failure {
-                    seq: next_seal_first,
-                    message: format!(
-                        "entries {next_seal_first}..={} are not covered by any seal (appended without one, or the seal was removed)",
-                        h.seq
-                    ),
-                });
-            }
-            match if derived { self.head()? } else { Some(h) } {
-                Some(recorded) if recorded.seq > h.seq => {
+                // After the last entry.
+                let Some(h) = head else {
+                    break 'scan Some(Failure {
+                        seq: 0,
+                        message: "the ledger has no entries (not even the genesis entry)".into(),
+                    });
+                };
+                if let Some(item) = seals.next() {
+                    let (sk, _) = item?;
+                    let s = key_seq(&sk).unwrap_or(u64::MAX);
                     break 'scan Some(Failure {
                         seq: h.seq + 1,
                         message: format!(
-                            "the head record says the ledger ends at seq {}, but the last entry is {}: entries were removed from the end",
-                            recorded.seq, h.seq
+                            "a seal covers entries up to seq {s}, but the last entry is {}: entries were removed from the end",
+                            h.seq
                         ),
                     });
                 }
-                Some(recorded) if recorded != h => {
+                if next_seal_first != h.seq + 1 {
                     break 'scan Some(Failure {
-                        seq: (recorded.seq + 1).min(h.seq),
+                        seq: next_seal_first,
                         message: format!(
-                            "the head record (seq {}, hash {}) is not the last entry (seq {}, hash {}): the head record was altered",
-                            recorded.seq, recorded.hash, h.seq, h.hash
+                            "entries {next_seal_first}..={} are not covered by any seal (appended without one, or the seal was removed)",
+                            h.seq
                         ),
                     });
                 }
-                None => {
-                    break 'scan Some(Failure {
-                        seq: h.seq,
-                        message: "the head record is missing".into(),
-                    });
+                match if derived { self.head()? } else { Some(h) } {
+                    Some(recorded) if recorded.seq > h.seq => {
+                        break 'scan Some(Failure {
+                            seq: h.seq + 1,
+                            message: format!(
+                                "the head record says the ledger ends at seq {}, but the last entry is {}: entries were removed from the end",
+                                recorded.seq, h.seq
+                            ),
+                        });
+                    }
+                    Some(recorded) if recorded != h => {
+                        break 'scan Some(Failure {
+                            seq: (recorded.seq + 1).min(h.seq),
+                            message: format!(
+                                "the head record (seq {}, hash {}) is not the last entry (seq {}, hash {}): the head record was altered",
+                                recorded.seq, recorded.hash, h.seq, h.hash
+                            ),
+                        });
+                    }
+                    None => {
+                        break 'scan Some(Failure {
+                            seq: h.seq,
+                            message: "the head record is missing".into(),
+                        });
+                    }
+                    Some(_) => {}
                 }
-                Some(_) => {}
-            }
-            if let Some(item) = payloads.next() {
-                let (k, _) = item?;
-                break 'scan Some(Failure {
+                if let Some(item) = payloads.next() {
+                    let (k, _) = item?;
+                    break 'scan Some(Failure {
                     seq: key_seq(&k).unwrap_or(h.seq + 1),
                     message: "a personal-data payload is stored for an entry that has none (beyond the last entry)".into(),
                 });
-            }
-            if let Some(&t) = missing_payloads
-                .iter()
-                .find(|t| !replay.state.redactions.contains_key(t))
-            {
-                break 'scan Some(Failure {
-                    seq: t,
-                    message:
-                        "personal-data payload is missing and no Redacted entry accounts for it"
-                            .into(),
-                });
-            }
-            if !derived {
-                break 'scan None;
-            }
-            // Last, the stored Merkle tree (derived data that proofs are served from) must be the
-            // tree of these entries.
-            if let Some(f) = self.check_stored_tree(&replay.state.frontier)? {
-                break 'scan Some(f);
-            }
-            // Then the other derived data (indexes, the history projection) must be exactly what
-            // the entries imply: recomputed from them here, never trusted.
-            for check in [Ledger::check_indexes, Ledger::check_history] {
-                if let Some(f) = check(self)? {
+                }
+                if let Some(&t) = missing_payloads
+                    .iter()
+                    .find(|t| !replay.state.redactions.contains_key(t))
+                {
                     break 'scan Some(Failure {
-                        seq: f.seq,
-                        message: format!(
-                            "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
-                            f.message,
-                            self.path().display()
-                        ),
+                        seq: t,
+                        message:
+                            "personal-data payload is missing and no Redacted entry accounts for it"
+                                .into(),
                     });
                 }
-            }
-            None
-        };
+                if !derived {
+                    break 'scan None;
+                }
+                // Last, the stored Merkle tree (derived data that proofs are served from) must be the
+                // tree of these entries.
+                if let Some(f) = self.check_stored_tree(&replay.state.frontier)? {
+                    break 'scan Some(f);
+                }
+                // Then the other derived data (indexes, the history projection) must be exactly what
+                // the entries imply: recomputed from them, never trusted.
+                if let Some(check) = derived_check {
+                    if let Some(f) = check.join().expect("the derived-data check panicked")? {
+                        break 'scan Some(Failure {
+                            seq: f.seq,
+                            message: format!(
+                                "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
+                                f.message,
+                                self.path().display()
+                            ),
+                        });
+                    }
+                }
+                None
+            };
+            Ok(failure)
+        })?;
         progress(report.entries);
         report.redacted = replay.state.redactions.len() as u64;
         report.unerased = replay
@@ -499,6 +528,17 @@ impl Ledger {
         report.ledger_id = replay.state.ledger_id;
         report.failure = failure;
         Ok(report)
+    }
+
+    /// Recomputes the indexes and the history projection from the entries and compares them
+    /// with what is stored: the first difference.
+    fn check_derived(&self) -> Result<Option<Failure>> {
+        for check in [Ledger::check_indexes, Ledger::check_history] {
+            if let Some(f) = check(self)? {
+                return Ok(Some(f));
+            }
+        }
+        Ok(None)
     }
 
     /// Compares the stored Merkle tree with the one computed from the entries.

@@ -531,3 +531,103 @@ fn a_writer_leaves_an_empty_write_ahead_log_when_it_closes() {
     let l = Ledger::open_read_only(&path).unwrap();
     assert_eq!(l.head().unwrap().unwrap().seq, 21);
 }
+
+/// A record access by `feed`, with an event id unique to (thread, batch, item).
+fn access(feed: &SigningKey, thread: u8, batch: u16, item: u8) -> Submission {
+    let mut id = [0xa5; 16];
+    id[0] = thread;
+    id[1..3].copy_from_slice(&batch.to_be_bytes());
+    id[3] = item;
+    Submission::sign(
+        Event::RecordAccessed(RecordAccessed {
+            person: pid(&format!("P{thread}")),
+            system: SystemId::new("Eclipse").unwrap(),
+            record: RecordId::new(format!("SU-{batch:04}")).unwrap(),
+            purpose: Pii::new("Care review"),
+            device: None,
+        }),
+        t("2026-01-02T10:00:00Z"),
+        EventId(id),
+        [],
+        feed,
+        Salt(id.repeat(2).try_into().unwrap()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn concurrent_appenders_are_group_committed_and_each_acknowledged_batch_is_whole() {
+    let mut f = Fixture::new();
+    let feed = key(40);
+    let enrol = f.sign(
+        &f.admin.clone(),
+        Event::KeyEnrolled(KeyEnrolled {
+            key: public_key(&feed),
+            person: pid("SYS-ECLIPSE"),
+            role: Role::SystemFeed,
+            reason: None,
+        }),
+    );
+    f.append(&[enrol], &f.admin.clone()).unwrap();
+    let before = f.ledger.head().unwrap().unwrap().seq;
+    let syncs_before = f.ledger.wal_syncs();
+    const THREADS: u8 = 6;
+    const BATCHES: u16 = 20;
+    let ledger = &f.ledger;
+    let feed = &feed;
+    // Every thread appends its own batches through the one shared handle.
+    let receipts: Vec<(u8, u16, igl_ledger::AppendReceipt)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|th| {
+                s.spawn(move || {
+                    (0..BATCHES)
+                        .map(|b| {
+                            let subs: Vec<Submission> =
+                                (0..3).map(|i| access(feed, th, b, i)).collect();
+                            let r = ledger
+                                .append(&subs, feed, t("2026-01-02T12:00:00Z"))
+                                .unwrap();
+                            (th, b, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let appends = u64::from(THREADS) * u64::from(BATCHES);
+    assert_eq!(receipts.len() as u64, appends);
+    // One fsync per batch at most (fewer when appenders overlapped).
+    let syncs = f.ledger.wal_syncs() - syncs_before;
+    eprintln!("{appends} concurrent appends, {syncs} write-ahead-log syncs");
+    assert!(
+        (1..=appends).contains(&syncs),
+        "{syncs} syncs for {appends} appends"
+    );
+    // The batches tile the new entries: each is three consecutive entries, all its own, and its
+    // receipt names the entry that ends it.
+    let mut sorted: Vec<_> = receipts.iter().collect();
+    sorted.sort_by_key(|(_, _, r)| r.first_seq);
+    let mut next = before + 1;
+    for (th, b, r) in sorted {
+        assert_eq!((r.first_seq, r.last_seq), (next, next + 2));
+        for (i, seq) in (r.first_seq..=r.last_seq).enumerate() {
+            let e = f.ledger.entry(seq).unwrap().unwrap();
+            assert_eq!(
+                e.entry.event.body.event_id,
+                access(feed, *th, *b, i as u8).event.body.event_id
+            );
+            if seq == r.last_seq {
+                assert_eq!(e.hash, r.head_hash);
+            }
+        }
+        next = r.last_seq + 1;
+    }
+    assert_eq!(f.ledger.head().unwrap().unwrap().seq, next - 1);
+    let report = f.ledger.verify(&mut |_| {}).unwrap();
+    assert!(report.ok(), "{:?}", report.failure);
+    assert_eq!(report.seals, 3 + appends);
+}
