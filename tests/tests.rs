@@ -30,3 +30,9 @@ mod rebuild;
 
 #[path = "integration/projection.rs"]
 mod projection;
+
+#[path = "integration/damage.rs"]
+mod damage;
+
+#[path = "integration/diskfull.rs"]
+mod diskfull;

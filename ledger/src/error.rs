@@ -15,6 +15,18 @@ pub enum LedgerError {
     Locked(PathBuf),
     #[error("ledger {path}: storage error: {message}")]
     Storage { path: PathBuf, message: String },
+    /// The file system holding the ledger is full (`ENOSPC`). The write that hit it was not
+    /// acknowledged.
+    #[error(
+        "ledger {path}: the disk is full (no space left on the file system holding the ledger): {message}; the write that hit it was not acknowledged: free some space there and run the command again (every acknowledged entry is kept; `igl verify` checks the ledger)"
+    )]
+    DiskFull { path: PathBuf, message: String },
+    /// RocksDB found its files damaged: a checksum mismatch, a truncated or missing table
+    /// file, a bad MANIFEST or CURRENT, corruption in the write-ahead log before its tail.
+    #[error(
+        "ledger {path}: its storage files are damaged: {message}; igl will not read or write a damaged ledger: restore the ledger directory from a backup, then run `igl verify --ledger {path}`"
+    )]
+    Damaged { path: PathBuf, message: String },
     #[error("ledger {path}: {what} at seq {seq} is damaged: {message}")]
     Corrupt {
         path: PathBuf,
@@ -61,5 +73,93 @@ pub enum LedgerError {
     },
 }
 
+impl LedgerError {
+    /// Classifies an error message from RocksDB (or the file system under it): damage and a
+    /// full disk get their own variants, with what to do; anything else is `Storage`.
+    pub(crate) fn from_storage(path: &std::path::Path, message: String) -> LedgerError {
+        let path = path.to_path_buf();
+        let lower = message.to_ascii_lowercase();
+        if lower.contains("no space left on device") || lower.contains("enospc") {
+            LedgerError::DiskFull { path, message }
+        } else if message.starts_with("Corruption:") || damaged_file(&lower) {
+            let message = if message.contains("Missing WAL") {
+                format!(
+                    "{message} (the MANIFEST lists a write-ahead log that is not there: the MANIFEST was cut back or a log was deleted)"
+                )
+            } else {
+                message
+            };
+            LedgerError::Damaged { path, message }
+        } else {
+            LedgerError::Storage { path, message }
+        }
+    }
+}
+
+/// Whether an IO error is about a file of the database that should be there (a table file,
+/// the MANIFEST or CURRENT gone or unreadable): damage, not a passing IO problem.
+fn damaged_file(lower: &str) -> bool {
+    lower.starts_with("io error")
+        && (lower.contains(".sst") || lower.contains("manifest") || lower.contains("current"))
+        && (lower.contains("no such file") || lower.contains("short") || lower.contains("corrupt"))
+}
+
 /// `Result` with [`LedgerError`].
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::LedgerError;
+    use std::path::Path;
+
+    fn kind(msg: &str) -> &'static str {
+        match LedgerError::from_storage(Path::new("L"), msg.into()) {
+            LedgerError::DiskFull { .. } => "full",
+            LedgerError::Damaged { .. } => "damaged",
+            LedgerError::Storage { .. } => "storage",
+            _ => "other",
+        }
+    }
+
+    /// RocksDB's messages, as seen in the damage and disk-full tests.
+    #[test]
+    fn rocksdb_errors_are_classified() {
+        assert_eq!(
+            kind(
+                "IO error: No space left on device: While appending to file: L/000012.log: No space left on device"
+            ),
+            "full"
+        );
+        assert_eq!(
+            kind(
+                "Corruption: block checksum mismatch: stored = 1, computed = 2, type = 4  in L/000012.sst offset 38 size 28"
+            ),
+            "damaged"
+        );
+        assert_eq!(kind("Corruption: checksum mismatch"), "damaged");
+        assert_eq!(
+            kind(
+                "IO error: No such file or directory: While opening a file for sequentially reading: L/MANIFEST-9999: No such file or directory"
+            ),
+            "damaged"
+        );
+        assert_eq!(kind("IO error: Input/output error"), "storage");
+        assert_eq!(
+            kind("Invalid argument: Column family not found: x"),
+            "storage"
+        );
+        let m = LedgerError::from_storage(
+            Path::new("L"),
+            "Corruption: Missing WAL with log number: 4.".into(),
+        )
+        .to_string();
+        assert!(
+            m.contains("the MANIFEST lists a write-ahead log that is not there"),
+            "{m}"
+        );
+        assert!(
+            m.contains("restore the ledger directory from a backup"),
+            "{m}"
+        );
+    }
+}

@@ -286,7 +286,9 @@ impl Ledger {
                 format!("the subject index holds {stored} rows but the entries imply {n_subject}"),
             );
         }
-        let stored = self.iter_from(cf::BY_TYPE, &[]).count() as u64;
+        let stored = self
+            .iter_from(cf::BY_TYPE, &[])
+            .try_fold(0u64, |n, r| r.map(|_| n + 1))?;
         if stored != n_type {
             return fail(
                 head,

@@ -345,7 +345,9 @@ impl Ledger {
                 }
             }
         }
-        let stored = self.iter_from(cf::HISTORY, &[]).count() as u64;
+        let stored = self
+            .iter_from(cf::HISTORY, &[])
+            .try_fold(0u64, |n, r| r.map(|_| n + 1))?;
         if stored != expected {
             return Ok(Some(crate::verify::Failure {
                 seq: self.head()?.map_or(0, |h| h.seq),

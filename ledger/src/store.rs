@@ -10,8 +10,8 @@ use igl_schema::{
     Submission, Timestamp, codec, entry_hash, public_key,
 };
 use rocksdb::{
-    ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, IteratorMode, Options,
-    WriteBatch, WriteOptions,
+    ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, DBRecoveryMode, Direction,
+    IteratorMode, Options, WriteBatch, WriteOptions,
 };
 
 use crate::error::{LedgerError, Result};
@@ -244,6 +244,14 @@ fn db_options() -> Options {
     // short (RocksDB flushes the memtables once the log passes this size).
     o.set_max_total_wal_size(32 << 20);
     o.set_paranoid_checks(true);
+    // Damage, not a crash: the MANIFEST records which write-ahead logs exist and how long the
+    // synced ones are, so a log that is missing or cut short (or a MANIFEST cut back to an older
+    // state that still lists deleted logs) is an error on open rather than silently lost writes.
+    o.set_track_and_verify_wals_in_manifest(true);
+    // A torn record at the very end of a log is a write that never completed (its fsync had not
+    // returned, so it was never acknowledged) and is dropped; a bad record anywhere before the
+    // tail is corruption and the open fails, instead of recovering only up to it.
+    o.set_wal_recovery_mode(DBRecoveryMode::TolerateCorruptedTailRecords);
     o.set_compression_type(DBCompressionType::Lz4);
     o.set_keep_log_file_num(4);
     o.set_max_log_file_size(4 << 20);
@@ -259,10 +267,7 @@ fn cf_descriptors() -> Vec<ColumnFamilyDescriptor> {
 
 impl Ledger {
     fn storage(&self, e: impl std::fmt::Display) -> LedgerError {
-        LedgerError::Storage {
-            path: self.path.clone(),
-            message: e.to_string(),
-        }
+        LedgerError::from_storage(&self.path, e.to_string())
     }
 
     fn corrupt(&self, what: &'static str, seq: u64, e: impl std::fmt::Display) -> LedgerError {
@@ -279,9 +284,18 @@ impl Ledger {
         if msg.contains("LOCK") && (msg.contains("lock") || msg.contains("Resource temporarily")) {
             LedgerError::Locked(path.to_path_buf())
         } else {
-            LedgerError::Storage {
-                path: path.to_path_buf(),
-                message: msg,
+            match LedgerError::from_storage(path, msg) {
+                // Found replaying the write-ahead log, which RocksDB does not name.
+                LedgerError::Damaged { path, message } if !message.contains('/') => {
+                    LedgerError::Damaged {
+                        message: format!(
+                            "{message} (RocksDB names no file: it found this on open, most likely replaying the write-ahead log, the *.log files; its own log, {}, has the details)",
+                            path.join("LOG").display()
+                        ),
+                        path,
+                    }
+                }
+                e => e,
             }
         }
     }
@@ -345,6 +359,11 @@ impl Ledger {
             }
         }
         if let Some(missing) = cf::DERIVED.iter().find(|d| !names.iter().any(|n| n == *d)) {
+            // A MANIFEST cut back to an older state can lose column families too: let RocksDB
+            // check the files before blaming an older igl.
+            if let Err(e) = DB::open_cf_for_read_only(&db_options(), path, &names, false) {
+                return Err(Self::open_error(path, e));
+            }
             return Err(LedgerError::NeedsRebuild {
                 path: path.to_path_buf(),
                 reason: format!(
@@ -445,8 +464,14 @@ impl Ledger {
             return Err(LedgerError::NotFound(path.to_path_buf()));
         }
         Self::existing_cfs(path)?;
-        let db = DB::open_cf_for_read_only(&db_options(), path, cf::ALL.iter(), false)
-            .map_err(|e| Self::open_error(path, e))?;
+        let open = || DB::open_cf_for_read_only(&db_options(), path, cf::ALL.iter(), false);
+        let db = match open() {
+            // A writer may delete a flushed log between our reading the MANIFEST and looking
+            // for the log; the MANIFEST then says so. Damage fails the same way twice.
+            Err(e) if e.to_string().contains("Missing WAL") => open(),
+            r => r,
+        }
+        .map_err(|e| Self::open_error(path, e))?;
         let ledger = Ledger {
             db,
             path: path.to_path_buf(),
