@@ -9,7 +9,12 @@ use libfuzzer_sys::fuzz_target;
 macro_rules! canonical {
     ($t:ty, $data:expr) => {
         codec::decode::<$t>($data).ok().inspect(|v| {
-            assert_eq!(codec::encode(v), $data, "{} decoded but is not canonical", stringify!($t))
+            assert_eq!(
+                codec::encode(v),
+                $data,
+                "{} decoded but is not canonical",
+                stringify!($t)
+            )
         })
     };
 }

@@ -683,3 +683,31 @@ proptest! {
         }
     }
 }
+
+/// Found by the `note` fuzz target: `\r\r\n` left a carriage return at the end of the origin
+/// after CRLF normalisation, so the checkpoint changed when printed and parsed again. Control
+/// characters other than newlines are now refused (as C2SP signed notes require).
+#[test]
+fn a_stray_carriage_return_in_a_checkpoint_is_refused() {
+    let key = SigningKey::from_bytes(&[5; 32]);
+    let pk = public_key(&key);
+    let cp = Checkpoint {
+        origin: "igledger/00000000000000000000000000000000".into(),
+        size: 7,
+        root: Hash32([1; 32]),
+        time: None,
+    };
+    let sig = cp.sign(&key);
+    let text = SignedCheckpoint::new(cp, sig, &pk).to_text();
+    // CRLF line endings (a mail client's) are still fine.
+    let crlf = text.replace('\n', "\r\n");
+    assert!(SignedCheckpoint::parse(&crlf).unwrap().verify(&pk));
+    let stray = text.replacen('\n', "\r\r\n", 1);
+    let err = SignedCheckpoint::parse(&stray).unwrap_err();
+    assert_eq!(err.line, 1, "{err}");
+    assert!(err.to_string().contains("control character '\\r'"), "{err}");
+    for bad in ['\t', '\0', '\u{7f}', '\u{85}'] {
+        let t = text.replacen("— ", &format!("— a{bad}b "), 1);
+        assert!(SignedCheckpoint::parse(&t).is_err(), "{bad:?} accepted");
+    }
+}
