@@ -431,11 +431,15 @@ pub enum Protect<'a> {
 fn render(key: &SigningKey, protect: &Protect<'_>) -> Result<Zeroizing<String>, KeyFileError> {
     let pk = public_key(key);
     match protect {
-        Protect::Plain => Ok(Zeroizing::new(format!(
-            "# igl ed25519 secret key. Keep it private: whoever holds it can sign as its owner.\n\
-             # public key: {pk}\n{HEADER}{}\n",
-            hex::encode(key.to_bytes())
-        ))),
+        Protect::Plain => {
+            let seed = Zeroizing::new(key.to_bytes());
+            let seed_hex = Zeroizing::new(hex::encode(seed.as_ref()));
+            Ok(Zeroizing::new(format!(
+                "# igl ed25519 secret key. Keep it private: whoever holds it can sign as its owner.\n\
+                 # public key: {pk}\n{HEADER}{}\n",
+                seed_hex.as_str()
+            )))
+        }
         Protect::Passphrase(passphrase, params) => {
             check_new_passphrase(passphrase)?;
             params.check().map_err(|why| KeyFileError::KdfParams {
