@@ -305,3 +305,213 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
     let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size]).unwrap_err();
     assert!(err.to_string().contains("igl checkpoint"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Robustness: the proptest version of the `bundle` fuzz target. Arbitrary text and damaged valid
+// bundles never panic `bundle::verify`, and no damaged bundle verifies.
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::LazyLock;
+
+    struct Fixture {
+        pk: PublicKey,
+        full: bundle::Bundle,
+        selective: bundle::Bundle,
+    }
+
+    /// Two bundles of one small ledger (built once for every case).
+    static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+        let tmp = tempfile::tempdir().unwrap();
+        let admin = SigningKey::from_bytes(&[1; 32]);
+        let l = build(&tmp.path().join("l"), &admin, NAMES);
+        let cp = l
+            .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
+            .unwrap();
+        Fixture {
+            pk: public_key(&admin),
+            full: bundle::make(&l, &cp, &[1, 2, 4]).unwrap(),
+            selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3]).unwrap(),
+        }
+    });
+
+    /// A structural change to a valid bundle, each of which must make it fail.
+    #[derive(Clone, Debug)]
+    enum Change {
+        Seq(prop::sample::Index, u64),
+        EntryByte(prop::sample::Index, prop::sample::Index, u8),
+        ProofHash(prop::sample::Index, prop::sample::Index, u8),
+        ProofCut(prop::sample::Index),
+        ProofExtend(prop::sample::Index, [u8; 32]),
+        Duplicate(prop::sample::Index),
+        Swap,
+        Checkpoint(prop::sample::Index),
+        Genesis(prop::sample::Index, u8),
+        HashOnly(prop::sample::Index, u8),
+    }
+
+    fn change() -> impl Strategy<Value = Change> {
+        use prop::sample::Index;
+        prop_oneof![
+            (any::<Index>(), 0u64..20).prop_map(|(i, s)| Change::Seq(i, s)),
+            (any::<Index>(), any::<Index>(), 1u8..=255)
+                .prop_map(|(i, j, x)| Change::EntryByte(i, j, x)),
+            (any::<Index>(), any::<Index>(), 1u8..=255)
+                .prop_map(|(i, j, x)| Change::ProofHash(i, j, x)),
+            any::<Index>().prop_map(Change::ProofCut),
+            (any::<Index>(), any::<[u8; 32]>()).prop_map(|(i, h)| Change::ProofExtend(i, h)),
+            any::<Index>().prop_map(Change::Duplicate),
+            Just(Change::Swap),
+            any::<Index>().prop_map(Change::Checkpoint),
+            (any::<Index>(), 1u8..=255).prop_map(|(i, x)| Change::Genesis(i, x)),
+            (any::<Index>(), 1u8..=255).prop_map(|(i, x)| Change::HashOnly(i, x)),
+        ]
+    }
+
+    /// Flips bits of one hex digit's value, keeping it a lowercase hex digit.
+    fn flip_hex(s: &mut String, at: usize, x: u8) {
+        let mut b = std::mem::take(s).into_bytes();
+        let i = at % b.len();
+        let v = (b[i] as char).to_digit(16).unwrap_or(0) as u8;
+        let w = (v ^ (x % 15 + 1)) & 0xf;
+        b[i] = char::from_digit(w as u32, 16).unwrap() as u8;
+        *s = String::from_utf8(b).unwrap();
+    }
+
+    /// Applies `c`; false when it does not apply to this bundle (nothing changed).
+    fn apply(b: &mut bundle::Bundle, c: &Change) -> bool {
+        let n = b.entries.len();
+        match c {
+            Change::Seq(i, s) => {
+                let e = &mut b.entries[i.index(n)];
+                if e.seq == *s {
+                    return false;
+                }
+                e.seq = *s;
+            }
+            Change::EntryByte(i, j, x) => {
+                let e = &mut b.entries[i.index(n)];
+                let at = j.index(e.entry.len());
+                flip_hex(&mut e.entry, at, *x);
+            }
+            Change::ProofHash(i, j, x) => {
+                let p = &mut b.entries[i.index(n)].proof;
+                if p.is_empty() {
+                    return false;
+                }
+                let k = j.index(p.len());
+                p[k].0[(*x as usize) % 32] ^= x;
+            }
+            Change::ProofCut(i) => {
+                if b.entries[i.index(n)].proof.pop().is_none() {
+                    return false;
+                }
+            }
+            Change::ProofExtend(i, h) => b.entries[i.index(n)].proof.push(Hash32(*h)),
+            Change::Duplicate(i) => {
+                let e = b.entries[i.index(n)].clone();
+                b.entries.insert(i.index(n), e);
+            }
+            Change::Swap => {
+                if n < 2 {
+                    return false;
+                }
+                b.entries.swap(0, n - 1);
+            }
+            Change::Checkpoint(i) => {
+                // Another tree size under the same signature.
+                let text = b.checkpoint.clone();
+                let lines: Vec<&str> = text.lines().collect();
+                let size: u64 = lines[1].parse().unwrap();
+                let other = size + 1 + i.index(5) as u64;
+                b.checkpoint = text.replacen(&format!("\n{size}\n"), &format!("\n{other}\n"), 1);
+            }
+            Change::Genesis(i, x) => {
+                let at = i.index(b.genesis.entry.len());
+                flip_hex(&mut b.genesis.entry, at, *x);
+            }
+            Change::HashOnly(i, x) => {
+                if b.hash_only.is_empty() {
+                    return false;
+                }
+                let k = i.index(b.hash_only.len());
+                b.hash_only[k].entry_hash.0[(*x as usize) % 32] ^= x;
+            }
+        }
+        true
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_text_never_panics_bundle_verification(
+            text in "\\PC{0,300}",
+            seq in any::<u64>(),
+            hex in "[0-9a-f]{0,200}",
+        ) {
+            let pk = FIXTURE.pk;
+            prop_assert!(bundle::verify(&text, Trust::BundleOnly).is_err());
+            prop_assert!(bundle::verify(&text, Trust::Key(&pk)).is_err());
+            // Bundle-shaped JSON with arbitrary values, in canonical form.
+            let mut b = FIXTURE.full.clone();
+            b.entries[0].seq = seq;
+            b.entries[1].entry = hex.clone();
+            b.entries[2].payload = Some(hex);
+            b.checkpoint = text;
+            prop_assert!(bundle::verify(&b.to_text(), Trust::BundleOnly).is_err());
+        }
+
+        #[test]
+        fn damaged_bundle_text_never_verifies(
+            selective in any::<bool>(),
+            at in any::<prop::sample::Index>(),
+            bytes in proptest::collection::vec(any::<u8>(), 0..4),
+            cut in any::<bool>(),
+        ) {
+            let f = &*FIXTURE;
+            let text = if selective { f.selective.to_text() } else { f.full.to_text() };
+            let mut b = text.clone().into_bytes();
+            let i = at.index(b.len());
+            if cut {
+                b.truncate(i);
+            } else {
+                b.splice(i..(i + bytes.len()).min(b.len()), bytes.iter().copied());
+            }
+            let damaged = String::from_utf8_lossy(&b).into_owned();
+            prop_assume!(damaged != text);
+            prop_assert!(bundle::verify(&damaged, Trust::Key(&f.pk)).is_err());
+            let _ = bundle::verify(&damaged, Trust::BundleOnly);
+        }
+
+        #[test]
+        fn structurally_damaged_bundles_never_verify(
+            selective in any::<bool>(),
+            changes in proptest::collection::vec(change(), 1..3),
+        ) {
+            let f = &*FIXTURE;
+            let original = if selective { &f.selective } else { &f.full };
+            let mut b = original.clone();
+            let mut changed = false;
+            for c in &changes {
+                changed |= apply(&mut b, c);
+            }
+            prop_assume!(changed && b != *original);
+            let text = b.to_text();
+            let r = bundle::verify(&text, Trust::Key(&f.pk));
+            prop_assert!(r.is_err(), "{changes:?} went unnoticed");
+            prop_assert!(bundle::verify(&text, Trust::BundleOnly).is_err(), "{changes:?}");
+        }
+
+        #[test]
+        fn stored_records_decode_canonically_or_not_at_all(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(k) = codec::decode::<igl_ledger::KeyRecord>(&bytes) {
+                prop_assert_eq!(codec::encode(&k), bytes.clone());
+            }
+            if let Ok(h) = codec::decode::<igl_ledger::Head>(&bytes) {
+                prop_assert_eq!(codec::encode(&h), bytes.clone());
+            }
+        }
+    }
+}

@@ -146,6 +146,19 @@ impl SignedCheckpoint {
     /// Parses a note. Only the syntax is checked here; signatures with [`Self::verify`].
     pub fn parse(text: &str) -> Result<Self, NoteError> {
         let text = text.replace("\r\n", "\n");
+        // Like a C2SP note, no control characters but newlines (a stray carriage return would
+        // not survive printing and parsing again: found by fuzzing).
+        if let Some((i, l)) = text
+            .split('\n')
+            .enumerate()
+            .find(|(_, l)| l.chars().any(char::is_control))
+        {
+            let c = l.chars().find(|c| c.is_control()).unwrap_or_default();
+            return Err(err(
+                i + 1,
+                format!("control character {c:?} in a checkpoint (only newlines may appear)"),
+            ));
+        }
         let Some((body, sigs)) = text.split_once("\n\n") else {
             return Err(err(
                 1,

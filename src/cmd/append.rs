@@ -20,6 +20,8 @@ pub struct AppendArgs {
     /// The appending key: signs unsigned events as their author, and seals the batch.
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    #[command(flatten)]
+    pass: super::passphrase::PassphraseArgs,
     /// JSON Lines of events; `-` or nothing for stdin.
     input: Option<PathBuf>,
     /// Print JSON.
@@ -32,6 +34,8 @@ pub struct SignArgs {
     /// The author's secret key.
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    #[command(flatten)]
+    pass: super::passphrase::PassphraseArgs,
     /// JSON Lines of events; `-` or nothing for stdin.
     input: Option<PathBuf>,
 }
@@ -125,7 +129,7 @@ fn read_events(
 }
 
 pub fn run_append(a: AppendArgs, dir: PathBuf) -> Result<Outcome> {
-    let key = keys::load(&a.key)?;
+    let key = a.pass.load_key(&a.key)?;
     let (name, text) = read_input(a.input.as_deref())?;
     let ledger = Ledger::open(&dir)?;
     let lines = read_events(&name, &text, &key, Mode::Append)?;
@@ -166,7 +170,7 @@ pub fn run_append(a: AppendArgs, dir: PathBuf) -> Result<Outcome> {
 }
 
 pub fn run_sign(a: SignArgs) -> Result<Outcome> {
-    let key = keys::load(&a.key)?;
+    let key = a.pass.load_key(&a.key)?;
     let (name, text) = read_input(a.input.as_deref())?;
     let subs = read_events(&name, &text, &key, Mode::Sign)?;
     let mut o = out::stdout();

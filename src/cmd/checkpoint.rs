@@ -16,6 +16,8 @@ pub struct CheckpointArgs {
     /// An admin or ig_officer key: signs the checkpoint and records it in the ledger.
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    #[command(flatten)]
+    pass: super::passphrase::PassphraseArgs,
     /// Also write the signed checkpoint to this file (publish it, mail it, print it).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -25,7 +27,7 @@ pub struct CheckpointArgs {
 }
 
 pub fn run_checkpoint(a: CheckpointArgs, dir: PathBuf) -> Result<Outcome> {
-    let key = keys::load(&a.key)?;
+    let key = a.pass.load_key(&a.key)?;
     let ledger = Ledger::open(&dir)?;
     let cp = ledger.checkpoint(&key, Timestamp::now(), EventId(keys::random_bytes()?))?;
     let text = cp.to_text();

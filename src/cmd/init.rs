@@ -18,6 +18,8 @@ pub struct InitArgs {
     /// The first admin's secret key file (create one with `igl key new`).
     #[arg(long, value_name = "FILE")]
     admin_key: PathBuf,
+    #[command(flatten)]
+    pass: super::passphrase::PassphraseArgs,
     /// The council's name, e.g. "Plymouth City Council".
     #[arg(long, value_name = "NAME")]
     org: String,
@@ -46,7 +48,7 @@ pub fn slug(name: &str) -> String {
 }
 
 pub fn run(a: InitArgs, dir: PathBuf) -> Result<Outcome> {
-    let admin = keys::load(&a.admin_key)?;
+    let admin = a.pass.load_key(&a.admin_key)?;
     let org_id = OrgId::new(a.org_id.unwrap_or_else(|| slug(&a.org)))
         .map_err(|e| anyhow!("--org-id: {e}"))?;
     let admin_person = PersonId::new(a.admin_person).map_err(|e| anyhow!("--admin-person: {e}"))?;

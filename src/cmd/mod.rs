@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod init;
 pub mod keys;
 pub mod log;
+pub mod passphrase;
 pub mod rebuild;
 pub mod redact;
 pub mod requests;

@@ -24,13 +24,15 @@ pub struct RedactArgs {
     /// An ig_officer's secret key: signs the Redacted entry and seals it.
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    #[command(flatten)]
+    pass: super::passphrase::PassphraseArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(a: RedactArgs, dir: PathBuf) -> Result<Outcome> {
-    let key = keys::load(&a.key)?;
+    let key = a.pass.load_key(&a.key)?;
     let request = a
         .request
         .map(RequestId::new)

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
+use igl_ledger::Ledger;
 use igl_ledger::transparency::witness_decision;
-use igl_ledger::{Ledger, keys};
 use igl_schema::note::SignedCheckpoint;
 use igl_schema::public_key;
 
@@ -18,6 +18,8 @@ pub struct WitnessArgs {
     /// The witness's secret key (e.g. a partner council's).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    #[command(flatten)]
+    pass: super::passphrase::PassphraseArgs,
     /// The witness's state directory: the last checkpoint cosigned for each ledger.
     #[arg(long, value_name = "DIR")]
     state: PathBuf,
@@ -50,7 +52,7 @@ fn state_file(dir: &Path, origin: &str) -> PathBuf {
 }
 
 pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
-    let key = keys::load(&a.key)?;
+    let key = a.pass.load_key(&a.key)?;
     let mut cp = load_checkpoint(&a.checkpoint)?;
     let ledger = ledger_dir.map(Ledger::open_read_only).transpose()?;
     // Whose checkpoint is it?

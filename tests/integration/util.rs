@@ -95,8 +95,32 @@ pub struct TestCommand {
 impl TestCommand {
     pub fn new(cwd: &Path) -> TestCommand {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_igl"));
-        cmd.current_dir(cwd).env_remove("IGL_LEDGER");
+        cmd.current_dir(cwd)
+            .env_remove("IGL_LEDGER")
+            .env_remove("IGL_PASSPHRASE")
+            .env_remove("IGL_NEW_PASSPHRASE");
         TestCommand { cmd, stdin: None }
+    }
+
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    /// Runs in a new session, without a controlling terminal (so `/dev/tty` cannot be opened
+    /// and nothing can be asked, even when the tests run in a terminal).
+    pub fn no_tty(mut self) -> Self {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setsid is async-signal-safe, and this closure touches nothing else.
+        unsafe {
+            self.cmd.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        self
     }
 
     pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
