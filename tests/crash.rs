@@ -402,7 +402,14 @@ fn run_child(dir: &Path, spec: &str, plan: Plan, timing: &mut Timing) -> Result<
     let f = Files::new(dir);
     let start = Instant::now();
     let mut child = spawn_child(dir, spec);
-    let phase = File::open(&f.phase).map_err(|e| format!("opening the phase file: {e}"))?;
+    let phase = match File::open(&f.phase) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("opening the phase file: {e}"));
+        }
+    };
     let mut opened_at: Option<Instant> = None;
     let mut closing_at: Option<Instant> = None;
     let mut kill_at: Option<Instant> = match plan {

@@ -497,17 +497,17 @@ impl Ledger {
                 }
                 // Then the other derived data (indexes, the history projection) must be exactly what
                 // the entries imply: recomputed from them, never trusted.
-                if let Some(check) = derived_check {
-                    if let Some(f) = check.join().expect("the derived-data check panicked")? {
-                        break 'scan Some(Failure {
-                            seq: f.seq,
-                            message: format!(
-                                "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
-                                f.message,
-                                self.path().display()
-                            ),
-                        });
-                    }
+                if let Some(check) = derived_check
+                    && let Some(f) = check.join().expect("the derived-data check panicked")?
+                {
+                    break 'scan Some(Failure {
+                        seq: f.seq,
+                        message: format!(
+                            "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
+                            f.message,
+                            self.path().display()
+                        ),
+                    });
                 }
                 None
             };
