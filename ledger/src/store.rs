@@ -189,7 +189,7 @@ pub struct RebuildReport {
 /// An open ledger.
 ///
 /// A `Ledger` is `Sync`: threads that share one handle may call [`Ledger::append`] at the same
-/// time, and their batches are **group committed** (see [`GroupCommit`]).
+/// time, and their batches are **group committed** (see `GroupCommit` in this module).
 pub struct Ledger {
     db: DB,
     path: PathBuf,
