@@ -163,22 +163,14 @@ fn verify(c: &mut Criterion) {
     });
     g.bench_function(format!("limit/{total}"), |b| {
         b.iter(|| {
-            let per = (bytes.len()).div_ceil(threads);
-            std::thread::scope(|s| {
-                for t in 0..threads {
-                    let lo = (t * per).min(bytes.len());
-                    let hi = ((t + 1) * per).min(bytes.len());
-                    let (bytes, msgs, sigs, keys) = (&bytes, &msgs, &sigs, &keys);
-                    s.spawn(move || {
-                        for b in &bytes[lo..hi] {
-                            black_box(blake3::hash(b));
-                        }
-                        for chunk in (lo..hi).collect::<Vec<_>>().chunks(256) {
-                            let (a, z) = (chunk[0], chunk[chunk.len() - 1] + 1);
-                            let m: Vec<&[u8]> = msgs[a..z].iter().map(|m| m.as_slice()).collect();
-                            ed25519_dalek::verify_batch(&m, &sigs[a..z], &keys[a..z]).unwrap();
-                        }
-                    });
+            on_every_core(bytes.len(), threads, |lo, hi| {
+                for b in &bytes[lo..hi] {
+                    black_box(blake3::hash(b));
+                }
+                for chunk in (lo..hi).collect::<Vec<_>>().chunks(256) {
+                    let (a, z) = (chunk[0], chunk[chunk.len() - 1] + 1);
+                    let m: Vec<&[u8]> = msgs[a..z].iter().map(|m| m.as_slice()).collect();
+                    ed25519_dalek::verify_batch(&m, &sigs[a..z], &keys[a..z]).unwrap();
                 }
             })
         })
@@ -188,24 +180,28 @@ fn verify(c: &mut Criterion) {
     // whose R has a small-order component that `verify_strict` rejects; see PERFORMANCE.md).
     g.bench_function(format!("limit_strict/{total}"), |b| {
         b.iter(|| {
-            let per = (bytes.len()).div_ceil(threads);
-            std::thread::scope(|s| {
-                for t in 0..threads {
-                    let lo = (t * per).min(bytes.len());
-                    let hi = ((t + 1) * per).min(bytes.len());
-                    let (bytes, msgs, sigs, keys) = (&bytes, &msgs, &sigs, &keys);
-                    s.spawn(move || {
-                        let signed = msgs[lo..hi].iter().zip(&sigs[lo..hi]).zip(&keys[lo..hi]);
-                        for (b, ((m, sig), k)) in bytes[lo..hi].iter().zip(signed) {
-                            black_box(blake3::hash(b));
-                            k.verify_strict(m, sig).unwrap();
-                        }
-                    });
+            on_every_core(bytes.len(), threads, |lo, hi| {
+                let signed = msgs[lo..hi].iter().zip(&sigs[lo..hi]).zip(&keys[lo..hi]);
+                for (b, ((m, sig), k)) in bytes[lo..hi].iter().zip(signed) {
+                    black_box(blake3::hash(b));
+                    k.verify_strict(m, sig).unwrap();
                 }
             })
         })
     });
     g.finish();
+}
+
+/// Runs `work(lo, hi)` on `threads` threads over equal slices of `0..len`.
+fn on_every_core(len: usize, threads: usize, work: impl Fn(usize, usize) + Sync) {
+    let per = len.div_ceil(threads);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (lo, hi) = ((t * per).min(len), ((t + 1) * per).min(len));
+            let work = &work;
+            s.spawn(move || work(lo, hi));
+        }
+    })
 }
 
 fn append(c: &mut Criterion) {

@@ -205,7 +205,6 @@ impl Ledger {
         progress: &mut dyn FnMut(u64),
         sizes: &[u64],
     ) -> Result<VerifyReport> {
-        self.read_unscanned()?;
         self.verify_scan(progress, sizes, true)
     }
 
@@ -532,7 +531,10 @@ impl Ledger {
 
     /// Recomputes the indexes and the history projection from the entries and compares them
     /// with what is stored: the first difference.
+    /// Reads the column families the replay does not read in full first, so that damage in
+    /// any of their blocks is found (off the replay's path: this runs on its own thread).
     fn check_derived(&self) -> Result<Option<Failure>> {
+        self.read_unscanned()?;
         for check in [Ledger::check_indexes, Ledger::check_history] {
             if let Some(f) = check(self)? {
                 return Ok(Some(f));
