@@ -285,8 +285,10 @@ fn group_commit(c: &mut Criterion) {
     g.bench_function(format!("serial/{BATCHES}x{EVENTS}"), |b| {
         b.iter(|| {
             for _ in 0..BATCHES {
+                let first = next;
                 next += EVENTS;
-                l.append(&batch(next), &feed, ts(T0 + next as i64)).unwrap();
+                l.append(&batch(first), &feed, ts(T0 + first as i64))
+                    .unwrap();
             }
         })
     });

@@ -53,6 +53,9 @@ pub fn subject_prefix(s: &Subject) -> Vec<u8> {
 }
 
 /// The `by_subject` key of (subject, seq).
+/// Entries per batch of index lookups in [`Ledger::check_indexes`].
+const CHECK_CHUNK: usize = 2048;
+
 pub fn subject_key(s: &Subject, seq: u64) -> Vec<u8> {
     let mut k = subject_prefix(s);
     k.extend_from_slice(&seq.to_be_bytes());
@@ -240,36 +243,69 @@ impl Ledger {
         let mut n_subject = 0u64;
         let mut n_type = 0u64;
         let mut authors: BTreeMap<igl_schema::PublicKey, Option<PersonId>> = BTreeMap::new();
-        for e in self.entries(0) {
-            let e = e?;
-            let seq = e.entry.seq;
-            let author = e.entry.event.body.author;
-            let person = match authors.entry(author) {
-                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(self.key(&author)?.map(|k| k.person))
-                }
-            };
-            for (s, flags) in subject_rows(&e.entry, person.as_ref()) {
-                n_subject += 1;
-                match self.get(cf::BY_SUBJECT, &subject_key(&s, seq))? {
-                    Some(v) if v == [flags] => {}
-                    Some(v) => {
-                        return fail(
-                            seq,
-                            format!("the subject index row of {s} has flags {v:?}, not [{flags}]"),
-                        );
+        let mut entries = self.entries(0);
+        loop {
+            // A chunk of entries at a time, so the rows they imply are looked up in batches.
+            let mut subjects: Vec<(u64, Subject, u8)> = Vec::new();
+            let mut types: Vec<(u64, &'static str)> = Vec::new();
+            for e in entries.by_ref().take(CHECK_CHUNK) {
+                let e = e?;
+                let seq = e.entry.seq;
+                let author = e.entry.event.body.author;
+                let person = match authors.entry(author) {
+                    std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(self.key(&author)?.map(|k| k.person))
                     }
-                    None => {
-                        return fail(seq, format!("the subject index has no row for {s}"));
-                    }
+                };
+                for (s, flags) in subject_rows(&e.entry, person.as_ref()) {
+                    subjects.push((seq, s, flags));
                 }
+                types.push((seq, e.entry.event.body.event.type_name()));
             }
-            let name = e.entry.event.body.event.type_name();
-            let tag = type_tag(name).expect("every event's type is in the catalogue");
-            n_type += 1;
-            if self.get(cf::BY_TYPE, &type_key(tag, seq))?.is_none() {
-                return fail(seq, format!("the type index has no row for this {name}"));
+            if types.is_empty() {
+                break;
+            }
+            n_subject += subjects.len() as u64;
+            n_type += types.len() as u64;
+            // The first difference in the chunk, by seq (a subject row before the type row).
+            let keys: Vec<Vec<u8>> = subjects
+                .iter()
+                .map(|(q, s, _)| subject_key(s, *q))
+                .collect();
+            let got = self.get_many(cf::BY_SUBJECT, &keys)?;
+            let subject_failure =
+                subjects
+                    .iter()
+                    .zip(&got)
+                    .find_map(|((seq, s, flags), v)| match v.as_deref() {
+                        Some(v) if v == [*flags] => None,
+                        Some(v) => Some((
+                            *seq,
+                            format!("the subject index row of {s} has flags {v:?}, not [{flags}]"),
+                        )),
+                        None => Some((*seq, format!("the subject index has no row for {s}"))),
+                    });
+            let keys: Vec<[u8; 12]> = types
+                .iter()
+                .map(|(seq, name)| {
+                    type_key(
+                        type_tag(name).expect("every event's type is in the catalogue"),
+                        *seq,
+                    )
+                })
+                .collect();
+            let got = self.get_many(cf::BY_TYPE, &keys)?;
+            let type_failure = types.iter().zip(&got).find_map(|((seq, name), v)| {
+                v.is_none()
+                    .then(|| (*seq, format!("the type index has no row for this {name}")))
+            });
+            let first = match (subject_failure, type_failure) {
+                (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+                (a, b) => a.or(b),
+            };
+            if let Some((seq, message)) = first {
+                return fail(seq, message);
             }
         }
         let head = self.head()?.map_or(0, |h| h.seq);

@@ -317,32 +317,37 @@ impl Ledger {
 
     /// Checks the `history` column family against the entries without trusting it: every row
     /// each entry implies is stored with the right value, and it holds nothing else. One pass
-    /// over the entries with point lookups, then a count of the stored rows.
+    /// over the entries with batched point lookups, then a count of the stored rows.
     pub fn check_history(&self) -> Result<Option<crate::verify::Failure>> {
         let mut expected = 0u64;
-        for e in self.entries(0) {
-            let e = e?;
-            let body = &e.entry.event.body;
-            for (k, v) in rows_of(e.entry.seq, body.occurred_at, &body.event, &e.hash) {
-                expected += 1;
-                let what = describe_key(&k);
-                match self.get(cf::HISTORY, &k)? {
-                    Some(stored) if stored == v => {}
-                    Some(_) => {
-                        return Ok(Some(crate::verify::Failure {
-                            seq: e.entry.seq,
-                            message: format!(
-                                "the history projection row {what} does not hold what the entry implies"
-                            ),
-                        }));
-                    }
-                    None => {
-                        return Ok(Some(crate::verify::Failure {
-                            seq: e.entry.seq,
-                            message: format!("the history projection has no row {what}"),
-                        }));
-                    }
+        let mut entries = self.entries(0);
+        loop {
+            let mut rows: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
+            let mut read = 0;
+            for e in entries.by_ref().take(CHECK_CHUNK) {
+                let e = e?;
+                read += 1;
+                let body = &e.entry.event.body;
+                for (k, v) in rows_of(e.entry.seq, body.occurred_at, &body.event, &e.hash) {
+                    rows.push((e.entry.seq, k, v));
                 }
+            }
+            if read == 0 {
+                break;
+            }
+            expected += rows.len() as u64;
+            let keys: Vec<&[u8]> = rows.iter().map(|(_, k, _)| k.as_slice()).collect();
+            let got = self.get_many(cf::HISTORY, &keys)?;
+            for ((seq, k, v), stored) in rows.iter().zip(&got) {
+                let message = match stored.as_deref() {
+                    Some(stored) if stored == v.as_slice() => continue,
+                    Some(_) => format!(
+                        "the history projection row {} does not hold what the entry implies",
+                        describe_key(k)
+                    ),
+                    None => format!("the history projection has no row {}", describe_key(k)),
+                };
+                return Ok(Some(crate::verify::Failure { seq: *seq, message }));
             }
         }
         let stored = self
@@ -359,6 +364,9 @@ impl Ledger {
         Ok(None)
     }
 }
+
+/// Entries per batch of history lookups in [`Ledger::check_history`].
+const CHECK_CHUNK: usize = 2048;
 
 /// `person:P00105 @ seq 12` for messages.
 fn describe_key(k: &[u8]) -> String {

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::iter::Peekable;
 
-use igl_schema::{EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, codec};
+use igl_schema::{
+    EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, VerifyingKeys, codec,
+};
 
 use crate::error::Result;
 use crate::merkle::{self, Frontier, Nodes};
@@ -103,12 +105,12 @@ struct Prepared {
     signature_ok: bool,
 }
 
-fn prepare_one((key, bytes): Raw) -> Prepared {
+fn prepare_one((key, bytes): Raw, keys: &mut VerifyingKeys) -> Prepared {
     let entry = codec::decode::<igl_schema::Entry>(&bytes).map_err(|e| e.to_string());
     let hash = igl_schema::entry_hash(&bytes);
     let signature_ok = entry
         .as_ref()
-        .is_ok_and(|e| e.event.verify_signature().is_ok());
+        .is_ok_and(|e| e.event.verify_signature_cached(keys).is_ok());
     Prepared {
         key,
         entry,
@@ -117,14 +119,15 @@ fn prepare_one((key, bytes): Raw) -> Prepared {
     }
 }
 
-/// Decodes, hashes and checks the signatures of `chunk` on up to `threads` threads, keeping
-/// the order.
-fn prepare(chunk: Vec<Raw>, threads: usize) -> Vec<Prepared> {
-    if threads <= 1 || chunk.len() < 64 {
-        return chunk.into_iter().map(prepare_one).collect();
+/// Decodes, hashes and checks the signatures of `chunk` on one thread per key cache in `keys`
+/// (each thread keeps its own decompressed author keys from chunk to chunk), keeping the order.
+fn prepare(chunk: Vec<Raw>, keys: &mut [VerifyingKeys]) -> Vec<Prepared> {
+    if keys.len() <= 1 || chunk.len() < 64 {
+        let keys = &mut keys[0];
+        return chunk.into_iter().map(|r| prepare_one(r, keys)).collect();
     }
-    let per = chunk.len().div_ceil(threads);
-    let mut parts: Vec<Vec<Raw>> = Vec::with_capacity(threads);
+    let per = chunk.len().div_ceil(keys.len());
+    let mut parts: Vec<Vec<Raw>> = Vec::with_capacity(keys.len());
     let mut it = chunk.into_iter();
     loop {
         let part: Vec<_> = it.by_ref().take(per).collect();
@@ -136,7 +139,14 @@ fn prepare(chunk: Vec<Raw>, threads: usize) -> Vec<Prepared> {
     std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .into_iter()
-            .map(|p| s.spawn(move || p.into_iter().map(prepare_one).collect::<Vec<_>>()))
+            .zip(keys.iter_mut())
+            .map(|(p, keys)| {
+                s.spawn(move || {
+                    p.into_iter()
+                        .map(|r| prepare_one(r, keys))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -267,6 +277,9 @@ impl Ledger {
             let (tx, chunks) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>>>(2);
             s.spawn(move || {
                 let mut stored = self.iter_from(cf::ENTRIES, &[]);
+                let mut keys: Vec<VerifyingKeys> = (0..threads.max(1))
+                    .map(|_| VerifyingKeys::default())
+                    .collect();
                 loop {
                     let mut chunk = Vec::with_capacity(CHUNK);
                     for item in stored.by_ref().take(CHUNK) {
@@ -279,7 +292,7 @@ impl Ledger {
                         }
                     }
                     // Stop at the end, or when the replay has stopped listening (it found a failure).
-                    if chunk.is_empty() || tx.send(Ok(prepare(chunk, threads))).is_err() {
+                    if chunk.is_empty() || tx.send(Ok(prepare(chunk, &mut keys))).is_err() {
                         return;
                     }
                 }

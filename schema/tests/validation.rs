@@ -527,3 +527,60 @@ fn too_many_subjects_are_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("the limit is 1000"), "{err}");
 }
+
+#[test]
+fn cached_key_verification_agrees_with_verify_signature() {
+    let good = Submission::sign(
+        access_granted_event(),
+        ts("2026-03-05T09:00:00Z"),
+        EventId([0x03; 16]),
+        [],
+        &key(),
+        Salt([0x02; 32]),
+    )
+    .unwrap()
+    .event;
+    let mut forged = good.clone();
+    forged.signature.0[0] ^= 1;
+    // Another author's key, valid as a point: the signature is not theirs.
+    let mut other = good.clone();
+    other.body.author = public_key(&SigningKey::from_bytes(&[0x09; 32]));
+    // Not a point on the curve: the first small y with no x.
+    let mut not_a_key = good.clone();
+    not_a_key.body.author = (2u8..)
+        .map(|y| {
+            let mut b = [0u8; 32];
+            b[0] = y;
+            PublicKey(b)
+        })
+        .find(|k| ed25519_dalek::VerifyingKey::from_bytes(&k.0).is_err())
+        .expect("half of all y have no point");
+    let mut keys = VerifyingKeys::default();
+    // Twice each, so the second check of each key comes from the cache.
+    for _ in 0..2 {
+        for e in [&good, &forged, &other, &not_a_key] {
+            assert_eq!(
+                e.verify_signature_cached(&mut keys),
+                e.verify_signature(),
+                "cached and uncached checks differ for author {:?}",
+                e.body.author
+            );
+        }
+    }
+    assert!(good.verify_signature_cached(&mut keys).is_ok());
+    assert_eq!(forged.verify_signature(), Err(EventError::BadSignature));
+    assert_eq!(not_a_key.verify_signature(), Err(EventError::BadAuthorKey));
+
+    // A full cache starts afresh rather than growing, and still answers correctly.
+    let mut keys = VerifyingKeys::default();
+    for i in 0..VerifyingKeys::MAX as u32 + 10 {
+        let mut b = public_key(&key()).0;
+        b[28..].copy_from_slice(&i.to_be_bytes());
+        let _ = keys.get(&PublicKey(b));
+    }
+    assert!(good.verify_signature_cached(&mut keys).is_ok());
+    assert_eq!(
+        forged.verify_signature_cached(&mut keys),
+        Err(EventError::BadSignature)
+    );
+}
