@@ -6,7 +6,7 @@
 //! ```
 //!
 //! The ledger is built once per size through the real append path (signed by a system feed,
-//! sealed, fsync'd) and kept in `target/bench-ledgers/N`. The groups:
+//! sealed, fsync'd) and kept in `target/tmp/bench-ledgers/N`. The groups:
 //!
 //! - `verify`: `Ledger::verify` of the whole ledger, against the **limit**: blake3 of the same
 //!   entry bytes plus ed25519 batch verification of the same signatures, on every core; and
