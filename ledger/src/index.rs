@@ -52,10 +52,11 @@ pub fn subject_prefix(s: &Subject) -> Vec<u8> {
     k
 }
 
-/// The `by_subject` key of (subject, seq).
-/// Entries per batch of index lookups in [`Ledger::check_indexes`].
-const CHECK_CHUNK: usize = 2048;
+/// Entries per batch of row lookups when verify checks the indexes ([`Ledger::check_indexes`])
+/// and the history projection ([`Ledger::check_history`]).
+pub(crate) const CHECK_CHUNK: usize = 2048;
 
+/// The `by_subject` key of (subject, seq).
 pub fn subject_key(s: &Subject, seq: u64) -> Vec<u8> {
     let mut k = subject_prefix(s);
     k.extend_from_slice(&seq.to_be_bytes());

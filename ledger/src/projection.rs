@@ -26,7 +26,7 @@ use igl_schema::{Event, Hash32, Subject, Timestamp, codec};
 use rocksdb::WriteBatch;
 
 use crate::error::{LedgerError, Result};
-use crate::index::type_tag;
+use crate::index::{CHECK_CHUNK, type_tag};
 use crate::store::{Ledger, cf};
 
 /// What an entity is. The discriminant is the first byte of its `history` keys (frozen).
@@ -364,9 +364,6 @@ impl Ledger {
         Ok(None)
     }
 }
-
-/// Entries per batch of history lookups in [`Ledger::check_history`].
-const CHECK_CHUNK: usize = 2048;
 
 /// `person:P00105 @ seq 12` for messages.
 fn describe_key(k: &[u8]) -> String {

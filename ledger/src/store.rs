@@ -377,7 +377,8 @@ impl Ledger {
         if let Some(missing) = cf::DERIVED.iter().find(|d| !names.iter().any(|n| n == *d)) {
             // A MANIFEST cut back to an older state can lose column families too: let RocksDB
             // check the files before blaming an older igl.
-            if let Err(e) = DB::open_cf_for_read_only(&Options::default(), path, &names, false) {
+            let o = db_options(&block_cache());
+            if let Err(e) = DB::open_cf_for_read_only(&o, path, &names, false) {
                 return Err(Self::open_error(path, e));
             }
             return Err(LedgerError::NeedsRebuild {

@@ -117,7 +117,7 @@ pub struct VerifyingKeys {
 }
 
 impl VerifyingKeys {
-    /// The most keys held at once (about 2.5 MB).
+    /// The most keys held at once (about 4 MB).
     pub const MAX: usize = 16_384;
 
     /// The decompressed key, or `None` if the bytes are not a valid point.
