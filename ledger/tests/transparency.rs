@@ -44,6 +44,12 @@ fn org(admin: &SigningKey, i: u8, name: &str) -> Submission {
 }
 
 /// A ledger of genesis + `names.len()` organisations, one batch each, all by `admin`.
+/// The admin's checkpoint of the whole of `l`, on 3 January.
+fn checkpoint(l: &Ledger, admin: &SigningKey) -> note::SignedCheckpoint {
+    l.checkpoint(admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
+        .unwrap()
+}
+
 fn build(dir: &std::path::Path, admin: &SigningKey, names: &[&str]) -> Ledger {
     let (l, _) = Ledger::create(dir, &genesis(admin), admin, t("2026-01-01T09:00:01Z")).unwrap();
     for (i, n) in names.iter().enumerate() {
@@ -72,9 +78,7 @@ fn a_rewrite_with_a_stolen_admin_key_fails_against_a_witnessed_checkpoint() {
     let admin = SigningKey::from_bytes(&[1; 32]);
     let witness = SigningKey::from_bytes(&[3; 32]);
     let real = build(&tmp.path().join("real"), &admin, NAMES);
-    let mut cp = real
-        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
-        .unwrap();
+    let mut cp = checkpoint(&real, &admin);
     assert_eq!(witness_decision(None, &cp, &[]).map(|_| ()), Ok(()));
     cp.cosign("partner-witness", &witness, 1_800_000_000);
 
@@ -83,9 +87,7 @@ fn a_rewrite_with_a_stolen_admin_key_fails_against_a_witnessed_checkpoint() {
     let mut forged_names = NAMES.to_vec();
     forged_names[2] = "Westcountry (forged)";
     let forged = build(&tmp.path().join("forged"), &admin, &forged_names);
-    let forged_cp = forged
-        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
-        .unwrap();
+    let forged_cp = checkpoint(&forged, &admin);
     let report = forged
         .verify_capturing(&mut |_| {}, &[cp.checkpoint.size])
         .unwrap();
@@ -120,9 +122,7 @@ fn rollback_is_caught_by_an_older_checkpoint_and_the_witness() {
     let tmp = tempfile::tempdir().unwrap();
     let admin = SigningKey::from_bytes(&[1; 32]);
     let full = build(&tmp.path().join("full"), &admin, NAMES);
-    let cp = full
-        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
-        .unwrap();
+    let cp = checkpoint(&full, &admin);
     let short = build(&tmp.path().join("short"), &admin, &NAMES[..3]);
     let report = short
         .verify_capturing(&mut |_| {}, &[cp.checkpoint.size])
@@ -200,9 +200,7 @@ fn bundles_verify_offline_and_fail_when_any_byte_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let admin = SigningKey::from_bytes(&[1; 32]);
     let l = build(&tmp.path().join("l"), &admin, NAMES);
-    let cp = l
-        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
-        .unwrap();
+    let cp = checkpoint(&l, &admin);
     let b = bundle::make(&l, &cp, &[2, 4]).unwrap();
     let text = b.to_text();
     let pk = public_key(&admin);
@@ -249,9 +247,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let admin = SigningKey::from_bytes(&[1; 32]);
     let l = build(&tmp.path().join("l"), &admin, NAMES);
-    let cp = l
-        .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
-        .unwrap();
+    let cp = checkpoint(&l, &admin);
     assert!(
         !bundle::make(&l, &cp, &[2])
             .unwrap()
@@ -326,9 +322,7 @@ mod robustness {
         let tmp = tempfile::tempdir().unwrap();
         let admin = SigningKey::from_bytes(&[1; 32]);
         let l = build(&tmp.path().join("l"), &admin, NAMES);
-        let cp = l
-            .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([200; 16]))
-            .unwrap();
+        let cp = checkpoint(&l, &admin);
         Fixture {
             pk: public_key(&admin),
             full: bundle::make(&l, &cp, &[1, 2, 4]).unwrap(),

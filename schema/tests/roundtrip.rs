@@ -8,6 +8,14 @@ use igl_schema::*;
 use proptest::prelude::*;
 use serde_json::Value;
 
+/// Overwrites the bytes at the (wrapped) positions in `damage`.
+fn overwrite(bytes: &mut [u8], damage: &[(prop::sample::Index, u8)]) {
+    for (i, b) in damage {
+        let i = i.index(bytes.len());
+        bytes[i] = *b;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Strategies.
 
@@ -447,10 +455,7 @@ proptest! {
         // Changed bytes somewhere in a valid entry: decoding may fail or yield another value, but
         // never panics, and what decodes re-encodes to the damaged bytes.
         let mut bytes = entry.encode();
-        for (i, b) in &damage {
-            let i = i.index(bytes.len());
-            bytes[i] = *b;
-        }
+        overwrite(&mut bytes, &damage);
         if let Ok(v) = codec::decode::<Entry>(&bytes) {
             prop_assert_eq!(v.encode(), bytes.clone());
         }
@@ -653,10 +658,7 @@ proptest! {
         cut in any::<prop::sample::Index>(),
     ) {
         let mut bytes = codec::encode(&seal);
-        for (i, b) in &damage {
-            let i = i.index(bytes.len());
-            bytes[i] = *b;
-        }
+        overwrite(&mut bytes, &damage);
         if let Ok(back) = codec::decode::<Seal>(&bytes) {
             prop_assert_eq!(codec::encode(&back), bytes.clone());
             // Any other seal (a changed body, or another signature for the same body) does not
@@ -668,10 +670,7 @@ proptest! {
         let _ = codec::decode::<Seal>(&bytes[..cut.index(bytes.len())]);
         if let Some(p) = sub.payload() {
             let mut bytes = codec::encode(&p);
-            for (i, b) in &damage {
-                let i = i.index(bytes.len());
-                bytes[i] = *b;
-            }
+            overwrite(&mut bytes, &damage);
             if let Ok(back) = codec::decode::<Payload>(&bytes) {
                 prop_assert_eq!(codec::encode(&back), bytes.clone());
                 // A changed payload never opens the signed event.
