@@ -36,3 +36,9 @@ mod damage;
 
 #[path = "integration/diskfull.rs"]
 mod diskfull;
+
+#[path = "integration/stored.rs"]
+mod stored;
+
+#[path = "integration/proof.rs"]
+mod proof;

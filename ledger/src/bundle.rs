@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::merkle;
 use crate::rules::KeyRecord;
 use crate::store::{Ledger, PayloadState};
-use crate::transparency::CHECKPOINT_ROLES;
+use crate::transparency::checkpoint_signer;
 use crate::{LedgerError, Result};
 
 /// The bundle format this build writes and reads.
@@ -195,7 +195,7 @@ pub fn make_selective(
         .collect();
     check_checkpoint(ledger, cp, &all)?;
     let size = cp.checkpoint.size;
-    let signer = ledger.checkpoint_signer(cp)?.ok_or_else(|| {
+    let signer = ledger.stored_checkpoint_signer(cp)?.ok_or_else(|| {
         LedgerError::Proof(
             "the checkpoint is not signed by any enrolled admin or ig_officer key of this ledger"
                 .into(),
@@ -376,6 +376,15 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         prove(be, &h)?;
         let n = entry.seq;
         let body = &entry.event.body;
+        if n == 0 {
+            // Entry 0 is the genesis, checked above by its own rule (self-signed by the admin
+            // key it names); listed again, it must be that very entry.
+            if *is_key || h != gh || be.payload.is_some() {
+                return Err(bad("seq 0: not the bundle's genesis entry"));
+            }
+            verified.push((entry, h, false));
+            continue;
+        }
         let author = registry
             .get(&body.author)
             .filter(|k| k.active_at(n))
@@ -475,26 +484,23 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         hash_only.insert(ho.seq, ho.entry_hash);
     }
 
+    // Without a pinned key, the checkpoint's signer must be a key the bundle's own (verified)
+    // key history entitles to sign it: admin or ig_officer, enrolled before the checkpoint
+    // entry and not revoked by then.
+    let history: Vec<KeyRecord> = registry.values().cloned().collect();
+    let entitled = "any key the bundle's key history entitles to sign it (an admin or ig_officer key enrolled before the checkpoint and not revoked by then)";
     let checkpoint_key = match trust {
         Trust::Key(k) => cp
             .verify(k)
             .then_some(*k)
             .ok_or_else(|| bad("the checkpoint is not signed by the trusted key"))?,
-        Trust::Checkpoint(t) => registry
-            .values()
-            .map(|k| k.key)
-            .find(|k| t.verify(k))
-            .ok_or_else(|| {
-                bad("the trusted checkpoint is not signed by any key in the bundle's key history")
-            })?,
-        Trust::BundleOnly => registry
-            .values()
-            .filter(|k| CHECKPOINT_ROLES.contains(&k.role))
-            .map(|k| k.key)
-            .find(|k| cp.verify(k))
-            .ok_or_else(|| {
-                bad("the checkpoint is not signed by any admin or ig_officer key of the ledger")
-            })?,
+        Trust::Checkpoint(t) => checkpoint_signer(&history, t).ok_or_else(|| {
+            bad(format!(
+                "the trusted checkpoint is not signed by {entitled}"
+            ))
+        })?,
+        Trust::BundleOnly => checkpoint_signer(&history, &cp)
+            .ok_or_else(|| bad(format!("the checkpoint is not signed by {entitled}")))?,
     };
     Ok(Verified {
         report: BundleReport {

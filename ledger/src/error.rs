@@ -59,6 +59,15 @@ pub enum LedgerError {
     Proof(String),
     #[error("{}: {message}", path.display())]
     Pack { path: PathBuf, message: String },
+    /// The ledger did not verify, so nothing that vouches for it (a checkpoint) was signed.
+    #[error(
+        "ledger {path} does not verify (seq {seq}: {message}); no checkpoint was signed: run `igl verify --ledger {path}` and restore the ledger from a backup"
+    )]
+    Unverified {
+        path: PathBuf,
+        seq: u64,
+        message: String,
+    },
     #[error(
         "ledger {path}: {reason}; its derived data (indexes, key registry, projections) must be rebuilt from the entries: run `igl rebuild --ledger {path}`"
     )]

@@ -283,9 +283,9 @@ impl Ledger {
                         Some(v) if v == [*flags] => None,
                         Some(v) => Some((
                             *seq,
-                            format!("the subject index row of {s} has flags {v:?}, not [{flags}]"),
+                            format!("column family `by_subject`: the subject index row of {s} has flags {v:?}, not [{flags}]"),
                         )),
-                        None => Some((*seq, format!("the subject index has no row for {s}"))),
+                        None => Some((*seq, format!("column family `by_subject`: the subject index has no row for {s}"))),
                     });
             let keys: Vec<[u8; 12]> = types
                 .iter()
@@ -297,10 +297,20 @@ impl Ledger {
                 })
                 .collect();
             let got = self.get_many(cf::BY_TYPE, &keys)?;
-            let type_failure = types.iter().zip(&got).find_map(|((seq, name), v)| {
-                v.is_none()
-                    .then(|| (*seq, format!("the type index has no row for this {name}")))
-            });
+            let type_failure = types
+                .iter()
+                .zip(&got)
+                .find_map(|((seq, name), v)| match v.as_deref() {
+                    Some([]) => None,
+                    Some(_) => Some((
+                        *seq,
+                        format!("column family `by_type`: the type index row of this {name} holds a value (it holds none)"),
+                    )),
+                    None => Some((
+                        *seq,
+                        format!("column family `by_type`: the type index has no row for this {name}"),
+                    )),
+                });
             let first = match (subject_failure, type_failure) {
                 (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
                 (a, b) => a.or(b),
@@ -311,16 +321,35 @@ impl Ledger {
         }
         let head = self.head()?.map_or(0, |h| h.seq);
         let mut stored = 0u64;
+        let mut marker = false;
         for r in self.iter_from(cf::BY_SUBJECT, &[]) {
-            let (k, _) = r?;
-            if *k != *INDEXED_MARKER {
+            let (k, v) = r?;
+            if *k == *INDEXED_MARKER {
+                if *v != [INDEX_VERSION] {
+                    return fail(
+                        0,
+                        format!(
+                            "column family `by_subject`: the index marker row holds {v:?}, not [{INDEX_VERSION}]"
+                        ),
+                    );
+                }
+                marker = true;
+            } else {
                 stored += 1;
             }
+        }
+        if !marker && n_type > 0 {
+            return fail(
+                0,
+                "column family `by_subject`: the index marker row is missing".into(),
+            );
         }
         if stored != n_subject {
             return fail(
                 head,
-                format!("the subject index holds {stored} rows but the entries imply {n_subject}"),
+                format!(
+                    "column family `by_subject`: the subject index holds {stored} rows but the entries imply {n_subject}"
+                ),
             );
         }
         let stored = self
@@ -329,7 +358,9 @@ impl Ledger {
         if stored != n_type {
             return fail(
                 head,
-                format!("the type index holds {stored} rows but the entries imply {n_type}"),
+                format!(
+                    "column family `by_type`: the type index holds {stored} rows but the entries imply {n_type}"
+                ),
             );
         }
         Ok(None)

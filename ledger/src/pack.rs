@@ -371,7 +371,7 @@ pub fn write_pack(
     let full: Vec<(u64, bool)> = full.into_iter().collect();
     let b = bundle::make_selective(ledger, &cp, &full, &hash_only)?;
     let signer = ledger
-        .checkpoint_signer(&cp)?
+        .stored_checkpoint_signer(&cp)?
         .expect("make_selective found the signer");
 
     let report = PackReport {
@@ -597,6 +597,9 @@ pub fn render_markdown(r: &PackReport) -> String {
             },
             e.entry_hash
         ));
+        if e.proof == Proof::HashOnly {
+            line("- **not checkable offline**: this pack proves that an entry with this hash is at this seq in the signed log, and nothing more; the type, dates, author and fields above are the council's statement, which the council or the ICO can check against the hash on the ledger (`igl show SEQ`)".into());
+        }
         line(String::new());
     }
     line("## How to check this pack".into());
@@ -613,7 +616,7 @@ pub fn render_markdown(r: &PackReport) -> String {
     line("Check the key against one the council publishes (or pass a checkpoint you hold with `--checkpoint FILE`): the pack proves itself only against a key or checkpoint you trust from elsewhere. The command exits 0 when every check passes and 1 when any fails. It checks:".into());
     line(String::new());
     line("1. every listed entry has an inclusion proof leading to the root of the signed checkpoint, so none was made up;".into());
-    line("2. each entry proved in full is signed by its author's key, enrolled with the role it needs at that point, and, applying the rule above to the signed entry again, gives exactly the fields, dates and personal data this report shows (personal data is checked against the entry's signed commitments);".into());
+    line("2. each entry proved in full is signed by its author's key, enrolled with the role it needs at that point, and, applying the rule above to the signed entry again, gives exactly the fields, dates and personal data this report shows (personal data is checked against the entry's signed commitments); for an entry proved by hash only, only its seq and hash are checked (what the report shows of it is marked as not checkable offline);".into());
     line("3. each erasure is a signed Redacted entry naming that entry's hash;".into());
     line("4. report.md is report.json rendered, and nothing in the pack was edited.".into());
     line(String::new());

@@ -342,10 +342,13 @@ impl Ledger {
                 let message = match stored.as_deref() {
                     Some(stored) if stored == v.as_slice() => continue,
                     Some(_) => format!(
-                        "the history projection row {} does not hold what the entry implies",
+                        "column family `history`: the history projection row {} does not hold what the entry implies",
                         describe_key(k)
                     ),
-                    None => format!("the history projection has no row {}", describe_key(k)),
+                    None => format!(
+                        "column family `history`: the history projection has no row {}",
+                        describe_key(k)
+                    ),
                 };
                 return Ok(Some(crate::verify::Failure { seq: *seq, message }));
             }
@@ -357,7 +360,7 @@ impl Ledger {
             return Ok(Some(crate::verify::Failure {
                 seq: self.head()?.map_or(0, |h| h.seq),
                 message: format!(
-                    "the history projection holds {stored} rows but the entries imply {expected}"
+                    "column family `history`: the history projection holds {stored} rows but the entries imply {expected}"
                 ),
             }));
         }

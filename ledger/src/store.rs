@@ -101,6 +101,16 @@ const REBUILD_CHUNK: u64 = 4096;
 pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
 const META_LEDGER_ID: &[u8] = b"ledger_id";
 
+/// Every row `meta` holds for a ledger whose last entry is `head`, in key order: what verify
+/// requires it to hold, exactly.
+pub(crate) fn expected_meta(head: &Head, ledger_id: &LedgerId) -> [(&'static [u8], Vec<u8>); 3] {
+    [
+        (META_DERIVED_VERSION, codec::encode(&DERIVED_VERSION)),
+        (META_HEAD, codec::encode(head)),
+        (META_LEDGER_ID, codec::encode(ledger_id)),
+    ]
+}
+
 /// The RocksDB key of a seq: 8 bytes big-endian, so keys sort in seq order.
 pub fn seq_key(seq: u64) -> [u8; 8] {
     seq.to_be_bytes()
@@ -245,6 +255,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// fills every one of them: 360 MB resident for a verify of a million entries.)
 const BLOCK_CACHE_BYTES: usize = 32 << 20;
 
+/// How many times a read-only open that failed on its files is tried again.
+const READ_ONLY_RETRIES: u32 = 8;
+
 fn block_cache() -> Cache {
     Cache::new_lru_cache(BLOCK_CACHE_BYTES)
 }
@@ -284,7 +297,12 @@ impl Ledger {
         LedgerError::from_storage(&self.path, e.to_string())
     }
 
-    fn corrupt(&self, what: &'static str, seq: u64, e: impl std::fmt::Display) -> LedgerError {
+    pub(crate) fn corrupt(
+        &self,
+        what: &'static str,
+        seq: u64,
+        e: impl std::fmt::Display,
+    ) -> LedgerError {
         LedgerError::Corrupt {
             path: self.path.clone(),
             what,
@@ -477,11 +495,41 @@ impl Ledger {
     }
 
     /// Opens a ledger read-only: takes no lock, so it can run beside an appending process, and
-    /// sees the ledger as it was when opened.
+    /// sees the ledger as it was when opened (a consistent state: whole batches only).
+    ///
+    /// **Readers beside a writer.** A read-only open replays the write-ahead log, which a
+    /// writer in another process may be appending to, rotating or deleting at that moment;
+    /// RocksDB then fails the open with an error that looks like damage. So an open that fails
+    /// on its files is retried, a few times and for a fraction of a second. Damaged files fail
+    /// every try, and the error is reported. (RocksDB's secondary instances, built to follow a
+    /// live primary, are not used: one opened over a ledger with a deleted table file reads it
+    /// as empty, with no error.)
     pub fn open_read_only(path: &Path) -> Result<Ledger> {
         if !Self::exists(path) {
             return Err(LedgerError::NotFound(path.to_path_buf()));
         }
+        let mut tries = 0u32;
+        loop {
+            let err = match Self::open_read_only_once(path) {
+                Ok(l) => return Ok(l),
+                Err(e) => e,
+            };
+            // A writer running now, or one that has just flushed, compacted or closed, may have
+            // deleted a file this open had read of in the MANIFEST: try again. Damage fails the
+            // same way every time, and is reported after the retries (a fraction of a second).
+            let transient = matches!(
+                err,
+                LedgerError::Damaged { .. } | LedgerError::Storage { .. }
+            );
+            if !transient || tries >= READ_ONLY_RETRIES {
+                return Err(err);
+            }
+            tries += 1;
+            std::thread::sleep(std::time::Duration::from_millis(5 * u64::from(tries)));
+        }
+    }
+
+    fn open_read_only_once(path: &Path) -> Result<Ledger> {
         Self::existing_cfs(path)?;
         let cache = block_cache();
         let open = || {
@@ -998,6 +1046,20 @@ impl Ledger {
                     f.message
                 ),
             ));
+        }
+        // Dropping the column families is not atomic: withdraw the derived-data version first
+        // (synced), so a rebuild killed at any point below leaves a ledger that refuses to open
+        // until it is rebuilt, never one that opens with some derived data already gone (found
+        // by the crash harness once verify checked every row of `by_hash`).
+        if let Some(meta) = self.db.cf_handle(cf::META) {
+            let mut wb = WriteBatch::default();
+            wb.delete_cf(meta, META_DERIVED_VERSION);
+            let mut wo = WriteOptions::default();
+            wo.set_sync(true);
+            if let Err(e) = self.db.write_opt(wb, &wo) {
+                self.poisoned.store(true, Ordering::SeqCst);
+                return Err(self.storage(e));
+            }
         }
         for name in cf::DERIVED {
             if self.db.cf_handle(name).is_some() {

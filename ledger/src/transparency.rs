@@ -8,6 +8,7 @@ use igl_schema::{
 
 use crate::error::{LedgerError, Result};
 use crate::merkle::{self, ProofError};
+use crate::rules::KeyRecord;
 use crate::store::Ledger;
 use crate::verify::VerifyReport;
 
@@ -56,17 +57,55 @@ impl Ledger {
 
     /// Signs a checkpoint of every entry so far with `key` and records it in the ledger (as a
     /// `CheckpointRecorded` entry appended and sealed by `key`). Returns the signed note.
+    ///
+    /// **Only a verified root is signed.** The whole ledger is verified first (every entry,
+    /// seal and stored row, [`Ledger::verify`]); the root signed is the one computed from the
+    /// entries, and the stored tree (which proofs are served from) must be that tree. A ledger
+    /// that does not verify gets no checkpoint: [`LedgerError::Unverified`]. This reads the
+    /// whole ledger, O(n), which a checkpoint (a daily or weekly act) can afford.
     pub fn checkpoint(
         &self,
         key: &SigningKey,
         now: Timestamp,
         event_id: EventId,
     ) -> Result<SignedCheckpoint> {
-        let size = self.tree_size()?;
+        self.checkpoint_with_progress(key, now, event_id, &mut |_| {})
+    }
+
+    /// [`Ledger::checkpoint`], reporting the verification's progress.
+    pub fn checkpoint_with_progress(
+        &self,
+        key: &SigningKey,
+        now: Timestamp,
+        event_id: EventId,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<SignedCheckpoint> {
+        let report = self.verify(progress)?;
+        if let Some(f) = report.failure {
+            return Err(LedgerError::Unverified {
+                path: self.path().to_path_buf(),
+                seq: f.seq,
+                message: f.message,
+            });
+        }
+        let size = report.entries;
+        let root = report.root.expect("a verified ledger has entries");
+        let signer = public_key(key);
+        match checkpoint_signer_in(&report.key_registry, size, &signer) {
+            Ok(()) => {}
+            Err(why) => {
+                return Err(LedgerError::Rejected {
+                    index: 0,
+                    seq: Some(size),
+                    event_type: "CheckpointRecorded",
+                    message: why,
+                });
+            }
+        }
         let cp = Checkpoint {
             origin: self.origin()?,
             size,
-            root: self.merkle_root(size)?,
+            root,
             time: Some(now),
         };
         let note_signature = cp.sign(key);
@@ -122,15 +161,59 @@ impl Ledger {
         Ok(None)
     }
 
-    /// The enrolled checkpoint-signing key (admin or ig_officer) that signed `cp`, if any.
-    pub fn checkpoint_signer(&self, cp: &SignedCheckpoint) -> Result<Option<PublicKey>> {
-        Ok(self
-            .keys()?
-            .into_iter()
-            .filter(|k| CHECKPOINT_ROLES.contains(&k.role))
-            .map(|k| k.key)
-            .find(|k| cp.verify(k)))
+    /// The key, among those enrolled as **stored** (derived data, not verified), that may have
+    /// signed `cp` by [`checkpoint_signer`]'s rule. For choosing what a bundle carries only: a
+    /// trust decision takes the registry from a verification ([`crate::VerifyReport`]) or from
+    /// a bundle's verified key history.
+    pub fn stored_checkpoint_signer(&self, cp: &SignedCheckpoint) -> Result<Option<PublicKey>> {
+        Ok(checkpoint_signer(&self.keys()?, cp))
     }
+}
+
+/// Whether `key` may sign a checkpoint of `size` entries (recorded as entry `size`), by the
+/// registry `keys` as the entries build it: it is enrolled before that entry
+/// (`enrolled_seq < size`), not revoked by then, and holds a checkpoint role (admin or
+/// ig_officer). `Err` says why not.
+pub fn checkpoint_signer_in(
+    keys: &[KeyRecord],
+    recorded_at_seq: u64,
+    key: &PublicKey,
+) -> std::result::Result<(), String> {
+    let Some(k) = keys.iter().find(|k| k.key == *key) else {
+        return Err(format!(
+            "key {} is not enrolled in this ledger",
+            key.short()
+        ));
+    };
+    if k.enrolled_seq >= recorded_at_seq {
+        return Err(format!(
+            "key {} was enrolled after entry {recorded_at_seq}",
+            k.describe()
+        ));
+    }
+    if !k.active_at(recorded_at_seq) {
+        return Err(format!("key {} is revoked", k.describe()));
+    }
+    if !CHECKPOINT_ROLES.contains(&k.role) {
+        return Err(format!(
+            "key {} may not sign checkpoints; checkpoint roles: {}",
+            k.describe(),
+            crate::rules::role_list(CHECKPOINT_ROLES)
+        ));
+    }
+    Ok(())
+}
+
+/// **The trust rule for a checkpoint without a pinned key**: the key in `keys` (a registry as
+/// the entries build it) that signed `cp` and was entitled to, by [`checkpoint_signer_in`] with
+/// the checkpoint recorded as entry `cp.size`. `None` when no such key signed it: a checkpoint
+/// signed by a revoked key, a key of another role, or a key enrolled later does not verify.
+pub fn checkpoint_signer(keys: &[KeyRecord], cp: &SignedCheckpoint) -> Option<PublicKey> {
+    let size = cp.checkpoint.size;
+    keys.iter()
+        .filter(|k| checkpoint_signer_in(keys, size, &k.key).is_ok())
+        .map(|k| k.key)
+        .find(|k| cp.verify(k))
 }
 
 fn proof_err(e: ProofError) -> LedgerError {
@@ -194,7 +277,12 @@ pub fn check_against(
         }
     }
     let proof = ledger.consistency_proof(c.size, n)?;
-    let new_root = ledger.merkle_root(n)?;
+    // The new root as the entries give it, never the stored tree's.
+    let Some(new_root) = report.root else {
+        return Ok(Against::Inconsistent(
+            "the ledger has no verified entries".into(),
+        ));
+    };
     if !merkle::verify_consistency(c.size, n, &c.root, &new_root, &proof) {
         return Ok(Against::Inconsistent(
             "the consistency proof from the checkpoint to the ledger does not verify".into(),

@@ -9,9 +9,9 @@ use igl_schema::{
 };
 
 use crate::error::Result;
-use crate::merkle::{self, Frontier, Nodes};
+use crate::merkle::{self, Frontier};
 use crate::rules::{self, ChainState, CheckError, Head, KeyRecord, Lookup};
-use crate::store::{Kv, Ledger, cf, key_seq, seq_key};
+use crate::store::{Kv, Ledger, cf, key_seq, node_key, seq_key};
 
 /// The first thing found wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +41,12 @@ pub struct VerifyReport {
     /// The Merkle root of the entries at each requested tree size (see
     /// [`Ledger::verify_capturing`]).
     pub roots: BTreeMap<u64, Hash32>,
+    /// The Merkle root of every entry checked, computed from the entries (never the stored tree).
+    pub root: Option<Hash32>,
+    /// The key registry as the entries build it (roles, enrolment and revocation seqs), in key
+    /// order: the only registry a trust decision may use (the stored `keys` column family is
+    /// derived data). Holds the keys enrolled up to the failure, if any.
+    pub key_registry: Vec<KeyRecord>,
 }
 
 impl VerifyReport {
@@ -77,16 +83,29 @@ fn take_at(it: &mut Peekable<impl Iterator<Item = Kv>>, n: u64) -> Result<Taken>
     })
 }
 
-/// The column families the replay reads only in part (looking rows up); every other one it
-/// reads in full.
-const UNSCANNED: &[&str] = &[
-    cf::BY_HASH,
-    cf::BY_EVENT_ID,
-    cf::KEYS,
-    cf::DECLARATIONS,
-    cf::REDACTIONS,
-    cf::META,
-    cf::MERKLE,
+/// How verify reads each column family in full and compares it with what the entries imply:
+/// the record is replayed ([`Ledger::verify_scan`]); the small state tables (key registry,
+/// declarations, redactions, `meta`) are compared row for row with the replay's state
+/// ([`Ledger::check_state_tables`]); the rest is recomputed from the entries on the derived-data
+/// thread ([`Ledger::check_lookups_and_tree`], `check_indexes`, `check_history`). Every stored
+/// row is therefore either implied by the entries, byte for byte, or a failure.
+pub const CHECKED_BY: &[(&str, &str)] = &[
+    (cf::ENTRIES, "replayed through the chain rules"),
+    (
+        cf::PAYLOADS,
+        "opened against each entry's signed commitments",
+    ),
+    (cf::SEALS, "checked against the batches they seal"),
+    (cf::BY_HASH, "recomputed from the entries"),
+    (cf::BY_EVENT_ID, "recomputed from the entries"),
+    (cf::KEYS, "compared with the replay's key registry"),
+    (cf::DECLARATIONS, "compared with the replay's declarations"),
+    (cf::REDACTIONS, "compared with the replay's redactions"),
+    (cf::META, "compared with the replay's head and ledger id"),
+    (cf::MERKLE, "every node recomputed from the entries"),
+    (cf::BY_SUBJECT, "recomputed from the entries"),
+    (cf::BY_TYPE, "recomputed from the entries"),
+    (cf::HISTORY, "recomputed from the entries"),
 ];
 
 /// Entries read and checked per chunk: decoded, hashed and their signatures verified on every
@@ -218,18 +237,6 @@ impl Ledger {
         self.verify_scan(progress, sizes, true)
     }
 
-    /// Reads every row of the column families the replay does not read in full, so RocksDB
-    /// checks the checksum of every block of every table file (reads verify checksums): damage
-    /// anywhere is `LedgerError::Damaged`, not a verify that passes over it.
-    fn read_unscanned(&self) -> Result<()> {
-        for name in UNSCANNED {
-            for r in self.iter_from(name, &[]) {
-                r?;
-            }
-        }
-        Ok(())
-    }
-
     /// Verifies the record alone — entries, personal-data payloads and seals — without the
     /// derived data (head record, Merkle nodes, indexes, projection), which may be missing or
     /// stale. `igl rebuild` runs it before it replaces the derived data, so a damaged record is
@@ -260,6 +267,8 @@ impl Ledger {
             unerased: Vec::new(),
             failure: None,
             roots: BTreeMap::new(),
+            root: None,
+            key_registry: Vec::new(),
         };
         let mut payloads = self.iter_from(cf::PAYLOADS, &[]).peekable();
         let mut seals = self.iter_from(cf::SEALS, &[]).peekable();
@@ -298,6 +307,14 @@ impl Ledger {
                 }
             });
             let derived_check = derived.then(|| s.spawn(|| self.check_derived()));
+            let derived_failure = |f: Failure| Failure {
+                seq: f.seq,
+                message: format!(
+                    "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
+                    f.message,
+                    self.path().display()
+                ),
+            };
             let failure = 'scan: {
                 for chunk in &chunks {
                     for p in chunk? {
@@ -459,7 +476,7 @@ impl Ledger {
                         break 'scan Some(Failure {
                             seq: h.seq + 1,
                             message: format!(
-                                "the head record says the ledger ends at seq {}, but the last entry is {}: entries were removed from the end",
+                                "the head record says the ledger ends at seq {}, but the last entry is {}: entries were removed from the end (column family `meta`)",
                                 recorded.seq, h.seq
                             ),
                         });
@@ -468,7 +485,7 @@ impl Ledger {
                         break 'scan Some(Failure {
                             seq: (recorded.seq + 1).min(h.seq),
                             message: format!(
-                                "the head record (seq {}, hash {}) is not the last entry (seq {}, hash {}): the head record was altered",
+                                "the head record (seq {}, hash {}) is not the last entry (seq {}, hash {}): the head record was altered (column family `meta`)",
                                 recorded.seq, recorded.hash, h.seq, h.hash
                             ),
                         });
@@ -476,7 +493,7 @@ impl Ledger {
                     None => {
                         break 'scan Some(Failure {
                             seq: h.seq,
-                            message: "the head record is missing".into(),
+                            message: "the head record is missing (column family `meta`)".into(),
                         });
                     }
                     Some(_) => {}
@@ -502,24 +519,18 @@ impl Ledger {
                 if !derived {
                     break 'scan None;
                 }
-                // Last, the stored Merkle tree (derived data that proofs are served from) must be the
-                // tree of these entries.
-                if let Some(f) = self.check_stored_tree(&replay.state.frontier)? {
-                    break 'scan Some(f);
+                // Then the state tables append consults (key registry, declarations, redactions,
+                // head, ledger id) must be exactly the replay's: append and every reader trust
+                // them.
+                if let Some(f) = self.check_state_tables(&replay.state, &h)? {
+                    break 'scan Some(derived_failure(f));
                 }
                 // Then the other derived data (indexes, the history projection) must be exactly what
                 // the entries imply: recomputed from them, never trusted.
                 if let Some(check) = derived_check
                     && let Some(f) = check.join().expect("the derived-data check panicked")?
                 {
-                    break 'scan Some(Failure {
-                        seq: f.seq,
-                        message: format!(
-                            "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
-                            f.message,
-                            self.path().display()
-                        ),
-                    });
+                    break 'scan Some(derived_failure(f));
                 }
                 None
             };
@@ -538,17 +549,22 @@ impl Ledger {
         report.head = head;
         report.keys = replay.state.keys.len();
         report.ledger_id = replay.state.ledger_id;
+        report.root = replay.state.frontier.root();
+        report.key_registry = replay.state.keys.values().cloned().collect();
+        report.key_registry.sort_by_key(|k| k.key);
         report.failure = failure;
         Ok(report)
     }
 
-    /// Recomputes the indexes and the history projection from the entries and compares them
-    /// with what is stored: the first difference.
-    /// Reads the column families the replay does not read in full first, so that damage in
-    /// any of their blocks is found (off the replay's path: this runs on its own thread).
+    /// Recomputes the derived data the replay does not hold (the hash and event-id lookups,
+    /// every Merkle node, the indexes and the history projection) from the entries and compares
+    /// it with what is stored: the first difference. Runs on its own thread.
     fn check_derived(&self) -> Result<Option<Failure>> {
-        self.read_unscanned()?;
-        for check in [Ledger::check_indexes, Ledger::check_history] {
+        for check in [
+            Ledger::check_lookups_and_tree,
+            Ledger::check_indexes,
+            Ledger::check_history,
+        ] {
             if let Some(f) = check(self)? {
                 return Ok(Some(f));
             }
@@ -556,59 +572,216 @@ impl Ledger {
         Ok(None)
     }
 
-    /// Compares the stored Merkle tree with the one computed from the entries.
-    fn check_stored_tree(&self, computed: &Frontier) -> Result<Option<Failure>> {
-        let size = computed.size();
-        let stored_root = match merkle::root(self, size) {
-            Ok(r) => Some(r),
-            Err(crate::LedgerError::Corrupt { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        if stored_root == computed.root() {
-            return Ok(None);
+    /// Compares the column families holding the chain state (`keys`, `declarations`,
+    /// `redactions`, `meta`) row for row with the state the replay rebuilt from the entries:
+    /// a changed value, a missing row and a stray row are each a failure.
+    fn check_state_tables(&self, state: &ChainState, head: &Head) -> Result<Option<Failure>> {
+        let ledger_id = state
+            .ledger_id
+            .expect("a verified ledger has a genesis entry");
+        let mut keys = BTreeMap::new();
+        for (k, rec) in &state.keys {
+            keys.insert(
+                k.0.to_vec(),
+                (
+                    codec::encode(rec),
+                    rec.enrolled_seq,
+                    format!("of key {}", k.short()),
+                ),
+            );
         }
-        // Find the first leaf that differs, to name a seq.
-        let mut leaves = self.iter_from(cf::ENTRIES, &[]);
-        for seq in 0..size {
-            let Some(item) = leaves.next() else { break };
-            let (_, v) = item?;
-            let want = merkle::leaf_hash(&igl_schema::entry_hash(&v));
-            if self.node(0, seq).ok() != Some(want) {
-                return Ok(Some(Failure {
-                    seq,
-                    message: "the stored Merkle tree's leaf for this entry does not match it: proofs served from this ledger would be wrong (the tree was altered)".into(),
-                }));
+        let mut declarations = BTreeMap::new();
+        for (h, p) in &state.declarations {
+            declarations.insert(
+                h.0.to_vec(),
+                (
+                    p.as_str().as_bytes().to_vec(),
+                    head.seq,
+                    format!("of the declaration with entry hash {h}"),
+                ),
+            );
+        }
+        let mut redactions = BTreeMap::new();
+        for (target, by) in &state.redactions {
+            redactions.insert(
+                seq_key(*target).to_vec(),
+                (
+                    seq_key(*by).to_vec(),
+                    *target,
+                    format!("of seq {target} (erased by seq {by})"),
+                ),
+            );
+        }
+        let mut meta = BTreeMap::new();
+        for (k, v) in crate::store::expected_meta(head, &ledger_id) {
+            meta.insert(
+                k.to_vec(),
+                (v, head.seq, format!("`{}`", String::from_utf8_lossy(k))),
+            );
+        }
+        for (name, expected) in [
+            (cf::KEYS, keys),
+            (cf::DECLARATIONS, declarations),
+            (cf::REDACTIONS, redactions),
+            (cf::META, meta),
+        ] {
+            if let Some(f) = self.compare_table(name, &expected, head.seq)? {
+                return Ok(Some(f));
             }
         }
-        Ok(Some(Failure {
-            seq: size.saturating_sub(1),
-            message: "the stored Merkle tree's interior nodes do not match the entries (the tree was altered)".into(),
-        }))
+        Ok(None)
+    }
+
+    /// Walks column family `name` and `expected` (key → value, the seq to name, what the row
+    /// is) together in key order: the first stray, missing or changed row.
+    fn compare_table(
+        &self,
+        name: &'static str,
+        expected: &BTreeMap<Vec<u8>, (Vec<u8>, u64, String)>,
+        last_seq: u64,
+    ) -> Result<Option<Failure>> {
+        let mut want = expected.iter().peekable();
+        let missing = |(_, seq, what): &(Vec<u8>, u64, String)| Failure {
+            seq: *seq,
+            message: format!("column family `{name}`: the row {what} is missing"),
+        };
+        for r in self.iter_from(name, &[]) {
+            let (k, v) = r?;
+            // Expected rows that sort before this stored one are missing.
+            if let Some((_, wv)) = want.next_if(|(wk, _)| wk.as_slice() < &*k) {
+                return Ok(Some(missing(wv)));
+            }
+            match want.next_if(|(wk, _)| wk.as_slice() == &*k) {
+                Some((_, (value, seq, what))) => {
+                    if value.as_slice() != &*v {
+                        return Ok(Some(Failure {
+                            seq: *seq,
+                            message: format!(
+                                "column family `{name}`: the row {what} does not hold what the entries imply"
+                            ),
+                        }));
+                    }
+                }
+                None => {
+                    return Ok(Some(Failure {
+                        seq: last_seq,
+                        message: format!(
+                            "column family `{name}`: a row with key {} that no entry implies",
+                            hex::encode(&k)
+                        ),
+                    }));
+                }
+            }
+        }
+        Ok(want.next().map(|(_, wv)| missing(wv)))
+    }
+
+    /// Recomputes from the entries the `by_hash` and `by_event_id` lookups and every node of the
+    /// Merkle tree (proofs are served from them), and compares each with what is stored, then
+    /// counts the stored rows: exactly the implied ones, so no stray row either.
+    pub(crate) fn check_lookups_and_tree(&self) -> Result<Option<Failure>> {
+        let fail = |seq: u64, name: &str, message: String| {
+            Ok(Some(Failure {
+                seq,
+                message: format!("column family `{name}`: {message}"),
+            }))
+        };
+        let mut frontier = Frontier::default();
+        let mut entries = self.iter_from(cf::ENTRIES, &[]);
+        let (mut n, mut nodes) = (0u64, 0u64);
+        loop {
+            let mut hashes: Vec<(u64, Hash32)> = Vec::with_capacity(CHUNK);
+            let mut ids: Vec<(u64, EventId)> = Vec::with_capacity(CHUNK);
+            let mut made: Vec<(u64, u8, u64, Hash32)> = Vec::new();
+            for r in entries.by_ref().take(CHUNK) {
+                let (k, v) = r?;
+                let seq = key_seq(&k).unwrap_or(n);
+                let entry = codec::decode::<igl_schema::Entry>(&v)
+                    .map_err(|e| self.corrupt("entry", seq, e))?;
+                let hash = igl_schema::entry_hash(&v);
+                hashes.push((seq, hash));
+                ids.push((seq, entry.event.body.event_id));
+                for (level, index, h) in frontier.push(merkle::leaf_hash(&hash)) {
+                    made.push((seq, level, index, h));
+                }
+            }
+            if hashes.is_empty() {
+                break;
+            }
+            n += hashes.len() as u64;
+            nodes += made.len() as u64;
+            let got = self.get_many(
+                cf::BY_HASH,
+                &hashes.iter().map(|(_, h)| h.0).collect::<Vec<_>>(),
+            )?;
+            for ((seq, h), v) in hashes.iter().zip(&got) {
+                if v.as_deref() != Some(&seq_key(*seq)[..]) {
+                    return fail(
+                        *seq,
+                        cf::BY_HASH,
+                        format!("the row for entry hash {h} does not name seq {seq}"),
+                    );
+                }
+            }
+            let got = self.get_many(
+                cf::BY_EVENT_ID,
+                &ids.iter().map(|(_, id)| id.0).collect::<Vec<_>>(),
+            )?;
+            for ((seq, id), v) in ids.iter().zip(&got) {
+                if v.as_deref() != Some(&seq_key(*seq)[..]) {
+                    return fail(
+                        *seq,
+                        cf::BY_EVENT_ID,
+                        format!("the row for event {id} does not name seq {seq}"),
+                    );
+                }
+            }
+            let keys: Vec<[u8; 9]> = made.iter().map(|(_, l, i, _)| node_key(*l, *i)).collect();
+            let got = self.get_many(cf::MERKLE, &keys)?;
+            for ((seq, level, index, h), v) in made.iter().zip(&got) {
+                if v.as_deref() != Some(&h.0[..]) {
+                    return fail(
+                        *seq,
+                        cf::MERKLE,
+                        format!(
+                            "the stored Merkle node at level {level}, index {index} is not the hash of the entries it covers: proofs served from this ledger would be wrong (the tree was altered)"
+                        ),
+                    );
+                }
+            }
+        }
+        let last = n.saturating_sub(1);
+        for (name, want) in [(cf::BY_HASH, n), (cf::BY_EVENT_ID, n), (cf::MERKLE, nodes)] {
+            let stored = self
+                .iter_from(name, &[])
+                .try_fold(0u64, |c, r| r.map(|_| c + 1))?;
+            if stored != want {
+                return fail(
+                    last,
+                    name,
+                    format!(
+                        "holds {stored} rows but the entries imply {want} (a row was added or removed)"
+                    ),
+                );
+            }
+        }
+        Ok(None)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::UNSCANNED;
+    use super::CHECKED_BY;
     use crate::store::cf;
 
-    /// Every column family is either read in full by the replay or by `read_unscanned`, so a
-    /// new one cannot escape the checksum pass unnoticed.
+    /// Every column family says how verify checks it: a new one cannot be added without it.
     #[test]
-    fn every_column_family_is_read_in_full_by_verify() {
-        let scanned = [
-            cf::ENTRIES,
-            cf::PAYLOADS,
-            cf::SEALS,
-            cf::BY_SUBJECT,
-            cf::BY_TYPE,
-            cf::HISTORY,
-        ];
-        for name in cf::ALL {
-            assert!(
-                scanned.contains(name) != UNSCANNED.contains(name),
-                "{name}: read in full by the replay or by read_unscanned, exactly one"
-            );
-        }
+    fn every_column_family_is_checked_by_verify() {
+        let named: Vec<&str> = CHECKED_BY.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            named,
+            cf::ALL,
+            "CHECKED_BY lists every column family, in order"
+        );
     }
 }

@@ -232,7 +232,7 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
             if r.counts.proved_by_hash > 0 {
                 writeln!(
                     o,
-                    "  {} proved by hash only: they name a third party, so their content is not in the pack",
+                    "  {} proved by hash only: they name a third party, so their content is not in the pack; their existence and hash are proved, but the type, dates, author and fields the report shows for them are the council's statement, not checked offline",
                     r.counts.proved_by_hash
                 )?;
             }

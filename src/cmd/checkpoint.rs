@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use igl_ledger::{Ledger, keys, merkle};
+use igl_schema::note::SignedCheckpoint;
 use igl_schema::{EventId, Timestamp};
 use serde_json::json;
 
@@ -29,7 +30,23 @@ pub struct CheckpointArgs {
 pub fn run_checkpoint(a: CheckpointArgs, dir: PathBuf) -> Result<Outcome> {
     let key = a.pass.load_key(&a.key)?;
     let ledger = Ledger::open(&dir)?;
-    let cp = ledger.checkpoint(&key, Timestamp::now(), EventId(keys::random_bytes()?))?;
+    // The whole ledger is verified before anything is signed (only a verified root is).
+    let total = ledger.tree_size()?;
+    let pb = out::progress(total, "verifying before signing");
+    let signed = ledger.checkpoint_with_progress(
+        &key,
+        Timestamp::now(),
+        EventId(keys::random_bytes()?),
+        &mut |n| pb.set_position(n),
+    );
+    pb.finish_and_clear();
+    let cp = match signed {
+        Err(e @ igl_ledger::LedgerError::Unverified { .. }) => {
+            eprintln!("igl: {e}");
+            return Ok(Outcome::Finding);
+        }
+        r => r?,
+    };
     let text = cp.to_text();
     if let Some(path) = &a.out {
         std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
@@ -67,10 +84,12 @@ pub struct ProveArgs {
     /// The entry to prove is in the ledger.
     #[arg(required_unless_present = "consistency")]
     seq: Option<u64>,
-    /// The tree size to prove against (default: the latest recorded checkpoint's).
+    /// The size of the recorded checkpoint to prove against (default: the latest one). A proof
+    /// is always checked against a signed checkpoint's root, never a root read from storage.
     #[arg(long, value_name = "N")]
     size: Option<u64>,
-    /// Prove instead that the first OLD entries are a prefix of the first NEW (default: all).
+    /// Prove instead that the checkpoint of OLD entries is a prefix of the checkpoint of NEW
+    /// entries (both recorded checkpoints; NEW defaults to the latest).
     #[arg(long, value_names = ["OLD", "NEW"], num_args = 1..=2, conflicts_with = "seq")]
     consistency: Option<Vec<u64>>,
     /// Print JSON.
@@ -78,29 +97,57 @@ pub struct ProveArgs {
     json: bool,
 }
 
+/// The recorded checkpoint of `size` entries (or the latest), with its signature checked
+/// against the key that recorded it.
+fn signed_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<SignedCheckpoint> {
+    let cp = match size {
+        // A checkpoint of N entries is recorded as entry N.
+        Some(n) => ledger.recorded_checkpoint(n)?.with_context(|| {
+            format!(
+                "no checkpoint of {n} entries is recorded in this ledger (entry {n} is not a CheckpointRecorded); list them with `igl log --type CheckpointRecorded`"
+            )
+        })?,
+        None => ledger.latest_checkpoint()?.context(
+            "no checkpoint recorded yet; sign one with `igl checkpoint --key FILE`",
+        )?,
+    };
+    let recorded_by = ledger
+        .entry(cp.checkpoint.size)?
+        .map(|e| e.entry.event.body.author)
+        .context("the checkpoint entry is missing")?;
+    if !cp.verify(&recorded_by) {
+        bail!(
+            "the checkpoint of {} entries does not carry a valid signature by the key that recorded it; run `igl verify`",
+            cp.checkpoint.size
+        );
+    }
+    Ok(cp)
+}
+
 pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
     let ledger = Ledger::open_read_only(&dir)?;
     let hex = |v: &[igl_schema::Hash32]| v.iter().map(|h| h.to_hex()).collect::<Vec<_>>();
     let mut o = out::stdout();
     if let Some(sizes) = a.consistency {
-        let old = sizes[0];
-        let new = match sizes.get(1) {
-            Some(n) => *n,
-            None => ledger.tree_size()?,
-        };
+        let old_cp = signed_checkpoint(&ledger, Some(sizes[0]))?;
+        let new_cp = signed_checkpoint(&ledger, sizes.get(1).copied())?;
+        let (old, new) = (old_cp.checkpoint.size, new_cp.checkpoint.size);
+        let (old_root, new_root) = (old_cp.checkpoint.root, new_cp.checkpoint.root);
         let proof = ledger.consistency_proof(old, new)?;
-        let (old_root, new_root) = (ledger.merkle_root(old)?, ledger.merkle_root(new)?);
+        // Checked against the two signed roots: a stored tree that is not the signed one
+        // cannot produce a proof that verifies.
         let ok = merkle::verify_consistency(old, new, &old_root, &new_root, &proof);
         if a.json {
             out::json_line(
                 &mut o,
                 &json!({"old_size": old, "new_size": new, "old_root": old_root.to_hex(),
-                        "new_root": new_root.to_hex(), "proof": hex(&proof), "verified": ok}),
+                        "new_root": new_root.to_hex(), "proof": hex(&proof), "verified": ok,
+                        "old_checkpoint": old_cp.to_text(), "new_checkpoint": new_cp.to_text()}),
             )?;
         } else {
             writeln!(
                 o,
-                "consistency of the first {old} entries with the first {new}"
+                "consistency of the checkpoint of {old} entries with the checkpoint of {new}"
             )?;
             writeln!(o, "old root  {old_root}")?;
             writeln!(o, "new root  {new_root}")?;
@@ -111,9 +158,9 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
                 o,
                 "{}",
                 if ok {
-                    "✔ verifies"
+                    "✔ verifies against both signed checkpoints"
                 } else {
-                    "✘ DOES NOT VERIFY"
+                    "✘ DOES NOT VERIFY against the signed checkpoints (the stored tree is not the signed one: run `igl verify`)"
                 }
             )?;
         }
@@ -121,24 +168,18 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
         return Ok(if ok { Outcome::Ok } else { Outcome::Finding });
     }
     let seq = a.seq.expect("clap requires SEQ without --consistency");
-    let (size, note) = match a.size {
-        Some(n) => (n, None),
-        None => match ledger.latest_checkpoint()? {
-            Some(cp) if cp.checkpoint.size > seq => (cp.checkpoint.size, Some(cp)),
-            Some(cp) => bail!(
-                "the latest checkpoint covers entries 0..{} only; sign a new one with `igl checkpoint --key FILE`, or pass --size N",
-                cp.checkpoint.size
-            ),
-            None => bail!(
-                "no checkpoint recorded yet; sign one with `igl checkpoint --key FILE`, or pass --size N"
-            ),
-        },
-    };
+    let cp = signed_checkpoint(&ledger, a.size)?;
+    let (size, root) = (cp.checkpoint.size, cp.checkpoint.root);
+    if seq >= size {
+        bail!(
+            "the checkpoint covers entries 0..{} only; sign a new one with `igl checkpoint --key FILE`",
+            size
+        );
+    }
     let entry = ledger
         .entry(seq)?
         .with_context(|| format!("no entry at seq {seq}"))?;
     let proof = ledger.inclusion_proof(seq, size)?;
-    let root = ledger.merkle_root(size)?;
     let leaf = merkle::leaf_hash(&entry.hash);
     let ok = merkle::verify_inclusion(seq, size, &leaf, &proof, &root);
     if a.json {
@@ -146,7 +187,7 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
             &mut o,
             &json!({"seq": seq, "tree_size": size, "entry_hash": entry.hash.to_hex(),
                     "leaf_hash": leaf.to_hex(), "root": root.to_hex(), "proof": hex(&proof),
-                    "verified": ok, "checkpoint": note.as_ref().map(|c| c.to_text())}),
+                    "verified": ok, "checkpoint": cp.to_text()}),
         )?;
     } else {
         writeln!(
@@ -159,20 +200,18 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
         for (i, h) in proof.iter().enumerate() {
             writeln!(o, "proof[{i:>2}]  {h}")?;
         }
-        writeln!(o, "root       {root}")?;
+        writeln!(o, "root       {root} (the signed checkpoint's)")?;
         writeln!(
             o,
             "{} ({} hashes)",
             if ok {
                 "✔ verifies"
             } else {
-                "✘ DOES NOT VERIFY"
+                "✘ DOES NOT VERIFY (the stored tree or entry is not the signed one: run `igl verify`)"
             },
             proof.len()
         )?;
-        if let Some(cp) = note {
-            writeln!(o, "\nagainst the signed checkpoint:\n{}", cp.to_text())?;
-        }
+        writeln!(o, "\nagainst the signed checkpoint:\n{}", cp.to_text())?;
     }
     o.flush()?;
     Ok(if ok { Outcome::Ok } else { Outcome::Finding })

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::transparency::{Against, check_against};
+use igl_ledger::transparency::{Against, check_against, checkpoint_signer};
 use igl_schema::PublicKey;
 use igl_schema::note::SignedCheckpoint;
 use serde_json::json;
@@ -24,8 +24,9 @@ pub struct VerifyArgs {
     /// removed (rollback) or history differs from it (fork, rewrite).
     #[arg(long, value_name = "CHECKPOINT_FILE")]
     against: Option<PathBuf>,
-    /// The public key (hex) that must have signed the checkpoint. Without it, any checkpoint key
-    /// enrolled in the ledger is accepted (weaker: the ledger vouches for itself).
+    /// The public key (hex) that must have signed the checkpoint. Without it, the key must be
+    /// one the verified entries entitle to sign it (admin or ig_officer, enrolled before the
+    /// checkpoint and not revoked by then): weaker, as the ledger then vouches for itself.
     #[arg(long, value_name = "HEX", requires = "against")]
     trusted_key: Option<String>,
     /// With --against: a witness whose cosignature must be on the checkpoint, as NAME=HEXKEY.
@@ -156,10 +157,15 @@ fn judge(
             }
             k
         }
-        None => match ledger.checkpoint_signer(cp)? {
+        // No pinned key: the registry as the entries build it (never the stored one), with
+        // the key's role, enrolment and revocation judged at the checkpoint.
+        None => match checkpoint_signer(&report.key_registry, cp) {
             Some(k) => k,
             None => {
-                return Ok(Err("the checkpoint's signature does not verify with any admin or ig_officer key of this ledger".into()));
+                return Ok(Err(format!(
+                    "the checkpoint is not signed by any key entitled to sign it: an admin or ig_officer key enrolled before entry {} and not revoked by then (pass --trusted-key HEX to pin the key)",
+                    cp.checkpoint.size
+                )));
             }
         },
     };

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::transparency::witness_decision;
+use igl_ledger::transparency::{checkpoint_signer, witness_decision};
 use igl_schema::note::SignedCheckpoint;
 use igl_schema::public_key;
 
@@ -26,8 +26,9 @@ pub struct WitnessArgs {
     /// The witness's name, as it appears on its cosignature line.
     #[arg(long, value_name = "NAME", default_value = "igl-witness")]
     name: String,
-    /// The ledger's checkpoint key (hex) that must have signed the checkpoint. Without it, a key
-    /// enrolled in the ledger given by --ledger is accepted.
+    /// The ledger's checkpoint key (hex) that must have signed the checkpoint. Without it, the
+    /// ledger given by --ledger is verified and the key must be one its entries entitle to sign
+    /// the checkpoint (admin or ig_officer, enrolled before it, not revoked by then).
     #[arg(long, value_name = "HEX")]
     log_key: Option<String>,
     /// Write the cosigned checkpoint here (default: stdout).
@@ -55,12 +56,28 @@ pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
     let key = a.pass.load_key(&a.key)?;
     let mut cp = load_checkpoint(&a.checkpoint)?;
     let ledger = ledger_dir.map(Ledger::open_read_only).transpose()?;
-    // Whose checkpoint is it?
+    // Whose checkpoint is it? A pinned key, or the key the ledger's verified entries entitle to
+    // sign it (never the stored key registry, which is derived data).
     let log_key = match (&a.log_key, &ledger) {
         (Some(hex), _) => parse_key("--log-key", hex)?,
-        (None, Some(l)) => l.checkpoint_signer(&cp)?.ok_or_else(|| {
-            anyhow!("the checkpoint is not signed by any checkpoint key of the ledger")
-        })?,
+        (None, Some(l)) => {
+            let pb = out::progress(l.tree_size()?, "verifying the ledger");
+            let report = l.verify(&mut |n| pb.set_position(n))?;
+            pb.finish_and_clear();
+            if let Some(f) = &report.failure {
+                eprintln!(
+                    "igl: witness refuses to cosign: the ledger does not verify (seq {}: {})",
+                    f.seq, f.message
+                );
+                return Ok(Outcome::Finding);
+            }
+            checkpoint_signer(&report.key_registry, &cp).ok_or_else(|| {
+                anyhow!(
+                    "the checkpoint is not signed by any key the ledger entitles to sign it (an admin or ig_officer key enrolled before entry {} and not revoked by then)",
+                    cp.checkpoint.size
+                )
+            })?
+        }
         (None, None) => bail!("pass --log-key HEX (the ledger's checkpoint key), or --ledger DIR"),
     };
     if !cp.verify(&log_key) {

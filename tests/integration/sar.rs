@@ -165,6 +165,18 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
     );
     assert!(md.contains(&format!("by the Redacted entry at seq {redaction_seq}")));
     assert!(md.contains("## How to check this pack"));
+    // What the pack cannot prove is said so: every entry carried by hash only is marked as not
+    // checkable offline, and only those.
+    let hash_only = report
+        .entries
+        .iter()
+        .filter(|e| e.proof == igl_ledger::pack::Proof::HashOnly)
+        .count();
+    assert!(
+        hash_only > 0,
+        "the test ledger has entries naming a third party"
+    );
+    assert_eq!(md.matches("**not checkable offline**").count(), hash_only);
 
     // Every listed entry's proof leads to the checkpoint's root (checked here independently).
     let bundle: Value = serde_json::from_str(&read(&out.join("bundle.json"))).unwrap();

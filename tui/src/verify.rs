@@ -32,7 +32,7 @@ fn take_worker_panic() -> Option<String> {
 /// What the worker sends.
 pub enum Msg {
     Progress(u64),
-    Done(Result<VerifyReport, String>),
+    Done(Result<Box<VerifyReport>, String>),
 }
 
 /// Where verification stands.
@@ -45,7 +45,7 @@ pub enum VerifyState {
         total: u64,
     },
     Done {
-        result: Result<VerifyReport, String>,
+        result: Result<Box<VerifyReport>, String>,
         elapsed: Duration,
         total: u64,
     },
@@ -63,7 +63,7 @@ impl VerifyState {
                     let _ = progress_tx.send(Msg::Progress(n));
                 };
                 let result = job(&mut progress);
-                let _ = tx.send(Msg::Done(result));
+                let _ = tx.send(Msg::Done(result.map(Box::new)));
             });
         match spawned {
             Ok(_) => VerifyState::Running {

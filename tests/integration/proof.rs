@@ -1,0 +1,223 @@
+//! Proof that holds outside the council, tried by someone with write access to the ledger
+//! directory but no keys, and by holders of keys that may not sign checkpoints: a forged Merkle
+//! tree is never checkpointed, proved or witnessed; a checkpoint signed by a revoked or
+//! wrong-role key is not trusted; bundles that include seq 0 verify.
+
+use std::path::Path;
+
+use igl_ledger::merkle;
+use igl_ledger::store::{cf, node_key};
+use igl_schema::Hash32;
+use igl_schema::note::{Checkpoint, SignedCheckpoint};
+use rocksdb::{ColumnFamilyDescriptor, DB, Options};
+use serde_json::json;
+
+use crate::util::{Council, Key, enrol, grant, person, training};
+
+fn open_raw(path: &Path) -> DB {
+    let mut opts = Options::default();
+    opts.set_disable_auto_compactions(true);
+    let families = cf::ALL
+        .iter()
+        .map(|name| ColumnFamilyDescriptor::new(*name, opts.clone()));
+    DB::open_cf_descriptors(&opts, path, families).expect("open the ledger's RocksDB")
+}
+
+/// Rewrites the stored tree as a forger would: leaf `leaf` replaced by `forged`, and every
+/// stored complete subtree above it recomputed, so the stored tree is consistent with itself
+/// (and gives another root) but not with the entries.
+fn forge_tree(ledger: &Path, leaf: u64, forged: Hash32) {
+    let db = open_raw(ledger);
+    let h = db.cf_handle(cf::MERKLE).unwrap();
+    let get = |level: u8, index: u64| -> Option<Hash32> {
+        db.get_cf(h, node_key(level, index))
+            .unwrap()
+            .map(|v| Hash32(v.try_into().unwrap()))
+    };
+    db.put_cf(h, node_key(0, leaf), forged.0).unwrap();
+    let (mut level, mut index, mut node) = (0u8, leaf, forged);
+    loop {
+        let sibling = get(level, index ^ 1);
+        let parent = match sibling {
+            Some(s) if index & 1 == 1 => merkle::node_hash(&s, &node),
+            Some(s) => merkle::node_hash(&node, &s),
+            None => break,
+        };
+        level += 1;
+        index >>= 1;
+        if get(level, index).is_none() {
+            break;
+        }
+        db.put_cf(h, node_key(level, index), parent.0).unwrap();
+        node = parent;
+    }
+    db.flush_cf(h).unwrap();
+}
+
+fn checkpoint(c: &Council, key: &Key) -> String {
+    let out = c.dir.join("cp.txt");
+    c.igl()
+        .args(["checkpoint", "--key"])
+        .arg(&key.path)
+        .arg("--out")
+        .arg(&out)
+        .ok();
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn a_forged_tree_cannot_be_checkpointed_proved_or_witnessed() {
+    let c = Council::new();
+    c.append(
+        &c.ig,
+        &[
+            person("P100", "Ada Lovelace"),
+            grant("G-1", "P100", "Case work"),
+            training("P100", 20),
+        ],
+    );
+    checkpoint(&c, &c.ig);
+    let witness = c.dir.new_key("witness.key");
+    let state = c.dir.join("witness-state");
+    c.dir
+        .igl()
+        .args(["witness", "--key"])
+        .arg(&witness.path)
+        .arg("--state")
+        .arg(&state)
+        .args(["--log-key", &c.ig.public, "cp.txt"])
+        .ok();
+    c.append(&c.ig, &[training("P100", 21)]);
+    let (head, _) = c.head();
+
+    let v = c.igl().args(["prove", "2", "--json"]).json();
+    assert_eq!(v["verified"], true, "before the forgery: {v}");
+
+    // Leaf 3 is under the checkpoint; the proof of leaf 2 passes through it.
+    forge_tree(&c.ledger, 3, Hash32([0x77; 32]));
+
+    // verify names the stored tree.
+    let (_, message) = c.verify_fails();
+    assert!(message.contains("`merkle`"), "{message}");
+
+    // checkpoint signs nothing: exit 1, and nothing is recorded.
+    let (_, err) = c
+        .igl()
+        .args(["checkpoint", "--key"])
+        .arg(&c.ig.path)
+        .fails(1);
+    assert!(err.contains("does not verify"), "{err}");
+    assert!(err.contains("no checkpoint was signed"), "{err}");
+    let log = c.log(&[]);
+    assert_eq!(log.len() as u64, head + 1, "nothing was appended");
+
+    // prove checks against the signed checkpoint's root, so the forged nodes do not verify.
+    let (out, _) = c.igl().args(["prove", "2", "--json"]).fails(1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verified"], false, "{v}");
+
+    // A witness given the ledger (and no pinned key) verifies it and refuses.
+    let (_, err) = c
+        .dir
+        .igl()
+        .args(["witness", "--key"])
+        .arg(&witness.path)
+        .arg("--state")
+        .arg(&state)
+        .arg("--ledger")
+        .arg(&c.ledger)
+        .arg("cp.txt")
+        .fails(1);
+    assert!(err.contains("does not verify"), "{err}");
+}
+
+/// A checkpoint note signed by a key, as an attacker holding it would make one.
+fn forge_checkpoint(c: &Council, key: &Key) -> String {
+    let v = c.verify();
+    let ledger_id = v["ledger_id"].as_str().unwrap();
+    let size = v["entries"].as_u64().unwrap();
+    // The real root of the whole ledger: sign a checkpoint honestly with the ig key, then sign
+    // the same checkpoint with `key`.
+    let honest = checkpoint(c, &c.ig);
+    let cp = SignedCheckpoint::parse(&honest).unwrap();
+    assert_eq!(cp.checkpoint.size, size);
+    assert!(cp.checkpoint.origin.contains(ledger_id));
+    let text = std::fs::read_to_string(&key.path).unwrap();
+    let seed = text
+        .lines()
+        .find_map(|l| l.strip_prefix("igl-secret-key-v1:"))
+        .expect("a plain key file");
+    let sk = igl_schema::SigningKey::from_bytes(&hex::decode(seed).unwrap().try_into().unwrap());
+    let forged = Checkpoint {
+        origin: cp.checkpoint.origin.clone(),
+        size: cp.checkpoint.size,
+        root: cp.checkpoint.root,
+        time: cp.checkpoint.time,
+    };
+    let sig = forged.sign(&sk);
+    SignedCheckpoint::new(forged, sig, &igl_schema::public_key(&sk)).to_text()
+}
+
+#[test]
+fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
+    let c = Council::new();
+    let ig2 = c.dir.new_key("ig2.key");
+    c.append(&c.admin, &[enrol(&ig2, "P3", "ig_officer")]);
+    c.append(&c.ig, &[person("P100", "Ada Lovelace")]);
+    // ig2 is revoked; its key later signs a checkpoint (stolen, or its holder rogue).
+    c.append(
+        &c.admin,
+        &[
+            json!({"type": "KeyRevoked", "key": ig2.public, "person": "P3",
+                 "reason": "Left the council", "occurred_at": crate::util::at(5, 9)}),
+        ],
+    );
+    let revoked = forge_checkpoint(&c, &ig2);
+    c.dir.write("revoked.txt", &revoked);
+    let (out, _) = c
+        .igl()
+        .args(["verify", "--against", "revoked.txt"])
+        .fails(1);
+    assert!(out.contains("not signed by any key entitled"), "{out}");
+    // A staff key may not sign checkpoints either.
+    let staff = forge_checkpoint(&c, &c.staff);
+    c.dir.write("staff.txt", &staff);
+    let (out, _) = c.igl().args(["verify", "--against", "staff.txt"]).fails(1);
+    assert!(out.contains("not signed by any key entitled"), "{out}");
+    // The witness given the ledger refuses both.
+    for f in ["revoked.txt", "staff.txt"] {
+        let w = c.dir.new_key(&format!("w-{f}.key"));
+        let (_, err) = c
+            .dir
+            .igl()
+            .args(["witness", "--key"])
+            .arg(&w.path)
+            .arg("--state")
+            .arg(c.dir.join(&format!("ws-{f}")))
+            .arg("--ledger")
+            .arg(&c.ledger)
+            .arg(f)
+            .fails(2);
+        assert!(err.contains("entitles to sign it"), "{err}");
+    }
+    // The honest checkpoint is trusted.
+    checkpoint(&c, &c.ig);
+    let out = c.igl().args(["verify", "--against", "cp.txt"]).ok();
+    assert!(out.contains("consistent with the checkpoint"), "{out}");
+}
+
+#[test]
+fn bundles_that_include_the_genesis_entry_verify() {
+    let c = Council::new();
+    c.append(&c.ig, &[person("P100", "Ada Lovelace")]);
+    checkpoint(&c, &c.ig);
+    c.igl()
+        .args(["bundle", "--from", "0", "--to", "5", "--out", "b.json"])
+        .ok();
+    let out = c.dir.igl().args(["verify-bundle", "b.json"]).ok();
+    assert!(out.contains('✔'), "{out}");
+    c.dir
+        .igl()
+        .args(["verify-bundle", "b.json", "--trusted-key", &c.ig.public])
+        .ok();
+}
