@@ -31,6 +31,9 @@ use igl_ledger::Ledger;
 use igl_schema::*;
 
 /// Entries per service user.
+/// The id of every ledger the benchmarks build (each in its own directory).
+const LID: LedgerId = LedgerId([3; 16]);
+
 const ENTRIES_PER_RECORD: u64 = 100;
 const BATCH: u64 = 5_000;
 
@@ -70,7 +73,7 @@ fn access(i: u64, records: u64, feed: &SigningKey) -> Submission {
     });
     let mut salt = [7u8; 32];
     salt[..8].copy_from_slice(&i.to_be_bytes());
-    Submission::sign(e, ts(T0 + i as i64), event_id(i), [], feed, Salt(salt)).unwrap()
+    Submission::sign(LID, e, ts(T0 + i as i64), event_id(i), [], feed, Salt(salt)).unwrap()
 }
 
 /// Builds (once) a ledger of `n` entries and returns its path.
@@ -86,8 +89,9 @@ fn ledger(n: u64) -> PathBuf {
     let admin = key(1);
     let feed = key(2);
     let genesis = Submission::sign(
+        LID,
         Event::LedgerCreated(LedgerCreated {
-            ledger_id: LedgerId([3; 16]),
+            ledger_id: LID,
             organisation: OrgId::new("bench-council").unwrap(),
             organisation_name: "Bench Council".into(),
             admin_key: public_key(&admin),
@@ -102,6 +106,7 @@ fn ledger(n: u64) -> PathBuf {
     .unwrap();
     let (l, _) = Ledger::create(&dir, &genesis, &admin, ts(T0)).unwrap();
     let enrol = Submission::sign(
+        LID,
         Event::KeyEnrolled(KeyEnrolled {
             key: public_key(&feed),
             person: PersonId::new("SYS-ECLIPSE").unwrap(),
@@ -323,8 +328,9 @@ fn group_commit(c: &mut Criterion) {
 fn ledger_small(dir: &Path, admin: &SigningKey, feed: &SigningKey) -> PathBuf {
     let path = dir.join("small");
     let genesis = Submission::sign(
+        LID,
         Event::LedgerCreated(LedgerCreated {
-            ledger_id: LedgerId([4; 16]),
+            ledger_id: LID,
             organisation: OrgId::new("bench-council").unwrap(),
             organisation_name: "Bench Council".into(),
             admin_key: public_key(admin),
@@ -339,6 +345,7 @@ fn ledger_small(dir: &Path, admin: &SigningKey, feed: &SigningKey) -> PathBuf {
     .unwrap();
     let (l, _) = Ledger::create(&path, &genesis, admin, ts(T0)).unwrap();
     let enrol = Submission::sign(
+        LID,
         Event::KeyEnrolled(KeyEnrolled {
             key: public_key(feed),
             person: PersonId::new("SYS-ECLIPSE").unwrap(),

@@ -1008,6 +1008,7 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
     let genesis_at = ts(date(2025, 10, 1), 9, 0);
     let ledger_id = LedgerId(b.rng.bytes());
     let genesis = Submission::sign(
+        ledger_id,
         Event::LedgerCreated(LedgerCreated {
             ledger_id,
             organisation: id!(OrgId, "plymouth-cc"),
@@ -1063,6 +1064,7 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
             }
             *counts.entry(event.type_name()).or_default() += 1;
             let sub = Submission::sign(
+                ledger_id,
                 event,
                 item.at,
                 item.id,

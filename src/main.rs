@@ -108,7 +108,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Keys(a) => cmd::keys::run_keys(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Init(a) => cmd::init::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Append(a) => cmd::append::run_append(a, cmd::ledger_dir(ledger.as_deref())?),
-        Command::Sign(a) => cmd::append::run_sign(a),
+        Command::Sign(a) => cmd::append::run_sign(a, ledger.as_deref()),
         Command::Log(a) => cmd::log::run_log(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Show(a) => cmd::log::run_show(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Checkpoint(a) => {

@@ -132,7 +132,7 @@ impl Phase {
 }
 
 /// One batch of `n` signed events: training records, and people enrolled with personal data.
-fn batch(rng: &mut Rng, ig: &SigningKey, n: u64) -> Vec<Submission> {
+fn batch(rng: &mut Rng, lid: LedgerId, ig: &SigningKey, n: u64) -> Vec<Submission> {
     (0..n)
         .map(|_| {
             let person = PersonId::new(format!("P{}", rng.range(100, 999))).expect("person id");
@@ -156,6 +156,7 @@ fn batch(rng: &mut Rng, ig: &SigningKey, n: u64) -> Vec<Submission> {
                 (e, Salt([0; 32]))
             };
             Submission::sign(
+                lid,
                 event,
                 ts("2025-06-01T09:00:00Z"),
                 EventId(random()),
@@ -215,6 +216,7 @@ fn child(dir: &Path, spec: &str) -> ExitCode {
             .expect("open the ack file"),
     );
     let ig = ig_key();
+    let lid = ledger.ledger_id().expect("the ledger id");
     std::thread::scope(|s| {
         for t in 0..threads {
             let (ledger, acks, phase, ig) = (&ledger, &acks, &phase, &ig);
@@ -227,7 +229,7 @@ fn child(dir: &Path, spec: &str) -> ExitCode {
                     } else {
                         rng.range(1, 6)
                     };
-                    let subs = batch(&mut rng, ig, n);
+                    let subs = batch(&mut rng, lid, ig, n);
                     phase.set(t + 1, P_APPENDING, done);
                     let r = ledger
                         .append(&subs, ig, Timestamp::now())
@@ -257,9 +259,11 @@ fn child(dir: &Path, spec: &str) -> ExitCode {
 /// Creates a ledger: genesis, then the IG officer's key, who appends everything else.
 fn create(path: &Path) {
     let admin = admin_key();
+    let lid = LedgerId(random());
     let genesis = Submission::sign(
+        lid,
         Event::LedgerCreated(LedgerCreated {
-            ledger_id: LedgerId(random()),
+            ledger_id: lid,
             organisation: OrgId::new("council").expect("org id"),
             organisation_name: "Crash Test Council".into(),
             admin_key: public_key(&admin),
@@ -275,6 +279,7 @@ fn create(path: &Path) {
     let (ledger, _) =
         Ledger::create(path, &genesis, &admin, Timestamp::now()).expect("create the ledger");
     let enrol = Submission::sign(
+        lid,
         Event::KeyEnrolled(KeyEnrolled {
             key: public_key(&ig_key()),
             person: PersonId::new("P2").expect("person id"),

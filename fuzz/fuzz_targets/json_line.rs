@@ -4,7 +4,7 @@
 #![no_main]
 
 use igl_schema::json::{self, Line};
-use igl_schema::{EventId, Salt, SigningKey, codec};
+use igl_schema::{EventId, LedgerId, Salt, SigningKey, codec};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(Line::Draft(draft)) => {
             let key = SigningKey::from_bytes(&[3; 32]);
-            if let Ok(sub) = draft.sign(&key, EventId([1; 16]), Salt([2; 32])) {
+            if let Ok(sub) = draft.sign(LedgerId([1; 16]), &key, EventId([1; 16]), Salt([2; 32])) {
                 let line = serde_json::Value::Object(json::submission_json(&sub)).to_string();
                 let Ok(Line::Signed(back)) = json::parse_line(&line) else {
                     panic!("a signed draft does not parse back: {line}");

@@ -1,20 +1,34 @@
 //! Offline audit bundles: entries, their inclusion proofs, the signed checkpoint they are proved
 //! against, and the key history needed to check every signature — verifiable with no ledger.
+//! The layout and every check are specified in `schema/FORMAT.md`, *Bundles*.
 //!
 //! A bundle is canonical JSON (`serde_json` pretty form plus a newline): [`verify`] re-serialises
 //! what it parsed and refuses a file that differs in any byte.
 //!
-//! [`make`] writes an auditor's bundle: the selected entries in full with their personal data,
-//! and every key event before the checkpoint. [`make_selective`] writes a bundle that discloses
-//! less (for a subject access pack, `sar::write_pack`): chosen entries in full, with or without
-//! their personal data, others by hash only (`hash_only`: the entry's hash and its inclusion
-//! proof, not its bytes), and only the key events needed to check the full entries' signatures
-//! and the checkpoint's.
+//! **A bundle cannot be trimmed unnoticed.** It states what it claims ([`Claim`]): a range of
+//! seqs (every one must be there, linked), the entries naming some subjects, or a selection (a
+//! SAR pack, whose report says what it lists). It carries the `CheckpointRecorded` entry of its
+//! checkpoint (its signed event), signed by the checkpoint's signer, whose key-history commitment
+//! ([`igl_schema::key_history_step`]) covers every key event before the checkpoint: the bundle's
+//! key history must account for each, in full or (for a key the bundle does not need) by seq,
+//! key and hash, so a `KeyRevoked` cannot be dropped. An entry carried without its personal data
+//! counts as erased only with the signed `Redacted` entry that erased it (range and subject
+//! bundles).
+//!
+//! [`make`] writes an auditor's bundle: the claimed entries in full with their personal data,
+//! every key event in full, and the `Redacted` entries of any erased payload. [`make_selective`]
+//! writes a bundle that discloses less (for a subject access pack, `sar::write_pack`): chosen
+//! entries in full, with or without their personal data, others by hash only (`hash_only`: the
+//! entry's hash and its inclusion proof, not its bytes), and in full only the key events of the
+//! keys needed to check the full entries' signatures and the checkpoint's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use igl_schema::note::{SignedCheckpoint, origin};
-use igl_schema::{Entry, Event, Hash32, Payload, PublicKey, Role, codec, entry_hash};
+use igl_schema::note::{Checkpoint, SignedCheckpoint, origin};
+use igl_schema::{
+    Entry, Event, Hash32, Payload, PublicKey, Role, SignedEvent, Subject, codec, entry_hash,
+    key_history_step,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::merkle;
@@ -24,7 +38,7 @@ use crate::transparency::checkpoint_signer;
 use crate::{LedgerError, Result};
 
 /// The bundle format this build writes and reads.
-pub const BUNDLE_FORMAT: &str = "igledger-bundle/v1";
+pub const BUNDLE_FORMAT: &str = "igledger-bundle/v2";
 
 /// One entry with its inclusion proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,22 +65,73 @@ pub struct HashOnlyEntry {
     pub proof: Vec<Hash32>,
 }
 
+/// A key event (`KeyEnrolled`, `KeyRevoked`) before the checkpoint: the element of the
+/// key-history commitment (`seq`, `key`, `entry_hash`), with the entry itself when the bundle
+/// needs that key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEvent {
+    pub seq: u64,
+    /// The key it enrols or revokes.
+    pub key: PublicKey,
+    pub entry_hash: Hash32,
+    /// Canonical entry bytes, hex; absent for a key the bundle does not need (its holder's
+    /// person id and role are then not disclosed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
+}
+
+/// What a bundle says it holds; [`verify`] checks the bundle against it and reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum Claim {
+    /// Every entry from `from` to `to` inclusive, each in full and linked to the one before.
+    Range { from: u64, to: u64 },
+    /// The entries that name any of these subjects (`person:ID`, `service-user:ID`), in full.
+    /// That no such entry was left out is not proved (no subject index is committed yet).
+    Subject { subjects: Vec<String> },
+    /// Entries chosen by whoever made the bundle (a SAR pack: its report says which, and why).
+    Selection,
+}
+
+impl std::fmt::Display for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Claim::Range { from, to } => write!(f, "every entry from seq {from} to seq {to}"),
+            Claim::Subject { subjects } => {
+                write!(f, "entries naming {}", subjects.join(" or "))
+            }
+            Claim::Selection => write!(f, "a selection of entries"),
+        }
+    }
+}
+
 /// A self-contained, offline-verifiable extract of a ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
     pub format: String,
+    /// What the bundle holds.
+    pub claim: Claim,
     /// The signed checkpoint every proof is against (C2SP signed note text).
     pub checkpoint: String,
+    /// The signed event of the `CheckpointRecorded` entry at seq = the checkpoint's size
+    /// (canonical `SignedEvent` bytes, hex: all of it covered by the signer's signature): it
+    /// carries the key-history commitment.
+    pub checkpoint_event: String,
     /// Entry 0 (names the ledger and its first admin key).
     pub genesis: BundleEntry,
     /// Every KeyEnrolled / KeyRevoked entry before the checkpoint, in seq order.
-    pub keys: Vec<BundleEntry>,
-    /// The selected entries, in seq order.
+    pub keys: Vec<KeyEvent>,
+    /// The claimed entries, in seq order.
     pub entries: Vec<BundleEntry>,
     /// Entries proved by hash only, in seq order (absent from the file when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hash_only: Vec<HashOnlyEntry>,
+    /// The `Redacted` entries that erased the personal data of listed entries, when they are not
+    /// listed themselves, in seq order (absent from the file when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erasures: Vec<BundleEntry>,
 }
 
 impl Bundle {
@@ -84,12 +149,21 @@ pub struct BundleReport {
     pub origin: String,
     pub tree_size: u64,
     pub root: Hash32,
+    /// The checkpoint's time (its `igl-time` line).
+    pub time: Option<igl_schema::Timestamp>,
     /// The key that signed the checkpoint.
     pub checkpoint_key: PublicKey,
+    /// What the bundle claims, checked.
+    pub claim: Claim,
     pub entries: usize,
+    /// Key events before the checkpoint (all of them: the commitment covers every one).
     pub key_events: usize,
+    /// Of which carried in full (the others are of keys the bundle does not need).
+    pub key_events_in_full: usize,
     /// Entries whose personal data was included and matched its commitments.
     pub with_personal_data: usize,
+    /// Listed entries whose personal data was erased, each by a carried `Redacted` entry.
+    pub erased: usize,
     /// Entries proved by hash only.
     pub hash_only: usize,
 }
@@ -103,7 +177,7 @@ pub struct Verified {
     pub entries: Vec<(Entry, Hash32, bool)>,
     /// The hash-only entries: seq → entry hash.
     pub hash_only: BTreeMap<u64, Hash32>,
-    /// Every key the bundle's key history enrols (with its revocation, if any).
+    /// Every key the bundle's key history enrols in full (with its revocation, if any).
     pub keys: HashMap<PublicKey, KeyRecord>,
 }
 
@@ -130,7 +204,9 @@ fn stored_payload(ledger: &Ledger, seq: u64) -> Result<Option<String>> {
         .map(hex::encode))
 }
 
-fn check_checkpoint(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<()> {
+/// Checks `cp` is a checkpoint of this ledger covering `seqs`, and returns the signed event of
+/// the `CheckpointRecorded` entry that recorded it (canonical bytes, hex).
+fn check_checkpoint(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<String> {
     let size = cp.checkpoint.size;
     if ledger.merkle_root(size)? != cp.checkpoint.root {
         return Err(LedgerError::Proof(format!(
@@ -142,46 +218,114 @@ fn check_checkpoint(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Res
             "seq {s} is not covered by the checkpoint of {size} entries; sign a newer checkpoint with `igl checkpoint`"
         )));
     }
-    Ok(())
+    let recorded = ledger.entry(size)?.filter(|e| {
+        matches!(&e.entry.event.body.event,
+            Event::CheckpointRecorded(c) if c.tree_size == size && c.root == cp.checkpoint.root)
+    });
+    match recorded {
+        Some(e) => Ok(hex::encode(codec::encode(&e.entry.event))),
+        None => Err(LedgerError::Proof(format!(
+            "the checkpoint of {size} entries is not the one recorded in this ledger at seq {size}; prove against a checkpoint signed with `igl checkpoint`"
+        ))),
+    }
 }
 
-/// Builds a bundle of entries `seqs` (sorted, each before the checkpoint) proved against `cp`,
-/// which must be a checkpoint of this ledger.
-pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<Bundle> {
-    check_checkpoint(ledger, cp, seqs)?;
+/// Every key event (`KeyEnrolled`, `KeyRevoked`) at seqs `1..size`, from the type index, in seq
+/// order: (seq, key, entry hash, author).
+fn key_events(ledger: &Ledger, size: u64) -> Result<Vec<(u64, PublicKey, Hash32, PublicKey)>> {
+    let mut seqs = ledger.type_entries("KeyEnrolled")?;
+    seqs.extend(ledger.type_entries("KeyRevoked")?);
+    seqs.retain(|s| (1..size).contains(s));
+    seqs.sort_unstable();
+    seqs.iter()
+        .map(|&seq| {
+            let e = ledger
+                .entry(seq)?
+                .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {seq}")))?;
+            let key = e.entry.event.body.event.key_event_key().ok_or_else(|| {
+                LedgerError::Proof(format!("the type index lists seq {seq} as a key event"))
+            })?;
+            Ok((seq, key, e.hash, e.entry.event.body.author))
+        })
+        .collect()
+}
+
+fn key_event(
+    ledger: &Ledger,
+    seq: u64,
+    key: PublicKey,
+    hash: Hash32,
+    full: bool,
+) -> Result<KeyEvent> {
+    let entry = if full {
+        let e = ledger
+            .entry(seq)?
+            .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {seq}")))?;
+        Some(hex::encode(e.entry.encode()))
+    } else {
+        None
+    };
+    Ok(KeyEvent {
+        seq,
+        key,
+        entry_hash: hash,
+        entry,
+    })
+}
+
+/// Builds an auditor's bundle of entries `seqs` (sorted, each before the checkpoint, and what
+/// `claim` says) proved against `cp`, which must be a checkpoint recorded in this ledger: the
+/// entries with their personal data, every key event in full, and the `Redacted` entry of every
+/// listed entry whose personal data was erased.
+pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) -> Result<Bundle> {
+    let checkpoint_event = check_checkpoint(ledger, cp, seqs)?;
     let size = cp.checkpoint.size;
-    let mut keys = Vec::new();
-    for item in ledger.entries(1) {
-        let e = item?;
-        if e.entry.seq >= size {
-            break;
+    let keys = key_events(ledger, size)?
+        .into_iter()
+        .map(|(seq, key, hash, _)| key_event(ledger, seq, key, hash, true))
+        .collect::<Result<_>>()?;
+    let listed: BTreeSet<u64> = seqs.iter().copied().collect();
+    let mut erasures = BTreeSet::new();
+    let mut entries = Vec::with_capacity(seqs.len());
+    for &seq in seqs {
+        let stored = ledger
+            .entry(seq)?
+            .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {seq}")))?;
+        if let PayloadState::Redacted { by } = stored.payload
+            && !listed.contains(&by)
+        {
+            if by >= size {
+                return Err(LedgerError::Proof(format!(
+                    "the personal data of seq {seq} was erased by seq {by}, after the checkpoint of {size} entries: sign a newer checkpoint with `igl checkpoint` so the erasure can be proved"
+                )));
+            }
+            erasures.insert(by);
         }
-        if matches!(
-            e.entry.event.body.event,
-            Event::KeyEnrolled(_) | Event::KeyRevoked(_)
-        ) {
-            keys.push(bundle_entry(ledger, e.entry.seq, size, false)?);
-        }
+        entries.push(bundle_entry(ledger, seq, size, true)?);
     }
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
+        claim,
         checkpoint: cp.to_text(),
+        checkpoint_event,
         genesis: bundle_entry(ledger, 0, size, false)?,
         keys,
-        entries: seqs
-            .iter()
-            .map(|s| bundle_entry(ledger, *s, size, true))
-            .collect::<Result<_>>()?,
+        entries,
         hash_only: Vec::new(),
+        erasures: erasures
+            .into_iter()
+            .map(|s| bundle_entry(ledger, s, size, false))
+            .collect::<Result<_>>()?,
     })
 }
 
 /// Builds a bundle that discloses only what is chosen: `full` entries as (seq, with personal
-/// data), `hash_only` entries by their hash and proof alone, and a key history cut down to what
-/// checking the full entries and the checkpoint needs: the enrolment of each full entry's
-/// author key and of the key that signed the checkpoint, the enrolments of the admin keys that
-/// enrolled those (and so on back to the genesis key), and any revocation of them before the
-/// checkpoint. Both lists sorted by seq, disjoint, each before the checkpoint.
+/// data), `hash_only` entries by their hash and proof alone, and a key history that carries in
+/// full only the key events of the keys checking the full entries and the checkpoint needs (the
+/// full entries' authors and the checkpoint's signer, the admin keys that enrolled or revoked
+/// those, and so on back to the genesis key); every other key event is carried by seq, key and
+/// hash. Both lists sorted by seq, disjoint, each before the checkpoint. The claim is
+/// [`Claim::Selection`].
 pub fn make_selective(
     ledger: &Ledger,
     cp: &SignedCheckpoint,
@@ -193,12 +337,11 @@ pub fn make_selective(
         .map(|(s, _)| *s)
         .chain(hash_only.iter().copied())
         .collect();
-    check_checkpoint(ledger, cp, &all)?;
+    let checkpoint_event = check_checkpoint(ledger, cp, &all)?;
     let size = cp.checkpoint.size;
     let signer = ledger.stored_checkpoint_signer(cp)?.ok_or_else(|| {
         LedgerError::Proof(
-            "the checkpoint is not signed by any enrolled admin or ig_officer key of this ledger"
-                .into(),
+            "the checkpoint is not signed by a key of this ledger entitled to sign it".into(),
         )
     })?;
     let mut entries = Vec::with_capacity(full.len());
@@ -211,37 +354,37 @@ pub fn make_selective(
         wanted.push(stored.entry.event.body.author);
         entries.push(be);
     }
-    // The closure of "enrolled by": each needed key's enrolment (and revocation) entries, whose
-    // authors are needed in turn. The genesis admin key is enrolled by entry 0.
-    let mut seen: BTreeSet<PublicKey> = BTreeSet::new();
-    let mut key_seqs: BTreeSet<u64> = BTreeSet::new();
+    // The closure of "enrolled or revoked by": every key event of a needed key is carried in
+    // full, and its author is needed in turn. The genesis admin key is enrolled by entry 0.
+    let events = key_events(ledger, size)?;
+    let mut by_key: HashMap<PublicKey, Vec<usize>> = HashMap::new();
+    for (i, (_, key, _, _)) in events.iter().enumerate() {
+        by_key.entry(*key).or_default().push(i);
+    }
+    let mut needed: BTreeSet<PublicKey> = BTreeSet::new();
+    let mut in_full: BTreeSet<usize> = BTreeSet::new();
     while let Some(k) = wanted.pop() {
-        if !seen.insert(k) {
+        if !needed.insert(k) {
             continue;
         }
-        let Some(rec) = ledger.key(&k)? else {
-            return Err(LedgerError::Proof(format!(
-                "key {} is not enrolled in this ledger",
-                k.short()
-            )));
-        };
-        for seq in std::iter::once(rec.enrolled_seq).chain(rec.revoked_seq) {
-            if seq == 0 || seq >= size || !key_seqs.insert(seq) {
-                continue;
+        for &i in by_key.get(&k).into_iter().flatten() {
+            if in_full.insert(i) {
+                wanted.push(events[i].3);
             }
-            let e = ledger
-                .entry(seq)?
-                .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {seq}")))?;
-            wanted.push(e.entry.event.body.author);
         }
     }
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
+        claim: Claim::Selection,
         checkpoint: cp.to_text(),
+        checkpoint_event,
         genesis: bundle_entry(ledger, 0, size, false)?,
-        keys: key_seqs
+        keys: events
             .iter()
-            .map(|s| bundle_entry(ledger, *s, size, false))
+            .enumerate()
+            .map(|(i, (seq, key, hash, _))| {
+                key_event(ledger, *seq, *key, *hash, in_full.contains(&i))
+            })
             .collect::<Result<_>>()?,
         entries,
         hash_only: hash_only
@@ -257,6 +400,7 @@ pub fn make_selective(
                 })
             })
             .collect::<Result<_>>()?,
+        erasures: Vec::new(),
     })
 }
 
@@ -280,17 +424,17 @@ pub enum Trust<'a> {
     BundleOnly,
 }
 
-fn decode_entry(be: &BundleEntry) -> Result<(Entry, Hash32), BundleError> {
-    let bytes =
-        hex::decode(&be.entry).map_err(|_| bad(format!("seq {}: entry is not hex", be.seq)))?;
-    let entry: Entry = codec::decode(&bytes).map_err(|e| bad(format!("seq {}: {e}", be.seq)))?;
-    if entry.seq != be.seq {
-        return Err(bad(format!(
-            "seq {}: the entry says seq {}",
-            be.seq, entry.seq
-        )));
+fn decode_hex_entry(seq: u64, hex_text: &str) -> Result<(Entry, Hash32), BundleError> {
+    let bytes = hex::decode(hex_text).map_err(|_| bad(format!("seq {seq}: entry is not hex")))?;
+    let entry: Entry = codec::decode(&bytes).map_err(|e| bad(format!("seq {seq}: {e}")))?;
+    if entry.seq != seq {
+        return Err(bad(format!("seq {seq}: the entry says seq {}", entry.seq)));
     }
     Ok((entry, entry_hash(&bytes)))
+}
+
+fn decode_entry(be: &BundleEntry) -> Result<(Entry, Hash32), BundleError> {
+    decode_hex_entry(be.seq, &be.entry)
 }
 
 /// Verifies a bundle's text with no ledger.
@@ -298,8 +442,15 @@ pub fn verify(text: &str, trust: Trust<'_>) -> Result<BundleReport, BundleError>
     verify_detailed(text, trust).map(|v| v.report)
 }
 
-/// Verifies a bundle's text with no ledger, returning what it holds.
+/// Whether `k` was enrolled before `n` and not revoked by then.
+fn usable_at(k: &KeyRecord, n: u64) -> bool {
+    k.enrolled_seq < n && k.active_at(n)
+}
+
+/// Verifies a bundle's text with no ledger, returning what it holds. Every step is specified in
+/// `schema/FORMAT.md`, *Bundles*, in this order.
 pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleError> {
+    // 1. The file.
     let b: Bundle = serde_json::from_str(text).map_err(|e| bad(format!("not a bundle: {e}")))?;
     if b.format != BUNDLE_FORMAT {
         return Err(bad(format!(
@@ -310,6 +461,8 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     if b.to_text() != text {
         return Err(bad("the file is not in canonical form (it was edited)"));
     }
+
+    // 2. The checkpoint, and the trusted one it must equal.
     let cp = SignedCheckpoint::parse(&b.checkpoint).map_err(|e| bad(e.to_string()))?;
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root);
     if let Trust::Checkpoint(t) = &trust
@@ -323,25 +476,27 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             t.checkpoint.size, t.checkpoint.root
         )));
     }
-
-    let prove = |be: &BundleEntry, h: &Hash32| -> Result<(), BundleError> {
-        if merkle::verify_inclusion(be.seq, size, &merkle::leaf_hash(h), &be.proof, &root) {
+    let prove = |seq: u64, h: &Hash32, proof: &[Hash32]| -> Result<(), BundleError> {
+        if merkle::verify_inclusion(seq, size, &merkle::leaf_hash(h), proof, &root) {
             Ok(())
         } else {
             Err(bad(format!(
-                "seq {}: the inclusion proof does not lead to the checkpoint's root",
-                be.seq
+                "seq {seq}: the inclusion proof does not lead to the checkpoint's root"
             )))
         }
     };
 
-    // Genesis: the ledger's id (the origin) and its first admin key.
+    // 3. Genesis: the ledger's id (the origin) and its first admin key.
     let (g, gh) = decode_entry(&b.genesis)?;
-    prove(&b.genesis, &gh)?;
+    prove(0, &gh, &b.genesis.proof)?;
     let Event::LedgerCreated(lc) = &g.event.body.event else {
         return Err(bad("the genesis entry is not LedgerCreated"));
     };
-    if g.seq != 0 || g.event.body.author != lc.admin_key || g.event.verify_signature().is_err() {
+    if g.seq != 0
+        || g.event.body.author != lc.admin_key
+        || g.event.verify_signature().is_err()
+        || b.genesis.payload.is_some()
+    {
         return Err(bad(
             "the genesis entry is not entry 0 self-signed by its admin key",
         ));
@@ -361,42 +516,46 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         },
     );
 
-    // Key history and selected entries, merged in seq order.
-    let mut all: Vec<(&BundleEntry, bool)> = b.keys.iter().map(|k| (k, true)).collect();
-    all.extend(b.entries.iter().map(|e| (e, false)));
-    all.sort_by_key(|(e, is_key)| (e.seq, !*is_key));
-    let mut last_key_seq = 0;
-    let mut with_pd = 0;
-    let mut verified = Vec::with_capacity(b.entries.len());
-    if b.entries.windows(2).any(|w| w[0].seq >= w[1].seq) {
-        return Err(bad("the entries are not in strictly increasing seq order"));
-    }
-    for (be, is_key) in &all {
-        let (mut entry, h) = decode_entry(be)?;
-        prove(be, &h)?;
-        let n = entry.seq;
-        let body = &entry.event.body;
-        if n == 0 {
-            // Entry 0 is the genesis, checked above by its own rule (self-signed by the admin
-            // key it names); listed again, it must be that very entry.
-            if *is_key || h != gh || be.payload.is_some() {
-                return Err(bad("seq 0: not the bundle's genesis entry"));
-            }
-            verified.push((entry, h, false));
-            continue;
+    // 4. The key history: every key event before the checkpoint, folded into the commitment;
+    // those carried in full are checked as entries and build the registry.
+    let mut commitment = key_history_step(&Hash32::ZERO, 0, &lc.admin_key, &gh);
+    let mut withheld: BTreeMap<PublicKey, u64> = BTreeMap::new();
+    let mut last = 0u64;
+    let mut in_full = 0usize;
+    for k in &b.keys {
+        if k.seq <= last || k.seq >= size {
+            return Err(bad(format!(
+                "key history: seq {} is out of order or not before the checkpoint",
+                k.seq
+            )));
         }
+        last = k.seq;
+        commitment = key_history_step(&commitment, k.seq, &k.key, &k.entry_hash);
+        let Some(hex_text) = &k.entry else {
+            withheld.entry(k.key).or_insert(k.seq);
+            continue;
+        };
+        in_full += 1;
+        let n = k.seq;
+        let (entry, h) = decode_hex_entry(n, hex_text)?;
+        if h != k.entry_hash || entry.event.body.event.key_event_key() != Some(k.key) {
+            return Err(bad(format!(
+                "key history: seq {n}: the entry does not have the hash and key listed with it"
+            )));
+        }
+        let body = &entry.event.body;
         let author = registry
             .get(&body.author)
-            .filter(|k| k.active_at(n))
+            .filter(|a| usable_at(a, n))
             .ok_or_else(|| {
                 bad(format!(
-                    "seq {n}: the author key {} is not enrolled (and unrevoked) at that point",
+                    "key history: seq {n}: the author key {} is not enrolled (and unrevoked) at that point",
                     body.author.short()
                 ))
             })?;
         if !body.event.allowed_roles().contains(&author.role) {
             return Err(bad(format!(
-                "seq {n}: a {} key may not write {}",
+                "key history: seq {n}: a {} key may not write {}",
                 author.role,
                 body.event.type_name()
             )));
@@ -404,89 +563,50 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         entry
             .event
             .verify_signature()
-            .map_err(|e| bad(format!("seq {n}: {e}")))?;
-        if *is_key {
-            if n <= last_key_seq {
-                return Err(bad("the key history is not in seq order"));
+            .map_err(|e| bad(format!("key history: seq {n}: {e}")))?;
+        match &body.event {
+            Event::KeyEnrolled(e) => {
+                registry.insert(
+                    e.key,
+                    KeyRecord {
+                        key: e.key,
+                        person: e.person.clone(),
+                        role: e.role,
+                        enrolled_seq: n,
+                        revoked_seq: None,
+                    },
+                );
             }
-            last_key_seq = n;
-            match &body.event {
-                Event::KeyEnrolled(k) => {
-                    registry.insert(
-                        k.key,
-                        KeyRecord {
-                            key: k.key,
-                            person: k.person.clone(),
-                            role: k.role,
-                            enrolled_seq: n,
-                            revoked_seq: None,
-                        },
-                    );
-                }
-                Event::KeyRevoked(k) => {
-                    if let Some(r) = registry.get_mut(&k.key) {
-                        r.revoked_seq = Some(n);
-                    }
-                }
-                other => {
+            Event::KeyRevoked(e) => match registry.get_mut(&e.key) {
+                Some(r) if r.revoked_seq.is_none() => r.revoked_seq = Some(n),
+                _ => {
                     return Err(bad(format!(
-                        "seq {n}: {} in the key history",
-                        other.type_name()
+                        "key history: seq {n}: revokes key {} which is not enrolled and unrevoked",
+                        e.key.short()
                     )));
                 }
+            },
+            other => {
+                return Err(bad(format!(
+                    "key history: seq {n}: {} is not a key event",
+                    other.type_name()
+                )));
             }
-        } else {
-            let opened = if let Some(p) = &be.payload {
-                let bytes =
-                    hex::decode(p).map_err(|_| bad(format!("seq {n}: payload is not hex")))?;
-                let payload: Payload =
-                    codec::decode(&bytes).map_err(|e| bad(format!("seq {n}: payload: {e}")))?;
-                entry
-                    .event
-                    .open(&payload)
-                    .map_err(|e| bad(format!("seq {n}: {e}")))?;
-                with_pd += 1;
-                true
-            } else {
-                false
-            };
-            verified.push((entry, h, opened));
         }
     }
+    // A key the bundle uses must have every one of its events in full.
+    let needs = |key: &PublicKey, what: &str| -> Result<(), BundleError> {
+        match withheld.get(key) {
+            Some(seq) => Err(bad(format!(
+                "{what} key {} has a key event (seq {seq}) withheld from the key history: its role or revocation cannot be checked",
+                key.short()
+            ))),
+            None => Ok(()),
+        }
+    };
 
-    let mut hash_only = BTreeMap::new();
-    let mut last = None;
-    for ho in &b.hash_only {
-        if last.is_some_and(|l| l >= ho.seq) {
-            return Err(bad(
-                "the hash-only entries are not in strictly increasing seq order",
-            ));
-        }
-        last = Some(ho.seq);
-        if b.entries.iter().any(|e| e.seq == ho.seq) {
-            return Err(bad(format!(
-                "seq {}: listed both in full and by hash only",
-                ho.seq
-            )));
-        }
-        if !merkle::verify_inclusion(
-            ho.seq,
-            size,
-            &merkle::leaf_hash(&ho.entry_hash),
-            &ho.proof,
-            &root,
-        ) {
-            return Err(bad(format!(
-                "seq {}: the inclusion proof of the hash-only entry does not lead to the checkpoint's root",
-                ho.seq
-            )));
-        }
-        hash_only.insert(ho.seq, ho.entry_hash);
-    }
-
-    // Without a pinned key, the checkpoint's signer must be a key the bundle's own (verified)
-    // key history entitles to sign it: admin or ig_officer, enrolled before the checkpoint
-    // entry and not revoked by then.
+    // 5. The checkpoint's signer (pinned, or entitled by the key history) and the signed
+    // CheckpointRecorded entry, whose commitment the key history must give.
     let history: Vec<KeyRecord> = registry.values().cloned().collect();
     let entitled = "any key the bundle's key history entitles to sign it (an admin or ig_officer key enrolled before the checkpoint and not revoked by then)";
     let checkpoint_key = match trust {
@@ -502,15 +622,266 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         Trust::BundleOnly => checkpoint_signer(&history, &cp)
             .ok_or_else(|| bad(format!("the checkpoint is not signed by {entitled}")))?,
     };
+    needs(&checkpoint_key, "the checkpoint's")?;
+    let ce: SignedEvent = hex::decode(&b.checkpoint_event)
+        .ok()
+        .and_then(|bytes| codec::decode(&bytes).ok())
+        .ok_or_else(|| bad("checkpoint event: not a canonical signed event in hex"))?;
+    let Event::CheckpointRecorded(c) = &ce.body.event else {
+        return Err(bad(
+            "checkpoint event: it is not a CheckpointRecorded event",
+        ));
+    };
+    let recorded = Checkpoint {
+        origin: cp.checkpoint.origin.clone(),
+        size: c.tree_size,
+        root: c.root,
+        time: Some(c.time),
+    };
+    if ce.body.author != checkpoint_key
+        || ce.body.validate().is_err()
+        || ce.verify_signature().is_err()
+        || recorded != cp.checkpoint
+        || !SignedCheckpoint::new(recorded, c.note_signature.0, &checkpoint_key)
+            .verify(&checkpoint_key)
+    {
+        return Err(bad(
+            "checkpoint event: it is not the checkpoint's own CheckpointRecorded event, signed by the checkpoint's signer",
+        ));
+    }
+    if c.key_history != commitment {
+        return Err(bad(format!(
+            "the key history is incomplete or altered: it gives the commitment {commitment}, but the signed checkpoint entry commits to {} (a key event was left out, added or changed)",
+            c.key_history
+        )));
+    }
+
+    // 6. The listed entries and the erasures: proved, signed by a key entitled at that point.
+    let check = |be: &BundleEntry| -> Result<(Entry, Hash32, bool), BundleError> {
+        let (mut entry, h) = decode_entry(be)?;
+        let n = entry.seq;
+        prove(n, &h, &be.proof)?;
+        if n == 0 {
+            // Entry 0 is the genesis, checked above; listed again, it must be that very entry.
+            if h != gh || be.payload.is_some() {
+                return Err(bad("seq 0: not the bundle's genesis entry"));
+            }
+            return Ok((entry, h, false));
+        }
+        let body = &entry.event.body;
+        needs(&body.author, &format!("seq {n}: the author"))?;
+        let author = registry
+            .get(&body.author)
+            .filter(|k| usable_at(k, n))
+            .ok_or_else(|| {
+                bad(format!(
+                    "seq {n}: the author key {} is not enrolled (and unrevoked) at that point",
+                    body.author.short()
+                ))
+            })?;
+        if !body.event.allowed_roles().contains(&author.role) {
+            return Err(bad(format!(
+                "seq {n}: a {} key may not write {}",
+                author.role,
+                body.event.type_name()
+            )));
+        }
+        if let Some(p) = body.event.self_signed_by()
+            && *p != author.person
+        {
+            return Err(bad(format!(
+                "seq {n}: {} must be signed by {p}'s own key",
+                body.event.type_name()
+            )));
+        }
+        entry
+            .event
+            .verify_signature()
+            .map_err(|e| bad(format!("seq {n}: {e}")))?;
+        let opened = match &be.payload {
+            Some(p) => {
+                let bytes =
+                    hex::decode(p).map_err(|_| bad(format!("seq {n}: payload is not hex")))?;
+                let payload: Payload =
+                    codec::decode(&bytes).map_err(|e| bad(format!("seq {n}: payload: {e}")))?;
+                entry
+                    .event
+                    .open(&payload)
+                    .map_err(|e| bad(format!("seq {n}: {e}")))?;
+                true
+            }
+            None => false,
+        };
+        Ok((entry, h, opened))
+    };
+    if b.entries.windows(2).any(|w| w[0].seq >= w[1].seq) {
+        return Err(bad("the entries are not in strictly increasing seq order"));
+    }
+    let mut verified = Vec::with_capacity(b.entries.len());
+    let mut with_pd = 0;
+    for be in &b.entries {
+        if be.seq >= size {
+            return Err(bad(format!(
+                "seq {}: not covered by the checkpoint",
+                be.seq
+            )));
+        }
+        let v = check(be)?;
+        with_pd += usize::from(v.2);
+        verified.push(v);
+    }
+    let mut erasers: BTreeMap<u64, (Entry, Hash32)> = BTreeMap::new();
+    let mut last = None;
+    for be in &b.erasures {
+        if last.is_some_and(|l| l >= be.seq) || b.entries.iter().any(|e| e.seq == be.seq) {
+            return Err(bad(
+                "the erasures are not in strictly increasing seq order, or repeat a listed entry",
+            ));
+        }
+        last = Some(be.seq);
+        let (entry, h, _) = check(be)?;
+        if !matches!(entry.event.body.event, Event::Redacted(_)) || be.payload.is_some() {
+            return Err(bad(format!(
+                "erasures: seq {} is not a Redacted entry",
+                be.seq
+            )));
+        }
+        erasers.insert(be.seq, (entry, h));
+    }
+    // Every Redacted entry carried (listed or as an erasure), by the seq it erased.
+    let mut erased_by: BTreeMap<u64, u64> = BTreeMap::new();
+    for (e, _, _) in verified.iter() {
+        if let Event::Redacted(r) = &e.event.body.event {
+            erased_by.insert(r.seq, e.seq);
+        }
+    }
+    for (seq, (e, _)) in &erasers {
+        if let Event::Redacted(r) = &e.event.body.event {
+            erased_by.insert(r.seq, *seq);
+        }
+    }
+
+    // 7. The claim.
+    let mut erased = 0;
+    match &b.claim {
+        Claim::Range { from, to } => {
+            let want = to.checked_sub(*from).map(|d| d + 1);
+            let got: Vec<u64> = b.entries.iter().map(|e| e.seq).collect();
+            if want != Some(got.len() as u64)
+                || got.first() != Some(from)
+                || got.last() != Some(to)
+                || !b.hash_only.is_empty()
+            {
+                return Err(bad(format!(
+                    "the bundle claims every entry from seq {from} to seq {to} but holds {} entries{}: an entry was left out",
+                    got.len(),
+                    if b.hash_only.is_empty() {
+                        ""
+                    } else {
+                        " (and some by hash only)"
+                    }
+                )));
+            }
+            for w in verified.windows(2) {
+                if w[1].0.prev_hash != w[0].1 {
+                    return Err(bad(format!(
+                        "seq {}: its prev_hash is not the hash of seq {}",
+                        w[1].0.seq, w[0].0.seq
+                    )));
+                }
+            }
+        }
+        Claim::Subject { subjects } => {
+            let wanted: Vec<Subject> = subjects
+                .iter()
+                .map(|s| Subject::parse(s).map_err(|e| bad(format!("claim: {e}"))))
+                .collect::<Result<_, _>>()?;
+            if wanted.is_empty() || !b.hash_only.is_empty() {
+                return Err(bad(
+                    "a subject claim names subjects and lists entries in full",
+                ));
+            }
+            for (e, _, _) in &verified {
+                if !e.event.body.subjects.iter().any(|s| wanted.contains(s)) {
+                    return Err(bad(format!(
+                        "seq {}: the bundle claims entries naming {} but this one names none of them",
+                        e.seq,
+                        subjects.join(" or ")
+                    )));
+                }
+            }
+        }
+        Claim::Selection => {}
+    }
+    if !matches!(b.claim, Claim::Selection) {
+        // An auditor's bundle carries personal data: one carried without it must have been
+        // erased, by a Redacted entry the bundle carries and that names this entry's hash.
+        for (e, h, opened) in &verified {
+            if !e.event.has_pii() || *opened {
+                continue;
+            }
+            let by = erased_by.get(&e.seq).ok_or_else(|| {
+                bad(format!(
+                    "seq {}: its personal data is missing and the bundle carries no Redacted entry that erased it",
+                    e.seq
+                ))
+            })?;
+            let names_it = verified
+                .iter()
+                .map(|(x, _, _)| x)
+                .chain(erasers.values().map(|(x, _)| x))
+                .any(|x| {
+                    x.seq == *by
+                        && matches!(&x.event.body.event, Event::Redacted(r) if r.entry_hash == *h)
+                });
+            if !names_it {
+                return Err(bad(format!(
+                    "seq {}: the Redacted entry at seq {by} does not name this entry's hash",
+                    e.seq
+                )));
+            }
+            erased += 1;
+        }
+    }
+
+    // 8. The entries proved by hash only.
+    let mut hash_only = BTreeMap::new();
+    let mut last = None;
+    for ho in &b.hash_only {
+        if last.is_some_and(|l| l >= ho.seq) {
+            return Err(bad(
+                "the hash-only entries are not in strictly increasing seq order",
+            ));
+        }
+        last = Some(ho.seq);
+        if b.entries.iter().any(|e| e.seq == ho.seq) {
+            return Err(bad(format!(
+                "seq {}: listed both in full and by hash only",
+                ho.seq
+            )));
+        }
+        prove(ho.seq, &ho.entry_hash, &ho.proof).map_err(|_| {
+            bad(format!(
+                "seq {}: the inclusion proof of the hash-only entry does not lead to the checkpoint's root",
+                ho.seq
+            ))
+        })?;
+        hash_only.insert(ho.seq, ho.entry_hash);
+    }
+
     Ok(Verified {
         report: BundleReport {
             origin: cp.checkpoint.origin.clone(),
             tree_size: size,
             root,
+            time: cp.checkpoint.time,
             checkpoint_key,
+            claim: b.claim.clone(),
             entries: b.entries.len(),
             key_events: b.keys.len(),
+            key_events_in_full: in_full,
             with_personal_data: with_pd,
+            erased,
             hash_only: hash_only.len(),
         },
         entries: verified,

@@ -683,6 +683,7 @@ pub fn verify_pack(
     if r.origin != b.origin
         || r.checkpoint.tree_size != b.tree_size
         || r.checkpoint.root != b.root
+        || r.checkpoint.time != b.time
         || r.checkpoint.signed_by != b.checkpoint_key
     {
         return Err(bad(format!(
@@ -769,6 +770,16 @@ pub fn verify_pack(
                     }
                     PayloadState::Redacted { by: x.by_seq }
                 };
+                if e.erasure.is_some() && !matches!(payload, PayloadState::Redacted { .. }) {
+                    return Err(bad(format!(
+                        "seq {n}: {REPORT_JSON} says its personal data was erased, but {}",
+                        if entry.event.has_pii() {
+                            format!("{BUNDLE_JSON} carries it")
+                        } else {
+                            "the entry has none".to_string()
+                        }
+                    )));
+                }
                 let author = v.keys.get(&entry.event.body.author);
                 let mut flags = 0;
                 if entry.event.body.subjects.contains(&requester) {

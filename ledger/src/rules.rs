@@ -69,6 +69,8 @@ pub trait Lookup {
     fn ledger_id(&self) -> Result<Option<LedgerId>, Self::Error>;
     /// The Merkle root of the first `size` entries, when `size` is the number of entries so far.
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>, Self::Error>;
+    /// The key-history commitment of every entry so far ([`igl_schema::key_history_step`]).
+    fn key_history(&self) -> Result<Hash32, Self::Error>;
     /// Whether entry `seq`'s author signature verifies (`verify_strict`), when it was already
     /// checked: `verify` checks the signatures of a chunk of entries on every core ahead of the
     /// in-order replay. `None` (the default): [`check_entry`] checks it.
@@ -108,6 +110,8 @@ pub struct ChainState {
     pub ledger_id: Option<LedgerId>,
     /// The Merkle tree's right edge, after the last accepted entry.
     pub frontier: Frontier,
+    /// The key-history commitment of every accepted entry ([`igl_schema::key_history_step`]).
+    pub key_history: Hash32,
 }
 
 impl ChainState {
@@ -144,6 +148,17 @@ impl ChainState {
             }
         }
         Ok(())
+    }
+
+    /// Adds an accepted entry to what the state accumulates over every entry, whatever its
+    /// effects: the Merkle tree's right edge (returning the subtrees it completes) and the
+    /// key-history commitment. Append, rebuild and verify call this for every entry.
+    pub fn accumulate(&mut self, entry: &Entry, hash: &Hash32) -> Vec<(u8, u64, Hash32)> {
+        if let Some(key) = entry.event.body.event.key_event_key() {
+            self.key_history =
+                igl_schema::key_history_step(&self.key_history, entry.seq, &key, hash);
+        }
+        self.frontier.push(crate::merkle::leaf_hash(hash))
     }
 
     /// The Merkle root when `size` is the number of entries accepted so far.
@@ -225,6 +240,19 @@ pub fn check_entry<L: Lookup>(
     }
     let event = &body.event;
     let mut effects = Vec::new();
+
+    // For which ledger was it signed?
+    let ledger_id = match event {
+        Event::LedgerCreated(g) => Some(g.ledger_id),
+        _ => lookup.ledger_id().map_err(CheckError::Lookup)?,
+    };
+    if Some(body.ledger_id) != ledger_id {
+        bail!(
+            "the event was signed for ledger {}, not this one{}: a signed event belongs to the ledger its author named",
+            body.ledger_id,
+            ledger_id.map(|l| format!(" ({l})")).unwrap_or_default()
+        );
+    }
 
     // Who signed it, and may they?
     if let Event::LedgerCreated(g) = event {
@@ -371,6 +399,13 @@ pub fn check_entry<L: Lookup>(
                     "checkpoint root {} is not the Merkle root of entries 0..{n}{}",
                     c.root,
                     root.map(|r| format!(" ({r})")).unwrap_or_default()
+                );
+            }
+            let key_history = lookup.key_history().map_err(CheckError::Lookup)?;
+            if c.key_history != key_history {
+                bail!(
+                    "checkpoint key-history commitment {} is not that of entries 0..{n} ({key_history})",
+                    c.key_history
                 );
             }
             let Some(id) = lookup.ledger_id().map_err(CheckError::Lookup)? else {

@@ -411,6 +411,7 @@ mod tests {
             "root",
             "time",
             "note_signature",
+            "key_history",
         ];
         const INDIVIDUAL: &[&str] = &[
             "person",

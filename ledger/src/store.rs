@@ -92,7 +92,7 @@ const META_DERIVED_VERSION: &[u8] = b"derived_version";
 /// The layout version of the derived column families this build writes and reads. Bump it
 /// whenever what is derived from an entry changes (a new column family, a new row, a new
 /// encoding): older ledgers then refuse to open until `igl rebuild` rewrites their derived data.
-pub const DERIVED_VERSION: u32 = 2;
+pub const DERIVED_VERSION: u32 = 3;
 
 /// How many entries `igl rebuild` replays per write batch (bounds its memory).
 const REBUILD_CHUNK: u64 = 4096;
@@ -100,13 +100,20 @@ const REBUILD_CHUNK: u64 = 4096;
 /// The largest entry igl writes (well inside the decoder's limit, so it can always be read back).
 pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
 const META_LEDGER_ID: &[u8] = b"ledger_id";
+/// `meta` key of the key-history commitment of every entry (`Hash32`).
+const META_KEY_HISTORY: &[u8] = b"key_history";
 
 /// Every row `meta` holds for a ledger whose last entry is `head`, in key order: what verify
 /// requires it to hold, exactly.
-pub(crate) fn expected_meta(head: &Head, ledger_id: &LedgerId) -> [(&'static [u8], Vec<u8>); 3] {
+pub(crate) fn expected_meta(
+    head: &Head,
+    ledger_id: &LedgerId,
+    key_history: &Hash32,
+) -> [(&'static [u8], Vec<u8>); 4] {
     [
         (META_DERIVED_VERSION, codec::encode(&DERIVED_VERSION)),
         (META_HEAD, codec::encode(head)),
+        (META_KEY_HISTORY, codec::encode(key_history)),
         (META_LEDGER_ID, codec::encode(ledger_id)),
     ]
 }
@@ -630,6 +637,21 @@ impl Ledger {
         }
     }
 
+    /// The key-history commitment of every entry up to the head at `head_seq` (derived data:
+    /// append builds on it, and verify checks it against the entries).
+    fn stored_key_history(&self, head_seq: u64) -> Result<Hash32> {
+        match self.get(cf::META, META_KEY_HISTORY)? {
+            Some(b) => {
+                codec::decode(&b).map_err(|e| self.corrupt("key-history commitment", head_seq, e))
+            }
+            None => Err(self.corrupt(
+                "key-history commitment",
+                head_seq,
+                "missing; run `igl verify` and do not append until it passes",
+            )),
+        }
+    }
+
     /// The id the genesis entry gave this ledger.
     pub fn ledger_id(&self) -> Result<LedgerId> {
         match self.get(cf::META, META_LEDGER_ID)? {
@@ -889,6 +911,10 @@ impl Ledger {
             Some(_) => Some(self.ledger_id()?),
             None => None,
         };
+        pending.state.key_history = match head {
+            Some(h) => self.stored_key_history(h.seq)?,
+            None => Hash32::ZERO,
+        };
         let mut wb = WriteBatch::default();
         if head.is_none() {
             wb.put_cf(
@@ -1073,11 +1099,13 @@ impl Ledger {
         let mut head: Option<Head> = None;
         let mut frontier = Frontier::default();
         let mut ledger_id = None;
+        let mut key_history = Hash32::ZERO;
         let mut done = 0u64;
         loop {
             let mut pending = Pending::new(this);
             pending.state.frontier = std::mem::take(&mut frontier);
             pending.state.ledger_id = ledger_id;
+            pending.state.key_history = key_history;
             pending.head = head;
             let mut wb = WriteBatch::default();
             let mut n = 0u64;
@@ -1112,6 +1140,7 @@ impl Ledger {
             pending.finish(&mut wb);
             frontier = std::mem::take(&mut pending.state.frontier);
             ledger_id = pending.state.ledger_id;
+            key_history = pending.state.key_history;
             if let Err(e) = this.db.write(wb) {
                 this.poisoned.store(true, Ordering::SeqCst);
                 return Err(this.storage(e));
@@ -1185,13 +1214,22 @@ impl Ledger {
             reason,
             request,
         });
-        let sub = Submission::sign(event, now, event_id, [], key, igl_schema::Salt([0; 32]))
-            .map_err(|e| LedgerError::Rejected {
-                index: 0,
-                seq: None,
-                event_type: "Redacted",
-                message: e.to_string(),
-            })?;
+        let ledger_id = self.ledger_id()?;
+        let sub = Submission::sign(
+            ledger_id,
+            event,
+            now,
+            event_id,
+            [],
+            key,
+            igl_schema::Salt([0; 32]),
+        )
+        .map_err(|e| LedgerError::Rejected {
+            index: 0,
+            seq: None,
+            event_type: "Redacted",
+            message: e.to_string(),
+        })?;
         let receipt = self.append(&[sub], key, now)?;
         self.compact()?;
         Ok(receipt)
@@ -1261,7 +1299,7 @@ impl<'a> Pending<'a> {
         let author = self.key(&entry.event.body.author)?;
         crate::index::index_entry(l, wb, entry, author);
         crate::projection::project_entry(l, wb, entry, &hash);
-        for (level, index, h) in self.state.frontier.push(merkle::leaf_hash(&hash)) {
+        for (level, index, h) in self.state.accumulate(entry, &hash) {
             wb.put_cf(l.cf(cf::MERKLE), node_key(level, index), h.0);
         }
         self.head = Some(Head {
@@ -1278,6 +1316,11 @@ impl<'a> Pending<'a> {
         let l = self.ledger;
         if let Some(head) = &self.head {
             wb.put_cf(l.cf(cf::META), META_HEAD, codec::encode(head));
+            wb.put_cf(
+                l.cf(cf::META),
+                META_KEY_HISTORY,
+                codec::encode(&self.state.key_history),
+            );
         }
         for (k, rec) in &self.state.keys {
             wb.put_cf(l.cf(cf::KEYS), k.0, codec::encode(rec));
@@ -1348,6 +1391,9 @@ impl Lookup for Pending<'_> {
     }
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
         Ok(self.state.merkle_root(size))
+    }
+    fn key_history(&self) -> Result<Hash32> {
+        Ok(self.state.key_history)
     }
     fn signature_verified(&self, seq: u64) -> Option<bool> {
         let (first, sigs) = self.signatures?;

@@ -114,15 +114,16 @@ impl Ledger {
             root: cp.root,
             time: now,
             note_signature: Signature64(note_signature),
+            key_history: report.key_history,
         });
-        let sub = Submission::sign(event, now, event_id, [], key, Salt([0; 32])).map_err(|e| {
-            LedgerError::Rejected {
+        let ledger_id = self.ledger_id()?;
+        let sub = Submission::sign(ledger_id, event, now, event_id, [], key, Salt([0; 32]))
+            .map_err(|e| LedgerError::Rejected {
                 index: 0,
                 seq: Some(size),
                 event_type: "CheckpointRecorded",
                 message: e.to_string(),
-            }
-        })?;
+            })?;
         self.append(&[sub], key, now)?;
         Ok(SignedCheckpoint::new(cp, note_signature, &public_key(key)))
     }

@@ -43,6 +43,8 @@ pub struct VerifyReport {
     pub roots: BTreeMap<u64, Hash32>,
     /// The Merkle root of every entry checked, computed from the entries (never the stored tree).
     pub root: Option<Hash32>,
+    /// The key-history commitment of every entry checked (what a checkpoint of them carries).
+    pub key_history: Hash32,
     /// The key registry as the entries build it (roles, enrolment and revocation seqs), in key
     /// order: the only registry a trust decision may use (the stored `keys` column family is
     /// derived data). Holds the keys enrolled up to the failure, if any.
@@ -215,6 +217,9 @@ impl Lookup for Replay<'_> {
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>> {
         Ok(self.state.merkle_root(size))
     }
+    fn key_history(&self) -> Result<Hash32> {
+        Ok(self.state.key_history)
+    }
     fn signature_verified(&self, seq: u64) -> Option<bool> {
         self.signature.and_then(|(s, ok)| (s == seq).then_some(ok))
     }
@@ -268,6 +273,7 @@ impl Ledger {
             failure: None,
             roots: BTreeMap::new(),
             root: None,
+            key_history: Hash32::ZERO,
             key_registry: Vec::new(),
         };
         let mut payloads = self.iter_from(cf::PAYLOADS, &[]).peekable();
@@ -392,7 +398,7 @@ impl Ledger {
                                 .state
                                 .apply(eff, |_| Ok::<_, crate::LedgerError>(None))?;
                         }
-                        replay.state.frontier.push(merkle::leaf_hash(&hash));
+                        replay.state.accumulate(&entry, &hash);
                         if sizes.contains(&replay.state.frontier.size()) {
                             let r = replay.state.frontier.root().expect("not empty");
                             report.roots.insert(replay.state.frontier.size(), r);
@@ -550,6 +556,7 @@ impl Ledger {
         report.keys = replay.state.keys.len();
         report.ledger_id = replay.state.ledger_id;
         report.root = replay.state.frontier.root();
+        report.key_history = replay.state.key_history;
         report.key_registry = replay.state.keys.values().cloned().collect();
         report.key_registry.sort_by_key(|k| k.key);
         report.failure = failure;
@@ -613,7 +620,7 @@ impl Ledger {
             );
         }
         let mut meta = BTreeMap::new();
-        for (k, v) in crate::store::expected_meta(head, &ledger_id) {
+        for (k, v) in crate::store::expected_meta(head, &ledger_id, &state.key_history) {
             meta.insert(
                 k.to_vec(),
                 (v, head.seq, format!("`{}`", String::from_utf8_lossy(k))),

@@ -39,6 +39,7 @@ impl L {
         let dir = tempfile::tempdir().unwrap();
         let admin = key_for("admin");
         let genesis = Submission::sign(
+            LedgerId([3; 16]),
             Event::LedgerCreated(LedgerCreated {
                 ledger_id: LedgerId([3; 16]),
                 organisation: OrgId::new("council").unwrap(),
@@ -91,7 +92,16 @@ impl L {
         id[..8].copy_from_slice(&self.next.to_le_bytes());
         let mut salt = [0u8; 32];
         salt[..8].copy_from_slice(&self.next.to_le_bytes());
-        Submission::sign(e, t(at), EventId(id), [], author, Salt(salt)).unwrap()
+        Submission::sign(
+            LedgerId([3; 16]),
+            e,
+            t(at),
+            EventId(id),
+            [],
+            author,
+            Salt(salt),
+        )
+        .unwrap()
     }
 
     /// Appends one event by the IG officer; returns its seq.

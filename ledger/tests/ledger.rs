@@ -28,6 +28,7 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let admin = key(1);
         let genesis = Submission::sign(
+            LedgerId([9; 16]),
             Event::LedgerCreated(LedgerCreated {
                 ledger_id: LedgerId([9; 16]),
                 organisation: OrgId::new("test-council").unwrap(),
@@ -72,6 +73,7 @@ impl Fixture {
     fn sign(&mut self, author: &SigningKey, e: Event) -> Submission {
         self.next += 1;
         Submission::sign(
+            LedgerId([9; 16]),
             e,
             t("2026-01-02T10:00:00Z"),
             EventId([self.next; 16]),
@@ -441,6 +443,7 @@ fn parallel_verification_names_the_exact_entry_with_a_bad_signature() {
     let path = dir.path().join("l");
     let admin = key(1);
     let genesis = Submission::sign(
+        LedgerId([9; 16]),
         Event::LedgerCreated(LedgerCreated {
             ledger_id: LedgerId([9; 16]),
             organisation: OrgId::new("test-council").unwrap(),
@@ -463,6 +466,7 @@ fn parallel_verification_names_the_exact_entry_with_a_bad_signature() {
                 let mut id = [0u8; 16];
                 id[..8].copy_from_slice(&i.to_be_bytes());
                 Submission::sign(
+                    LedgerId([9; 16]),
                     Event::OrganisationRegistered(OrganisationRegistered {
                         organisation: OrgId::new(format!("org-{i}")).unwrap(),
                         name: format!("Partner {i}"),
@@ -539,6 +543,7 @@ fn access(feed: &SigningKey, thread: u8, batch: u16, item: u8) -> Submission {
     id[1..3].copy_from_slice(&batch.to_be_bytes());
     id[3] = item;
     Submission::sign(
+        LedgerId([9; 16]),
         Event::RecordAccessed(RecordAccessed {
             person: pid(&format!("P{thread}")),
             system: SystemId::new("Eclipse").unwrap(),

@@ -75,6 +75,7 @@ impl L {
         let dir = tempfile::tempdir().unwrap();
         let admin = key_for("admin");
         let genesis = Submission::sign(
+            LedgerId([7; 16]),
             Event::LedgerCreated(LedgerCreated {
                 ledger_id: LedgerId([7; 16]),
                 organisation: org(),
@@ -117,7 +118,16 @@ impl L {
         id[..8].copy_from_slice(&self.next.to_le_bytes());
         let mut salt = [0u8; 32];
         salt[..8].copy_from_slice(&self.next.to_le_bytes());
-        Submission::sign(e, t(WHEN), EventId(id), extra, author, Salt(salt)).unwrap()
+        Submission::sign(
+            LedgerId([7; 16]),
+            e,
+            t(WHEN),
+            EventId(id),
+            extra,
+            author,
+            Salt(salt),
+        )
+        .unwrap()
     }
 
     fn sign(&mut self, e: Event, author: &SigningKey) -> Submission {

@@ -11,6 +11,7 @@ fn t(s: &str) -> Timestamp {
 
 fn genesis(admin: &SigningKey) -> Submission {
     Submission::sign(
+        LedgerId([9; 16]),
         Event::LedgerCreated(LedgerCreated {
             ledger_id: LedgerId([9; 16]),
             organisation: OrgId::new("test-council").unwrap(),
@@ -29,6 +30,7 @@ fn genesis(admin: &SigningKey) -> Submission {
 
 fn org(admin: &SigningKey, i: u8, name: &str) -> Submission {
     Submission::sign(
+        LedgerId([9; 16]),
         Event::OrganisationRegistered(OrganisationRegistered {
             organisation: OrgId::new(format!("org-{i}")).unwrap(),
             name: name.into(),
@@ -175,11 +177,13 @@ fn proofs_from_the_store_verify_and_checkpoints_must_be_truthful() {
         time: Some(t("2026-01-03T09:00:00Z")),
     };
     let lie = Submission::sign(
+        LedgerId([9; 16]),
         Event::CheckpointRecorded(CheckpointRecorded {
             tree_size: n,
             root: cp.root,
             time: t("2026-01-03T09:00:00Z"),
             note_signature: Signature64(cp.sign(&admin)),
+            key_history: Hash32::ZERO,
         }),
         t("2026-01-03T09:00:00Z"),
         EventId([99; 16]),
@@ -201,7 +205,7 @@ fn bundles_verify_offline_and_fail_when_any_byte_changes() {
     let admin = SigningKey::from_bytes(&[1; 32]);
     let l = build(&tmp.path().join("l"), &admin, NAMES);
     let cp = checkpoint(&l, &admin);
-    let b = bundle::make(&l, &cp, &[2, 4]).unwrap();
+    let b = bundle::make(&l, &cp, bundle::Claim::Selection, &[2, 4]).unwrap();
     let text = b.to_text();
     let pk = public_key(&admin);
     let r = bundle::verify(&text, Trust::Key(&pk)).unwrap();
@@ -249,7 +253,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
     let l = build(&tmp.path().join("l"), &admin, NAMES);
     let cp = checkpoint(&l, &admin);
     assert!(
-        !bundle::make(&l, &cp, &[2])
+        !bundle::make(&l, &cp, bundle::Claim::Selection, &[2])
             .unwrap()
             .to_text()
             .contains("hash_only")
@@ -303,6 +307,236 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bundles cannot be trimmed.
+
+fn signed(key: &SigningKey, event: Event, i: u8) -> Submission {
+    Submission::sign(
+        LedgerId([9; 16]),
+        event,
+        t("2026-01-02T09:00:00Z"),
+        EventId([100 + i; 16]),
+        [],
+        key,
+        Salt([i; 32]),
+    )
+    .unwrap()
+}
+
+/// A ledger with key events, personal data and an erasure:
+///
+/// ```text
+/// 0 LedgerCreated (admin)    1 KeyEnrolled ig          2 KeyEnrolled ig2     3 org-1
+/// 4 PersonEnrolled P100 (ig) 5 PersonEnrolled P101 (ig2) 6 KeyRevoked ig2    7 org-2
+/// 8 Redacted 4 (ig)          9 CheckpointRecorded (admin)
+/// ```
+fn trimmable(dir: &std::path::Path) -> (Ledger, SigningKey, note::SignedCheckpoint) {
+    let admin = SigningKey::from_bytes(&[1; 32]);
+    let ig = SigningKey::from_bytes(&[2; 32]);
+    let ig2 = SigningKey::from_bytes(&[4; 32]);
+    let (l, _) = Ledger::create(dir, &genesis(&admin), &admin, t("2026-01-01T09:00:01Z")).unwrap();
+    let enrol = |k: &SigningKey, p: &str, i| {
+        signed(
+            &admin,
+            Event::KeyEnrolled(KeyEnrolled {
+                key: public_key(k),
+                person: PersonId::new(p).unwrap(),
+                role: Role::IgOfficer,
+                reason: Some(Pii::new("Onboarding")),
+            }),
+            i,
+        )
+    };
+    let person = |by: &SigningKey, p: &str, name: &str, i| {
+        signed(
+            by,
+            Event::PersonEnrolled(PersonEnrolled {
+                person: PersonId::new(p).unwrap(),
+                name: Pii::new(name),
+                job_title: Pii::new("Social Worker"),
+                business_unit: "Adults".into(),
+                organisation: OrgId::new("test-council").unwrap(),
+                line_manager: None,
+            }),
+            i,
+        )
+    };
+    let now = t("2026-01-02T10:00:00Z");
+    l.append(
+        &[
+            enrol(&ig, "P2", 1),
+            enrol(&ig2, "P3", 2),
+            org(&admin, 3, "Livewell"),
+        ],
+        &admin,
+        now,
+    )
+    .unwrap();
+    l.append(&[person(&ig, "P100", "Ada Lovelace", 4)], &ig, now)
+        .unwrap();
+    l.append(&[person(&ig2, "P101", "Grace Hopper", 5)], &ig2, now)
+        .unwrap();
+    let revoke = signed(
+        &admin,
+        Event::KeyRevoked(KeyRevoked {
+            key: public_key(&ig2),
+            person: PersonId::new("P3").unwrap(),
+            reason: Pii::new("Left"),
+        }),
+        6,
+    );
+    l.append(&[revoke, org(&admin, 7, "Harbour")], &admin, now)
+        .unwrap();
+    l.redact(
+        4,
+        "Erasure request".into(),
+        None,
+        &ig,
+        EventId([108; 16]),
+        now,
+    )
+    .unwrap();
+    let cp = checkpoint(&l, &admin);
+    assert_eq!(cp.checkpoint.size, 9);
+    (l, admin, cp)
+}
+
+/// The error `verify` gives for `b` changed by `f`.
+#[track_caller]
+fn refused(b: &bundle::Bundle, pk: &PublicKey, f: impl FnOnce(&mut bundle::Bundle)) -> String {
+    let mut b = b.clone();
+    f(&mut b);
+    match bundle::verify(&b.to_text(), Trust::Key(pk)) {
+        Ok(r) => panic!("a trimmed bundle verified: {r:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_range_bundle_with_any_entry_key_event_or_erasure_left_out_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (l, admin, cp) = trimmable(&tmp.path().join("l"));
+    let pk = public_key(&admin);
+    let b = bundle::make(
+        &l,
+        &cp,
+        bundle::Claim::Range { from: 3, to: 7 },
+        &[3, 4, 5, 6, 7],
+    )
+    .unwrap();
+    assert_eq!(b.keys.len(), 3, "every key event before the checkpoint");
+    assert_eq!(b.erasures.iter().map(|e| e.seq).collect::<Vec<_>>(), [8]);
+    let r = bundle::verify(&b.to_text(), Trust::Key(&pk)).unwrap();
+    assert_eq!(r.claim, bundle::Claim::Range { from: 3, to: 7 });
+    assert_eq!(
+        (r.entries, r.erased, r.key_events, r.key_events_in_full),
+        (5, 1, 3, 3)
+    );
+    bundle::verify(&b.to_text(), Trust::BundleOnly).unwrap();
+
+    for i in [0, 2, 4] {
+        let err = refused(&b, &pk, |b| {
+            b.entries.remove(i);
+        });
+        assert!(err.contains("was left out"), "entry {i}: {err}");
+    }
+    // The KeyRevoked of ig2 (seq 6) dropped from the key history, or withheld.
+    let err = refused(&b, &pk, |b| b.keys.retain(|k| k.seq != 6));
+    assert!(err.contains("key history is incomplete"), "{err}");
+    let err = refused(&b, &pk, |b| b.keys[2].entry = None);
+    assert!(err.contains("withheld from the key history"), "{err}");
+    // Personal data dropped with no erasure to account for it; the erasure dropped.
+    let err = refused(&b, &pk, |b| b.entries[2].payload = None);
+    assert!(err.contains("carries no Redacted entry"), "{err}");
+    let err = refused(&b, &pk, |b| b.erasures.clear());
+    assert!(err.contains("carries no Redacted entry"), "{err}");
+    // The checkpoint's event swapped for another signed event.
+    let other = l.entry(3).unwrap().unwrap().entry.event;
+    let err = refused(&b, &pk, |b| {
+        b.checkpoint_event = hex::encode(codec::encode(&other))
+    });
+    assert!(err.contains("checkpoint event"), "{err}");
+    // A claim edited to match a trimmed bundle verifies, and says so: the reader sees the range.
+    let mut trimmed = b.clone();
+    trimmed.entries.remove(0);
+    trimmed.claim = bundle::Claim::Range { from: 4, to: 7 };
+    let r = bundle::verify(&trimmed.to_text(), Trust::Key(&pk)).unwrap();
+    assert_eq!(r.claim.to_string(), "every entry from seq 4 to seq 7");
+}
+
+#[test]
+fn a_selective_bundle_carries_every_key_event_of_the_keys_it_needs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (l, admin, cp) = trimmable(&tmp.path().join("l"));
+    let pk = public_key(&admin);
+    // Seq 5 is by ig2 (revoked at 6): its enrolment and revocation are carried in full; ig's
+    // enrolment (seq 1) only by seq, key and hash.
+    let b = bundle::make_selective(&l, &cp, &[(5, false)], &[4]).unwrap();
+    let full: Vec<(u64, bool)> = b.keys.iter().map(|k| (k.seq, k.entry.is_some())).collect();
+    assert_eq!(full, [(1, false), (2, true), (6, true)]);
+    let v = bundle::verify_detailed(&b.to_text(), Trust::Key(&pk)).unwrap();
+    assert_eq!(
+        v.keys[&public_key(&SigningKey::from_bytes(&[4; 32]))].revoked_seq,
+        Some(6)
+    );
+    let err = refused(&b, &pk, |b| b.keys[2].entry = None);
+    assert!(err.contains("withheld from the key history"), "{err}");
+    let err = refused(&b, &pk, |b| {
+        b.keys.remove(2);
+    });
+    assert!(err.contains("key history is incomplete"), "{err}");
+    // A selection may carry an entry without its personal data (a pack withholds it).
+    assert!(b.entries[0].payload.is_none());
+}
+
+/// The golden bundle of `schema/FORMAT.md` (*The golden bundle*): rebuilt from fixed inputs, it
+/// must equal `schema/golden/bundle-v2.json` byte for byte (run with `IGL_BLESS=1` to rewrite the
+/// file after a deliberate format change), verify against the documented key, and fail when
+/// trimmed.
+#[test]
+fn the_golden_bundle_is_rebuilt_byte_for_byte_and_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (l, admin, cp) = trimmable(&tmp.path().join("l"));
+    let b = bundle::make(
+        &l,
+        &cp,
+        bundle::Claim::Range { from: 3, to: 7 },
+        &[3, 4, 5, 6, 7],
+    )
+    .unwrap();
+    let text = b.to_text();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schema/golden/bundle-v2.json"
+    );
+    if std::env::var_os("IGL_BLESS").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap();
+    assert!(
+        golden == text,
+        "{path} differs from the bundle built now (IGL_BLESS=1 rewrites it)"
+    );
+    let documented = include_str!("../../schema/FORMAT.md");
+    let key = public_key(&admin).to_hex();
+    assert!(
+        documented.contains(&format!("`{key}`")),
+        "FORMAT.md names the key {key}"
+    );
+    let pk = public_key(&admin);
+    let r = bundle::verify(&golden, Trust::Key(&pk)).unwrap();
+    assert_eq!((r.entries, r.erased, r.key_events), (5, 1, 3));
+    let b: bundle::Bundle = serde_json::from_str(&golden).unwrap();
+    refused(&b, &pk, |b| {
+        b.entries.remove(1);
+    });
+    refused(&b, &pk, |b| {
+        b.keys.remove(2);
+    });
+    refused(&b, &pk, |b| b.entries[2].payload = None);
+    refused(&b, &pk, |b| b.erasures.clear());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Robustness: the proptest version of the `bundle` fuzz target. Arbitrary text and damaged valid
 // bundles never panic `bundle::verify`, and no damaged bundle verifies.
 
@@ -325,7 +559,13 @@ mod robustness {
         let cp = checkpoint(&l, &admin);
         Fixture {
             pk: public_key(&admin),
-            full: bundle::make(&l, &cp, &[1, 2, 4]).unwrap(),
+            full: bundle::make(
+                &l,
+                &cp,
+                bundle::Claim::Range { from: 1, to: 4 },
+                &[1, 2, 3, 4],
+            )
+            .unwrap(),
             selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3]).unwrap(),
         }
     });
@@ -343,6 +583,9 @@ mod robustness {
         Checkpoint(prop::sample::Index),
         Genesis(prop::sample::Index, u8),
         HashOnly(prop::sample::Index, u8),
+        /// An entry dropped (a range bundle claims every one).
+        Drop(prop::sample::Index),
+        CheckpointEntry(prop::sample::Index, u8),
     }
 
     fn change() -> impl Strategy<Value = Change> {
@@ -360,6 +603,8 @@ mod robustness {
             any::<Index>().prop_map(Change::Checkpoint),
             (any::<Index>(), 1u8..=255).prop_map(|(i, x)| Change::Genesis(i, x)),
             (any::<Index>(), 1u8..=255).prop_map(|(i, x)| Change::HashOnly(i, x)),
+            any::<Index>().prop_map(Change::Drop),
+            (any::<Index>(), 1u8..=255).prop_map(|(i, x)| Change::CheckpointEntry(i, x)),
         ]
     }
 
@@ -431,6 +676,18 @@ mod robustness {
                 }
                 let k = i.index(b.hash_only.len());
                 b.hash_only[k].entry_hash.0[(*x as usize) % 32] ^= x;
+            }
+            Change::Drop(i) => {
+                // Leaving an entry out of a selection is what a selection may do (a SAR pack's
+                // report must then not list it: `pack` checks that).
+                if b.claim == bundle::Claim::Selection {
+                    return false;
+                }
+                b.entries.remove(i.index(n));
+            }
+            Change::CheckpointEntry(i, x) => {
+                let at = i.index(b.checkpoint_event.len());
+                flip_hex(&mut b.checkpoint_event, at, *x);
             }
         }
         true

@@ -25,6 +25,8 @@ pub const SIG_PREFIX_EVENT: &[u8] = b"igledger/v1/event-signature\n";
 pub const SIG_PREFIX_SEAL: &[u8] = b"igledger/v1/seal-signature\n";
 /// Prefix of every personal-data field commitment (keyed blake3, key = the entry's salt).
 pub const PII_PREFIX: &[u8] = b"igledger/v1/pii\n";
+/// blake3 `derive_key` context of one step of the key-history commitment.
+pub const CONTEXT_KEY_HISTORY: &str = "igledger 2026-12-01 key history v1";
 
 /// Errors from canonical decoding.
 #[derive(Debug, thiserror::Error)]

@@ -8,8 +8,10 @@ use crate::event::Event;
 use crate::pii::{Payload, commitment};
 use crate::types::*;
 
-/// The body format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The body format version this build writes and reads. Format 2 added `ledger_id`: an author's
+/// signature names the ledger it is meant for (format 1 bodies are not read; no ledger of format
+/// 1 was ever deployed).
+pub const FORMAT_VERSION: u16 = 2;
 
 /// The most subjects one event may name.
 pub const MAX_SUBJECTS: usize = 1000;
@@ -19,6 +21,9 @@ pub const MAX_SUBJECTS: usize = 1000;
 pub struct EventBody {
     /// Body format version ([`FORMAT_VERSION`]).
     pub format: u16,
+    /// The ledger the author signs it for (its genesis `LedgerCreated` names it): an event
+    /// signed for one ledger is refused by every other.
+    pub ledger_id: LedgerId,
     /// Random nonce: the same signed event is never appended twice.
     pub event_id: EventId,
     /// When the fact happened (not when it was appended).
@@ -55,8 +60,9 @@ pub enum EventError {
 }
 
 impl EventBody {
-    /// A body with the subjects the event names plus `extra` ones.
+    /// A body for ledger `ledger_id` with the subjects the event names plus `extra` ones.
     pub fn new(
+        ledger_id: LedgerId,
         event: Event,
         occurred_at: Timestamp,
         author: PublicKey,
@@ -69,6 +75,7 @@ impl EventBody {
         subjects.dedup();
         Self {
             format: FORMAT_VERSION,
+            ledger_id,
             event_id,
             occurred_at,
             author,
@@ -200,8 +207,10 @@ pub struct Submission {
 }
 
 impl Submission {
-    /// Signs an event: commits its personal data under `salt`, builds the body, signs it.
+    /// Signs an event for ledger `ledger_id`: commits its personal data under `salt`, builds the
+    /// body, signs it.
     pub fn sign(
+        ledger_id: LedgerId,
         mut event: Event,
         occurred_at: Timestamp,
         event_id: EventId,
@@ -211,7 +220,14 @@ impl Submission {
     ) -> Result<Self, EventError> {
         let has_pii = commit_pii(&mut event, &salt)?;
         let author = PublicKey(key.verifying_key().to_bytes());
-        let body = EventBody::new(event, occurred_at, author, event_id, extra_subjects);
+        let body = EventBody::new(
+            ledger_id,
+            event,
+            occurred_at,
+            author,
+            event_id,
+            extra_subjects,
+        );
         body.validate()?;
         let signature = Signature64(key.sign(&body.signing_message()).to_bytes());
         Ok(Self {
@@ -302,6 +318,27 @@ impl Entry {
     pub fn hash(&self) -> Hash32 {
         entry_hash(&self.encode())
     }
+}
+
+/// One step of the **key-history commitment**: the commitment after the key event at `seq`
+/// (a `LedgerCreated`, `KeyEnrolled` or `KeyRevoked` entry whose hash is `entry_hash`, enrolling
+/// or revoking `key`), given the commitment `prev` of the key events before it. The commitment of
+/// a ledger with no key event yet is [`Hash32::ZERO`]; every key event is folded in seq order:
+///
+/// ```text
+/// next = blake3::derive_key(CONTEXT_KEY_HISTORY, prev ‖ u64_le(seq) ‖ key ‖ entry_hash)
+/// ```
+///
+/// Each `CheckpointRecorded` entry carries the commitment of every entry before it, so a bundle
+/// proved against that checkpoint must account for every key event: in full, or (for keys it
+/// does not need) by seq, key and hash.
+pub fn key_history_step(prev: &Hash32, seq: u64, key: &PublicKey, entry_hash: &Hash32) -> Hash32 {
+    let mut h = blake3::Hasher::new_derive_key(crate::codec::CONTEXT_KEY_HISTORY);
+    h.update(&prev.0);
+    h.update(&seq.to_le_bytes());
+    h.update(&key.0);
+    h.update(&entry_hash.0);
+    Hash32(*h.finalize().as_bytes())
 }
 
 /// The entry hash of canonical entry bytes.

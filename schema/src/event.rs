@@ -482,6 +482,10 @@ catalogue! {
         root: Hash32,
         time: Timestamp,
         note_signature: Signature64,
+        /// The key-history commitment of every entry before this one
+        /// ([`crate::key_history_step`]): a bundle proved against this checkpoint cannot leave
+        /// out a key event unnoticed.
+        key_history: Hash32,
     }
 }
 
@@ -521,6 +525,17 @@ impl Event {
             | Event::SubjectRightsRequestRefused(_)
             | Event::Redacted(_) => &[IgOfficer],
             Event::CheckpointRecorded(_) => &[Admin, IgOfficer],
+        }
+    }
+
+    /// The key a key event enrols or revokes (the genesis enrols its admin key): the events the
+    /// key-history commitment ([`crate::key_history_step`]) covers.
+    pub fn key_event_key(&self) -> Option<PublicKey> {
+        match self {
+            Event::LedgerCreated(e) => Some(e.admin_key),
+            Event::KeyEnrolled(e) => Some(e.key),
+            Event::KeyRevoked(e) => Some(e.key),
+            _ => None,
         }
     }
 

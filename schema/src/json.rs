@@ -38,14 +38,17 @@ pub struct Draft {
 }
 
 impl Draft {
-    /// Signs the draft with `key` as author. `event_id` is used when the line gave none.
+    /// Signs the draft with `key` as author, for ledger `ledger_id`. `event_id` is used when
+    /// the line gave none.
     pub fn sign(
         self,
+        ledger_id: LedgerId,
         key: &SigningKey,
         event_id: EventId,
         salt: Salt,
     ) -> Result<Submission, EventError> {
         Submission::sign(
+            ledger_id,
             self.event,
             self.occurred_at,
             self.event_id.unwrap_or(event_id),
@@ -112,6 +115,7 @@ pub fn parse_line(line: &str) -> Result<Line, JsonError> {
         )
     })?;
     let event_id: Option<EventId> = take(&mut map, "event_id", &ty)?;
+    let ledger_id: Option<LedgerId> = take(&mut map, "ledger_id", &ty)?;
     let subjects: Option<Vec<Subject>> = take(&mut map, "subjects", &ty)?;
     let author: Option<PublicKey> = take(&mut map, "author", &ty)?;
     let signature: Option<Signature64> = take(&mut map, "signature", &ty)?;
@@ -128,10 +132,10 @@ pub fn parse_line(line: &str) -> Result<Line, JsonError> {
     event.validate().map_err(|e| err(t, e.to_string()))?;
 
     let Some(signature) = signature else {
-        if author.is_some() || salt.is_some() || format.is_some() {
+        if author.is_some() || salt.is_some() || format.is_some() || ledger_id.is_some() {
             return Err(err(
                 t,
-                "`author`, `salt` or `format` given without `signature`; remove them, or sign the line with `igl sign`",
+                "`author`, `salt`, `format` or `ledger_id` given without `signature`; remove them, or sign the line with `igl sign`",
             ));
         }
         return Ok(Line::Draft(Draft {
@@ -144,6 +148,7 @@ pub fn parse_line(line: &str) -> Result<Line, JsonError> {
     let missing = |f: &str| err(t, format!("a signed line must carry `{f}`"));
     let body = EventBody {
         format: format.unwrap_or(FORMAT_VERSION),
+        ledger_id: ledger_id.ok_or_else(|| missing("ledger_id"))?,
         event_id: event_id.ok_or_else(|| missing("event_id"))?,
         occurred_at,
         author: author.ok_or_else(|| missing("author"))?,
@@ -168,6 +173,7 @@ pub fn event_json(ev: &SignedEvent) -> Map<String, Value> {
         Value::String(b.occurred_at.to_string()),
     );
     map.insert("event_id".into(), Value::String(b.event_id.to_hex()));
+    map.insert("ledger_id".into(), Value::String(b.ledger_id.to_hex()));
     map.insert("author".into(), Value::String(b.author.to_hex()));
     map.insert(
         "subjects".into(),

@@ -230,8 +230,16 @@ bytes_type!(
 );
 
 impl Hash32 {
-    /// The all-zero hash: the `prev_hash` of entry 0.
+    /// The all-zero hash: the `prev_hash` of entry 0, and the key-history commitment of no key
+    /// events.
     pub const ZERO: Hash32 = Hash32([0; 32]);
+}
+
+impl Default for Hash32 {
+    /// [`Hash32::ZERO`].
+    fn default() -> Self {
+        Hash32::ZERO
+    }
 }
 
 impl PublicKey {

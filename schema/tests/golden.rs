@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 
 use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use igl_schema::codec::{
-    self, CONTEXT_ENTRY_HASH, MAX_ENCODED_LEN, PII_PREFIX, SIG_PREFIX_EVENT, SIG_PREFIX_SEAL,
+    self, CONTEXT_ENTRY_HASH, CONTEXT_KEY_HISTORY, MAX_ENCODED_LEN, PII_PREFIX, SIG_PREFIX_EVENT,
+    SIG_PREFIX_SEAL,
 };
 use igl_schema::json::{self, Line};
 use igl_schema::note;
@@ -54,6 +55,7 @@ fn access_granted_event() -> Event {
 
 fn access_granted() -> Submission {
     Submission::sign(
+        LEDGER_ID,
         access_granted_event(),
         ts(OCCURRED_AT),
         EVENT_ID,
@@ -86,6 +88,7 @@ fn seal_body() -> SealBody {
 
 fn record_accessed() -> Submission {
     Submission::sign(
+        LEDGER_ID,
         Event::RecordAccessed(RecordAccessed {
             person: person("P00107"),
             system: SystemId::new("Eclipse").unwrap(),
@@ -104,6 +107,7 @@ fn record_accessed() -> Submission {
 
 fn person_enrolled() -> Submission {
     Submission::sign(
+        LEDGER_ID,
         Event::PersonEnrolled(PersonEnrolled {
             person: person("P00107"),
             name: Pii::new("Aisha Begum"),
@@ -155,6 +159,11 @@ fn vectors() -> Vec<(&'static str, String)> {
         ("sig_prefix_event", hex::encode(SIG_PREFIX_EVENT)),
         ("sig_prefix_seal", hex::encode(SIG_PREFIX_SEAL)),
         ("pii_prefix", hex::encode(PII_PREFIX)),
+        ("context_key_history", hex::encode(CONTEXT_KEY_HISTORY)),
+        (
+            "key_history_step",
+            key_history_step(&Hash32::ZERO, SEQ, &public_key(&key()), &PREV_HASH).to_hex(),
+        ),
         ("public_key", public_key(&key()).to_hex()),
         (
             "access_granted_commitment",
@@ -343,9 +352,10 @@ fn roundtrip<T: bincode::Decode<()> + bincode::Encode>(bytes: &[u8]) -> T {
 fn golden_bytes_decode_and_reencode_identically() {
     let doc = format_md();
     let body_bytes = golden_bytes(&doc, "access_granted_body");
-    assert_eq!(body_bytes.len(), 254);
+    assert_eq!(body_bytes.len(), 270);
     let body: EventBody = roundtrip(&body_bytes);
     assert_eq!(body.format, FORMAT_VERSION);
+    assert_eq!(body.ledger_id, LEDGER_ID);
     assert_eq!(body.event_id, EVENT_ID);
     assert_eq!(body.occurred_at, ts(OCCURRED_AT));
     assert_eq!(body.author, public_key(&key()));
@@ -687,5 +697,164 @@ fn format_md_enum_tables_match_the_code() {
     }
     for (i, r) in Right::ALL.iter().enumerate() {
         assert_eq!(codec::encode(r), (i as u32).to_le_bytes());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The role table of FORMAT.md ("Roles: who may sign what") matches `Event::allowed_roles`.
+
+/// One event of each type, as JSON (`"type"` and the required fields; optional fields left out).
+/// Only `allowed_roles` is read from them, which depends on the type alone.
+fn one_event_of_each_type() -> Vec<Event> {
+    const KEY: &str = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+    const HASH: &str = "0606060606060606060606060606060606060606060606060606060606060606";
+    let sig = "07".repeat(64);
+    let samples = [
+        serde_json::json!({"type": "LedgerCreated", "ledger_id": "04040404040404040404040404040404",
+            "organisation": "o1", "organisation_name": "Org", "admin_key": KEY, "admin_person": "P1"}),
+        serde_json::json!({"type": "OrganisationRegistered", "organisation": "o1", "name": "Org",
+            "kind": "partner"}),
+        serde_json::json!({"type": "KeyEnrolled", "key": KEY, "person": "P1", "role": "staff"}),
+        serde_json::json!({"type": "KeyRevoked", "key": KEY, "person": "P1", "reason": "left"}),
+        serde_json::json!({"type": "PersonEnrolled", "person": "P1", "name": "A", "job_title": "B",
+            "business_unit": "C", "organisation": "o1"}),
+        serde_json::json!({"type": "PolicyPublished", "policy": "p", "version": "1", "title": "T",
+            "text_blake3": HASH}),
+        serde_json::json!({"type": "DeclarationSigned", "person": "P1", "policy": "p", "version": "1",
+            "confirms_training": true}),
+        serde_json::json!({"type": "DeclarationCountersigned", "declaration": HASH, "person": "P1",
+            "manager": "P2", "training_checked": true}),
+        serde_json::json!({"type": "TrainingCompleted", "person": "P1", "course": "c",
+            "completed_on": "2026-03-01"}),
+        serde_json::json!({"type": "AgreementSigned", "organisation": "o1", "kind": "isa",
+            "reference": "R", "valid_from": "2026-03-01"}),
+        serde_json::json!({"type": "AccreditationRecorded", "organisation": "o1", "scheme": "nhs_dspt",
+            "reference": "R", "awarded_on": "2026-03-01", "valid_until": "2027-03-01"}),
+        serde_json::json!({"type": "DeviceAttested", "person": "P1", "device": "D", "council_provided": true,
+            "not_shared": true, "os_supported": true, "patched": true, "antivirus_current": true}),
+        serde_json::json!({"type": "AccessGranted", "grant": "G", "person": "P1", "system": "S",
+            "role": "R", "business_need": "N", "mfa_required": true, "approver": "P2"}),
+        serde_json::json!({"type": "AccessReviewed", "grant": "G", "person": "P1", "reviewer": "P2",
+            "still_needed": true}),
+        serde_json::json!({"type": "AccessRevoked", "grant": "G", "person": "P1", "reason": "leaver"}),
+        serde_json::json!({"type": "EmploymentEnded", "person": "P1"}),
+        serde_json::json!({"type": "EmploymentSuspended", "person": "P1"}),
+        serde_json::json!({"type": "EmploymentReinstated", "person": "P1"}),
+        serde_json::json!({"type": "RecordAccessed", "person": "P1", "system": "S", "record": "SU1",
+            "purpose": "P"}),
+        serde_json::json!({"type": "BreachReported", "breach": "B", "reported_by": "P1",
+            "aware_at": OCCURRED_AT, "kind": "loss", "description": "D"}),
+        serde_json::json!({"type": "BreachUpdated", "breach": "B", "note": "N"}),
+        serde_json::json!({"type": "BreachIcoDecision", "breach": "B", "notified": true}),
+        serde_json::json!({"type": "BreachClosed", "breach": "B"}),
+        serde_json::json!({"type": "SubjectRightsRequestReceived", "request": "Q", "right": "access",
+            "data_subject": "person:P1"}),
+        serde_json::json!({"type": "SubjectRightsIdentityVerified", "request": "Q",
+            "data_subject": "person:P1"}),
+        serde_json::json!({"type": "SubjectRightsRequestExtended", "request": "Q",
+            "data_subject": "person:P1", "reason": "R"}),
+        serde_json::json!({"type": "SubjectRightsRequestFulfilled", "request": "Q",
+            "data_subject": "person:P1"}),
+        serde_json::json!({"type": "SubjectRightsRequestRefused", "request": "Q",
+            "data_subject": "person:P1", "reason": "R"}),
+        serde_json::json!({"type": "Redacted", "seq": 1, "entry_hash": HASH, "reason": "R"}),
+        serde_json::json!({"type": "CheckpointRecorded", "tree_size": 1, "root": HASH,
+            "time": OCCURRED_AT, "note_signature": sig, "key_history": HASH}),
+    ];
+    samples
+        .into_iter()
+        .map(|mut v| {
+            let ty = v["type"].as_str().unwrap().to_string();
+            let fields = Event::field_names(&ty)
+                .unwrap_or_else(|| panic!("{ty} is not an event type of this build"));
+            // A sample key the type no longer has is dropped; a field it gained fails below.
+            v.as_object_mut()
+                .unwrap()
+                .retain(|k, _| k == "type" || fields.contains(&k.as_str()));
+            serde_json::from_value::<Event>(v)
+                .unwrap_or_else(|e| panic!("the test's sample {ty} is out of date: {e}"))
+        })
+        .collect()
+}
+
+/// The rows of the table that directly follows `<!-- roles-table -->`: (event, roles).
+fn roles_table(doc: &str) -> Vec<(String, Vec<String>)> {
+    let mut lines = doc
+        .lines()
+        .skip_while(|l| l.trim() != "<!-- roles-table -->")
+        .skip(1);
+    let cells = |l: &str| -> Vec<String> {
+        l.trim()
+            .trim_start_matches('|')
+            .trim_end_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    let header = lines
+        .next()
+        .expect("FORMAT.md has no <!-- roles-table --> marker followed by a table");
+    assert_eq!(
+        cells(header),
+        ["event", "roles"],
+        "the line after <!-- roles-table --> must be the table's header"
+    );
+    let separator = lines.next().expect("the roles table has a separator line");
+    assert!(
+        cells(separator)
+            .iter()
+            .all(|c| c.trim_matches(['-', ':']).is_empty()),
+        "the roles table's second line must be its separator"
+    );
+    lines
+        .take_while(|l| l.trim_start().starts_with('|'))
+        .map(|l| {
+            let row = cells(l);
+            assert_eq!(row.len(), 2, "roles table row {l:?} must have two cells");
+            let event = row[0].trim_matches('`').to_string();
+            // No role (the genesis rule applies) is written `—`.
+            let roles = if row[1] == "—" {
+                Vec::new()
+            } else {
+                row[1]
+                    .split(',')
+                    .map(|r| r.trim().trim_matches('`').to_string())
+                    .collect()
+            };
+            (event, roles)
+        })
+        .collect()
+}
+
+#[test]
+fn format_md_role_table_matches_allowed_roles() {
+    let doc = format_md();
+    let documented = roles_table(&doc);
+    let events = one_event_of_each_type();
+    let sampled: Vec<&str> = events.iter().map(Event::type_name).collect();
+    assert_eq!(
+        sampled,
+        Event::TYPES,
+        "the test has one sample per event type, in tag order"
+    );
+    let code: Vec<(String, Vec<String>)> = events
+        .iter()
+        .map(|e| {
+            let roles = e.allowed_roles().iter().map(|r| r.to_string()).collect();
+            (e.type_name().to_string(), roles)
+        })
+        .collect();
+    // Every event type once, in catalogue order, each with exactly its roles in the code's order.
+    let documented_types: Vec<&str> = documented.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        documented_types,
+        Event::TYPES,
+        "the roles table must list every event type once, in catalogue (tag) order"
+    );
+    for ((ty, doc_roles), (_, code_roles)) in documented.iter().zip(&code) {
+        assert_eq!(
+            doc_roles, code_roles,
+            "roles of {ty} in FORMAT.md's roles table"
+        );
     }
 }

@@ -247,6 +247,7 @@ fn submission_and_seed() -> impl Strategy<Value = (Submission, [u8; 32])> {
     )
         .prop_map(|(event, occurred_at, event_id, extra, seed, salt)| {
             let sub = Submission::sign(
+                LedgerId([0x0e; 16]),
                 event,
                 occurred_at,
                 EventId(event_id),
@@ -417,6 +418,7 @@ proptest! {
         map.remove("author");
         map.remove("salt");
         map.remove("signature");
+        map.remove("ledger_id");
         let line = Value::Object(map).to_string();
         let Line::Draft(draft) = json::parse_line(&line).unwrap() else {
             return Err(TestCaseError::fail("an unsigned line must parse as Line::Draft"));
@@ -424,6 +426,7 @@ proptest! {
         prop_assert_eq!(draft.event_id, Some(sub.event.body.event_id));
         let again = draft
             .sign(
+                sub.event.body.ledger_id,
                 &SigningKey::from_bytes(&seed),
                 EventId([0; 16]), // unused: the line carries its event id
                 sub.salt.unwrap_or(Salt([0; 32])),
@@ -644,7 +647,7 @@ proptest! {
             }
             Ok(Line::Draft(d)) => {
                 // The signature was lost; signing it afresh works or errs, never panics.
-                let _ = d.sign(&SigningKey::from_bytes(&[3; 32]), EventId([1; 16]), Salt([2; 32]));
+                let _ = d.sign(LedgerId([0x0e; 16]), &SigningKey::from_bytes(&[3; 32]), EventId([1; 16]), Salt([2; 32]));
             }
             Err(e) => prop_assert!(!e.to_string().is_empty()),
         }

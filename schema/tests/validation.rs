@@ -58,6 +58,7 @@ fn assert_refused(line: &str, ty: Option<&str>, needle: &str) {
 /// The signed JSON line (as `igl sign` writes it) of an event signed by `key()`.
 fn signed(event: Event) -> Map<String, Value> {
     let sub = Submission::sign(
+        LedgerId([0x04; 16]),
         event,
         ts("2026-03-05T09:00:00Z"),
         EventId([0x03; 16]),
@@ -386,6 +387,7 @@ fn breach_ico_decision_not_notified_needs_a_reason() {
     assert!(parse_line(&notified.to_string()).is_ok());
     // Signing refuses it too.
     let e = Submission::sign(
+        LedgerId([0x04; 16]),
         Event::BreachIcoDecision(BreachIcoDecision {
             breach: BreachId::new("BR-2026-003").unwrap(),
             notified: false,
@@ -414,6 +416,7 @@ fn signed_line_missing_a_derived_subject() {
     });
     let body = EventBody {
         format: FORMAT_VERSION,
+        ledger_id: LedgerId([0x04; 16]),
         event_id: EventId([3; 16]),
         occurred_at: ts("2026-03-05T09:00:00Z"),
         author: public_key(&key()),
@@ -475,7 +478,14 @@ fn draft_subjects_are_completed_not_required() {
     let Ok(Line::Draft(d)) = parse_line(&line(&m)) else {
         panic!("a draft with extra subjects is accepted")
     };
-    let sub = d.sign(&key(), EventId([3; 16]), Salt([2; 32])).unwrap();
+    let sub = d
+        .sign(
+            LedgerId([0x04; 16]),
+            &key(),
+            EventId([3; 16]),
+            Salt([2; 32]),
+        )
+        .unwrap();
     assert_eq!(
         sub.event.body.subjects,
         vec![
@@ -520,6 +530,7 @@ fn too_many_subjects_are_refused() {
     };
     let err = d
         .sign(
+            LedgerId([0x04; 16]),
             &key,
             igl_schema::EventId([1; 16]),
             igl_schema::Salt([2; 32]),
@@ -531,6 +542,7 @@ fn too_many_subjects_are_refused() {
 #[test]
 fn cached_key_verification_agrees_with_verify_signature() {
     let good = Submission::sign(
+        LedgerId([0x04; 16]),
         access_granted_event(),
         ts("2026-03-05T09:00:00Z"),
         EventId([0x03; 16]),

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use igl_ledger::{Ledger, LedgerError, keys};
 use igl_schema::json::{Line, parse_line, submission_json};
-use igl_schema::{EventId, Salt, SigningKey, Submission, Timestamp};
+use igl_schema::{EventId, LedgerId, Salt, SigningKey, Submission, Timestamp};
 use serde_json::{Value, json};
 
 use crate::{Outcome, out};
@@ -34,6 +34,11 @@ pub struct SignArgs {
     /// The author's secret key.
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    /// The id of the ledger the events are for (32 hex digits, as `igl verify` prints it):
+    /// the signature names it, so the events can be appended to that ledger only. Without it,
+    /// the id is read from the ledger given by --ledger.
+    #[arg(long, value_name = "HEX")]
+    ledger_id: Option<String>,
     #[command(flatten)]
     pass: super::passphrase::PassphraseArgs,
     /// JSON Lines of events; `-` or nothing for stdin.
@@ -72,6 +77,7 @@ enum Mode {
 fn read_events(
     name: &str,
     text: &str,
+    ledger_id: LedgerId,
     key: &SigningKey,
     mode: Mode,
 ) -> Result<Vec<(usize, Submission)>> {
@@ -98,7 +104,7 @@ fn read_events(
                     let ty = d.event.type_name();
                     let id = keys::random_bytes().map_err(|e| e.to_string())?;
                     let salt = keys::random_bytes().map_err(|e| e.to_string())?;
-                    d.sign(key, EventId(id), Salt(salt))
+                    d.sign(ledger_id, key, EventId(id), Salt(salt))
                         .map_err(|e| format!("{ty}: {e}"))
                 }
             });
@@ -132,7 +138,7 @@ pub fn run_append(a: AppendArgs, dir: PathBuf) -> Result<Outcome> {
     let key = a.pass.load_key(&a.key)?;
     let (name, text) = read_input(a.input.as_deref())?;
     let ledger = Ledger::open(&dir)?;
-    let lines = read_events(&name, &text, &key, Mode::Append)?;
+    let lines = read_events(&name, &text, ledger.ledger_id()?, &key, Mode::Append)?;
     let (line_numbers, subs): (Vec<usize>, Vec<Submission>) = lines.into_iter().unzip();
     let receipt = match ledger.append(&subs, &key, Timestamp::now()) {
         Ok(r) => r,
@@ -169,10 +175,19 @@ pub fn run_append(a: AppendArgs, dir: PathBuf) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-pub fn run_sign(a: SignArgs) -> Result<Outcome> {
+pub fn run_sign(a: SignArgs, ledger: Option<&Path>) -> Result<Outcome> {
+    let ledger_id = match (&a.ledger_id, ledger) {
+        (Some(hex), _) => {
+            LedgerId::from_hex(hex.trim()).map_err(|e| anyhow::anyhow!("--ledger-id: {e}"))?
+        }
+        (None, Some(dir)) => Ledger::open_read_only(dir)?.ledger_id()?,
+        (None, None) => bail!(
+            "pass --ledger-id HEX (the id of the ledger the events are for, as `igl verify` prints it) or --ledger DIR: a signature names its ledger"
+        ),
+    };
     let key = a.pass.load_key(&a.key)?;
     let (name, text) = read_input(a.input.as_deref())?;
-    let subs = read_events(&name, &text, &key, Mode::Sign)?;
+    let subs = read_events(&name, &text, ledger_id, &key, Mode::Sign)?;
     let mut o = out::stdout();
     for (_, s) in &subs {
         out::json_line(&mut o, &Value::Object(submission_json(s)))?;

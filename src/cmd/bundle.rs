@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::bundle::{self, Trust};
+use igl_ledger::bundle::{self, Claim, Trust};
 use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
 use igl_schema::Subject;
 use serde_json::json;
@@ -43,7 +43,7 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
         })?,
     };
     let size = cp.checkpoint.size;
-    let seqs: Vec<u64> = if let Some(s) = &a.subject {
+    let (claim, seqs): (Claim, Vec<u64>) = if let Some(s) = &a.subject {
         let wanted: Vec<Subject> = if s.contains(':') {
             vec![Subject::parse(s).map_err(|e| anyhow!("--subject: {e}"))?]
         } else {
@@ -71,7 +71,8 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
         if v.is_empty() {
             bail!("no entry before the checkpoint ({size} entries) is about {s}");
         }
-        v
+        let subjects = wanted.iter().map(|x| x.to_string()).collect();
+        (Claim::Subject { subjects }, v)
     } else {
         let from = a.from.unwrap_or(0);
         let to = a.to.unwrap_or(size - 1);
@@ -81,15 +82,17 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
                 size - 1
             );
         }
-        (from..=to).collect()
+        (Claim::Range { from, to }, (from..=to).collect())
     };
-    let b = bundle::make(&ledger, &cp, &seqs)?;
+    let b = bundle::make(&ledger, &cp, claim, &seqs)?;
     std::fs::write(&a.out, b.to_text()).with_context(|| format!("writing {}", a.out.display()))?;
     eprintln!(
-        "wrote {}: {} entries and {} key events, proved against the checkpoint of {size} entries",
+        "wrote {}: {} ({} entries), {} key events and {} erasures, proved against the checkpoint of {size} entries",
         a.out.display(),
+        b.claim,
         b.entries.len(),
-        b.keys.len()
+        b.keys.len(),
+        b.erasures.len()
     );
     Ok(Outcome::Ok)
 }
@@ -135,8 +138,10 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
         Ok(r) if a.json => out::json_line(
             &mut o,
             &json!({"ok": true, "origin": r.origin, "tree_size": r.tree_size, "root": r.root.to_hex(),
-                    "checkpoint_key": r.checkpoint_key.to_hex(), "entries": r.entries,
-                    "key_events": r.key_events, "with_personal_data": r.with_personal_data,
+                    "checkpoint_key": r.checkpoint_key.to_hex(), "claim": r.claim,
+                    "complete": claim_complete(&r.claim), "entries": r.entries,
+                    "key_events": r.key_events, "key_events_in_full": r.key_events_in_full,
+                    "with_personal_data": r.with_personal_data, "erased": r.erased,
                     "hash_only": r.hash_only, "trust_anchor": anchored}),
         )?,
         Ok(r) => {
@@ -150,8 +155,27 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
             )?;
             writeln!(
                 o,
-                "  every inclusion proof, signature and author key ({} key events) checks out; personal data of {} entries matches its commitments",
-                r.key_events, r.with_personal_data
+                "  claims {}: {}",
+                r.claim,
+                if claim_complete(&r.claim) {
+                    "complete, every one is there and linked"
+                } else if matches!(r.claim, Claim::Subject { .. }) {
+                    "each listed entry names them; that none was left out is not proved"
+                } else {
+                    "the entries its maker chose"
+                }
+            )?;
+            writeln!(
+                o,
+                "  every inclusion proof, signature and author key checks out; the key history is complete ({} key events before the checkpoint, {} in full); personal data of {} entries matches its commitments{}",
+                r.key_events,
+                r.key_events_in_full,
+                r.with_personal_data,
+                if r.erased > 0 {
+                    format!(", {} erased by a carried Redacted entry", r.erased)
+                } else {
+                    String::new()
+                }
             )?;
             if r.hash_only > 0 {
                 writeln!(
@@ -268,4 +292,9 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
     } else {
         Outcome::Finding
     })
+}
+
+/// Whether a verified claim is one the bundle proves complete (a range: every seq is there).
+fn claim_complete(c: &Claim) -> bool {
+    matches!(c, Claim::Range { .. })
 }

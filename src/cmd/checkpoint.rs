@@ -98,8 +98,8 @@ pub struct ProveArgs {
 }
 
 /// The recorded checkpoint of `size` entries (or the latest), with its signature checked
-/// against the key that recorded it.
-fn signed_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<SignedCheckpoint> {
+/// against the key that recorded it: `Ok(None)` (reported, exit 1) when it does not verify.
+fn signed_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<Option<SignedCheckpoint>> {
     let cp = match size {
         // A checkpoint of N entries is recorded as entry N.
         Some(n) => ledger.recorded_checkpoint(n)?.with_context(|| {
@@ -116,12 +116,13 @@ fn signed_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<SignedCheckpo
         .map(|e| e.entry.event.body.author)
         .context("the checkpoint entry is missing")?;
     if !cp.verify(&recorded_by) {
-        bail!(
-            "the checkpoint of {} entries does not carry a valid signature by the key that recorded it; run `igl verify`",
+        eprintln!(
+            "✘ the checkpoint of {} entries does not carry a valid signature by the key that recorded it; run `igl verify`",
             cp.checkpoint.size
         );
+        return Ok(None);
     }
-    Ok(cp)
+    Ok(Some(cp))
 }
 
 pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
@@ -129,8 +130,12 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
     let hex = |v: &[igl_schema::Hash32]| v.iter().map(|h| h.to_hex()).collect::<Vec<_>>();
     let mut o = out::stdout();
     if let Some(sizes) = a.consistency {
-        let old_cp = signed_checkpoint(&ledger, Some(sizes[0]))?;
-        let new_cp = signed_checkpoint(&ledger, sizes.get(1).copied())?;
+        let (Some(old_cp), Some(new_cp)) = (
+            signed_checkpoint(&ledger, Some(sizes[0]))?,
+            signed_checkpoint(&ledger, sizes.get(1).copied())?,
+        ) else {
+            return Ok(Outcome::Finding);
+        };
         let (old, new) = (old_cp.checkpoint.size, new_cp.checkpoint.size);
         let (old_root, new_root) = (old_cp.checkpoint.root, new_cp.checkpoint.root);
         let proof = ledger.consistency_proof(old, new)?;
@@ -168,7 +173,9 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
         return Ok(if ok { Outcome::Ok } else { Outcome::Finding });
     }
     let seq = a.seq.expect("clap requires SEQ without --consistency");
-    let cp = signed_checkpoint(&ledger, a.size)?;
+    let Some(cp) = signed_checkpoint(&ledger, a.size)? else {
+        return Ok(Outcome::Finding);
+    };
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root);
     if seq >= size {
         bail!(

@@ -53,9 +53,11 @@ pub fn run(a: InitArgs, dir: PathBuf) -> Result<Outcome> {
         .map_err(|e| anyhow!("--org-id: {e}"))?;
     let admin_person = PersonId::new(a.admin_person).map_err(|e| anyhow!("--admin-person: {e}"))?;
     let now = Timestamp::now();
+    let ledger_id = LedgerId(keys::random_bytes()?);
     let genesis = Submission::sign(
+        ledger_id,
         igl_schema::Event::LedgerCreated(LedgerCreated {
-            ledger_id: LedgerId(keys::random_bytes()?),
+            ledger_id,
             organisation: org_id,
             organisation_name: a.org,
             admin_key: public_key(&admin),

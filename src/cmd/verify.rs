@@ -102,7 +102,7 @@ pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
             report.seals, report.keys, report.redacted
         )?;
     }
-    if !report.unerased.is_empty() {
+    if !a.json && !report.unerased.is_empty() {
         let list: Vec<String> = report.unerased.iter().map(|s| s.to_string()).collect();
         writeln!(
             o,

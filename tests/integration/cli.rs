@@ -284,7 +284,6 @@ fn signed_elsewhere_keeps_its_author_and_is_accepted_once() {
         ],
     );
     let signed = c
-        .dir
         .igl()
         .args(["sign", "--key"])
         .arg(&c.mgr.path)

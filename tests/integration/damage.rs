@@ -254,10 +254,12 @@ fn unflushed() -> (Council, PathBuf) {
     let mut c = Council::new();
     let ig = keys::load(&c.ig.path).unwrap();
     let ledger = Ledger::open(&c.ledger).unwrap();
+    let lid = ledger.ledger_id().unwrap();
     for b in 0..3u32 {
         let batch: Vec<Submission> = (0..3u32)
             .map(|i| {
                 Submission::sign(
+                    lid,
                     Event::TrainingCompleted(TrainingCompleted {
                         person: PersonId::new(format!("P{}", 100 + b * 3 + i)).unwrap(),
                         course: CourseId::new("protecting-information").unwrap(),

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use igl_ledger::{AppendReceipt, Ledger, LedgerError, keys};
 use igl_schema::{
-    CourseId, Date, Event, EventId, PersonId, Salt, SigningKey, Submission, Timestamp,
+    CourseId, Date, Event, EventId, LedgerId, PersonId, Salt, SigningKey, Submission, Timestamp,
     TrainingCompleted,
 };
 use serde_json::{Value, json};
@@ -143,10 +143,11 @@ fn igl_append_on_a_full_disk_fails_cleanly_and_keeps_every_acknowledged_append()
 }
 
 /// One small batch of training records.
-fn batch(ig: &SigningKey, n: usize) -> Vec<Submission> {
+fn batch(lid: LedgerId, ig: &SigningKey, n: usize) -> Vec<Submission> {
     (0..n)
         .map(|i| {
             Submission::sign(
+                lid,
                 Event::TrainingCompleted(TrainingCompleted {
                     person: PersonId::new(format!("P{}", 100 + i)).unwrap(),
                     course: CourseId::new("protecting-information").unwrap(),
@@ -209,6 +210,7 @@ fn poisoned_handle_child() {
     ))
     .unwrap();
     let ledger = Ledger::open(&ledger_dir).unwrap();
+    let lid = ledger.ledger_id().unwrap();
     let start = ledger.head().unwrap().unwrap();
 
     // Fill the file system.
@@ -229,7 +231,7 @@ fn poisoned_handle_child() {
     // Append until the disk says no: the write-ahead log may have room preallocated.
     let mut acked: Vec<AppendReceipt> = Vec::new();
     let err = loop {
-        match ledger.append(&batch(&ig, 20), &ig, Timestamp::now()) {
+        match ledger.append(&batch(lid, &ig, 20), &ig, Timestamp::now()) {
             Ok(r) => acked.push(r),
             Err(e) => break e,
         }
@@ -246,16 +248,17 @@ fn poisoned_handle_child() {
     );
 
     // The handle is done: refused, even once there is room again.
-    let again = ledger.append(&batch(&ig, 1), &ig, Timestamp::now());
+    let again = ledger.append(&batch(lid, &ig, 1), &ig, Timestamp::now());
     assert!(matches!(again, Err(LedgerError::Poisoned(_))), "{again:?}");
     std::fs::remove_file(&filler).unwrap();
-    let again = ledger.append(&batch(&ig, 1), &ig, Timestamp::now());
+    let again = ledger.append(&batch(lid, &ig, 1), &ig, Timestamp::now());
     assert!(matches!(again, Err(LedgerError::Poisoned(_))), "{again:?}");
     assert!(again.unwrap_err().to_string().contains("reopen the ledger"));
     drop(ledger);
 
     // Reopened: exactly the acknowledged appends, verified, and writable again.
     let ledger = Ledger::open(&ledger_dir).unwrap();
+    let lid = ledger.ledger_id().unwrap();
     let report = ledger.verify(&mut |_| {}).unwrap();
     assert!(report.ok(), "{:?}", report.failure);
     let head = report.head.unwrap();
@@ -264,7 +267,7 @@ fn poisoned_handle_child() {
         None => assert_eq!((head.seq, head.hash), (start.seq, start.hash)),
     }
     let r = ledger
-        .append(&batch(&ig, 1), &ig, Timestamp::now())
+        .append(&batch(lid, &ig, 1), &ig, Timestamp::now())
         .unwrap();
     assert_eq!(r.first_seq, head.seq + 1);
     println!(

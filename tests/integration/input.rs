@@ -346,7 +346,6 @@ fn sign_names_bad_lines_and_signs_nothing() {
         json!({"type": "Nope", "occurred_at": at(1, 1)}),
     ]);
     let (out, err) = c
-        .dir
         .igl()
         .args(["sign", "--key"])
         .arg(&c.mgr.path)

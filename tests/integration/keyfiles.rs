@@ -100,7 +100,7 @@ fn a_key_file_others_can_read_is_refused() {
             .fails(2);
         assert!(err.contains("chmod 600"), "mode {m:o}: {err}");
     }
-    let (_, err) = c.dir.igl().args(["sign", "--key"]).arg(&c.ig.path).fails(2);
+    let (_, err) = c.igl().args(["sign", "--key"]).arg(&c.ig.path).fails(2);
     assert!(err.contains("chmod 600"), "{err}");
     let (_, err) = c.dir.igl().args(["key", "show"]).arg(&c.ig.path).fails(2);
     assert!(err.contains("chmod 600"), "{err}");
@@ -300,7 +300,6 @@ fn an_encrypted_key_appends_with_igl_passphrase_or_a_passphrase_file() {
 
     // Signing reads events from stdin; the passphrase never comes from there.
     let signed = c
-        .dir
         .igl()
         .args(["sign", "--key"])
         .arg(&c.ig.path)
@@ -576,7 +575,6 @@ fn key_rotation_keeps_old_entries_verifiable_and_refuses_the_old_key_afterwards(
 
     // The new key signs; the entry is appended.
     let signed = c
-        .dir
         .igl()
         .args(["sign", "--key"])
         .arg(&new.path)

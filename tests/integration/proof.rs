@@ -221,3 +221,41 @@ fn bundles_that_include_the_genesis_entry_verify() {
         .args(["verify-bundle", "b.json", "--trusted-key", &c.ig.public])
         .ok();
 }
+
+/// An author's signature names its ledger: an event signed for one council's ledger (e.g. lifted
+/// from a bundle or a SAR pack) is refused by another where the same key is enrolled.
+#[test]
+fn an_event_signed_for_one_ledger_is_refused_by_another() {
+    let a = Council::new();
+    let b = Council::new();
+    // The same member of staff's key, enrolled in both ledgers.
+    b.append(&b.admin, &[enrol(&a.staff, "P100", "staff")]);
+    let breach = json!({"type": "BreachReported", "breach": "BR-1", "reported_by": "P100",
+        "aware_at": crate::util::at(3, 8), "kind": "loss", "description": "Lost a laptop",
+        "occurred_at": crate::util::at(3, 9)});
+    let signed = a.sign(&a.staff, std::slice::from_ref(&breach));
+    a.dir.write("signed.jsonl", &signed);
+    let (_, err) = b
+        .igl()
+        .args(["append", "--key"])
+        .arg(&b.ig.path)
+        .arg(a.dir.join("signed.jsonl"))
+        .fails(2);
+    assert!(err.contains("was signed for ledger"), "{err}");
+    assert!(err.contains("nothing was appended"), "{err}");
+    // The ledger it was signed for takes it.
+    a.igl()
+        .args(["append", "--key"])
+        .arg(&a.ig.path)
+        .arg("signed.jsonl")
+        .ok();
+    // `igl sign` must be told the ledger.
+    let (_, err) = a
+        .dir
+        .igl()
+        .args(["sign", "--key"])
+        .arg(&a.staff.path)
+        .stdin(crate::util::jsonl(&[breach]))
+        .fails(2);
+    assert!(err.contains("--ledger-id"), "{err}");
+}

@@ -200,8 +200,9 @@ fn first_seal_from(seq: u64) -> u64 {
 }
 
 /// A well-formed event signed by a key the ledger has never seen.
-fn forged_event(key: &SigningKey) -> Submission {
+fn forged_event(lid: igl_schema::LedgerId, key: &SigningKey) -> Submission {
     Submission::sign(
+        lid,
         Event::OrganisationRegistered(OrganisationRegistered {
             organisation: OrgId::new("shell-company").unwrap(),
             name: "Shell Company Ltd".into(),
@@ -342,12 +343,13 @@ fn swapped_entries_fail_at_the_first() {
 #[test]
 fn a_relinked_entry_by_an_unenrolled_key_fails_at_that_entry() {
     let c = base();
+    let lid = c.ledger_id();
     {
         let raw = Raw::open(&c.ledger);
         let mut chain = raw.chain();
         let len = chain.len();
         let forger = SigningKey::from_bytes(&[0x42; 32]);
-        let forged = forged_event(&forger);
+        let forged = forged_event(lid, &forger);
         assert!(chain[9].payload.is_none() && forged.payload().is_none());
         chain[9].entry.event = forged.event;
         raw.write_chain(&mut chain, 9, len);
@@ -362,11 +364,13 @@ fn a_relinked_entry_by_an_unenrolled_key_fails_at_that_entry() {
 fn a_relinked_entry_by_an_enrolled_key_fails_at_the_seal() {
     let c = base();
     let staff = igl_ledger::keys::load(&c.staff.path).unwrap();
+    let lid = c.ledger_id();
     {
         let raw = Raw::open(&c.ledger);
         let mut chain = raw.chain();
         let len = chain.len();
         let sub = Submission::sign(
+            lid,
             Event::BreachReported(igl_schema::BreachReported {
                 breach: igl_schema::BreachId::new("BR-1").unwrap(),
                 reported_by: igl_schema::PersonId::new("P100").unwrap(),

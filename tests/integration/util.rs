@@ -294,10 +294,9 @@ impl Council {
             .ok()
     }
 
-    /// `igl sign --key KEY` of these events: the signed JSON Lines.
+    /// `igl sign --key KEY --ledger LEDGER` of these events: the signed JSON Lines.
     pub fn sign(&self, key: &Key, events: &[Value]) -> String {
-        self.dir
-            .igl()
+        self.igl()
             .args(["sign", "--key"])
             .arg(&key.path)
             .stdin(jsonl(events))
@@ -324,6 +323,12 @@ impl Council {
                 .unwrap_or_else(|| panic!("no failure seq: {v}")),
             f["message"].as_str().expect("failure message").to_string(),
         )
+    }
+
+    /// The ledger's id (from `igl verify --json`).
+    pub fn ledger_id(&self) -> igl_schema::LedgerId {
+        let v = self.verify();
+        igl_schema::LedgerId::from_hex(v["ledger_id"].as_str().expect("ledger_id")).unwrap()
     }
 
     /// The verified head: (seq, hash).

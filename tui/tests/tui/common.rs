@@ -51,7 +51,16 @@ fn salt(n: u64) -> Salt {
 }
 
 pub fn sign(n: u64, event: Event, occurred: &str, key: &SigningKey) -> Submission {
-    Submission::sign(event, t(occurred), id(n), [], key, salt(n)).unwrap()
+    Submission::sign(
+        LedgerId([0x1d; 16]),
+        event,
+        t(occurred),
+        id(n),
+        [],
+        key,
+        salt(n),
+    )
+    .unwrap()
 }
 
 pub fn p(s: &str) -> PersonId {
