@@ -132,6 +132,10 @@ pub struct Bundle {
     /// listed themselves, in seq order (absent from the file when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub erasures: Vec<BundleEntry>,
+    /// A range bundle's seals: of every append batch that lies wholly inside the range, the
+    /// appender's signed seal (canonical `Seal`, hex), in seq order (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seals: Vec<String>,
 }
 
 impl Bundle {
@@ -166,6 +170,8 @@ pub struct BundleReport {
     pub erased: usize,
     /// Entries proved by hash only.
     pub hash_only: usize,
+    /// Seals checked (a range bundle's batches that lie wholly inside it).
+    pub seals: usize,
 }
 
 /// A verified bundle's contents, for checks layered on top (a SAR pack's report).
@@ -303,6 +309,10 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
         }
         entries.push(bundle_entry(ledger, seq, size, true)?);
     }
+    let seals = match &claim {
+        Claim::Range { from, to } => seals_within(ledger, *from, *to)?,
+        _ => Vec::new(),
+    };
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
         claim,
@@ -316,7 +326,25 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
             .into_iter()
             .map(|s| bundle_entry(ledger, s, size, false))
             .collect::<Result<_>>()?,
+        seals,
     })
+}
+
+/// The seals (hex) of every batch that lies wholly inside seqs `from..=to`.
+fn seals_within(ledger: &Ledger, from: u64, to: u64) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for r in ledger.iter_from(crate::store::cf::SEALS, &crate::store::seq_key(from)) {
+        let (k, v) = r?;
+        if crate::store::key_seq(&k).is_none_or(|last| last > to) {
+            break;
+        }
+        let seal: igl_schema::Seal = codec::decode(&v)
+            .map_err(|e| LedgerError::Proof(format!("a stored seal does not decode: {e}")))?;
+        if seal.body.first_seq >= from {
+            out.push(hex::encode(&v));
+        }
+    }
+    Ok(out)
 }
 
 /// Builds a bundle that discloses only what is chosen: `full` entries as (seq, with personal
@@ -401,6 +429,7 @@ pub fn make_selective(
             })
             .collect::<Result<_>>()?,
         erasures: Vec::new(),
+        seals: Vec::new(),
     })
 }
 
@@ -844,7 +873,55 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         }
     }
 
-    // 8. The entries proved by hash only.
+    // 8. The seals (range bundles): each of a batch wholly inside the range, signed by a key
+    // entitled to append, naming this ledger and the hash of the batch's last entry.
+    let mut last_sealed: Option<u64> = None;
+    for hex_text in &b.seals {
+        let Claim::Range { from, to } = &b.claim else {
+            return Err(bad("only a range bundle carries seals"));
+        };
+        let seal: igl_schema::Seal = hex::decode(hex_text)
+            .ok()
+            .and_then(|bytes| codec::decode(&bytes).ok())
+            .ok_or_else(|| bad("seals: a seal is not a canonical seal in hex"))?;
+        let s = &seal.body;
+        let where_ = format!("seal of entries {}..={}", s.first_seq, s.last_seq);
+        if s.first_seq < *from
+            || s.last_seq > *to
+            || s.first_seq > s.last_seq
+            || last_sealed.is_some_and(|l| s.first_seq <= l)
+        {
+            return Err(bad(format!(
+                "{where_}: not a batch inside the range, after the previous seal"
+            )));
+        }
+        last_sealed = Some(s.last_seq);
+        if s.ledger_id != lc.ledger_id {
+            return Err(bad(format!("{where_}: it names another ledger")));
+        }
+        let (last, last_hash, _) = &verified[(s.last_seq - from) as usize];
+        if s.head_hash != *last_hash || s.sealed_at < last.recorded_at {
+            return Err(bad(format!(
+                "{where_}: it does not seal the bundle's entry {} (hash or time differs)",
+                s.last_seq
+            )));
+        }
+        needs(&s.appender, &format!("{where_}: the appender"))?;
+        // Enrolled by the end of the batch and not revoked within it (a revocation in a later
+        // batch does not undo a seal made before it).
+        let ok = registry.get(&s.appender).is_some_and(|k| {
+            k.enrolled_seq <= s.last_seq
+                && k.active_at(s.last_seq)
+                && crate::rules::APPENDER_ROLES.contains(&k.role)
+        });
+        if !ok || !seal.verify_signature() {
+            return Err(bad(format!(
+                "{where_}: not signed by a key entitled to append at that point"
+            )));
+        }
+    }
+
+    // 9. The entries proved by hash only.
     let mut hash_only = BTreeMap::new();
     let mut last = None;
     for ho in &b.hash_only {
@@ -883,6 +960,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             with_personal_data: with_pd,
             erased,
             hash_only: hash_only.len(),
+            seals: b.seals.len(),
         },
         entries: verified,
         hash_only,

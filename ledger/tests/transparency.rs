@@ -431,7 +431,19 @@ fn a_range_bundle_with_any_entry_key_event_or_erasure_left_out_fails() {
         (r.entries, r.erased, r.key_events, r.key_events_in_full),
         (5, 1, 3, 3)
     );
+    // The batches wholly inside 3..=7: [4] by ig, [5] by ig2 (revoked later, at 6), [6, 7].
+    assert_eq!(r.seals, 3);
     bundle::verify(&b.to_text(), Trust::BundleOnly).unwrap();
+    // A seal changed, or moved to another batch, fails.
+    let err = refused(&b, &pk, |b| {
+        let mut v = hex::decode(&b.seals[1]).unwrap();
+        let last = v.len() - 1;
+        v[last] ^= 1;
+        b.seals[1] = hex::encode(v);
+    });
+    assert!(err.contains("not signed by a key entitled"), "{err}");
+    let err = refused(&b, &pk, |b| b.seals.swap(0, 1));
+    assert!(err.contains("after the previous seal"), "{err}");
 
     for i in [0, 2, 4] {
         let err = refused(&b, &pk, |b| {

@@ -142,7 +142,7 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                     "complete": claim_complete(&r.claim), "entries": r.entries,
                     "key_events": r.key_events, "key_events_in_full": r.key_events_in_full,
                     "with_personal_data": r.with_personal_data, "erased": r.erased,
-                    "hash_only": r.hash_only, "trust_anchor": anchored}),
+                    "hash_only": r.hash_only, "seals": r.seals, "trust_anchor": anchored}),
         )?,
         Ok(r) => {
             writeln!(
@@ -177,6 +177,13 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                     String::new()
                 }
             )?;
+            if r.seals > 0 {
+                writeln!(
+                    o,
+                    "  {} append batches inside the range sealed by a key entitled to append",
+                    r.seals
+                )?;
+            }
             if r.hash_only > 0 {
                 writeln!(
                     o,
