@@ -490,9 +490,32 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     if b.to_text() != text {
         return Err(bad("the file is not in canonical form (it was edited)"));
     }
+    // Every byte string is lowercase hex, as written: one form per bundle.
+    let hex_fields = std::iter::once(&b.checkpoint_event)
+        .chain(
+            b.entries
+                .iter()
+                .chain(b.erasures.iter())
+                .chain(std::iter::once(&b.genesis))
+                .flat_map(|e| std::iter::once(&e.entry).chain(e.payload.as_ref())),
+        )
+        .chain(b.keys.iter().filter_map(|k| k.entry.as_ref()))
+        .chain(b.seals.iter());
+    for h in hex_fields {
+        if !h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad(
+                "the file is not in canonical form: byte strings are lowercase hex (it was edited)",
+            ));
+        }
+    }
 
     // 2. The checkpoint, and the trusted one it must equal.
     let cp = SignedCheckpoint::parse(&b.checkpoint).map_err(|e| bad(e.to_string()))?;
+    if cp.to_text() != b.checkpoint {
+        return Err(bad(
+            "the checkpoint note is not in canonical form (as igl writes it): it was edited",
+        ));
+    }
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root);
     if let Trust::Checkpoint(t) = &trust
         && t.checkpoint.body() != cp.checkpoint.body()
@@ -522,6 +545,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         return Err(bad("the genesis entry is not LedgerCreated"));
     };
     if g.seq != 0
+        || g.event.body.ledger_id != lc.ledger_id
         || g.event.body.author != lc.admin_key
         || g.event.verify_signature().is_err()
         || b.genesis.payload.is_some()
@@ -549,6 +573,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     // those carried in full are checked as entries and build the registry.
     let mut commitment = key_history_step(&Hash32::ZERO, 0, &lc.admin_key, &gh);
     let mut withheld: BTreeMap<PublicKey, u64> = BTreeMap::new();
+    let mut key_event_authors: Vec<(u64, PublicKey)> = Vec::new();
     let mut last = 0u64;
     let mut in_full = 0usize;
     for k in &b.keys {
@@ -573,6 +598,11 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             )));
         }
         let body = &entry.event.body;
+        if body.ledger_id != lc.ledger_id {
+            return Err(bad(format!(
+                "key history: seq {n}: signed for another ledger"
+            )));
+        }
         let author = registry
             .get(&body.author)
             .filter(|a| usable_at(a, n))
@@ -593,6 +623,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             .event
             .verify_signature()
             .map_err(|e| bad(format!("key history: seq {n}: {e}")))?;
+        key_event_authors.push((n, body.author));
         match &body.event {
             Event::KeyEnrolled(e) => {
                 registry.insert(
@@ -634,6 +665,10 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         }
     };
 
+    for (n, author) in &key_event_authors {
+        needs(author, &format!("key history: seq {n}: the author"))?;
+    }
+
     // 5. The checkpoint's signer (pinned, or entitled by the key history) and the signed
     // CheckpointRecorded entry, whose commitment the key history must give.
     let history: Vec<KeyRecord> = registry.values().cloned().collect();
@@ -668,6 +703,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         time: Some(c.time),
     };
     if ce.body.author != checkpoint_key
+        || ce.body.ledger_id != lc.ledger_id
         || ce.body.validate().is_err()
         || ce.verify_signature().is_err()
         || recorded != cp.checkpoint
@@ -698,6 +734,9 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             return Ok((entry, h, false));
         }
         let body = &entry.event.body;
+        if body.ledger_id != lc.ledger_id {
+            return Err(bad(format!("seq {n}: signed for another ledger")));
+        }
         needs(&body.author, &format!("seq {n}: the author"))?;
         let author = registry
             .get(&body.author)
@@ -794,7 +833,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     let mut erased = 0;
     match &b.claim {
         Claim::Range { from, to } => {
-            let want = to.checked_sub(*from).map(|d| d + 1);
+            let want = to.checked_sub(*from).and_then(|d| d.checked_add(1));
             let got: Vec<u64> = b.entries.iter().map(|e| e.seq).collect();
             if want != Some(got.len() as u64)
                 || got.first() != Some(from)

@@ -770,6 +770,14 @@ pub fn verify_pack(
                     }
                     PayloadState::Redacted { by: x.by_seq }
                 };
+                if let Some(held) = r.held_at
+                    && entry.recorded_at > held
+                {
+                    return Err(bad(format!(
+                        "seq {n}: recorded at {}, after the instant the report lists entries as held at ({held})",
+                        entry.recorded_at
+                    )));
+                }
                 if e.erasure.is_some() && !matches!(payload, PayloadState::Redacted { .. }) {
                     return Err(bad(format!(
                         "seq {n}: {REPORT_JSON} says its personal data was erased, but {}",

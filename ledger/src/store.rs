@@ -609,6 +609,18 @@ impl Ledger {
             .map(move |r| r.map_err(|e| self.storage(e)))
     }
 
+    /// RocksDB's `default` column family, which igl never writes.
+    pub(crate) fn default_rows(&self) -> impl Iterator<Item = Kv> + '_ {
+        self.db
+            .iterator(IteratorMode::Start)
+            .map(move |r| r.map_err(|e| self.storage(e)))
+    }
+
+    /// The names of every column family on disk.
+    pub(crate) fn column_families_on_disk(&self) -> Result<Vec<String>> {
+        DB::list_cf(&Options::default(), &self.path).map_err(|e| self.storage(e))
+    }
+
     /// The last entry, or `None` for an empty ledger.
     pub fn head(&self) -> Result<Option<Head>> {
         match self.get(cf::META, META_HEAD)? {

@@ -221,6 +221,46 @@ fn proof_err(e: ProofError) -> LedgerError {
     LedgerError::Proof(e.to_string())
 }
 
+/// Whether `cp` is a checkpoint this ledger recorded, judged from a verification (`report`, from
+/// [`Ledger::verify_capturing`] with `cp`'s size, which must have passed): the same origin, the
+/// root the entries give at its size, and entry `cp.size` a `CheckpointRecorded` of that root and
+/// time authored by `signer`. A witness cosigns only such a checkpoint, so a key that signs a
+/// note of a root the ledger never had (a backdated checkpoint by a key since revoked, say) gets
+/// no cosignature. `Err` says what is wrong.
+pub fn recorded_by(
+    ledger: &Ledger,
+    report: &VerifyReport,
+    cp: &SignedCheckpoint,
+    signer: &PublicKey,
+) -> Result<std::result::Result<(), String>> {
+    let c = &cp.checkpoint;
+    let ours = ledger.origin()?;
+    if c.origin != ours {
+        return Ok(Err(format!(
+            "the checkpoint is for another ledger ({}), not this one ({ours})",
+            c.origin
+        )));
+    }
+    if report.roots.get(&c.size) != Some(&c.root) || report.entries <= c.size {
+        return Ok(Err(format!(
+            "the checkpoint of {} entries is not one this ledger recorded: its entries do not give that root, or no CheckpointRecorded follows them",
+            c.size
+        )));
+    }
+    let recorded = ledger.entry(c.size)?.is_some_and(|e| {
+        e.entry.event.body.author == *signer
+            && matches!(&e.entry.event.body.event,
+                Event::CheckpointRecorded(r) if r.root == c.root && Some(r.time) == c.time)
+    });
+    if !recorded {
+        return Ok(Err(format!(
+            "entry {} is not the CheckpointRecorded of this checkpoint by its signer: the checkpoint was not recorded in this ledger",
+            c.size
+        )));
+    }
+    Ok(Ok(()))
+}
+
 /// How the ledger stands against a checkpoint kept elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Against {

@@ -568,6 +568,7 @@ impl Ledger {
     /// it with what is stored: the first difference. Runs on its own thread.
     fn check_derived(&self) -> Result<Option<Failure>> {
         for check in [
+            Ledger::check_other_column_families,
             Ledger::check_lookups_and_tree,
             Ledger::check_indexes,
             Ledger::check_history,
@@ -681,6 +682,35 @@ impl Ledger {
             }
         }
         Ok(want.next().map(|(_, wv)| missing(wv)))
+    }
+
+    /// Outside the column families igl declares there must be nothing: RocksDB's `default`
+    /// column family is empty, and no other column family exists on disk.
+    fn check_other_column_families(&self) -> Result<Option<Failure>> {
+        let last = self.last_stored_seq()?.unwrap_or(0);
+        if let Some(r) = self.default_rows().next() {
+            let (k, _) = r?;
+            return Ok(Some(Failure {
+                seq: last,
+                message: format!(
+                    "column family `default`: it holds a row (key {}), and igl stores nothing there",
+                    hex::encode(&k)
+                ),
+            }));
+        }
+        if let Some(name) = self
+            .column_families_on_disk()?
+            .into_iter()
+            .find(|n| n != "default" && !cf::ALL.contains(&n.as_str()))
+        {
+            return Ok(Some(Failure {
+                seq: last,
+                message: format!(
+                    "column family `{name}`: igl has no such column family (it was added behind igl's back)"
+                ),
+            }));
+        }
+        Ok(None)
     }
 
     /// Recomputes from the entries the `by_hash` and `by_event_id` lookups and every node of the

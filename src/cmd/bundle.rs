@@ -74,6 +74,9 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
         let subjects = wanted.iter().map(|x| x.to_string()).collect();
         (Claim::Subject { subjects }, v)
     } else {
+        if size == 0 {
+            bail!("the checkpoint covers no entries; sign one with `igl checkpoint`");
+        }
         let from = a.from.unwrap_or(0);
         let to = a.to.unwrap_or(size - 1);
         if from > to || to >= size {
@@ -109,10 +112,18 @@ pub struct VerifyBundleArgs {
     /// The public key (hex) that must have signed the bundle's checkpoint.
     #[arg(long, value_name = "HEX")]
     trusted_key: Option<String>,
+    /// Accept a bundle checked for internal consistency only, with neither --checkpoint nor
+    /// --trusted-key (anyone can make a bundle that passes that: it ties nothing to the real
+    /// ledger). Without it, such a check exits 1.
+    #[arg(long, conflicts_with_all = ["checkpoint", "trusted_key"])]
+    unanchored: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
+
+/// Why a bundle that checks out is still refused without a trust anchor.
+const NO_ANCHOR: &str = "it is internally consistent, but nothing ties it to the real ledger (anyone can make a bundle that passes without a trust anchor): pass --trusted-key HEX (the council's published checkpoint key) or --checkpoint FILE (a checkpoint you hold), or --unanchored to accept internal consistency only";
 
 pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
     if a.file.is_dir() {
@@ -132,7 +143,13 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
         (None, None) => Trust::BundleOnly,
     };
     let anchored = !matches!(trust, Trust::BundleOnly);
-    let result = bundle::verify(&text, trust);
+    let result = bundle::verify(&text, trust).and_then(|r| {
+        if anchored || a.unanchored {
+            Ok(r)
+        } else {
+            Err(bundle::BundleError(NO_ANCHOR.into()))
+        }
+    });
     let mut o = out::stdout();
     match &result {
         Ok(r) if a.json => out::json_line(
@@ -194,7 +211,7 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
             if !anchored {
                 writeln!(
                     o,
-                    "⚠ no --checkpoint or --trusted-key given: this shows the bundle is internally consistent and signed by the ledger's own keys; pass a checkpoint you trust to tie it to the real ledger"
+                    "⚠ --unanchored: this shows only that the bundle is internally consistent; anyone can make one that is. Pass a checkpoint you trust (--checkpoint) or the council's key (--trusted-key) to tie it to the real ledger"
                 )?;
             }
         }
@@ -234,7 +251,13 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
         (None, None) => Trust::BundleOnly,
     };
     let anchored = !matches!(trust, Trust::BundleOnly);
-    let result = pack::verify_pack(&json_text, &md_text, &bundle_text, trust);
+    let result = pack::verify_pack(&json_text, &md_text, &bundle_text, trust).and_then(|r| {
+        if anchored || a.unanchored {
+            Ok(r)
+        } else {
+            Err(pack::PackError(NO_ANCHOR.into()))
+        }
+    });
     let mut o = out::stdout();
     match &result {
         Ok(r) if a.json => out::json_line(
@@ -283,7 +306,7 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
             if !anchored {
                 writeln!(
                     o,
-                    "⚠ no --checkpoint or --trusted-key given: this shows the pack is internally consistent and signed by the ledger's own keys; pass the council's published key or a checkpoint you trust to tie it to the real ledger"
+                    "⚠ --unanchored: this shows only that the pack is internally consistent; anyone can make one that is. Pass the council's published key (--trusted-key) or a checkpoint you trust (--checkpoint) to tie it to the real ledger"
                 )?;
             }
         }

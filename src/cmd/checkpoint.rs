@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use igl_ledger::transparency::checkpoint_signer;
 use igl_ledger::{Ledger, keys, merkle};
 use igl_schema::note::SignedCheckpoint;
 use igl_schema::{EventId, Timestamp};
@@ -92,14 +93,61 @@ pub struct ProveArgs {
     /// entries (both recorded checkpoints; NEW defaults to the latest).
     #[arg(long, value_names = ["OLD", "NEW"], num_args = 1..=2, conflicts_with = "seq")]
     consistency: Option<Vec<u64>>,
+    /// The public key (hex) that must have signed the checkpoint(s). Without it, the whole
+    /// ledger is verified first and the signer must be a key its entries entitle to sign a
+    /// checkpoint (admin or ig_officer, enrolled before it, not revoked by then): O(n).
+    #[arg(long, value_name = "HEX")]
+    trusted_key: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
-/// The recorded checkpoint of `size` entries (or the latest), with its signature checked
-/// against the key that recorded it: `Ok(None)` (reported, exit 1) when it does not verify.
-fn signed_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<Option<SignedCheckpoint>> {
+/// Who may have signed the checkpoint a proof is checked against.
+enum Signers {
+    /// The key given with --trusted-key.
+    Pinned(igl_schema::PublicKey),
+    /// The key registry of the verified ledger.
+    Verified(Vec<igl_ledger::KeyRecord>),
+}
+
+impl Signers {
+    fn of(a: &ProveArgs, ledger: &Ledger) -> Result<Option<Signers>> {
+        if let Some(hex) = &a.trusted_key {
+            return Ok(Some(Signers::Pinned(super::verify::parse_key(
+                "--trusted-key",
+                hex,
+            )?)));
+        }
+        let pb = out::progress(ledger.tree_size()?, "verifying the ledger");
+        let report = ledger.verify(&mut |n| pb.set_position(n))?;
+        pb.finish_and_clear();
+        if let Some(f) = &report.failure {
+            eprintln!(
+                "✘ the ledger does not verify (seq {}: {}); no proof from it can be trusted: run `igl verify`",
+                f.seq, f.message
+            );
+            return Ok(None);
+        }
+        Ok(Some(Signers::Verified(report.key_registry)))
+    }
+
+    /// Whether `cp` is signed by an accepted key.
+    fn accept(&self, cp: &SignedCheckpoint) -> bool {
+        match self {
+            Signers::Pinned(k) => cp.verify(k),
+            Signers::Verified(keys) => checkpoint_signer(keys, cp).is_some(),
+        }
+    }
+}
+
+/// The recorded checkpoint of `size` entries (or the latest), signed by the key that recorded it,
+/// which `signers` accepts: `Ok(None)` (reported, exit 1) otherwise.
+fn signed_checkpoint(
+    ledger: &Ledger,
+    size: Option<u64>,
+    signers: &Signers,
+) -> Result<Option<SignedCheckpoint>> {
     let cp = match size {
         // A checkpoint of N entries is recorded as entry N.
         Some(n) => ledger.recorded_checkpoint(n)?.with_context(|| {
@@ -115,10 +163,14 @@ fn signed_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<Option<Signed
         .entry(cp.checkpoint.size)?
         .map(|e| e.entry.event.body.author)
         .context("the checkpoint entry is missing")?;
-    if !cp.verify(&recorded_by) {
+    if !cp.verify(&recorded_by) || !signers.accept(&cp) {
         eprintln!(
-            "✘ the checkpoint of {} entries does not carry a valid signature by the key that recorded it; run `igl verify`",
-            cp.checkpoint.size
+            "✘ the checkpoint of {} entries is not signed by {}; run `igl verify`",
+            cp.checkpoint.size,
+            match signers {
+                Signers::Pinned(k) => format!("the trusted key {}", k.short()),
+                Signers::Verified(_) => "a key the ledger entitles to sign it".to_string(),
+            }
         );
         return Ok(None);
     }
@@ -128,11 +180,14 @@ fn signed_checkpoint(ledger: &Ledger, size: Option<u64>) -> Result<Option<Signed
 pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
     let ledger = Ledger::open_read_only(&dir)?;
     let hex = |v: &[igl_schema::Hash32]| v.iter().map(|h| h.to_hex()).collect::<Vec<_>>();
+    let Some(signers) = Signers::of(&a, &ledger)? else {
+        return Ok(Outcome::Finding);
+    };
     let mut o = out::stdout();
     if let Some(sizes) = a.consistency {
         let (Some(old_cp), Some(new_cp)) = (
-            signed_checkpoint(&ledger, Some(sizes[0]))?,
-            signed_checkpoint(&ledger, sizes.get(1).copied())?,
+            signed_checkpoint(&ledger, Some(sizes[0]), &signers)?,
+            signed_checkpoint(&ledger, sizes.get(1).copied(), &signers)?,
         ) else {
             return Ok(Outcome::Finding);
         };
@@ -173,7 +228,7 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
         return Ok(if ok { Outcome::Ok } else { Outcome::Finding });
     }
     let seq = a.seq.expect("clap requires SEQ without --consistency");
-    let Some(cp) = signed_checkpoint(&ledger, a.size)? else {
+    let Some(cp) = signed_checkpoint(&ledger, a.size, &signers)? else {
         return Ok(Outcome::Finding);
     };
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root);

@@ -46,6 +46,11 @@ pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
     let report = ledger.verify_capturing(&mut |n| pb.set_position(n), &sizes)?;
     pb.finish_and_clear();
     let against = match &checkpoint {
+        // A ledger that does not verify is not judged against a checkpoint (its entry count and
+        // roots stop at the failure).
+        Some(_) if !report.ok() => Some(Err(
+            "not judged: the ledger does not verify (see the failure)".to_string(),
+        )),
         Some(cp) => Some(judge(
             &ledger,
             &report,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::transparency::{checkpoint_signer, witness_decision};
+use igl_ledger::transparency::{checkpoint_signer, recorded_by, witness_decision};
 use igl_schema::note::SignedCheckpoint;
 use igl_schema::public_key;
 
@@ -56,13 +56,12 @@ pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
     let key = a.pass.load_key(&a.key)?;
     let mut cp = load_checkpoint(&a.checkpoint)?;
     let ledger = ledger_dir.map(Ledger::open_read_only).transpose()?;
-    // Whose checkpoint is it? A pinned key, or the key the ledger's verified entries entitle to
-    // sign it (never the stored key registry, which is derived data).
-    let log_key = match (&a.log_key, &ledger) {
-        (Some(hex), _) => parse_key("--log-key", hex)?,
-        (None, Some(l)) => {
+    // Given the ledger, the witness verifies it (the stored tree it serves proofs from included)
+    // and judges the checkpoint against it.
+    let report = match &ledger {
+        Some(l) => {
             let pb = out::progress(l.tree_size()?, "verifying the ledger");
-            let report = l.verify(&mut |n| pb.set_position(n))?;
+            let report = l.verify_capturing(&mut |n| pb.set_position(n), &[cp.checkpoint.size])?;
             pb.finish_and_clear();
             if let Some(f) = &report.failure {
                 eprintln!(
@@ -71,13 +70,20 @@ pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
                 );
                 return Ok(Outcome::Finding);
             }
-            checkpoint_signer(&report.key_registry, &cp).ok_or_else(|| {
-                anyhow!(
-                    "the checkpoint is not signed by any key the ledger entitles to sign it (an admin or ig_officer key enrolled before entry {} and not revoked by then)",
-                    cp.checkpoint.size
-                )
-            })?
+            Some(report)
         }
+        None => None,
+    };
+    // Whose checkpoint is it? A pinned key, or the key the ledger's verified entries entitle to
+    // sign it (never the stored key registry, which is derived data).
+    let log_key = match (&a.log_key, &report) {
+        (Some(hex), _) => parse_key("--log-key", hex)?,
+        (None, Some(r)) => checkpoint_signer(&r.key_registry, &cp).ok_or_else(|| {
+            anyhow!(
+                "the checkpoint is not signed by any key the ledger entitles to sign it (an admin or ig_officer key enrolled before entry {} and not revoked by then)",
+                cp.checkpoint.size
+            )
+        })?,
         (None, None) => bail!("pass --log-key HEX (the ledger's checkpoint key), or --ledger DIR"),
     };
     if !cp.verify(&log_key) {
@@ -85,6 +91,14 @@ pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
             "the checkpoint is not signed by the ledger's key {}",
             log_key.short()
         );
+    }
+    // A checkpoint the ledger never recorded (a root its entries do not give, a note signed
+    // outside it) is not cosigned.
+    if let (Some(l), Some(r)) = (&ledger, &report)
+        && let Err(why) = recorded_by(l, r, &cp, &log_key)?
+    {
+        eprintln!("igl: witness refuses to cosign: {why}");
+        return Ok(Outcome::Finding);
     }
     std::fs::create_dir_all(&a.state).with_context(|| format!("creating {}", a.state.display()))?;
     let path = state_file(&a.state, &cp.checkpoint.origin);

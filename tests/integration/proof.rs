@@ -111,10 +111,17 @@ fn a_forged_tree_cannot_be_checkpointed_proved_or_witnessed() {
     let log = c.log(&[]);
     assert_eq!(log.len() as u64, head + 1, "nothing was appended");
 
-    // prove checks against the signed checkpoint's root, so the forged nodes do not verify.
-    let (out, _) = c.igl().args(["prove", "2", "--json"]).fails(1);
+    // prove checks against the signed checkpoint's root, so the forged nodes do not verify
+    // (with the signer pinned); without a pinned key it verifies the ledger first, and refuses.
+    let (out, _) = c
+        .igl()
+        .args(["prove", "2", "--json", "--trusted-key", &c.ig.public])
+        .fails(1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["verified"], false, "{v}");
+    let (out, err) = c.igl().args(["prove", "2", "--json"]).fails(1);
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("does not verify"), "{err}");
 
     // A witness given the ledger (and no pinned key) verifies it and refuses.
     let (_, err) = c
@@ -142,20 +149,19 @@ fn forge_checkpoint(c: &Council, key: &Key) -> String {
     let cp = SignedCheckpoint::parse(&honest).unwrap();
     assert_eq!(cp.checkpoint.size, size);
     assert!(cp.checkpoint.origin.contains(ledger_id));
+    sign_note(key, cp.checkpoint)
+}
+
+/// A checkpoint note of `cp` signed with the key in `key`'s file.
+fn sign_note(key: &Key, cp: Checkpoint) -> String {
     let text = std::fs::read_to_string(&key.path).unwrap();
     let seed = text
         .lines()
         .find_map(|l| l.strip_prefix("igl-secret-key-v1:"))
         .expect("a plain key file");
     let sk = igl_schema::SigningKey::from_bytes(&hex::decode(seed).unwrap().try_into().unwrap());
-    let forged = Checkpoint {
-        origin: cp.checkpoint.origin.clone(),
-        size: cp.checkpoint.size,
-        root: cp.checkpoint.root,
-        time: cp.checkpoint.time,
-    };
-    let sig = forged.sign(&sk);
-    SignedCheckpoint::new(forged, sig, &igl_schema::public_key(&sk)).to_text()
+    let sig = cp.sign(&sk);
+    SignedCheckpoint::new(cp, sig, &igl_schema::public_key(&sk)).to_text()
 }
 
 #[test]
@@ -200,6 +206,39 @@ fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
             .fails(2);
         assert!(err.contains("entitles to sign it"), "{err}");
     }
+    // Before its revocation (seq 7) ig2 was entitled to sign a checkpoint of 6 entries: a note it
+    // signs now, backdated to that size, with a root the first 6 entries do not have (made up,
+    // or a later checkpoint's), and never recorded in the ledger, gets no cosignature from a
+    // witness that is given the ledger.
+    let cp6 = SignedCheckpoint::parse(&revoked).unwrap().checkpoint;
+    for root in [Hash32([0x66; 32]), cp6.root] {
+        let backdated = sign_note(
+            &ig2,
+            Checkpoint {
+                size: 6,
+                root,
+                ..cp6.clone()
+            },
+        );
+        c.dir.write("backdated.txt", &backdated);
+        let w = c.dir.new_key(&format!("w-backdated-{}.key", root.0[0]));
+        let (_, err) = c
+            .dir
+            .igl()
+            .args(["witness", "--key"])
+            .arg(&w.path)
+            .arg("--state")
+            .arg(c.dir.join(&format!("ws-backdated-{}", root.0[0])))
+            .arg("--ledger")
+            .arg(&c.ledger)
+            .arg("backdated.txt")
+            .fails(1);
+        assert!(
+            err.contains("not one this ledger recorded")
+                || err.contains("not the CheckpointRecorded"),
+            "{err}"
+        );
+    }
     // The honest checkpoint is trusted.
     checkpoint(&c, &c.ig);
     let out = c.igl().args(["verify", "--against", "cp.txt"]).ok();
@@ -214,8 +253,16 @@ fn bundles_that_include_the_genesis_entry_verify() {
     c.igl()
         .args(["bundle", "--from", "0", "--to", "5", "--out", "b.json"])
         .ok();
-    let out = c.dir.igl().args(["verify-bundle", "b.json"]).ok();
-    assert!(out.contains('✔'), "{out}");
+    // Without a trust anchor a bundle proves nothing about the real ledger: exit 1, unless
+    // internal consistency is explicitly all that is asked for.
+    let (out, _) = c.dir.igl().args(["verify-bundle", "b.json"]).fails(1);
+    assert!(out.contains("nothing ties it to the real ledger"), "{out}");
+    let out = c
+        .dir
+        .igl()
+        .args(["verify-bundle", "b.json", "--unanchored"])
+        .ok();
+    assert!(out.contains('✔') && out.contains("--unanchored"), "{out}");
     c.dir
         .igl()
         .args(["verify-bundle", "b.json", "--trusted-key", &c.ig.public])

@@ -160,3 +160,40 @@ fn every_column_family_flipped_deleted_or_with_a_stray_row_fails_verify_naming_i
         wrong.join("\n")
     );
 }
+
+/// Nothing is stored outside the column families igl declares: a row in RocksDB's `default`
+/// column family, or a column family igl does not know, fails verify.
+#[test]
+fn a_row_in_the_default_column_family_or_an_unknown_column_family_fails_verify() {
+    let c = full_ledger();
+    let scratch = Dir::new();
+    for (i, what) in ["default", "extra"].into_iter().enumerate() {
+        let copy = scratch.join(&format!("o-{i}"));
+        copy_dir(&c.ledger, &copy);
+        {
+            let mut db = open_raw(&copy);
+            if what == "extra" {
+                db.create_cf("extra", &Options::default()).unwrap();
+                let h = db.cf_handle("extra").unwrap();
+                db.put_cf(h, b"k", b"v").unwrap();
+            } else {
+                db.put(b"k", b"v").unwrap();
+            }
+            db.flush().unwrap();
+            if what == "extra" {
+                let h = db.cf_handle("extra").unwrap();
+                db.flush_cf(h).unwrap();
+            }
+        }
+        let out = c
+            .dir
+            .igl()
+            .arg("--ledger")
+            .arg(&copy)
+            .args(["verify", "--json"])
+            .output();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stdout}");
+        assert!(stdout.contains(&format!("`{what}`")), "{what}: {stdout}");
+    }
+}
