@@ -471,6 +471,50 @@ pub fn verify(text: &str, trust: Trust<'_>) -> Result<BundleReport, BundleError>
     verify_detailed(text, trust).map(|v| v.report)
 }
 
+/// Checks that `entry` is signed for `ledger_id`, by a key of `registry` entitled to write it at
+/// its seq (enrolled before it, not revoked by then, with a role that may write that event, and
+/// the person it names for a person's own statement), and that the signature verifies. `at`
+/// starts every message.
+fn check_author(
+    entry: &Entry,
+    registry: &HashMap<PublicKey, KeyRecord>,
+    ledger_id: &igl_schema::LedgerId,
+    at: &str,
+) -> Result<(), BundleError> {
+    let (n, body) = (entry.seq, &entry.event.body);
+    if body.ledger_id != *ledger_id {
+        return Err(bad(format!("{at}: signed for another ledger")));
+    }
+    let author = registry
+        .get(&body.author)
+        .filter(|k| usable_at(k, n))
+        .ok_or_else(|| {
+            bad(format!(
+                "{at}: the author key {} is not enrolled (and unrevoked) at that point",
+                body.author.short()
+            ))
+        })?;
+    if !body.event.allowed_roles().contains(&author.role) {
+        return Err(bad(format!(
+            "{at}: a {} key may not write {}",
+            author.role,
+            body.event.type_name()
+        )));
+    }
+    if let Some(p) = body.event.self_signed_by()
+        && *p != author.person
+    {
+        return Err(bad(format!(
+            "{at}: {} must be signed by {p}'s own key",
+            body.event.type_name()
+        )));
+    }
+    entry
+        .event
+        .verify_signature()
+        .map_err(|e| bad(format!("{at}: {e}")))
+}
+
 /// Whether `k` was enrolled before `n` and not revoked by then.
 fn usable_at(k: &KeyRecord, n: u64) -> bool {
     k.enrolled_seq < n && k.active_at(n)
@@ -598,31 +642,12 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             )));
         }
         let body = &entry.event.body;
-        if body.ledger_id != lc.ledger_id {
-            return Err(bad(format!(
-                "key history: seq {n}: signed for another ledger"
-            )));
-        }
-        let author = registry
-            .get(&body.author)
-            .filter(|a| usable_at(a, n))
-            .ok_or_else(|| {
-                bad(format!(
-                    "key history: seq {n}: the author key {} is not enrolled (and unrevoked) at that point",
-                    body.author.short()
-                ))
-            })?;
-        if !body.event.allowed_roles().contains(&author.role) {
-            return Err(bad(format!(
-                "key history: seq {n}: a {} key may not write {}",
-                author.role,
-                body.event.type_name()
-            )));
-        }
-        entry
-            .event
-            .verify_signature()
-            .map_err(|e| bad(format!("key history: seq {n}: {e}")))?;
+        check_author(
+            &entry,
+            &registry,
+            &lc.ledger_id,
+            &format!("key history: seq {n}"),
+        )?;
         key_event_authors.push((n, body.author));
         match &body.event {
             Event::KeyEnrolled(e) => {
@@ -733,39 +758,8 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             }
             return Ok((entry, h, false));
         }
-        let body = &entry.event.body;
-        if body.ledger_id != lc.ledger_id {
-            return Err(bad(format!("seq {n}: signed for another ledger")));
-        }
-        needs(&body.author, &format!("seq {n}: the author"))?;
-        let author = registry
-            .get(&body.author)
-            .filter(|k| usable_at(k, n))
-            .ok_or_else(|| {
-                bad(format!(
-                    "seq {n}: the author key {} is not enrolled (and unrevoked) at that point",
-                    body.author.short()
-                ))
-            })?;
-        if !body.event.allowed_roles().contains(&author.role) {
-            return Err(bad(format!(
-                "seq {n}: a {} key may not write {}",
-                author.role,
-                body.event.type_name()
-            )));
-        }
-        if let Some(p) = body.event.self_signed_by()
-            && *p != author.person
-        {
-            return Err(bad(format!(
-                "seq {n}: {} must be signed by {p}'s own key",
-                body.event.type_name()
-            )));
-        }
-        entry
-            .event
-            .verify_signature()
-            .map_err(|e| bad(format!("seq {n}: {e}")))?;
+        needs(&entry.event.body.author, &format!("seq {n}: the author"))?;
+        check_author(&entry, &registry, &lc.ledger_id, &format!("seq {n}"))?;
         let opened = match &be.payload {
             Some(p) => {
                 let bytes =

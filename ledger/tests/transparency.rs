@@ -400,6 +400,17 @@ fn trimmable(dir: &std::path::Path) -> (Ledger, SigningKey, note::SignedCheckpoi
     (l, admin, cp)
 }
 
+/// The range bundle of seqs 3 to 7 of the [`trimmable`] ledger.
+fn range_3_to_7(l: &Ledger, cp: &note::SignedCheckpoint) -> bundle::Bundle {
+    bundle::make(
+        l,
+        cp,
+        bundle::Claim::Range { from: 3, to: 7 },
+        &[3, 4, 5, 6, 7],
+    )
+    .unwrap()
+}
+
 /// The error `verify` gives for `b` changed by `f`.
 #[track_caller]
 fn refused(b: &bundle::Bundle, pk: &PublicKey, f: impl FnOnce(&mut bundle::Bundle)) -> String {
@@ -416,13 +427,7 @@ fn a_range_bundle_with_any_entry_key_event_or_erasure_left_out_fails() {
     let tmp = tempfile::tempdir().unwrap();
     let (l, admin, cp) = trimmable(&tmp.path().join("l"));
     let pk = public_key(&admin);
-    let b = bundle::make(
-        &l,
-        &cp,
-        bundle::Claim::Range { from: 3, to: 7 },
-        &[3, 4, 5, 6, 7],
-    )
-    .unwrap();
+    let b = range_3_to_7(&l, &cp);
     assert_eq!(b.keys.len(), 3, "every key event before the checkpoint");
     assert_eq!(b.erasures.iter().map(|e| e.seq).collect::<Vec<_>>(), [8]);
     let r = bundle::verify(&b.to_text(), Trust::Key(&pk)).unwrap();
@@ -508,13 +513,7 @@ fn a_selective_bundle_carries_every_key_event_of_the_keys_it_needs() {
 fn the_golden_bundle_is_rebuilt_byte_for_byte_and_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let (l, admin, cp) = trimmable(&tmp.path().join("l"));
-    let b = bundle::make(
-        &l,
-        &cp,
-        bundle::Claim::Range { from: 3, to: 7 },
-        &[3, 4, 5, 6, 7],
-    )
-    .unwrap();
+    let b = range_3_to_7(&l, &cp);
     let text = b.to_text();
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -9,19 +9,9 @@ use igl_ledger::merkle;
 use igl_ledger::store::{cf, node_key};
 use igl_schema::Hash32;
 use igl_schema::note::{Checkpoint, SignedCheckpoint};
-use rocksdb::{ColumnFamilyDescriptor, DB, Options};
 use serde_json::json;
 
-use crate::util::{Council, Key, enrol, grant, person, training};
-
-fn open_raw(path: &Path) -> DB {
-    let mut opts = Options::default();
-    opts.set_disable_auto_compactions(true);
-    let families = cf::ALL
-        .iter()
-        .map(|name| ColumnFamilyDescriptor::new(*name, opts.clone()));
-    DB::open_cf_descriptors(&opts, path, families).expect("open the ledger's RocksDB")
-}
+use crate::util::{Council, Key, enrol, grant, open_raw, person, training};
 
 /// Rewrites the stored tree as a forger would: leaf `leaf` replaced by `forged`, and every
 /// stored complete subtree above it recomputed, so the stored tree is consistent with itself
@@ -92,6 +82,15 @@ fn a_forged_tree_cannot_be_checkpointed_proved_or_witnessed() {
 
     let v = c.igl().args(["prove", "2", "--json"]).json();
     assert_eq!(v["verified"], true, "before the forgery: {v}");
+    // A checkpoint is accepted only from the pinned key.
+    let (out, err) = c
+        .igl()
+        .args(["prove", "2", "--json", "--trusted-key", &c.staff.public])
+        .fails(1);
+    assert!(
+        out.is_empty() && err.contains("not signed by the trusted key"),
+        "{err}"
+    );
 
     // Leaf 3 is under the checkpoint; the proof of leaf 2 passes through it.
     forge_tree(&c.ledger, 3, Hash32([0x77; 32]));

@@ -7,10 +7,10 @@
 use std::path::Path;
 
 use igl_ledger::store::cf;
-use rocksdb::{ColumnFamilyDescriptor, DB, IteratorMode, Options};
+use rocksdb::{IteratorMode, Options};
 use serde_json::{Value, json};
 
-use crate::util::{Council, Dir, at, grant, person, training};
+use crate::util::{Council, Dir, at, grant, open_raw, person, training};
 
 /// A ledger in which every column family holds rows: people with personal data, grants, a
 /// declaration, a redaction and a checkpoint.
@@ -56,15 +56,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
-}
-
-fn open_raw(path: &Path) -> DB {
-    let mut opts = Options::default();
-    opts.set_disable_auto_compactions(true);
-    let families = cf::ALL
-        .iter()
-        .map(|name| ColumnFamilyDescriptor::new(*name, opts.clone()));
-    DB::open_cf_descriptors(&opts, path, families).expect("open the ledger's RocksDB")
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -116,6 +107,22 @@ fn names(name: &str, message: &str, failed_at: Option<u64>, row: Option<u64>) ->
     }
 }
 
+/// `igl verify --json` of the ledger at `copy`: exit code, stdout, stderr.
+fn verify_copy(c: &Council, copy: &Path) -> (Option<i32>, String, String) {
+    let out = c
+        .dir
+        .igl()
+        .arg("--ledger")
+        .arg(copy)
+        .args(["verify", "--json"])
+        .output();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn every_column_family_flipped_deleted_or_with_a_stray_row_fails_verify_naming_it() {
     let c = full_ledger();
@@ -129,15 +136,7 @@ fn every_column_family_flipped_deleted_or_with_a_stray_row_fails_verify_naming_i
             let copy = scratch.join(&format!("l-{i}-{j}"));
             copy_dir(&c.ledger, &copy);
             let row = damage(&copy, name, d);
-            let out = c
-                .dir
-                .igl()
-                .arg("--ledger")
-                .arg(&copy)
-                .args(["verify", "--json"])
-                .output();
-            let code = out.status.code();
-            let stdout = String::from_utf8_lossy(&out.stdout);
+            let (code, stdout, stderr) = verify_copy(&c, &copy);
             let v: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
             let message = v["failure"]["message"].as_str().unwrap_or_default();
             let failed_at = v["failure"]["seq"].as_u64();
@@ -146,10 +145,7 @@ fn every_column_family_flipped_deleted_or_with_a_stray_row_fails_verify_naming_i
                 && failed_at.is_some()
                 && names(name, message, failed_at, row);
             if !ok {
-                wrong.push(format!(
-                    "{name} {d:?}: exit {code:?}: {stdout}{}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
+                wrong.push(format!("{name} {d:?}: exit {code:?}: {stdout}{stderr}"));
             }
             std::fs::remove_dir_all(&copy).unwrap();
         }
@@ -185,15 +181,8 @@ fn a_row_in_the_default_column_family_or_an_unknown_column_family_fails_verify()
                 db.flush_cf(h).unwrap();
             }
         }
-        let out = c
-            .dir
-            .igl()
-            .arg("--ledger")
-            .arg(&copy)
-            .args(["verify", "--json"])
-            .output();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1), "{what}: {stdout}");
+        let (code, stdout, _) = verify_copy(&c, &copy);
+        assert_eq!(code, Some(1), "{what}: {stdout}");
         assert!(stdout.contains(&format!("`{what}`")), "{what}: {stdout}");
     }
 }

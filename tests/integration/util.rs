@@ -346,6 +346,17 @@ impl Council {
     }
 }
 
+/// The ledger's RocksDB opened directly, read-write, with every column family igl declares and
+/// no background compaction: for tests that write behind igl's back.
+pub fn open_raw(path: &Path) -> rocksdb::DB {
+    let mut opts = rocksdb::Options::default();
+    opts.set_disable_auto_compactions(true);
+    let families = igl_ledger::store::cf::ALL
+        .iter()
+        .map(|name| rocksdb::ColumnFamilyDescriptor::new(*name, opts.clone()));
+    rocksdb::DB::open_cf_descriptors(&opts, path, families).expect("open the ledger's RocksDB")
+}
+
 /// A KeyEnrolled event line.
 pub fn enrol(key: &Key, person: &str, role: &str) -> Value {
     json!({"type": "KeyEnrolled", "key": key.public, "person": person, "role": role,
