@@ -1132,6 +1132,8 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
         (Some(e), None) => e.display().to_string(),
         _ => "igl".to_string(),
     };
+    // The IG officer signs the checkpoints: the key a SAR pack's recipient checks it against.
+    let ig_key = public_key(&b.actors[ig].key).to_hex();
     let hints = format!(
         "
 It includes deliberate policy violations (a grant before the countersignature, lapsed
@@ -1147,7 +1149,7 @@ Try next (igl is {exe}; `cargo install --path .` puts it on your PATH):
   igl org caring-hands              # a partner's agreements and accreditations
   igl requests                      # subject-rights requests and their statutory deadlines
   igl sar P00105                    # everything the ledger holds about one person
-  igl sar P00105 --pack sar-P00105 && igl verify-bundle sar-P00105
+  igl sar P00105 --pack sar-P00105 && igl verify-bundle sar-P00105 --trusted-key {ig_key}
   igl log --subject service-user:SU-000142
   igl show 1                        # one entry in full: author, hashes, signature, seal
   igl prove 1200                    # Merkle inclusion proof against the latest signed checkpoint
