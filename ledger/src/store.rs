@@ -209,6 +209,9 @@ pub struct RebuildReport {
 /// time, and their batches are **group committed** (see `GroupCommit` in this module).
 pub struct Ledger {
     db: DB,
+    /// The column families on disk when the ledger was opened (read from the MANIFEST of the
+    /// state this handle sees; verify refuses any igl does not declare).
+    on_disk: Vec<String>,
     /// The block cache every column family of `db` shares.
     cache: Cache,
     path: PathBuf,
@@ -372,6 +375,10 @@ impl Ledger {
             .map_err(|e| Self::open_error(path, e))?;
         let ledger = Ledger {
             db,
+            on_disk: std::iter::once("default")
+                .chain(cf::ALL.iter().copied())
+                .map(String::from)
+                .collect(),
             cache,
             path: path.to_path_buf(),
             read_only: false,
@@ -493,6 +500,7 @@ impl Ledger {
             .map_err(|e| Self::open_error(path, e))?;
         Ok(Ledger {
             db,
+            on_disk: all,
             cache,
             path: path.to_path_buf(),
             read_only: false,
@@ -537,7 +545,7 @@ impl Ledger {
     }
 
     fn open_read_only_once(path: &Path) -> Result<Ledger> {
-        Self::existing_cfs(path)?;
+        let on_disk = Self::existing_cfs(path)?;
         let cache = block_cache();
         let open = || {
             let descriptors = cf::ALL
@@ -554,6 +562,7 @@ impl Ledger {
         .map_err(|e| Self::open_error(path, e))?;
         let ledger = Ledger {
             db,
+            on_disk,
             cache,
             path: path.to_path_buf(),
             read_only: true,
@@ -616,9 +625,9 @@ impl Ledger {
             .map(move |r| r.map_err(|e| self.storage(e)))
     }
 
-    /// The names of every column family on disk.
-    pub(crate) fn column_families_on_disk(&self) -> Result<Vec<String>> {
-        DB::list_cf(&Options::default(), &self.path).map_err(|e| self.storage(e))
+    /// The names of every column family on disk when the ledger was opened.
+    pub(crate) fn column_families_on_disk(&self) -> &[String] {
+        &self.on_disk
     }
 
     /// The last entry, or `None` for an empty ledger.

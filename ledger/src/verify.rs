@@ -699,9 +699,9 @@ impl Ledger {
             }));
         }
         if let Some(name) = self
-            .column_families_on_disk()?
-            .into_iter()
-            .find(|n| n != "default" && !cf::ALL.contains(&n.as_str()))
+            .column_families_on_disk()
+            .iter()
+            .find(|n| *n != "default" && !cf::ALL.contains(&n.as_str()))
         {
             return Ok(Some(Failure {
                 seq: last,
