@@ -103,7 +103,10 @@ pub const CHECKED_BY: &[(&str, &str)] = &[
     (cf::KEYS, "compared with the replay's key registry"),
     (cf::DECLARATIONS, "compared with the replay's declarations"),
     (cf::REDACTIONS, "compared with the replay's redactions"),
-    (cf::META, "compared with the replay's head and ledger id"),
+    (
+        cf::META,
+        "compared with the replay's head, ledger id and key-history commitment",
+    ),
     (cf::MERKLE, "every node recomputed from the entries"),
     (cf::BY_SUBJECT, "recomputed from the entries"),
     (cf::BY_TYPE, "recomputed from the entries"),

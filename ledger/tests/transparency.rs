@@ -545,6 +545,15 @@ fn the_golden_bundle_is_rebuilt_byte_for_byte_and_verifies() {
     });
     refused(&b, &pk, |b| b.entries[2].payload = None);
     refused(&b, &pk, |b| b.erasures.clear());
+    // One form per bundle: uppercase hex, or the note with CRLF line ends, is refused.
+    let err = refused(&b, &pk, |b| {
+        b.entries[0].entry = b.entries[0].entry.to_uppercase()
+    });
+    assert!(err.contains("lowercase hex"), "{err}");
+    let err = refused(&b, &pk, |b| {
+        b.checkpoint = b.checkpoint.replace('\n', "\r\n")
+    });
+    assert!(err.contains("canonical form"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------
