@@ -704,6 +704,12 @@ pub fn verify_pack(
             "{REPORT_JSON}: the entries are not in strictly increasing seq order"
         )));
     }
+    // The rules the report states are this format's, word for word.
+    if r.third_party_rule != sar::RULE || r.proof_rule != PROOF_RULE {
+        return Err(bad(format!(
+            "{REPORT_JSON}: the third-party rule or the proof rule it states is not the one igl applies (it was edited)"
+        )));
+    }
     if counts(&r.entries) != r.summary {
         return Err(bad(format!(
             "{REPORT_JSON}: the summary does not match the entries"
@@ -807,6 +813,14 @@ pub fn verify_pack(
                     return Err(bad(format!(
                         "seq {n}: {REPORT_JSON} does not match the signed entry ({} differs)",
                         first_difference(e, &expected)
+                    )));
+                }
+                // The map comparison ignores key order; the canonical form does not.
+                if serde_json::to_string(&expected.fields).ok()
+                    != serde_json::to_string(&e.fields).ok()
+                {
+                    return Err(bad(format!(
+                        "seq {n}: {REPORT_JSON} lists the fields in another order than the event's (it was edited)"
                     )));
                 }
             }

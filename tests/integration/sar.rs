@@ -325,6 +325,25 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
             "says its personal data was erased",
         ),
         (
+            "the stated third-party rule",
+            Box::new(move |r: &mut PackReport| {
+                r.third_party_rule = "Everything is shown.".into();
+            }),
+            "third-party rule",
+        ),
+        (
+            "the order of an entry's fields",
+            Box::new(move |r: &mut PackReport| {
+                let e = r.entries.iter_mut().find(|e| e.seq == full_seq).unwrap();
+                let mut reversed = serde_json::Map::new();
+                for (k, v) in e.fields.iter().rev() {
+                    reversed.insert(k.clone(), v.clone());
+                }
+                e.fields = reversed;
+            }),
+            "another order",
+        ),
+        (
             "the checkpoint's time",
             Box::new(move |r: &mut PackReport| {
                 r.checkpoint.time = Some(igl_schema::Timestamp::parse(&at(1, 9)).unwrap());
