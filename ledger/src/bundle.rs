@@ -79,6 +79,10 @@ pub struct KeyEvent {
     /// person id and role are then not disclosed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
+    /// With `entry`: its inclusion proof against the checkpoint's root, so a key event carried
+    /// in full is in the signed log itself, not only in the commitment its signer made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proof: Vec<Hash32>,
 }
 
 /// What a bundle says it holds; [`verify`] checks the bundle against it and reports it.
@@ -258,24 +262,27 @@ fn key_events(ledger: &Ledger, size: u64) -> Result<Vec<(u64, PublicKey, Hash32,
 
 fn key_event(
     ledger: &Ledger,
-    seq: u64,
-    key: PublicKey,
-    hash: Hash32,
+    size: u64,
+    (seq, key, hash): (u64, PublicKey, Hash32),
     full: bool,
 ) -> Result<KeyEvent> {
-    let entry = if full {
+    let (entry, proof) = if full {
         let e = ledger
             .entry(seq)?
             .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {seq}")))?;
-        Some(hex::encode(e.entry.encode()))
+        (
+            Some(hex::encode(e.entry.encode())),
+            ledger.inclusion_proof(seq, size)?,
+        )
     } else {
-        None
+        (None, Vec::new())
     };
     Ok(KeyEvent {
         seq,
         key,
         entry_hash: hash,
         entry,
+        proof,
     })
 }
 
@@ -288,7 +295,7 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
     let size = cp.checkpoint.size;
     let keys = key_events(ledger, size)?
         .into_iter()
-        .map(|(seq, key, hash, _)| key_event(ledger, seq, key, hash, true))
+        .map(|(seq, key, hash, _)| key_event(ledger, size, (seq, key, hash), true))
         .collect::<Result<_>>()?;
     let listed: BTreeSet<u64> = seqs.iter().copied().collect();
     let mut erasures = BTreeSet::new();
@@ -411,7 +418,7 @@ pub fn make_selective(
             .iter()
             .enumerate()
             .map(|(i, (seq, key, hash, _))| {
-                key_event(ledger, *seq, *key, *hash, in_full.contains(&i))
+                key_event(ledger, size, (*seq, *key, *hash), in_full.contains(&i))
             })
             .collect::<Result<_>>()?,
         entries,
@@ -630,6 +637,12 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         last = k.seq;
         commitment = key_history_step(&commitment, k.seq, &k.key, &k.entry_hash);
         let Some(hex_text) = &k.entry else {
+            if !k.proof.is_empty() {
+                return Err(bad(format!(
+                    "key history: seq {}: a proof without its entry",
+                    k.seq
+                )));
+            }
             withheld.entry(k.key).or_insert(k.seq);
             continue;
         };
@@ -641,6 +654,8 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
                 "key history: seq {n}: the entry does not have the hash and key listed with it"
             )));
         }
+        // In the signed log itself, not only in the commitment the checkpoint's signer made.
+        prove(n, &h, &k.proof).map_err(|e| bad(format!("key history: {e}")))?;
         let body = &entry.event.body;
         check_author(
             &entry,
@@ -651,6 +666,12 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         key_event_authors.push((n, body.author));
         match &body.event {
             Event::KeyEnrolled(e) => {
+                if registry.contains_key(&e.key) {
+                    return Err(bad(format!(
+                        "key history: seq {n}: enrols key {} which is already enrolled",
+                        e.key.short()
+                    )));
+                }
                 registry.insert(
                     e.key,
                     KeyRecord {
@@ -663,10 +684,12 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
                 );
             }
             Event::KeyRevoked(e) => match registry.get_mut(&e.key) {
-                Some(r) if r.revoked_seq.is_none() => r.revoked_seq = Some(n),
+                Some(r) if r.revoked_seq.is_none() && r.person == e.person => {
+                    r.revoked_seq = Some(n)
+                }
                 _ => {
                     return Err(bad(format!(
-                        "key history: seq {n}: revokes key {} which is not enrolled and unrevoked",
+                        "key history: seq {n}: revokes key {} which is not enrolled to that person and unrevoked",
                         e.key.short()
                     )));
                 }

@@ -209,8 +209,9 @@ pub struct RebuildReport {
 /// time, and their batches are **group committed** (see `GroupCommit` in this module).
 pub struct Ledger {
     db: DB,
-    /// The column families on disk when the ledger was opened (read from the MANIFEST of the
-    /// state this handle sees; verify refuses any igl does not declare).
+    /// The column families on disk, listed from the MANIFEST just before the ledger was opened
+    /// (verify refuses any igl does not declare). Read once, with the open's retries, so that
+    /// verify does not read the MANIFEST again while a writer may be replacing it.
     on_disk: Vec<String>,
     /// The block cache every column family of `db` shares.
     cache: Cache,

@@ -459,8 +459,16 @@ fn a_range_bundle_with_any_entry_key_event_or_erasure_left_out_fails() {
     // The KeyRevoked of ig2 (seq 6) dropped from the key history, or withheld.
     let err = refused(&b, &pk, |b| b.keys.retain(|k| k.seq != 6));
     assert!(err.contains("key history is incomplete"), "{err}");
-    let err = refused(&b, &pk, |b| b.keys[2].entry = None);
+    let err = refused(&b, &pk, |b| {
+        b.keys[2].entry = None;
+        b.keys[2].proof.clear();
+    });
     assert!(err.contains("withheld from the key history"), "{err}");
+    // A key event carried in full must be in the signed log itself.
+    let err = refused(&b, &pk, |b| b.keys[1].proof[0].0[0] ^= 1);
+    assert!(err.contains("inclusion proof"), "{err}");
+    let err = refused(&b, &pk, |b| b.keys[2].entry = None);
+    assert!(err.contains("a proof without its entry"), "{err}");
     // Personal data dropped with no erasure to account for it; the erasure dropped.
     let err = refused(&b, &pk, |b| b.entries[2].payload = None);
     assert!(err.contains("carries no Redacted entry"), "{err}");
@@ -495,7 +503,10 @@ fn a_selective_bundle_carries_every_key_event_of_the_keys_it_needs() {
         v.keys[&public_key(&SigningKey::from_bytes(&[4; 32]))].revoked_seq,
         Some(6)
     );
-    let err = refused(&b, &pk, |b| b.keys[2].entry = None);
+    let err = refused(&b, &pk, |b| {
+        b.keys[2].entry = None;
+        b.keys[2].proof.clear();
+    });
     assert!(err.contains("withheld from the key history"), "{err}");
     let err = refused(&b, &pk, |b| {
         b.keys.remove(2);

@@ -103,6 +103,9 @@ pub struct ProveArgs {
     json: bool,
 }
 
+/// What a proof against an unpinned key does not show.
+const UNPINNED: &str = "⚠ the signer was judged from this ledger's own (verified) entries; pass --trusted-key with the council's published key to tie the proof to the real ledger";
+
 /// Who may have signed the checkpoint a proof is checked against.
 enum Signers {
     /// The key given with --trusted-key.
@@ -132,6 +135,14 @@ impl Signers {
         Ok(Some(Signers::Verified(report.key_registry)))
     }
 
+    /// The accepted signer, for messages.
+    fn describe(&self) -> String {
+        match self {
+            Signers::Pinned(k) => format!("the trusted key {}", k.short()),
+            Signers::Verified(_) => "a key the ledger entitles to sign it".to_string(),
+        }
+    }
+
     /// Whether `cp` is signed by an accepted key.
     fn accept(&self, cp: &SignedCheckpoint) -> bool {
         match self {
@@ -155,9 +166,33 @@ fn signed_checkpoint(
                 "no checkpoint of {n} entries is recorded in this ledger (entry {n} is not a CheckpointRecorded); list them with `igl log --type CheckpointRecorded`"
             )
         })?,
-        None => ledger.latest_checkpoint()?.context(
-            "no checkpoint recorded yet; sign one with `igl checkpoint --key FILE`",
-        )?,
+        // The latest one an accepted key signed (with --trusted-key, another key's later
+        // checkpoint is passed over).
+        None => {
+            let mut found = None;
+            let mut before = ledger.tree_size()?;
+            while let Some(cp) = latest_before(ledger, before)? {
+                before = cp.checkpoint.size;
+                if signers.accept(&cp) {
+                    found = Some(cp);
+                    break;
+                }
+            }
+            match found {
+                Some(cp) => cp,
+                None if before < ledger.tree_size()? => {
+                    // Checkpoints are recorded, but none by an accepted key.
+                    eprintln!(
+                        "✘ no checkpoint signed by {} is recorded in this ledger",
+                        signers.describe()
+                    );
+                    return Ok(None);
+                }
+                None => bail!(
+                    "no checkpoint recorded yet; sign one with `igl checkpoint --key FILE`"
+                ),
+            }
+        }
     };
     let recorded_by = ledger
         .entry(cp.checkpoint.size)?
@@ -167,14 +202,21 @@ fn signed_checkpoint(
         eprintln!(
             "✘ the checkpoint of {} entries is not signed by {}; run `igl verify`",
             cp.checkpoint.size,
-            match signers {
-                Signers::Pinned(k) => format!("the trusted key {}", k.short()),
-                Signers::Verified(_) => "a key the ledger entitles to sign it".to_string(),
-            }
+            signers.describe()
         );
         return Ok(None);
     }
     Ok(Some(cp))
+}
+
+/// The latest checkpoint recorded at a seq below `before`.
+fn latest_before(ledger: &Ledger, before: u64) -> Result<Option<SignedCheckpoint>> {
+    for seq in (0..before).rev() {
+        if let Some(cp) = ledger.recorded_checkpoint(seq)? {
+            return Ok(Some(cp));
+        }
+    }
+    Ok(None)
 }
 
 pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
@@ -223,6 +265,9 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
                     "✘ DOES NOT VERIFY against the signed checkpoints (the stored tree is not the signed one: run `igl verify`)"
                 }
             )?;
+            if matches!(signers, Signers::Verified(_)) {
+                writeln!(o, "{UNPINNED}")?;
+            }
         }
         o.flush()?;
         return Ok(if ok { Outcome::Ok } else { Outcome::Finding });
@@ -274,6 +319,9 @@ pub fn run_prove(a: ProveArgs, dir: PathBuf) -> Result<Outcome> {
             proof.len()
         )?;
         writeln!(o, "\nagainst the signed checkpoint:\n{}", cp.to_text())?;
+        if matches!(signers, Signers::Verified(_)) {
+            writeln!(o, "{UNPINNED}")?;
+        }
     }
     o.flush()?;
     Ok(if ok { Outcome::Ok } else { Outcome::Finding })

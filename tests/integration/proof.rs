@@ -88,7 +88,7 @@ fn a_forged_tree_cannot_be_checkpointed_proved_or_witnessed() {
         .args(["prove", "2", "--json", "--trusted-key", &c.staff.public])
         .fails(1);
     assert!(
-        out.is_empty() && err.contains("not signed by the trusted key"),
+        out.is_empty() && err.contains("no checkpoint signed by the trusted key"),
         "{err}"
     );
 
@@ -210,7 +210,7 @@ fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
     // or a later checkpoint's), and never recorded in the ledger, gets no cosignature from a
     // witness that is given the ledger.
     let cp6 = SignedCheckpoint::parse(&revoked).unwrap().checkpoint;
-    for root in [Hash32([0x66; 32]), cp6.root] {
+    for (i, root) in [Hash32([0x66; 32]), cp6.root].into_iter().enumerate() {
         let backdated = sign_note(
             &ig2,
             Checkpoint {
@@ -220,14 +220,14 @@ fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
             },
         );
         c.dir.write("backdated.txt", &backdated);
-        let w = c.dir.new_key(&format!("w-backdated-{}.key", root.0[0]));
+        let w = c.dir.new_key(&format!("w-backdated-{i}.key"));
         let (_, err) = c
             .dir
             .igl()
             .args(["witness", "--key"])
             .arg(&w.path)
             .arg("--state")
-            .arg(c.dir.join(&format!("ws-backdated-{}", root.0[0])))
+            .arg(c.dir.join(&format!("ws-backdated-{i}")))
             .arg("--ledger")
             .arg(&c.ledger)
             .arg("backdated.txt")
@@ -304,4 +304,30 @@ fn an_event_signed_for_one_ledger_is_refused_by_another() {
         .stdin(crate::util::jsonl(&[breach]))
         .fails(2);
     assert!(err.contains("--ledger-id"), "{err}");
+}
+
+/// `igl prove --trusted-key K` proves against the latest checkpoint K signed, passing over a
+/// later one by another entitled key.
+#[test]
+fn prove_with_a_pinned_key_uses_the_latest_checkpoint_that_key_signed() {
+    let c = Council::new();
+    c.append(&c.ig, &[person("P100", "Ada Lovelace")]);
+    checkpoint(&c, &c.ig);
+    let by_ig = c.verify()["entries"].as_u64().unwrap() - 1;
+    c.append(&c.ig, &[training("P100", 21)]);
+    checkpoint(&c, &c.admin);
+    let v = c
+        .igl()
+        .args(["prove", "2", "--json", "--trusted-key", &c.ig.public])
+        .json();
+    assert_eq!(v["verified"], true, "{v}");
+    assert_eq!(
+        v["tree_size"], by_ig,
+        "the IG officer's checkpoint, not the admin's later one"
+    );
+    let v = c
+        .igl()
+        .args(["prove", "2", "--json", "--trusted-key", &c.admin.public])
+        .json();
+    assert_eq!(v["tree_size"].as_u64().unwrap(), by_ig + 2);
 }
