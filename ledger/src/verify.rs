@@ -716,6 +716,22 @@ impl Ledger {
         Ok(None)
     }
 
+    /// Looks up `key(k)` for every `(seq, k)` of `rows` in column family `name` (one batched
+    /// MultiGet) and returns the index of the first whose stored value is not that seq.
+    fn first_not_naming<T, K: AsRef<[u8]>>(
+        &self,
+        name: &str,
+        rows: &[(u64, T)],
+        key: impl Fn(&T) -> K,
+    ) -> Result<Option<usize>> {
+        let keys: Vec<K> = rows.iter().map(|(_, k)| key(k)).collect();
+        let got = self.get_many(name, &keys)?;
+        Ok(rows
+            .iter()
+            .zip(&got)
+            .position(|((seq, _), v)| v.as_deref() != Some(&seq_key(*seq)[..])))
+    }
+
     /// Recomputes from the entries the `by_hash` and `by_event_id` lookups and every node of the
     /// Merkle tree (proofs are served from them), and compares each with what is stored, then
     /// counts the stored rows: exactly the implied ones, so no stray row either.
@@ -750,31 +766,21 @@ impl Ledger {
             }
             n += hashes.len() as u64;
             nodes += made.len() as u64;
-            let got = self.get_many(
-                cf::BY_HASH,
-                &hashes.iter().map(|(_, h)| h.0).collect::<Vec<_>>(),
-            )?;
-            for ((seq, h), v) in hashes.iter().zip(&got) {
-                if v.as_deref() != Some(&seq_key(*seq)[..]) {
-                    return fail(
-                        *seq,
-                        cf::BY_HASH,
-                        format!("the row for entry hash {h} does not name seq {seq}"),
-                    );
-                }
+            if let Some(i) = self.first_not_naming(cf::BY_HASH, &hashes, |h| h.0)? {
+                let (seq, h) = hashes[i];
+                return fail(
+                    seq,
+                    cf::BY_HASH,
+                    format!("the row for entry hash {h} does not name seq {seq}"),
+                );
             }
-            let got = self.get_many(
-                cf::BY_EVENT_ID,
-                &ids.iter().map(|(_, id)| id.0).collect::<Vec<_>>(),
-            )?;
-            for ((seq, id), v) in ids.iter().zip(&got) {
-                if v.as_deref() != Some(&seq_key(*seq)[..]) {
-                    return fail(
-                        *seq,
-                        cf::BY_EVENT_ID,
-                        format!("the row for event {id} does not name seq {seq}"),
-                    );
-                }
+            if let Some(i) = self.first_not_naming(cf::BY_EVENT_ID, &ids, |id| id.0)? {
+                let (seq, id) = ids[i];
+                return fail(
+                    seq,
+                    cf::BY_EVENT_ID,
+                    format!("the row for event {id} does not name seq {seq}"),
+                );
             }
             let keys: Vec<[u8; 9]> = made.iter().map(|(_, l, i, _)| node_key(*l, *i)).collect();
             let got = self.get_many(cf::MERKLE, &keys)?;

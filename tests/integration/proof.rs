@@ -163,6 +163,24 @@ fn sign_note(key: &Key, cp: Checkpoint) -> String {
     SignedCheckpoint::new(cp, sig, &igl_schema::public_key(&sk)).to_text()
 }
 
+/// A new witness (its own key and state, named by `tag`), given the ledger, refuses to cosign
+/// the checkpoint in `file` with exit `code`: its error message.
+fn new_witness_refuses(c: &Council, file: &str, tag: &str, code: i32) -> String {
+    let w = c.dir.new_key(&format!("w-{tag}.key"));
+    let (_, err) = c
+        .dir
+        .igl()
+        .args(["witness", "--key"])
+        .arg(&w.path)
+        .arg("--state")
+        .arg(c.dir.join(&format!("ws-{tag}")))
+        .arg("--ledger")
+        .arg(&c.ledger)
+        .arg(file)
+        .fails(code);
+    err
+}
+
 #[test]
 fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
     let c = Council::new();
@@ -191,18 +209,7 @@ fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
     assert!(out.contains("not signed by any key entitled"), "{out}");
     // The witness given the ledger refuses both.
     for f in ["revoked.txt", "staff.txt"] {
-        let w = c.dir.new_key(&format!("w-{f}.key"));
-        let (_, err) = c
-            .dir
-            .igl()
-            .args(["witness", "--key"])
-            .arg(&w.path)
-            .arg("--state")
-            .arg(c.dir.join(&format!("ws-{f}")))
-            .arg("--ledger")
-            .arg(&c.ledger)
-            .arg(f)
-            .fails(2);
+        let err = new_witness_refuses(&c, f, f, 2);
         assert!(err.contains("entitles to sign it"), "{err}");
     }
     // Before its revocation (seq 7) ig2 was entitled to sign a checkpoint of 6 entries: a note it
@@ -220,18 +227,7 @@ fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
             },
         );
         c.dir.write("backdated.txt", &backdated);
-        let w = c.dir.new_key(&format!("w-backdated-{i}.key"));
-        let (_, err) = c
-            .dir
-            .igl()
-            .args(["witness", "--key"])
-            .arg(&w.path)
-            .arg("--state")
-            .arg(c.dir.join(&format!("ws-backdated-{i}")))
-            .arg("--ledger")
-            .arg(&c.ledger)
-            .arg("backdated.txt")
-            .fails(1);
+        let err = new_witness_refuses(&c, "backdated.txt", &format!("backdated-{i}"), 1);
         assert!(
             err.contains("not one this ledger recorded")
                 || err.contains("not the CheckpointRecorded"),
