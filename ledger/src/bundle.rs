@@ -157,7 +157,7 @@ pub struct BundleReport {
     pub origin: String,
     pub tree_size: u64,
     pub root: Hash32,
-    /// The checkpoint's time (its `igl-time` line).
+    /// When the checkpoint was signed: its `CheckpointRecorded` entry's `time`.
     pub time: Option<igl_schema::Timestamp>,
     /// The key that signed the checkpoint.
     pub checkpoint_key: PublicKey,
@@ -744,11 +744,11 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             "checkpoint event: it is not a CheckpointRecorded event",
         ));
     };
+    let checkpoint_time = c.time;
     let recorded = Checkpoint {
         origin: cp.checkpoint.origin.clone(),
         size: c.tree_size,
         root: c.root,
-        time: Some(c.time),
     };
     if ce.body.author != checkpoint_key
         || ce.body.ledger_id != lc.ledger_id
@@ -1007,7 +1007,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             origin: cp.checkpoint.origin.clone(),
             tree_size: size,
             root,
-            time: cp.checkpoint.time,
+            time: Some(checkpoint_time),
             checkpoint_key,
             claim: b.claim.clone(),
             entries: b.entries.len(),

@@ -1,37 +1,54 @@
-//! The Merkle tree over entry hashes (RFC 9162 shape, blake3 instead of SHA-256).
+//! The Merkle tree over entry hashes: RFC 6962 §2.1 with SHA-256, the tree of C2SP
+//! tlog-checkpoint, tlog-tiles and tlog-witness.
 //!
-//! Leaf `i` is `blake3(0x00 || entry_hash(i))`; an interior node is `blake3(0x01 || left || right)`;
-//! the root of a tree of `n` leaves is RFC 9162's MTH: for `n > 1`, with `k` the largest power of
-//! two below `n`, `MTH(D[0:n]) = node(MTH(D[0:k]), MTH(D[k:n]))`.
+//! The leaf data of entry `i` is its 32-byte entry hash (blake3 of the canonical entry, which
+//! stays the chain and content hash), so the tree reveals no personal data. Leaf `i` is
+//! `SHA-256(0x00 || entry_hash(i))`; an interior node is `SHA-256(0x01 || left || right)`; the
+//! root of a tree of `n` leaves is RFC 6962's MTH: for `n > 1`, with `k` the largest power of two
+//! below `n`, `MTH(D[0:n]) = node(MTH(D[0:k]), MTH(D[k:n]))`; the empty tree's root is
+//! `SHA-256("")` ([`EMPTY_ROOT`]).
 //!
 //! The store keeps the hash of every complete, aligned subtree — `(level, index)` covers leaves
 //! `index·2^level .. (index+1)·2^level` — written in the append's batch. Any root, inclusion proof
 //! or consistency proof then needs O(log n) reads ([`range_hash`], [`inclusion_proof`],
 //! [`consistency_proof`]). The verifiers ([`verify_inclusion`], [`verify_consistency`]) are the
-//! RFC 9162 §2.1.3.2 and §2.1.4.2 algorithms and need no ledger.
+//! RFC 9162 §2.1.3.2 and §2.1.4.2 algorithms (the same proofs as RFC 6962 §2.1.1–2.1.2) and need
+//! no ledger.
 
 use igl_schema::Hash32;
+use sha2::{Digest, Sha256};
 
 /// Leaf hash domain tag.
 pub const LEAF_PREFIX: u8 = 0x00;
 /// Interior node domain tag.
 pub const NODE_PREFIX: u8 = 0x01;
 
-/// The leaf hash of an entry hash.
-pub fn leaf_hash(entry_hash: &Hash32) -> Hash32 {
-    let mut h = blake3::Hasher::new();
-    h.update(&[LEAF_PREFIX]);
-    h.update(&entry_hash.0);
-    Hash32(*h.finalize().as_bytes())
+/// The root of the empty tree: `SHA-256("")` (RFC 6962 §2.1).
+pub const EMPTY_ROOT: Hash32 = Hash32([
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+]);
+
+/// RFC 6962's leaf hash of arbitrary leaf data: `SHA-256(0x00 || data)`.
+pub fn leaf_hash_of(data: &[u8]) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update([LEAF_PREFIX]);
+    h.update(data);
+    Hash32(h.finalize().into())
 }
 
-/// An interior node's hash.
+/// The leaf hash of an entry (its leaf data is the 32-byte entry hash).
+pub fn leaf_hash(entry_hash: &Hash32) -> Hash32 {
+    leaf_hash_of(&entry_hash.0)
+}
+
+/// An interior node's hash: `SHA-256(0x01 || left || right)`.
 pub fn node_hash(left: &Hash32, right: &Hash32) -> Hash32 {
-    let mut h = blake3::Hasher::new();
-    h.update(&[NODE_PREFIX]);
-    h.update(&left.0);
-    h.update(&right.0);
-    Hash32(*h.finalize().as_bytes())
+    let mut h = Sha256::new();
+    h.update([NODE_PREFIX]);
+    h.update(left.0);
+    h.update(right.0);
+    Hash32(h.finalize().into())
 }
 
 /// A source of complete-subtree hashes.

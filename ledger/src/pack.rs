@@ -383,7 +383,7 @@ pub fn write_pack(
         checkpoint: PackCheckpoint {
             tree_size: size,
             root: cp.checkpoint.root,
-            time: cp.checkpoint.time,
+            time: ledger.recorded_checkpoint_time(size)?,
             signed_by: signer,
         },
         third_party_rule: sar::RULE.into(),

@@ -415,7 +415,6 @@ pub fn check_entry<L: Lookup>(
                 origin: origin(&id),
                 size: n,
                 root: c.root,
-                time: Some(c.time),
             };
             if !SignedCheckpoint::new(cp, c.note_signature.0, &body.author).verify(&body.author) {
                 bail!(

@@ -92,7 +92,7 @@ const META_DERIVED_VERSION: &[u8] = b"derived_version";
 /// The layout version of the derived column families this build writes and reads. Bump it
 /// whenever what is derived from an entry changes (a new column family, a new row, a new
 /// encoding): older ledgers then refuse to open until `igl rebuild` rewrites their derived data.
-pub const DERIVED_VERSION: u32 = 3;
+pub const DERIVED_VERSION: u32 = 4;
 
 /// How many entries `igl rebuild` replays per write batch (bounds its memory).
 const REBUILD_CHUNK: u64 = 4096;

@@ -106,7 +106,6 @@ impl Ledger {
             origin: self.origin()?,
             size,
             root,
-            time: Some(now),
         };
         let note_signature = cp.sign(key);
         let event = Event::CheckpointRecorded(CheckpointRecorded {
@@ -114,6 +113,7 @@ impl Ledger {
             root: cp.root,
             time: now,
             note_signature: Signature64(note_signature),
+            cosignatures: Vec::new(),
             key_history: report.key_history,
         });
         let ledger_id = self.ledger_id()?;
@@ -140,13 +140,20 @@ impl Ledger {
             origin: self.origin()?,
             size: c.tree_size,
             root: c.root,
-            time: Some(c.time),
         };
-        Ok(Some(SignedCheckpoint::new(
-            cp,
-            c.note_signature.0,
-            &e.entry.event.body.author,
-        )))
+        Ok(Some(
+            SignedCheckpoint::new(cp, c.note_signature.0, &e.entry.event.body.author)
+                .with_cosignatures(&c.cosignatures),
+        ))
+    }
+
+    /// When the checkpoint recorded at entry `seq` was signed (its `CheckpointRecorded` entry's
+    /// `time`); `None` when entry `seq` is not a checkpoint.
+    pub fn recorded_checkpoint_time(&self, seq: u64) -> Result<Option<Timestamp>> {
+        Ok(self.entry(seq)?.and_then(|e| match &e.entry.event.body.event {
+            Event::CheckpointRecorded(c) => Some(c.time),
+            _ => None,
+        }))
     }
 
     /// The most recent recorded checkpoint (searching back from the head).
@@ -250,7 +257,7 @@ pub fn recorded_by(
     let recorded = ledger.entry(c.size)?.is_some_and(|e| {
         e.entry.event.body.author == *signer
             && matches!(&e.entry.event.body.event,
-                Event::CheckpointRecorded(r) if r.root == c.root && Some(r.time) == c.time)
+                Event::CheckpointRecorded(r) if r.root == c.root && r.tree_size == c.size)
     });
     if !recorded {
         return Ok(Err(format!(

@@ -174,7 +174,6 @@ fn proofs_from_the_store_verify_and_checkpoints_must_be_truthful() {
         origin: l.origin().unwrap(),
         size: n,
         root: Hash32([7; 32]),
-        time: Some(t("2026-01-03T09:00:00Z")),
     };
     let lie = Submission::sign(
         LedgerId([9; 16]),
@@ -183,6 +182,7 @@ fn proofs_from_the_store_verify_and_checkpoints_must_be_truthful() {
             root: cp.root,
             time: t("2026-01-03T09:00:00Z"),
             note_signature: Signature64(cp.sign(&admin)),
+            cosignatures: Vec::new(),
             key_history: Hash32::ZERO,
         }),
         t("2026-01-03T09:00:00Z"),

@@ -11,7 +11,7 @@ use crate::types::*;
 /// The body format version this build writes and reads. Format 2 added `ledger_id`: an author's
 /// signature names the ledger it is meant for (format 1 bodies are not read; no ledger of format
 /// 1 was ever deployed).
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 
 /// The most subjects one event may name.
 pub const MAX_SUBJECTS: usize = 1000;

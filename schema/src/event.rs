@@ -141,6 +141,45 @@ impl Field for Pii {
         }
     }
 }
+/// At most this many cosignatures on one checkpoint (a signed note carries at most 100
+/// signatures, one of them the log's).
+pub const MAX_COSIGNATURES: usize = 32;
+
+impl Field for Vec<crate::note::Cosignature> {
+    fn check(&self, field: &'static str) -> Result<(), FieldError> {
+        if self.len() > MAX_COSIGNATURES {
+            return Err(field_err(
+                field,
+                format!("has {} cosignatures; at most {MAX_COSIGNATURES}", self.len()),
+            ));
+        }
+        for (i, c) in self.iter().enumerate() {
+            if !crate::note::is_key_name_valid(&c.name) || c.name.len() > 255 {
+                return Err(field_err(
+                    field,
+                    format!("cosigner name {:?} is not a signed-note key name", c.name),
+                ));
+            }
+            if c.time == 0 || c.time > i64::MAX as u64 {
+                return Err(field_err(
+                    field,
+                    format!("cosignature by {} has timestamp {}", c.name, c.time),
+                ));
+            }
+            if self[..i]
+                .iter()
+                .any(|d| d.name == c.name && d.key_id == c.key_id)
+            {
+                return Err(field_err(
+                    field,
+                    format!("has two cosignatures by {}", c.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<T: Field> Field for Option<T> {
     fn pii<'a>(&'a self, out: &mut Vec<&'a Pii>) {
         if let Some(v) = self {
@@ -482,6 +521,9 @@ catalogue! {
         root: Hash32,
         time: Timestamp,
         note_signature: Signature64,
+        /// Witnesses' `cosignature/v1` signatures on the checkpoint, gathered before it was
+        /// recorded (`igl checkpoint --witness`); empty when none was asked.
+        cosignatures: Vec<crate::note::Cosignature>,
         /// The key-history commitment of every entry before this one
         /// ([`crate::key_history_step`]): a bundle proved against this checkpoint cannot leave
         /// out a key event unnoticed.

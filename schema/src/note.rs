@@ -4,7 +4,6 @@
 //! igledger/1093f1b5c44b74c0c419c168ab8262e9      origin: names the ledger
 //! 2144                                           tree size
 //! a4Zs…base64 root hash…=                        root hash (standard base64)
-//! igl-time 2026-11-23T08:30:00Z                  extension line: when it was signed
 //!                                                blank line ends the body
 //! — igledger/1093f1b5… 3fK0…base64(key hash ‖ signature)…
 //! — partner-witness AbCd…base64(key hash ‖ timestamp ‖ signature)…
@@ -19,11 +18,12 @@ use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use crate::types::{Hash32, LedgerId, PublicKey, Timestamp};
+use crate::types::{Hash32, KeyId, LedgerId, PublicKey};
 
-const SIG_TYPE_ED25519: u8 = 0x01;
-const SIG_TYPE_COSIGNATURE: u8 = 0x04;
-const TIME_EXTENSION: &str = "igl-time ";
+/// The signed-note signature type of an Ed25519 note signature (the log's).
+pub const SIG_TYPE_ED25519: u8 = 0x01;
+/// The signed-note signature type of an Ed25519 `cosignature/v1` (a witness's).
+pub const SIG_TYPE_COSIGNATURE: u8 = 0x04;
 
 /// A checkpoint that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,28 +45,25 @@ pub fn origin(ledger_id: &LedgerId) -> String {
     format!("igledger/{ledger_id}")
 }
 
-/// What a checkpoint says: this ledger had `size` entries with Merkle root `root` at `time`.
+/// What a checkpoint says: this ledger had `size` entries with Merkle root `root`. Exactly the
+/// three lines of a C2SP tlog-checkpoint, with no extension lines (when it was signed is the
+/// time of its `CheckpointRecorded` entry, and of each cosignature).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
     pub origin: String,
     pub size: u64,
     pub root: Hash32,
-    pub time: Option<Timestamp>,
 }
 
 impl Checkpoint {
     /// The note body: the bytes every signature covers.
     pub fn body(&self) -> String {
-        let mut s = format!(
+        format!(
             "{}\n{}\n{}\n",
             self.origin,
             self.size,
             B64.encode(self.root.0)
-        );
-        if let Some(t) = self.time {
-            s.push_str(&format!("{TIME_EXTENSION}{t}\n"));
-        }
-        s
+        )
     }
 
     /// Signs the body as the ledger (key name = origin).
@@ -101,6 +98,143 @@ pub fn key_hash(name: &str, sig_type: u8, key: &PublicKey) -> [u8; 4] {
     h.update(key.0);
     let d = h.finalize();
     [d[0], d[1], d[2], d[3]]
+}
+
+/// Whether `name` may name a signed-note key: non-empty, no Unicode white space, no `+`.
+pub fn is_key_name_valid(name: &str) -> bool {
+    !(name.is_empty() || name.chars().any(char::is_whitespace) || name.contains('+'))
+}
+
+/// A signed-note verifier key: a name, a signature type and an Ed25519 public key. Its text form
+/// (a "vkey") is `<name>+<key id as 8 hex digits>+<base64(type || public key)>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierKey {
+    pub name: String,
+    /// [`SIG_TYPE_ED25519`] for a log's key, [`SIG_TYPE_COSIGNATURE`] for a witness's.
+    pub sig_type: u8,
+    pub key: PublicKey,
+}
+
+impl VerifierKey {
+    /// A witness's cosigning key.
+    pub fn witness(name: &str, key: PublicKey) -> Self {
+        Self {
+            name: name.to_string(),
+            sig_type: SIG_TYPE_COSIGNATURE,
+            key,
+        }
+    }
+
+    /// A log's checkpoint key (named by the ledger's origin).
+    pub fn log(origin: &str, key: PublicKey) -> Self {
+        Self {
+            name: origin.to_string(),
+            sig_type: SIG_TYPE_ED25519,
+            key,
+        }
+    }
+
+    /// The 4-byte key id of its signature lines.
+    pub fn key_id(&self) -> [u8; 4] {
+        key_hash(&self.name, self.sig_type, &self.key)
+    }
+
+    /// The vkey text.
+    pub fn to_vkey(&self) -> String {
+        let mut material = vec![self.sig_type];
+        material.extend_from_slice(&self.key.0);
+        format!(
+            "{}+{}+{}",
+            self.name,
+            hex::encode(self.key_id()),
+            B64.encode(material)
+        )
+    }
+
+    /// Parses a vkey of an Ed25519 key (type 0x01) or an Ed25519 cosigning key (type 0x04),
+    /// checking its key id.
+    pub fn parse(vkey: &str) -> Result<Self, String> {
+        let bad = || {
+            format!("{vkey:?} is not a verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints)")
+        };
+        let (name, rest) = vkey.split_once('+').ok_or_else(bad)?;
+        let (id, material) = rest.split_once('+').ok_or_else(bad)?;
+        if !is_key_name_valid(name) || id.len() != 8 {
+            return Err(bad());
+        }
+        let id = hex::decode(id).map_err(|_| bad())?;
+        let material = B64.decode(material).map_err(|_| bad())?;
+        let (&sig_type, key) = material.split_first().ok_or_else(bad)?;
+        if sig_type != SIG_TYPE_ED25519 && sig_type != SIG_TYPE_COSIGNATURE {
+            return Err(format!(
+                "verifier key {name}: signature type 0x{sig_type:02x} is not Ed25519 (0x01) or an Ed25519 cosignature (0x04)"
+            ));
+        }
+        let key = <[u8; 32]>::try_from(key).map_err(|_| bad())?;
+        let k = Self {
+            name: name.to_string(),
+            sig_type,
+            key: PublicKey(key),
+        };
+        if k.key_id()[..] != id[..] {
+            return Err(format!(
+                "verifier key {name}: its key id does not match its name and key"
+            ));
+        }
+        Ok(k)
+    }
+}
+
+/// A witness's `cosignature/v1` on a checkpoint, as kept in the ledger's `CheckpointRecorded`
+/// entry: the fields of its note signature line `— <name> base64(key_id || time || signature)`.
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, bincode::Encode, bincode::Decode,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Cosignature {
+    pub name: String,
+    pub key_id: KeyId,
+    /// Unix seconds, as the witness signed it.
+    pub time: u64,
+    pub signature: crate::types::Signature64,
+}
+
+impl Cosignature {
+    /// As a note signature line's fields.
+    pub fn to_note_signature(&self) -> NoteSignature {
+        let mut data = self.time.to_be_bytes().to_vec();
+        data.extend_from_slice(&self.signature.0);
+        NoteSignature {
+            name: self.name.clone(),
+            key_hash: self.key_id.0,
+            data,
+        }
+    }
+
+    /// A note signature line that has a cosignature's shape (72 bytes after the key id).
+    pub fn from_note_signature(s: &NoteSignature) -> Option<Self> {
+        if s.data.len() != 72 {
+            return None;
+        }
+        Some(Self {
+            name: s.name.clone(),
+            key_id: KeyId(s.key_hash),
+            time: u64::from_be_bytes(s.data[..8].try_into().ok()?),
+            signature: crate::types::Signature64(s.data[8..].try_into().ok()?),
+        })
+    }
+
+    /// Whether `witness` made this cosignature on `checkpoint`.
+    pub fn verify(&self, checkpoint: &Checkpoint, witness: &VerifierKey) -> bool {
+        witness.sig_type == SIG_TYPE_COSIGNATURE
+            && self.name == witness.name
+            && self.key_id.0 == witness.key_id()
+            && strict(
+                &witness.key,
+                &cosignature_message(&checkpoint.body(), self.time),
+                &self.signature.0,
+            )
+    }
 }
 
 fn cosignature_message(body: &str, time: u64) -> Vec<u8> {
@@ -190,19 +324,16 @@ impl SignedCheckpoint {
             .ok()
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .ok_or_else(|| err(3, "root hash is not 32 bytes of standard base64"))?;
-        let mut time = None;
-        for (i, l) in lines.iter().enumerate().skip(3) {
-            if let Some(t) = l.strip_prefix(TIME_EXTENSION) {
-                time = Some(Timestamp::parse(t).map_err(|e| err(i + 1, e))?);
-            } else {
-                return Err(err(i + 1, format!("unknown extension line {l:?}")));
-            }
+        if let Some(l) = lines.get(3) {
+            return Err(err(
+                4,
+                format!("extension line {l:?}: igl checkpoints have none"),
+            ));
         }
         let checkpoint = Checkpoint {
             origin,
             size,
             root: Hash32(root),
-            time,
         };
         if checkpoint.body() != format!("{body}\n") {
             return Err(err(1, "the checkpoint is not in canonical form"));
@@ -266,15 +397,34 @@ impl SignedCheckpoint {
 
     /// The time of a valid cosignature by witness `name` holding `key`, if there is one.
     pub fn cosigned_by(&self, name: &str, key: &PublicKey) -> Option<u64> {
-        let kh = key_hash(name, SIG_TYPE_COSIGNATURE, key);
-        let body = self.checkpoint.body();
-        self.signatures.iter().find_map(|s| {
-            if s.name != name || s.key_hash != kh || s.data.len() != 72 {
-                return None;
+        self.cosignature_by(&VerifierKey::witness(name, *key))
+            .map(|c| c.time)
+    }
+
+    /// The valid cosignature by `witness` on this checkpoint, if there is one.
+    pub fn cosignature_by(&self, witness: &VerifierKey) -> Option<Cosignature> {
+        self.signatures
+            .iter()
+            .filter_map(Cosignature::from_note_signature)
+            .find(|c| c.verify(&self.checkpoint, witness))
+    }
+
+    /// The witnesses among `witnesses` that cosigned this checkpoint (each counted once).
+    pub fn cosigners<'a>(&self, witnesses: &'a [VerifierKey]) -> Vec<&'a VerifierKey> {
+        let mut seen: Vec<&VerifierKey> = Vec::new();
+        for w in witnesses {
+            if !seen.iter().any(|s| s.key == w.key) && self.cosignature_by(w).is_some() {
+                seen.push(w);
             }
-            let time = u64::from_be_bytes(s.data[..8].try_into().ok()?);
-            strict(key, &cosignature_message(&body, time), &s.data[8..]).then_some(time)
-        })
+        }
+        seen
+    }
+
+    /// Adds cosignatures kept elsewhere (a `CheckpointRecorded` entry) as signature lines.
+    pub fn with_cosignatures(mut self, cosignatures: &[Cosignature]) -> Self {
+        self.signatures
+            .extend(cosignatures.iter().map(Cosignature::to_note_signature));
+        self
     }
 }
 
@@ -292,7 +442,6 @@ mod tests {
             origin: origin(&LedgerId([4; 16])),
             size: 2144,
             root: Hash32([7; 32]),
-            time: Some(Timestamp::parse("2026-11-23T08:30:00Z").unwrap()),
         };
         let mut sc = SignedCheckpoint::new(cp.clone(), cp.sign(&log), &lpk);
         let text = sc.to_text();

@@ -192,6 +192,12 @@ macro_rules! bytes_type {
 }
 
 bytes_type!(
+    /// A signed-note key id: the first four bytes of `SHA-256(name || "\n" || type || key)`.
+    KeyId,
+    4,
+    "key id"
+);
+bytes_type!(
     /// A blake3 hash.
     Hash32,
     32,

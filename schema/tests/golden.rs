@@ -139,7 +139,6 @@ fn checkpoint() -> note::SignedCheckpoint {
         origin: note::origin(&LEDGER_ID),
         size: 8,
         root: Hash32([0x06; 32]),
-        time: Some(ts(SEALED_AT)),
     };
     let sig = cp.sign(&key());
     note::SignedCheckpoint::new(cp, sig, &public_key(&key()))
@@ -292,6 +291,28 @@ fn format_md_vectors_match_the_code() {
         if documented.as_deref() != Some(computed.as_str()) {
             wrong.push((name, computed));
         }
+    }
+    if !wrong.is_empty() && std::env::var_os("IGL_BLESS").is_some() {
+        // `IGL_BLESS=1` rewrites the differing blocks in place (annotated blocks by hand).
+        let mut doc = doc.clone();
+        for (name, computed) in &wrong {
+            if name.ends_with("_annotated") {
+                continue;
+            }
+            let marker = format!("<!-- golden:{name} -->\n");
+            let at = doc.find(&marker).expect("marker") + marker.len();
+            let open = doc[at..].find('\n').unwrap() + at + 1;
+            let close = open + doc[open..].find("```").unwrap();
+            let shown = if is_text(name) {
+                computed.clone()
+            } else {
+                wrap(computed)
+            };
+            doc.replace_range(open..close, &format!("{shown}\n"));
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/FORMAT.md");
+        std::fs::write(path, doc).unwrap();
+        return;
     }
     if !wrong.is_empty() {
         let mut msg =
@@ -603,7 +624,6 @@ fn golden_checkpoint_note() {
     assert!(sc.verify(&pk));
     assert_eq!(sc.checkpoint.size, 8);
     assert_eq!(sc.checkpoint.root, Hash32([0x06; 32]));
-    assert_eq!(sc.checkpoint.time, Some(ts(SEALED_AT)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -505,18 +505,16 @@ fn signed_checkpoint() -> impl Strategy<Value = (SignedCheckpoint, PublicKey)> {
         any::<[u8; 16]>(),
         any::<u64>(),
         any::<[u8; 32]>(),
-        proptest::option::of(timestamp()),
         any::<[u8; 32]>(),
         proptest::option::of((any::<[u8; 32]>(), any::<u64>())),
     )
-        .prop_map(|(id, size, root, time, seed, witness)| {
+        .prop_map(|(id, size, root, seed, witness)| {
             let key = SigningKey::from_bytes(&seed);
             let pk = public_key(&key);
             let cp = Checkpoint {
                 origin: note::origin(&LedgerId(id)),
                 size,
                 root: Hash32(root),
-                time,
             };
             let sig = cp.sign(&key);
             let mut signed = SignedCheckpoint::new(cp, sig, &pk);
@@ -697,7 +695,6 @@ fn a_stray_carriage_return_in_a_checkpoint_is_refused() {
         origin: "igledger/00000000000000000000000000000000".into(),
         size: 7,
         root: Hash32([1; 32]),
-        time: None,
     };
     let sig = cp.sign(&key);
     let text = SignedCheckpoint::new(cp, sig, &pk).to_text();

@@ -35,6 +35,8 @@ pub struct FoundCheckpoint {
     pub signer: String,
     /// Whether its note signature verifies with the key of the entry's author.
     pub sig_ok: bool,
+    /// When it was signed (its `CheckpointRecorded` entry's time).
+    pub time: Option<igl_schema::Timestamp>,
 }
 
 impl FoundCheckpoint {
@@ -45,19 +47,24 @@ impl FoundCheckpoint {
         seq: u64,
         cp: SignedCheckpoint,
     ) -> FoundCheckpoint {
-        let (signer, sig_ok) = match source.entry(seq) {
+        let (signer, sig_ok, time) = match source.entry(seq) {
             Ok(Some(e)) => {
                 let pk = e.entry.event.body.author;
                 let who = author(&pk).map_or_else(|| pk.short(), |k| who(&k));
-                (who, cp.verify(&pk))
+                let time = match &e.entry.event.body.event {
+                    igl_schema::Event::CheckpointRecorded(c) => Some(c.time),
+                    _ => None,
+                };
+                (who, cp.verify(&pk), time)
             }
-            _ => ("?".into(), false),
+            _ => ("?".into(), false, None),
         };
         FoundCheckpoint {
             seq,
             cp,
             signer,
             sig_ok,
+            time,
         }
     }
 }
@@ -117,7 +124,7 @@ impl Proof {
                             cp_seq: f.seq,
                             size: c.size,
                             root: c.root,
-                            time: c.time,
+                            time: f.time,
                             signer: f.signer.clone(),
                             cp_sig_ok: f.sig_ok,
                             path,
