@@ -411,6 +411,7 @@ mod tests {
             "root",
             "time",
             "note_signature",
+            "cosignatures",
             "key_history",
         ];
         const INDIVIDUAL: &[&str] = &[

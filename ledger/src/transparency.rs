@@ -150,10 +150,12 @@ impl Ledger {
     /// When the checkpoint recorded at entry `seq` was signed (its `CheckpointRecorded` entry's
     /// `time`); `None` when entry `seq` is not a checkpoint.
     pub fn recorded_checkpoint_time(&self, seq: u64) -> Result<Option<Timestamp>> {
-        Ok(self.entry(seq)?.and_then(|e| match &e.entry.event.body.event {
-            Event::CheckpointRecorded(c) => Some(c.time),
-            _ => None,
-        }))
+        Ok(self
+            .entry(seq)?
+            .and_then(|e| match &e.entry.event.body.event {
+                Event::CheckpointRecorded(c) => Some(c.time),
+                _ => None,
+            }))
     }
 
     /// The most recent recorded checkpoint (searching back from the head).

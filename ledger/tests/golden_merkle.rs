@@ -149,7 +149,9 @@ fn rfc6962_vectors() {
     ];
     for (leaf, size, path) in &inclusion {
         assert_eq!(
-            &merkle::inclusion_proof(&mem, *leaf, *size).unwrap().unwrap(),
+            &merkle::inclusion_proof(&mem, *leaf, *size)
+                .unwrap()
+                .unwrap(),
             path
         );
         let lh = merkle::leaf_hash_of(data[*leaf as usize]);
@@ -187,7 +189,9 @@ fn rfc6962_vectors() {
     ];
     for (old, new, proof) in &consistency {
         assert_eq!(
-            &merkle::consistency_proof(&mem, *old, *new).unwrap().unwrap(),
+            &merkle::consistency_proof(&mem, *old, *new)
+                .unwrap()
+                .unwrap(),
             proof
         );
         let (r1, r2) = (h(roots[*old as usize - 1]), h(roots[*new as usize - 1]));

@@ -155,7 +155,9 @@ impl VerifierKey {
     /// checking its key id.
     pub fn parse(vkey: &str) -> Result<Self, String> {
         let bad = || {
-            format!("{vkey:?} is not a verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints)")
+            format!(
+                "{vkey:?} is not a verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints)"
+            )
         };
         let (name, rest) = vkey.split_once('+').ok_or_else(bad)?;
         let (id, material) = rest.split_once('+').ok_or_else(bad)?;
@@ -188,7 +190,14 @@ impl VerifierKey {
 /// A witness's `cosignature/v1` on a checkpoint, as kept in the ledger's `CheckpointRecorded`
 /// entry: the fields of its note signature line `— <name> base64(key_id || time || signature)`.
 #[derive(
-    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, bincode::Encode, bincode::Decode,
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    bincode::Encode,
+    bincode::Decode,
 )]
 #[serde(deny_unknown_fields)]
 pub struct Cosignature {
