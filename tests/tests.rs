@@ -42,3 +42,6 @@ mod stored;
 
 #[path = "integration/proof.rs"]
 mod proof;
+
+#[path = "integration/publish.rs"]
+mod publish;
