@@ -45,3 +45,6 @@ mod proof;
 
 #[path = "integration/publish.rs"]
 mod publish;
+
+#[path = "integration/interop_tiles.rs"]
+mod interop_tiles;

@@ -722,7 +722,7 @@ pub fn publish(
         .latest_checkpoint()?
         .ok_or_else(|| PublishError::NoCheckpoint(ledger.path().to_path_buf()))?;
     let size = cp.checkpoint.size;
-    publish_from(
+    publish_checkpoint(
         &cp,
         dir,
         ledger.path(),
@@ -731,7 +731,8 @@ pub fn publish(
     )
 }
 
-type Hashes<'a> = Box<dyn Iterator<Item = Result<Hash32, PublishError>> + 'a>;
+/// The entry hashes of a tree, in order.
+pub type Hashes<'a> = Box<dyn Iterator<Item = Result<Hash32, PublishError>> + 'a>;
 
 /// The entry hashes `0..size`, computed from the stored entry bytes (no decoding, no payloads).
 fn entry_hashes(ledger: &Ledger, size: u64) -> impl Iterator<Item = Result<Hash32, PublishError>> {
@@ -764,10 +765,13 @@ struct Counts {
     bundles_unchanged: u64,
 }
 
-fn publish_from<'a>(
+/// [`publish`] for a checkpoint whose tree's entry hashes `hashes()` yields (in order, each call
+/// from the first: it is called once per pass); `ledger` names where they come from, for
+/// messages. For publishing without a [`Ledger`] handle, and for tests.
+pub fn publish_checkpoint<'a>(
     cp: &SignedCheckpoint,
     dir: &Path,
-    ledger_path: &Path,
+    ledger: &Path,
     hashes: &mut dyn FnMut() -> Hashes<'a>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<PublishReport, PublishError> {
@@ -842,7 +846,7 @@ fn publish_from<'a>(
     let root = frontier.root().unwrap_or(merkle::EMPTY_ROOT);
     if root != cp.checkpoint.root {
         return Err(PublishError::Damaged {
-            ledger: ledger_path.to_path_buf(),
+            ledger: ledger.to_path_buf(),
             message: format!(
                 "its stored entries give the Merkle root {root} at {size} entries, not the root {} its checkpoint signed",
                 cp.checkpoint.root
@@ -1211,7 +1215,7 @@ mod tests {
     }
 
     fn publish_test(dir: &Path, cp: &SignedCheckpoint) -> Result<PublishReport, PublishError> {
-        publish_from(
+        publish_checkpoint(
             cp,
             dir,
             Path::new("ledger"),
@@ -1298,7 +1302,7 @@ mod tests {
         let leaves: Vec<Hash32> = (0..600).map(|i| merkle::leaf_hash(&fork(i))).collect();
         let mut cp = signed(600, false);
         cp.checkpoint.root = mth(&leaves);
-        let err = publish_from(
+        let err = publish_checkpoint(
             &cp,
             &dir,
             Path::new("ledger"),
