@@ -270,7 +270,7 @@ fn walk<E>(
     for bundle in bundles_of(size) {
         chunk.clear();
         for _ in 0..bundle.width {
-            chunk.push(hashes.next().expect("the source yields `size` hashes")?);
+            chunk.push(hashes.next().expect("the caller yields `size` hashes")?);
         }
         emit(&bundle, &bundle_bytes(&chunk))?;
         for h in &chunk {
@@ -827,6 +827,19 @@ pub fn publish_checkpoint<'a>(
     }
     let old_size = old.as_ref().map(|(o, _)| o.checkpoint.size);
 
+    // Exactly `size` entry hashes each pass (too few is an error, never a shorter tree).
+    let mut hashes = || {
+        let mut it = hashes();
+        (0..size).map(move |i| {
+            it.next().unwrap_or_else(|| {
+                Err(PublishError::Damaged {
+                    ledger: ledger.to_path_buf(),
+                    message: format!("entry {i} is missing (the checkpoint covers {size})"),
+                })
+            })
+        })
+    };
+
     // Pass 1: check everything, write nothing.
     let mut frontier = Frontier::default();
     let mut old_root = (old_size == Some(0)).then_some(merkle::EMPTY_ROOT);
@@ -1319,6 +1332,19 @@ mod tests {
         assert!(matches!(err, PublishError::Damaged { .. }), "{err}");
         assert!(err.to_string().contains("igl verify"), "{err}");
         assert_eq!(files(&dir), before, "nothing was written");
+
+        // Fewer entry hashes than the checkpoint covers: an error, nothing written.
+        let short = tmp.path().join("short");
+        let err = publish_checkpoint(
+            &signed(10, false),
+            &short,
+            Path::new("ledger"),
+            &mut || Box::new((0..9).map(|i| Ok(entry(i)))),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("entry 9 is missing"), "{err}");
+        assert!(!short.exists());
 
         // A directory with other things in it and no checkpoint.
         let other = tmp.path().join("other");
