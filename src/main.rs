@@ -65,6 +65,12 @@ enum Command {
     Checkpoint(cmd::checkpoint::CheckpointArgs),
     /// Prove an entry is in the ledger, or that an older ledger is a prefix of a newer one.
     Prove(cmd::checkpoint::ProveArgs),
+    /// Publish the latest recorded checkpoint with its Merkle tiles and entry bundles to DIR as a
+    /// C2SP tlog-tiles log: static files for any web server (entry hashes only, no personal data).
+    Publish(cmd::publish::PublishArgs),
+    /// Check a published tlog-tiles log (a directory or an http(s) URL) against the ledger's
+    /// checkpoint key and witnesses (exit 1 if anything does not check out).
+    VerifyPublished(cmd::publish::VerifyPublishedArgs),
     /// Write an offline audit bundle: entries, their proofs, the checkpoint and the key history.
     Bundle(cmd::bundle::BundleArgs),
     /// Verify an audit bundle with no ledger (exit 1 if anything does not check out).
@@ -115,6 +121,8 @@ fn run(cli: Cli) -> Result<Outcome> {
             cmd::checkpoint::run_checkpoint(a, cmd::ledger_dir(ledger.as_deref())?)
         }
         Command::Prove(a) => cmd::checkpoint::run_prove(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Publish(a) => cmd::publish::run_publish(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::VerifyPublished(a) => cmd::publish::run_verify_published(a),
         Command::Bundle(a) => cmd::bundle::run_bundle(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::VerifyBundle(a) => cmd::bundle::run_verify_bundle(a),
         Command::Redact(a) => cmd::redact::run(a, cmd::ledger_dir(ledger.as_deref())?),

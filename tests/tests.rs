@@ -45,3 +45,9 @@ mod proof;
 
 #[path = "integration/interop.rs"]
 mod interop;
+
+#[path = "integration/publish.rs"]
+mod publish;
+
+#[path = "integration/interop_tiles.rs"]
+mod interop_tiles;

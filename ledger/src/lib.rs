@@ -16,6 +16,7 @@ pub mod requests;
 pub mod rules;
 pub mod sar;
 pub mod store;
+pub mod tiles;
 pub mod transparency;
 pub mod verify;
 

@@ -16,6 +16,7 @@ pub mod init;
 pub mod keys;
 pub mod log;
 pub mod passphrase;
+pub mod publish;
 pub mod rebuild;
 pub mod redact;
 pub mod requests;
