@@ -18,6 +18,7 @@ pub mod sar;
 pub mod store;
 pub mod transparency;
 pub mod verify;
+pub mod witness;
 
 pub use error::{LedgerError, Result};
 pub use rules::{Head, KeyRecord};

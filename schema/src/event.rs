@@ -150,7 +150,10 @@ impl Field for Vec<crate::note::Cosignature> {
         if self.len() > MAX_COSIGNATURES {
             return Err(field_err(
                 field,
-                format!("has {} cosignatures; at most {MAX_COSIGNATURES}", self.len()),
+                format!(
+                    "has {} cosignatures; at most {MAX_COSIGNATURES}",
+                    self.len()
+                ),
             ));
         }
         for (i, c) in self.iter().enumerate() {
