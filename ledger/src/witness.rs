@@ -348,6 +348,32 @@ pub fn cosignatures_in_answer(
     Ok(out)
 }
 
+/// **A witness quorum**: the names of the witnesses among `witnesses` that cosigned `cp` (a
+/// valid `cosignature/v1` by the witness's name and key on its body; each key counted once),
+/// when at least `quorum` did. `Err` says how many did and which did not.
+pub fn check_quorum(
+    cp: &SignedCheckpoint,
+    witnesses: &[VerifierKey],
+    quorum: usize,
+) -> Result<Vec<String>, String> {
+    let cosigners = cp.cosigners(witnesses);
+    if cosigners.len() >= quorum {
+        return Ok(cosigners.iter().map(|w| w.name.clone()).collect());
+    }
+    let missing: Vec<String> = witnesses
+        .iter()
+        .filter(|w| !cosigners.iter().any(|c| c.key == w.key))
+        .map(|w| w.name.clone())
+        .collect();
+    Err(format!(
+        "the checkpoint of {} entries carries valid cosignatures by {} of the {} witnesses given, fewer than the quorum of {quorum} (no valid cosignature by {})",
+        cp.checkpoint.size,
+        cosigners.len(),
+        witnesses.len(),
+        missing.join(", ")
+    ))
+}
+
 /// An answer to a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
@@ -951,6 +977,29 @@ mod tests {
         let r = add(&w, 0, &[], &cp);
         assert_eq!(r.status, 500);
         assert!(body(&r).contains("restarted"), "{}", body(&r));
+    }
+
+    #[test]
+    fn quorum_counts_valid_cosignatures_by_distinct_witnesses() {
+        let t = tree(5, "a", 5);
+        let mut cp = signed(ORIGIN, 5, t.root(5), &log_key());
+        let (a, b) = (witness_key(), SigningKey::from_bytes(&[9; 32]));
+        let va = VerifierKey::witness("a.example/w", public_key(&a));
+        let vb = VerifierKey::witness("b.example/w", public_key(&b));
+        cp.cosign("a.example/w", &a, 10);
+        cp.cosign("a.example/w", &a, 11);
+        let both = [va.clone(), vb.clone()];
+        assert_eq!(check_quorum(&cp, &both, 1).unwrap(), vec!["a.example/w"]);
+        let err = check_quorum(&cp, &both, 2).unwrap_err();
+        assert!(
+            err.contains("1 of the 2") && err.contains("b.example/w"),
+            "{err}"
+        );
+        // The same key under another name is not that witness.
+        let renamed = VerifierKey::witness("c.example/w", public_key(&a));
+        assert!(check_quorum(&cp, &[renamed], 1).is_err());
+        cp.cosign("b.example/w", &b, 12);
+        assert_eq!(check_quorum(&cp, &both, 2).unwrap().len(), 2);
     }
 
     #[test]
