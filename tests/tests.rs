@@ -42,3 +42,6 @@ mod stored;
 
 #[path = "integration/proof.rs"]
 mod proof;
+
+#[path = "integration/witness_http.rs"]
+mod witness_http;
