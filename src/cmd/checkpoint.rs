@@ -173,20 +173,20 @@ pub fn run_checkpoint(a: CheckpointArgs, dir: PathBuf) -> Result<Outcome> {
     }
     let mut o = out::stdout();
     if a.json {
-        out::json_line(
-            &mut o,
-            &json!({
-                "origin": cp.checkpoint.origin,
-                "tree_size": cp.checkpoint.size,
-                "root": cp.checkpoint.root.to_hex(),
-                "recorded_at_seq": cp.checkpoint.size,
-                "note": text,
-                "recorded": true,
-                "quorum": quorum,
-                "cosigned_by": cosigners.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
-                "witnesses": witnesses_json,
-            }),
-        )?;
+        let mut v = json!({
+            "origin": cp.checkpoint.origin,
+            "tree_size": cp.checkpoint.size,
+            "root": cp.checkpoint.root.to_hex(),
+            "recorded_at_seq": cp.checkpoint.size,
+            "note": text,
+            "recorded": true,
+        });
+        if !targets.is_empty() {
+            v["quorum"] = json!(quorum);
+            v["cosigned_by"] = json!(cosigners.iter().map(|w| &w.name).collect::<Vec<_>>());
+            v["witnesses"] = json!(witnesses_json);
+        }
+        out::json_line(&mut o, &v)?;
     } else {
         write!(o, "{text}")?;
         eprintln!(

@@ -251,6 +251,14 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
     let note = first["note"].as_str().unwrap();
     assert!(note.contains(&format!("\n— {WITNESS_NAME} ")), "{note}");
     c.verify();
+    // The published note carries the cosignature: `verify --against` takes the witness's vkey.
+    let published = c.dir.write("published.txt", note);
+    c.igl()
+        .arg("verify")
+        .arg("--against")
+        .arg(&published)
+        .args(["--witness", &w.vkey])
+        .ok();
     // The recorded checkpoint carries the cosignature (prove reads the note back from the
     // CheckpointRecorded entry).
     let p = c
