@@ -647,7 +647,14 @@ impl Witness {
             Ok::<_, Refusal>(next)
         });
         match result {
-            Err(e) => Response::text(500, e.to_string()),
+            // The details (paths, OS errors) go to the operator's log, not to the client.
+            Err(e) => Response {
+                summary: e.to_string(),
+                ..Response::text(
+                    500,
+                    "the witness cannot use its state; its operator must look at its log",
+                )
+            },
             Ok(Err(refusal)) => {
                 let mut r = refusal.response();
                 r.summary = format!("{}: {}", cp.origin, r.summary);
@@ -976,7 +983,8 @@ mod tests {
         std::fs::remove_dir(tmp.path().join(format!("{}.tmp", state_file_name(ORIGIN)))).unwrap();
         let r = add(&w, 0, &[], &cp);
         assert_eq!(r.status, 500);
-        assert!(body(&r).contains("restarted"), "{}", body(&r));
+        assert!(r.summary.contains("restarted"), "{}", r.summary);
+        assert!(!body(&r).contains(tmp.path().to_str().unwrap()));
     }
 
     #[test]

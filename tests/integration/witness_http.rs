@@ -358,6 +358,20 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
             "1",
         ])
         .ok();
+    // A SAR pack's bundle carries it too.
+    let pack = c.dir.join("pack");
+    c.igl()
+        .args(["sar", "person:P100", "--pack"])
+        .arg(&pack)
+        .ok();
+    let v = c
+        .dir
+        .igl()
+        .arg("verify-bundle")
+        .arg(&pack)
+        .args(["--json", "--witness", &w.vkey])
+        .json();
+    assert_eq!(v["cosigned_by"], serde_json::json!([WITNESS_NAME]), "{v}");
     // A log's key is not a witness key.
     let (_, err) = c
         .dir
