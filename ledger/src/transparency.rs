@@ -158,9 +158,10 @@ impl Ledger {
             message,
         };
         if public_key(key) != prepared.signer {
-            return Err(rejected(
-                "the checkpoint is recorded by the key that signed it".into(),
-            ));
+            return Err(rejected(format!(
+                "the checkpoint was signed by {}; it must be recorded with that key",
+                prepared.signer.short()
+            )));
         }
         let now_size = self.tree_size()?;
         if now_size != size {
