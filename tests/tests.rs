@@ -51,3 +51,6 @@ mod publish;
 
 #[path = "integration/interop_tiles.rs"]
 mod interop_tiles;
+
+#[path = "integration/witness_http.rs"]
+mod witness_http;

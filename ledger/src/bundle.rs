@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use igl_schema::note::{Checkpoint, SignedCheckpoint, origin};
+use igl_schema::note::{Checkpoint, Cosignature, NoteSignature, SignedCheckpoint, origin};
 use igl_schema::{
     Entry, Event, Hash32, Payload, PublicKey, Role, SignedEvent, Subject, codec, entry_hash,
     key_history_step,
@@ -161,6 +161,12 @@ pub struct BundleReport {
     pub time: Option<igl_schema::Timestamp>,
     /// The key that signed the checkpoint.
     pub checkpoint_key: PublicKey,
+    /// The checkpoint with every signature found for it: the bundle's note, the cosignatures
+    /// its `CheckpointRecorded` entry records, and (with [`Trust::Checkpoint`]) the trusted
+    /// note's. Witness cosignatures are checked on it with the witnesses' keys
+    /// ([`crate::witness::check_quorum`]); signatures verify against the body alone, so any
+    /// valid one, wherever it was found, shows its witness cosigned this checkpoint.
+    pub checkpoint: SignedCheckpoint,
     /// What the bundle claims, checked.
     pub claim: Claim,
     pub entries: usize,
@@ -214,9 +220,24 @@ fn stored_payload(ledger: &Ledger, seq: u64) -> Result<Option<String>> {
         .map(hex::encode))
 }
 
+/// Adds to `cp` each signature of `more` it does not carry yet (cosignatures found elsewhere:
+/// a `CheckpointRecorded` entry, a checkpoint the verifier holds).
+fn merge_signatures(cp: &mut SignedCheckpoint, more: impl IntoIterator<Item = NoteSignature>) {
+    for s in more {
+        if !cp.signatures.contains(&s) {
+            cp.signatures.push(s);
+        }
+    }
+}
+
 /// Checks `cp` is a checkpoint of this ledger covering `seqs`, and returns the signed event of
-/// the `CheckpointRecorded` entry that recorded it (canonical bytes, hex).
-fn check_checkpoint(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Result<String> {
+/// the `CheckpointRecorded` entry that recorded it (canonical bytes, hex) and the checkpoint
+/// note with the witnesses' cosignatures that entry records added (when `cp` lacks them).
+fn check_checkpoint(
+    ledger: &Ledger,
+    cp: &SignedCheckpoint,
+    seqs: &[u64],
+) -> Result<(String, SignedCheckpoint)> {
     let size = cp.checkpoint.size;
     if ledger.merkle_root(size)? != cp.checkpoint.root {
         return Err(LedgerError::Proof(format!(
@@ -233,7 +254,16 @@ fn check_checkpoint(ledger: &Ledger, cp: &SignedCheckpoint, seqs: &[u64]) -> Res
             Event::CheckpointRecorded(c) if c.tree_size == size && c.root == cp.checkpoint.root)
     });
     match recorded {
-        Some(e) => Ok(hex::encode(codec::encode(&e.entry.event))),
+        Some(e) => {
+            let mut note = cp.clone();
+            if let Event::CheckpointRecorded(c) = &e.entry.event.body.event {
+                merge_signatures(
+                    &mut note,
+                    c.cosignatures.iter().map(Cosignature::to_note_signature),
+                );
+            }
+            Ok((hex::encode(codec::encode(&e.entry.event)), note))
+        }
         None => Err(LedgerError::Proof(format!(
             "the checkpoint of {size} entries is not the one recorded in this ledger at seq {size}; prove against a checkpoint signed with `igl checkpoint`"
         ))),
@@ -291,7 +321,7 @@ fn key_event(
 /// entries with their personal data, every key event in full, and the `Redacted` entry of every
 /// listed entry whose personal data was erased.
 pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) -> Result<Bundle> {
-    let checkpoint_event = check_checkpoint(ledger, cp, seqs)?;
+    let (checkpoint_event, note) = check_checkpoint(ledger, cp, seqs)?;
     let size = cp.checkpoint.size;
     let keys = key_events(ledger, size)?
         .into_iter()
@@ -323,7 +353,7 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
         claim,
-        checkpoint: cp.to_text(),
+        checkpoint: note.to_text(),
         checkpoint_event,
         genesis: bundle_entry(ledger, 0, size, false)?,
         keys,
@@ -372,7 +402,7 @@ pub fn make_selective(
         .map(|(s, _)| *s)
         .chain(hash_only.iter().copied())
         .collect();
-    let checkpoint_event = check_checkpoint(ledger, cp, &all)?;
+    let (checkpoint_event, note) = check_checkpoint(ledger, cp, &all)?;
     let size = cp.checkpoint.size;
     let signer = ledger.stored_checkpoint_signer(cp)?.ok_or_else(|| {
         LedgerError::Proof(
@@ -411,7 +441,7 @@ pub fn make_selective(
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
         claim: Claim::Selection,
-        checkpoint: cp.to_text(),
+        checkpoint: note.to_text(),
         checkpoint_event,
         genesis: bundle_entry(ledger, 0, size, false)?,
         keys: events
@@ -721,6 +751,15 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     // CheckpointRecorded entry, whose commitment the key history must give.
     let history: Vec<KeyRecord> = registry.values().cloned().collect();
     let entitled = "any key the bundle's key history entitles to sign it (an admin or ig_officer key enrolled before the checkpoint and not revoked by then)";
+    let trusted_cosignatures: Vec<NoteSignature> = match &trust {
+        Trust::Checkpoint(t) => t
+            .signatures
+            .iter()
+            .filter(|s| Cosignature::from_note_signature(s).is_some())
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
     let checkpoint_key = match trust {
         Trust::Key(k) => cp
             .verify(k)
@@ -762,6 +801,12 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             "checkpoint event: it is not the checkpoint's own CheckpointRecorded event, signed by the checkpoint's signer",
         ));
     }
+    let mut cosigned = cp.clone();
+    merge_signatures(
+        &mut cosigned,
+        c.cosignatures.iter().map(Cosignature::to_note_signature),
+    );
+    merge_signatures(&mut cosigned, trusted_cosignatures);
     if c.key_history != commitment {
         return Err(bad(format!(
             "the key history is incomplete or altered: it gives the commitment {commitment}, but the signed checkpoint entry commits to {} (a key event was left out, added or changed)",
@@ -1009,6 +1054,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             root,
             time: Some(checkpoint_time),
             checkpoint_key,
+            checkpoint: cosigned,
             claim: b.claim.clone(),
             entries: b.entries.len(),
             key_events: b.keys.len(),

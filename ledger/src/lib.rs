@@ -19,6 +19,7 @@ pub mod store;
 pub mod tiles;
 pub mod transparency;
 pub mod verify;
+pub mod witness;
 
 pub use error::{LedgerError, Result};
 pub use rules::{Head, KeyRecord};

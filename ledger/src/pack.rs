@@ -637,6 +637,8 @@ pub struct PackCheck {
     pub tree_size: u64,
     pub checkpoint_key: PublicKey,
     pub key_events: usize,
+    /// The checkpoint with every signature found for it (see [`bundle::BundleReport`]).
+    pub checkpoint: igl_schema::note::SignedCheckpoint,
 }
 
 fn first_difference(a: &PackEntry, b: &PackEntry) -> String {
@@ -841,5 +843,6 @@ pub fn verify_pack(
         tree_size: b.tree_size,
         checkpoint_key: b.checkpoint_key,
         key_events: b.key_events,
+        checkpoint: b.checkpoint.clone(),
     })
 }

@@ -1,6 +1,6 @@
 //! Checkpoints, proofs, and checking the ledger against a checkpoint kept elsewhere.
 
-use igl_schema::note::{Checkpoint, SignedCheckpoint, origin};
+use igl_schema::note::{Checkpoint, Cosignature, SignedCheckpoint, VerifierKey, origin};
 use igl_schema::{
     CheckpointRecorded, Event, EventId, Hash32, PublicKey, Salt, Signature64, SigningKey,
     Submission, Timestamp, public_key,
@@ -11,6 +11,16 @@ use crate::merkle::{self, ProofError};
 use crate::rules::KeyRecord;
 use crate::store::Ledger;
 use crate::verify::VerifyReport;
+
+/// A checkpoint verified and signed but not yet recorded ([`Ledger::prepare_checkpoint`]).
+#[derive(Clone, Debug)]
+pub struct PreparedCheckpoint {
+    /// The signed note (the log's signature only), to send to witnesses.
+    pub note: SignedCheckpoint,
+    note_signature: [u8; 64],
+    key_history: Hash32,
+    signer: PublicKey,
+}
 
 /// Roles whose keys may sign checkpoints.
 pub const CHECKPOINT_ROLES: &[igl_schema::Role] =
@@ -80,6 +90,19 @@ impl Ledger {
         event_id: EventId,
         progress: &mut dyn FnMut(u64),
     ) -> Result<SignedCheckpoint> {
+        let prepared = self.prepare_checkpoint(key, progress)?;
+        self.record_checkpoint(&prepared, key, now, event_id, Vec::new())
+    }
+
+    /// The first half of [`Ledger::checkpoint`]: verifies the whole ledger and signs a
+    /// checkpoint of every entry with `key` (which the verified entries must entitle to sign
+    /// it), writing nothing. Witnesses can then be asked to cosign the note
+    /// ([`PreparedCheckpoint::note`]) before [`Ledger::record_checkpoint`] records it.
+    pub fn prepare_checkpoint(
+        &self,
+        key: &SigningKey,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<PreparedCheckpoint> {
         let report = self.verify(progress)?;
         if let Some(f) = report.failure {
             return Err(LedgerError::Unverified {
@@ -91,16 +114,13 @@ impl Ledger {
         let size = report.entries;
         let root = report.root.expect("a verified ledger has entries");
         let signer = public_key(key);
-        match checkpoint_signer_in(&report.key_registry, size, &signer) {
-            Ok(()) => {}
-            Err(why) => {
-                return Err(LedgerError::Rejected {
-                    index: 0,
-                    seq: Some(size),
-                    event_type: "CheckpointRecorded",
-                    message: why,
-                });
-            }
+        if let Err(why) = checkpoint_signer_in(&report.key_registry, size, &signer) {
+            return Err(LedgerError::Rejected {
+                index: 0,
+                seq: Some(size),
+                event_type: "CheckpointRecorded",
+                message: why,
+            });
         }
         let cp = Checkpoint {
             origin: self.origin()?,
@@ -108,24 +128,74 @@ impl Ledger {
             root,
         };
         let note_signature = cp.sign(key);
+        Ok(PreparedCheckpoint {
+            note: SignedCheckpoint::new(cp, note_signature, &signer),
+            note_signature,
+            key_history: report.key_history,
+            signer,
+        })
+    }
+
+    /// The second half of [`Ledger::checkpoint`]: records a prepared checkpoint as a
+    /// `CheckpointRecorded` entry with the witnesses' `cosignatures` (which the caller has
+    /// verified with the witnesses' keys), appended and sealed by `key`, the key that signed it.
+    /// Refused if anything was appended since it was prepared. Returns the note with the
+    /// cosignatures.
+    pub fn record_checkpoint(
+        &self,
+        prepared: &PreparedCheckpoint,
+        key: &SigningKey,
+        now: Timestamp,
+        event_id: EventId,
+        cosignatures: Vec<Cosignature>,
+    ) -> Result<SignedCheckpoint> {
+        let cp = &prepared.note.checkpoint;
+        let size = cp.size;
+        let rejected = |message: String| LedgerError::Rejected {
+            index: 0,
+            seq: Some(size),
+            event_type: "CheckpointRecorded",
+            message,
+        };
+        if public_key(key) != prepared.signer {
+            return Err(rejected(format!(
+                "the checkpoint was signed by {}; it must be recorded with that key",
+                prepared.signer.short()
+            )));
+        }
+        let now_size = self.tree_size()?;
+        if now_size != size {
+            return Err(rejected(format!(
+                "the ledger has {now_size} entries, not the {size} the checkpoint was signed for: sign a new one"
+            )));
+        }
         let event = Event::CheckpointRecorded(CheckpointRecorded {
             tree_size: size,
             root: cp.root,
             time: now,
-            note_signature: Signature64(note_signature),
-            cosignatures: Vec::new(),
-            key_history: report.key_history,
+            note_signature: Signature64(prepared.note_signature),
+            cosignatures: cosignatures.clone(),
+            key_history: prepared.key_history,
         });
         let ledger_id = self.ledger_id()?;
         let sub = Submission::sign(ledger_id, event, now, event_id, [], key, Salt([0; 32]))
-            .map_err(|e| LedgerError::Rejected {
-                index: 0,
-                seq: Some(size),
-                event_type: "CheckpointRecorded",
-                message: e.to_string(),
-            })?;
+            .map_err(|e| rejected(e.to_string()))?;
         self.append(&[sub], key, now)?;
-        Ok(SignedCheckpoint::new(cp, note_signature, &public_key(key)))
+        Ok(prepared.note.clone().with_cosignatures(&cosignatures))
+    }
+
+    /// The most recent recorded checkpoint that carries a valid cosignature by `witness`
+    /// (searching back through the `CheckpointRecorded` entries, from the type index): where a
+    /// log resumes asking that witness.
+    pub fn latest_cosigned_by(&self, witness: &VerifierKey) -> Result<Option<SignedCheckpoint>> {
+        for seq in self.type_entries("CheckpointRecorded")?.into_iter().rev() {
+            if let Some(cp) = self.recorded_checkpoint(seq)?
+                && cp.cosignature_by(witness).is_some()
+            {
+                return Ok(Some(cp));
+            }
+        }
+        Ok(None)
     }
 
     /// The checkpoint recorded at entry `seq`, as a signed note.
@@ -347,51 +417,14 @@ pub fn check_against(
 
 /// What a witness decides about `new`, given the checkpoint it last cosigned for the same origin
 /// (`last`) and a consistency proof from `last`'s size to `new`'s (checked here; it may come from
-/// an untrusted ledger). `Ok` means cosign.
+/// an untrusted ledger). `Ok` means cosign. [`crate::witness::decide`] with the old size taken
+/// from `last`, as a witness that holds the ledger asks it.
 pub fn witness_decision(
     last: Option<&SignedCheckpoint>,
     new: &SignedCheckpoint,
     proof: &[Hash32],
 ) -> std::result::Result<String, String> {
-    let n = &new.checkpoint;
-    let Some(last) = last else {
-        return Ok(format!(
-            "first checkpoint witnessed for {} ({} entries): trusted on first use",
-            n.origin, n.size
-        ));
-    };
-    let l = &last.checkpoint;
-    if l.origin != n.origin {
-        return Err(format!(
-            "origin {} differs from the witnessed {}",
-            n.origin, l.origin
-        ));
-    }
-    if n.size < l.size {
-        return Err(format!(
-            "ROLLBACK: {} entries, but {} were already witnessed",
-            n.size, l.size
-        ));
-    }
-    if n.size == l.size {
-        return if n.root == l.root {
-            Ok(format!("same tree as last witnessed ({} entries)", n.size))
-        } else {
-            Err(format!(
-                "FORK: {} entries with root {}, but the witnessed checkpoint of the same size has root {}",
-                n.size, n.root, l.root
-            ))
-        };
-    }
-    if merkle::verify_consistency(l.size, n.size, &l.root, &n.root, proof) {
-        Ok(format!(
-            "consistent: {} entries extend the {} last witnessed",
-            n.size, l.size
-        ))
-    } else {
-        Err(format!(
-            "FORK: no valid consistency proof from the witnessed {} entries to {}: history was rewritten",
-            l.size, n.size
-        ))
-    }
+    let old = last.map_or(0, |l| l.checkpoint.size);
+    crate::witness::decide(last.map(|l| &l.checkpoint), old, &new.checkpoint, proof)
+        .map_err(|r| r.message())
 }

@@ -797,3 +797,75 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn a_prepared_checkpoint_is_recorded_with_its_cosignatures_unless_the_ledger_moved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let admin = SigningKey::from_bytes(&[1; 32]);
+    let witness = SigningKey::from_bytes(&[3; 32]);
+    let vkey = note::VerifierKey::witness("partner.example/w", public_key(&witness));
+    let l = build(&tmp.path().join("l"), &admin, &NAMES[..2]);
+    assert_eq!(l.latest_cosigned_by(&vkey).unwrap(), None);
+
+    // Prepared (verified and signed), nothing written; then the ledger moves on: refused.
+    let stale = l.prepare_checkpoint(&admin, &mut |_| {}).unwrap();
+    assert_eq!(l.tree_size().unwrap(), stale.note.checkpoint.size);
+    l.append(
+        &[org(&admin, 50, "Late")],
+        &admin,
+        t("2026-01-02T12:00:00Z"),
+    )
+    .unwrap();
+    let err = l
+        .record_checkpoint(
+            &stale,
+            &admin,
+            t("2026-01-03T09:00:00Z"),
+            EventId([201; 16]),
+            vec![],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("sign a new one"), "{err}");
+
+    // Prepared again, cosigned, recorded: the recorded note carries the cosignature.
+    let p = l.prepare_checkpoint(&admin, &mut |_| {}).unwrap();
+    let mut cosigned = p.note.clone();
+    cosigned.cosign("partner.example/w", &witness, 1_800_000_000);
+    let c = cosigned.cosignature_by(&vkey).unwrap();
+    // Only by the key that signed it.
+    let other = SigningKey::from_bytes(&[4; 32]);
+    assert!(
+        l.record_checkpoint(
+            &p,
+            &other,
+            t("2026-01-03T09:00:00Z"),
+            EventId([202; 16]),
+            vec![]
+        )
+        .is_err()
+    );
+    let recorded = l
+        .record_checkpoint(
+            &p,
+            &admin,
+            t("2026-01-03T09:00:00Z"),
+            EventId([203; 16]),
+            vec![c.clone()],
+        )
+        .unwrap();
+    assert_eq!(recorded, cosigned);
+    let size = p.note.checkpoint.size;
+    assert_eq!(l.recorded_checkpoint(size).unwrap(), Some(cosigned.clone()));
+    assert_eq!(l.latest_cosigned_by(&vkey).unwrap(), Some(cosigned));
+    assert!(l.verify(&mut |_| {}).unwrap().ok());
+
+    // A later checkpoint without the witness: the latest cosigned one is still that one.
+    l.checkpoint(&admin, t("2026-01-04T09:00:00Z"), EventId([204; 16]))
+        .unwrap();
+    assert_eq!(
+        l.latest_cosigned_by(&vkey)
+            .unwrap()
+            .map(|c| c.checkpoint.size),
+        Some(size)
+    );
+}

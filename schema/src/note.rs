@@ -82,6 +82,28 @@ pub struct NoteSignature {
     pub data: Vec<u8>,
 }
 
+impl NoteSignature {
+    /// The signature line, `— <name> base64(key hash ‖ data)`, ending in a newline.
+    pub fn to_line(&self) -> String {
+        let mut blob = self.key_hash.to_vec();
+        blob.extend_from_slice(&self.data);
+        format!("— {} {}\n", self.name, B64.encode(blob))
+    }
+}
+
+/// A 32-byte hash in standard base64 with padding (a checkpoint's root, a proof line).
+pub fn hash_to_base64(h: &Hash32) -> String {
+    B64.encode(h.0)
+}
+
+/// A 32-byte hash from standard base64 with padding (canonical: 44 characters, no stray bits).
+pub fn hash_from_base64(s: &str) -> Option<Hash32> {
+    B64.decode(s)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Hash32)
+}
+
 /// A checkpoint with its signatures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedCheckpoint {
@@ -279,9 +301,7 @@ impl SignedCheckpoint {
         let mut s = self.checkpoint.body();
         s.push('\n');
         for sig in &self.signatures {
-            let mut blob = sig.key_hash.to_vec();
-            blob.extend_from_slice(&sig.data);
-            s.push_str(&format!("— {} {}\n", sig.name, B64.encode(blob)));
+            s.push_str(&sig.to_line());
         }
         s
     }

@@ -115,15 +115,17 @@ pub struct VerifyBundleArgs {
     /// Accept a bundle checked for internal consistency only, with neither --checkpoint nor
     /// --trusted-key (anyone can make a bundle that passes that: it ties nothing to the real
     /// ledger). Without it, such a check exits 1.
-    #[arg(long, conflicts_with_all = ["checkpoint", "trusted_key"])]
+    #[arg(long, conflicts_with_all = ["checkpoint", "trusted_key", "witnesses"])]
     unanchored: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    witnesses: super::witness::QuorumArgs,
 }
 
 /// Why a bundle that checks out is still refused without a trust anchor.
-const NO_ANCHOR: &str = "it is internally consistent, but nothing ties it to the real ledger (anyone can make a bundle that passes without a trust anchor): pass --trusted-key HEX (the council's published checkpoint key) or --checkpoint FILE (a checkpoint you hold), or --unanchored to accept internal consistency only";
+const NO_ANCHOR: &str = "it is internally consistent, but nothing ties it to the real ledger (anyone can make a bundle that passes without a trust anchor): pass --trusted-key HEX (the council's published checkpoint key), --checkpoint FILE (a checkpoint you hold) or --witness VKEY (witnesses that must have cosigned its checkpoint), or --unanchored to accept internal consistency only";
 
 pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
     if a.file.is_dir() {
@@ -142,8 +144,15 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
         (None, Some(k)) => Trust::Key(k),
         (None, None) => Trust::BundleOnly,
     };
-    let anchored = !matches!(trust, Trust::BundleOnly);
+    let quorum = a.witnesses.policy()?;
+    // A quorum of trusted witnesses anchors the checkpoint too: each cosigned it only with a
+    // valid signature by a key it trusts for the ledger's origin.
+    let anchored = !matches!(trust, Trust::BundleOnly) || quorum.is_some();
+    let mut cosigned_by = Vec::new();
     let result = bundle::verify(&text, trust).and_then(|r| {
+        if let Some(q) = &quorum {
+            cosigned_by = q.check(&r.checkpoint).map_err(bundle::BundleError)?;
+        }
         if anchored || a.unanchored {
             Ok(r)
         } else {
@@ -159,7 +168,8 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                     "complete": claim_complete(&r.claim), "entries": r.entries,
                     "key_events": r.key_events, "key_events_in_full": r.key_events_in_full,
                     "with_personal_data": r.with_personal_data, "erased": r.erased,
-                    "hash_only": r.hash_only, "seals": r.seals, "trust_anchor": anchored}),
+                    "hash_only": r.hash_only, "seals": r.seals, "trust_anchor": anchored,
+                    "cosigned_by": cosigned_by}),
         )?,
         Ok(r) => {
             writeln!(
@@ -199,6 +209,13 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                     o,
                     "  {} append batches inside the range sealed by a key entitled to append",
                     r.seals
+                )?;
+            }
+            if !cosigned_by.is_empty() {
+                writeln!(
+                    o,
+                    "  the checkpoint is cosigned by {}",
+                    cosigned_by.join(", ")
                 )?;
             }
             if r.hash_only > 0 {
@@ -250,8 +267,15 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
         (None, Some(k)) => Trust::Key(k),
         (None, None) => Trust::BundleOnly,
     };
-    let anchored = !matches!(trust, Trust::BundleOnly);
+    let quorum = a.witnesses.policy()?;
+    let anchored = !matches!(trust, Trust::BundleOnly) || quorum.is_some();
+    let mut cosigned_by = Vec::new();
     let result = pack::verify_pack(&json_text, &md_text, &bundle_text, trust).and_then(|r| {
+        if let Some(q) = &quorum {
+            cosigned_by = q
+                .check(&r.checkpoint)
+                .map_err(|e| pack::PackError(format!("{BUNDLE_JSON}: {e}")))?;
+        }
         if anchored || a.unanchored {
             Ok(r)
         } else {
@@ -266,7 +290,7 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                     "proved_in_full": r.counts.proved_in_full, "proved_by_hash": r.counts.proved_by_hash,
                     "erased": r.counts.erased, "tree_size": r.tree_size,
                     "checkpoint_key": r.checkpoint_key.to_hex(), "key_events": r.key_events,
-                    "trust_anchor": anchored}),
+                    "trust_anchor": anchored, "cosigned_by": cosigned_by}),
         )?,
         Ok(r) => {
             writeln!(
@@ -283,6 +307,13 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                 "  {} checked in full: signature, author key ({} key events), personal data, and the report's text re-derived from the signed entry",
                 r.counts.proved_in_full, r.key_events
             )?;
+            if !cosigned_by.is_empty() {
+                writeln!(
+                    o,
+                    "  the checkpoint is cosigned by {}",
+                    cosigned_by.join(", ")
+                )?;
+            }
             if r.counts.proved_by_hash > 0 {
                 writeln!(
                     o,

@@ -29,8 +29,9 @@ pub struct VerifyArgs {
     /// checkpoint and not revoked by then): weaker, as the ledger then vouches for itself.
     #[arg(long, value_name = "HEX", requires = "against")]
     trusted_key: Option<String>,
-    /// With --against: a witness whose cosignature must be on the checkpoint, as NAME=HEXKEY.
-    #[arg(long, value_name = "NAME=HEX", requires = "against")]
+    /// With --against: a witness whose cosignature must be on the checkpoint, as its verifier
+    /// key (NAME+KEYID+BASE64, as `igl witness serve` prints it) or NAME=HEXKEY.
+    #[arg(long, value_name = "VKEY", requires = "against")]
     witness: Vec<String>,
 }
 
@@ -175,10 +176,17 @@ fn judge(
         },
     };
     for w in witnesses {
-        let (name, hex) = w
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--witness takes NAME=HEXKEY, got {w:?}"))?;
-        let k = parse_key("--witness", hex)?;
+        // A verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints it), or NAME=HEXKEY.
+        let (name, k) = if w.contains('+') {
+            let v = super::witness::parse_witness_vkey("--witness", w)?;
+            (v.name, v.key)
+        } else {
+            let (name, hex) = w.split_once('=').ok_or_else(|| {
+                anyhow!("--witness takes a verifier key or NAME=HEXKEY, got {w:?}")
+            })?;
+            (name.to_string(), parse_key("--witness", hex)?)
+        };
+        let name = name.as_str();
         if cp.cosigned_by(name, &k).is_none() {
             return Ok(Err(format!(
                 "the checkpoint carries no valid cosignature by witness {name}"

@@ -1,29 +1,42 @@
-//! `igl witness`: cosign a checkpoint only if it is consistent with the last one cosigned.
+//! `igl witness`: cosign a checkpoint only if it is consistent with the last one cosigned, offline
+//! (`igl witness FILE`: a note in, the cosigned note out) or as a C2SP tlog-witness HTTP server
+//! (`igl witness serve`, tiny_http); and the log's side of the protocol, used by `igl checkpoint
+//! --witness` (ureq), with the `--witness VKEY --quorum N` checks of `prove` and `verify-bundle`.
+//! Both witnesses make the one decision of `igl_ledger::witness` on the same state directory.
 
-use std::io::Write;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use clap::Args;
+use clap::{Args, Subcommand};
 use igl_ledger::Ledger;
-use igl_ledger::transparency::{checkpoint_signer, recorded_by, witness_decision};
-use igl_schema::note::SignedCheckpoint;
-use igl_schema::public_key;
+use igl_ledger::transparency::{checkpoint_signer, recorded_by};
+use igl_ledger::witness::{self, Refusal, Witness, WitnessState};
+use igl_schema::note::{Cosignature, SIG_TYPE_COSIGNATURE, SignedCheckpoint, VerifierKey};
+use igl_schema::{PublicKey, public_key};
 
 use super::verify::{load_checkpoint, parse_key};
 use crate::{Outcome, out};
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct WitnessArgs {
+    #[command(subcommand)]
+    command: Option<WitnessCommand>,
     /// The witness's secret key (e.g. a partner council's).
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
+    #[arg(long, value_name = "FILE", required = true)]
+    key: Option<PathBuf>,
     #[command(flatten)]
     pass: super::passphrase::PassphraseArgs,
-    /// The witness's state directory: the last checkpoint cosigned for each ledger.
-    #[arg(long, value_name = "DIR")]
-    state: PathBuf,
-    /// The witness's name, as it appears on its cosignature line.
+    /// The witness's state directory: the last checkpoint cosigned for each ledger (shared
+    /// with `igl witness serve`, never by two processes at once).
+    #[arg(long, value_name = "DIR", required = true)]
+    state: Option<PathBuf>,
+    /// The witness's name, as it appears on its cosignature line (a signed-note key name,
+    /// ideally a schema-less URL such as `audit.example.gov.uk/witness`).
     #[arg(long, value_name = "NAME", default_value = "igl-witness")]
     name: String,
     /// The ledger's checkpoint key (hex) that must have signed the checkpoint. Without it, the
@@ -35,26 +48,76 @@ pub struct WitnessArgs {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// The checkpoint to cosign.
-    checkpoint: PathBuf,
+    #[arg(required = true)]
+    checkpoint: Option<PathBuf>,
 }
 
-fn state_file(dir: &Path, origin: &str) -> PathBuf {
-    let name: String = origin
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    dir.join(format!("{name}.checkpoint"))
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Serve C2SP tlog-witness over HTTP: `POST /add-checkpoint` cosigns a checkpoint of a
+    /// configured log only if a consistency proof shows it extends the last one cosigned.
+    /// Prints `listening on http://ADDR` and the witness's verifier key (give it to the log's
+    /// `igl checkpoint --witness VKEY URL`), then serves until killed.
+    Serve(ServeArgs),
 }
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The address to listen on, e.g. 127.0.0.1:8080 (port 0: any free port, printed).
+    #[arg(long, value_name = "ADDR")]
+    listen: String,
+    /// The witness's secret key.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    #[command(flatten)]
+    pass: super::passphrase::PassphraseArgs,
+    /// The state directory: the last checkpoint cosigned for each log, written and fsync'd
+    /// before each cosignature is returned. Locked while the server runs.
+    #[arg(long, value_name = "DIR")]
+    state: PathBuf,
+    /// A log to witness: its origin (`igledger/<ledger id>` for an igl ledger) and the public
+    /// key (hex) that signs its checkpoints. Repeat for more logs, or more keys of one log.
+    #[arg(long = "log", value_name = "ORIGIN=PUBKEY_HEX", required = true)]
+    logs: Vec<String>,
+    /// The witness's name, as it appears on its cosignature lines and in its verifier key.
+    #[arg(long, value_name = "NAME", default_value = "igl-witness")]
+    name: String,
+    /// Worker threads answering requests.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: u16,
+}
+
+/// The largest request body `igl witness serve` reads (a checkpoint, 63 proof lines and a few
+/// signatures are a few KiB); larger is answered 413.
+pub const MAX_REQUEST_BODY: usize = 64 * 1024;
 
 pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
-    let key = a.pass.load_key(&a.key)?;
-    let mut cp = load_checkpoint(&a.checkpoint)?;
+    match a.command {
+        Some(WitnessCommand::Serve(s)) => serve(s),
+        None => cosign_file(a, ledger_dir),
+    }
+}
+
+/// Seconds since the Unix epoch.
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Why the offline witness does not cosign.
+enum NotCosigned {
+    Refused(Refusal),
+    Error(anyhow::Error),
+}
+
+/// `igl witness FILE`.
+fn cosign_file(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
+    let (Some(key_path), Some(state_dir), Some(cp_path)) = (&a.key, &a.state, &a.checkpoint) else {
+        bail!("pass --key FILE --state DIR and the checkpoint FILE (or `igl witness serve`)");
+    };
+    let key = a.pass.load_key(key_path)?;
+    let cp = load_checkpoint(cp_path)?;
     let ledger = ledger_dir.map(Ledger::open_read_only).transpose()?;
     // Given the ledger, the witness verifies it (the stored tree it serves proofs from included)
     // and judges the checkpoint against it.
@@ -100,37 +163,52 @@ pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
         eprintln!("igl: witness refuses to cosign: {why}");
         return Ok(Outcome::Finding);
     }
-    std::fs::create_dir_all(&a.state).with_context(|| format!("creating {}", a.state.display()))?;
-    let path = state_file(&a.state, &cp.checkpoint.origin);
-    let last = match std::fs::read_to_string(&path) {
-        Ok(t) => Some(SignedCheckpoint::parse(&t).map_err(|e| anyhow!("{}: {e}", path.display()))?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(anyhow!(e).context(format!("reading {}", path.display()))),
-    };
-    let proof = match (&last, &ledger) {
-        (Some(l), Some(ledger)) if l.checkpoint.size < cp.checkpoint.size => {
-            ledger.consistency_proof(l.checkpoint.size, cp.checkpoint.size)?
-        }
-        (Some(l), None) if l.checkpoint.size < cp.checkpoint.size => bail!(
-            "pass --ledger DIR so the witness can check the checkpoint extends the {} entries it last witnessed",
-            l.checkpoint.size
-        ),
-        _ => Vec::new(),
-    };
-    match witness_decision(last.as_ref(), &cp, &proof) {
-        Err(why) => {
+    if !igl_schema::note::is_key_name_valid(&a.name) {
+        bail!(
+            "--name {:?} is not a signed-note key name (non-empty, no spaces, no `+`)",
+            a.name
+        );
+    }
+    let state = WitnessState::open(state_dir)?;
+    let now = now_unix();
+    let size = cp.checkpoint.size;
+    // The old size is the one this witness cosigned last; the proof from it comes from the
+    // verified ledger. Checked and persisted atomically, like a request to the server.
+    let result = state.check_and_persist(&cp.checkpoint.origin, |last| {
+        let old = last.map_or(0, |l| l.checkpoint.size);
+        let proof = match &ledger {
+            Some(l) if 0 < old && old < size => l
+                .consistency_proof(old, size)
+                .map_err(|e| NotCosigned::Error(e.into()))?,
+            None if 0 < old && old < size => {
+                return Err(NotCosigned::Error(anyhow!(
+                    "pass --ledger DIR so the witness can check the checkpoint extends the {old} entries it last witnessed"
+                )));
+            }
+            _ => Vec::new(),
+        };
+        let why = witness::decide(last.map(|l| &l.checkpoint), old, &cp.checkpoint, &proof)
+            .map_err(NotCosigned::Refused)?;
+        eprintln!("{why}; cosigning as {}", a.name);
+        let mut next = cp.clone();
+        next.cosign(&a.name, &key, now);
+        Ok(next)
+    })?;
+    let cosigned = match result {
+        Ok(c) => c,
+        Err(NotCosigned::Refused(r)) => {
+            let why = match r {
+                // The offline witness asks with the size it cosigned last: a conflict cannot
+                // happen, but say what it would mean.
+                Refusal::Conflict { size } => format!("the state changed: it now holds {size}"),
+                other => other.message(),
+            };
             eprintln!("igl: witness refuses to cosign: {why}");
             return Ok(Outcome::Finding);
         }
-        Ok(why) => eprintln!("{why}; cosigning as {}", a.name),
-    }
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-    cp.cosign(&a.name, &key, now);
-    let text = cp.to_text();
-    // Remember it (write then rename, so a crash leaves the old state whole).
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        Err(NotCosigned::Error(e)) => return Err(e),
+    };
+    let text = cosigned.to_text();
     match &a.out {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,
         None => {
@@ -139,6 +217,386 @@ pub fn run(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
             o.flush()?;
         }
     }
-    eprintln!("witness key {}", public_key(&key));
+    eprintln!(
+        "witness key {} ({})",
+        public_key(&key),
+        VerifierKey::witness(&a.name, public_key(&key)).to_vkey()
+    );
     Ok(Outcome::Ok)
+}
+
+/// `--log ORIGIN=PUBKEY_HEX` values, as the trusted keys per origin.
+fn parse_logs(logs: &[String]) -> Result<BTreeMap<String, Vec<PublicKey>>> {
+    let mut out: BTreeMap<String, Vec<PublicKey>> = BTreeMap::new();
+    for l in logs {
+        let (origin, hex) = l
+            .rsplit_once('=')
+            .filter(|(o, _)| !o.is_empty() && !o.chars().any(char::is_control))
+            .ok_or_else(|| anyhow!("--log takes ORIGIN=PUBKEY_HEX, got {l:?}"))?;
+        let key = parse_key("--log", hex)?;
+        let keys = out.entry(origin.to_string()).or_default();
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Ok(out)
+}
+
+/// `igl witness serve`.
+fn serve(a: ServeArgs) -> Result<Outcome> {
+    let logs = parse_logs(&a.logs)?;
+    let key = a.pass.load_key(&a.key)?;
+    let state = WitnessState::open(&a.state)?;
+    let witness = Witness::new(&a.name, key, logs.clone(), state).map_err(|e| anyhow!(e))?;
+    let server = tiny_http::Server::http(a.listen.as_str())
+        .map_err(|e| anyhow!("cannot listen on {}: {e}", a.listen))?;
+    let addr: SocketAddr = server
+        .server_addr()
+        .to_ip()
+        .context("the server is not listening on an IP address")?;
+    {
+        let mut o = std::io::stdout().lock();
+        writeln!(o, "listening on http://{addr}")?;
+        writeln!(o, "{}", witness.vkey().to_vkey())?;
+        o.flush()?;
+    }
+    for (origin, keys) in &logs {
+        for k in keys {
+            eprintln!("witnessing {origin} (checkpoints signed by {})", k.short());
+        }
+    }
+    eprintln!(
+        "state in {}; serving POST /add-checkpoint with {} threads",
+        a.state.display(),
+        a.threads
+    );
+    std::thread::scope(|s| {
+        for _ in 0..a.threads {
+            s.spawn(|| {
+                loop {
+                    match server.recv() {
+                        Ok(rq) => handle(rq, &witness),
+                        Err(e) => {
+                            eprintln!("igl witness: accepting a connection: {e}");
+                            std::thread::sleep(Duration::from_millis(50));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    Ok(Outcome::Ok)
+}
+
+/// Answers one HTTP request.
+fn handle(mut rq: tiny_http::Request, w: &Witness) {
+    let peer = rq
+        .remote_addr()
+        .map_or_else(|| "?".to_string(), |a| a.to_string());
+    let method = rq.method().clone();
+    let url = rq.url().to_string();
+    let path = url.split('?').next().unwrap_or_default();
+    let mut allow = false;
+    let r = if path != "/add-checkpoint" {
+        witness::Response::text(
+            404,
+            format!("no such resource {path:?}: this witness serves POST /add-checkpoint"),
+        )
+    } else if method != tiny_http::Method::Post {
+        allow = true;
+        witness::Response::text(405, "add-checkpoint takes POST")
+    } else if rq.body_length().is_some_and(|n| n > MAX_REQUEST_BODY) {
+        too_large()
+    } else {
+        let mut body = Vec::new();
+        match rq
+            .as_reader()
+            .take(MAX_REQUEST_BODY as u64 + 1)
+            .read_to_end(&mut body)
+        {
+            Err(e) => witness::Response::text(400, format!("reading the request body: {e}")),
+            Ok(n) if n > MAX_REQUEST_BODY => too_large(),
+            Ok(_) => w.add_checkpoint(&body, now_unix()),
+        }
+    };
+    eprintln!("{peer} {method} {path} {}: {}", r.status, r.summary);
+    let mut resp = tiny_http::Response::from_data(r.body)
+        .with_status_code(r.status)
+        .with_header(header("Content-Type", r.content_type));
+    if allow {
+        resp.add_header(header("Allow", "POST"));
+    }
+    if let Err(e) = rq.respond(resp) {
+        eprintln!("{peer}: answering: {e}");
+    }
+}
+
+fn too_large() -> witness::Response {
+    witness::Response::text(
+        413,
+        format!("the request body is larger than {MAX_REQUEST_BODY} bytes"),
+    )
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a fixed ASCII header")
+}
+
+// --- The log's side: asking witnesses (`igl checkpoint --witness VKEY URL`). ---
+
+/// A witness to ask: its verifier key and its URL prefix (`<URL>/add-checkpoint`).
+pub struct Target {
+    pub vkey: VerifierKey,
+    pub url: String,
+}
+
+/// Parses a witness verifier key given on the command line (`NAME+KEYID+BASE64`, type 0x04).
+pub fn parse_witness_vkey(flag: &str, s: &str) -> Result<VerifierKey> {
+    let k = VerifierKey::parse(s.trim()).map_err(|e| anyhow!("{flag}: {e}"))?;
+    if k.sig_type != SIG_TYPE_COSIGNATURE {
+        bail!(
+            "{flag}: {} is a log's key (type 0x01), not a witness's cosignature key (type 0x04)",
+            k.name
+        );
+    }
+    Ok(k)
+}
+
+/// `--witness VKEY URL` pairs.
+pub fn parse_targets(values: &[String]) -> Result<Vec<Target>> {
+    let mut out: Vec<Target> = Vec::new();
+    for pair in values.chunks(2) {
+        let [vkey, url] = pair else {
+            bail!("--witness takes two values, VKEY URL");
+        };
+        let vkey = parse_witness_vkey("--witness", vkey)?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!(
+                "--witness {}: {url:?} is not an http:// or https:// URL",
+                vkey.name
+            );
+        }
+        if out.iter().any(|t| t.vkey.key == vkey.key) {
+            bail!("--witness {}: that witness key is given twice", vkey.name);
+        }
+        out.push(Target {
+            vkey,
+            url: url.trim_end_matches('/').to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// `--witness VKEY ... --quorum N`: the witnesses and how many must have cosigned (default all).
+pub fn parse_quorum(witnesses: usize, quorum: Option<usize>) -> Result<usize> {
+    let q = quorum.unwrap_or(witnesses);
+    if q == 0 || q > witnesses {
+        bail!("--quorum {q}: must be between 1 and the number of witnesses given ({witnesses})");
+    }
+    Ok(q)
+}
+
+/// What asking one witness gave.
+pub enum Asked {
+    /// Its valid cosignature(s) on the checkpoint.
+    Cosigned(Vec<Cosignature>),
+    /// No cosignature: why (with the HTTP status and body, when there was an answer). An
+    /// `alarm` is evidence that the witness has seen another history of this ledger (a fork, a
+    /// rollback), not merely a failure to reach it.
+    Failed {
+        alarm: bool,
+        status: Option<u16>,
+        why: String,
+    },
+}
+
+/// The HTTP client for witnesses: blocking, rustls, 4xx answers returned (not errors), no
+/// redirects, bounded waits.
+pub fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(30)))
+        .user_agent(format!("igl/{}", env!("CARGO_PKG_VERSION")))
+        .build()
+        .new_agent()
+}
+
+/// One add-checkpoint exchange: (status, content type, body).
+fn post(agent: &ureq::Agent, url: &str, body: &str) -> Result<(u16, String, String), String> {
+    let mut resp = agent
+        .post(format!("{url}/add-checkpoint"))
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .send(body.as_bytes())
+        .map_err(|e| format!("POST {url}/add-checkpoint: {e}"))?;
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_REQUEST_BODY as u64)
+        .read_to_string()
+        .map_err(|e| format!("POST {url}/add-checkpoint: reading the answer: {e}"))?;
+    Ok((status, content_type, text))
+}
+
+/// An answer's body for a message: trimmed, one line, at most 300 characters.
+fn shown(body: &str) -> String {
+    let one: String = body.trim().replace('\n', " / ");
+    if one.chars().count() > 300 {
+        format!("{}…", one.chars().take(300).collect::<String>())
+    } else {
+        one
+    }
+}
+
+/// Asks witness `w` to cosign `note` (the ledger's new checkpoint, signed, not yet recorded).
+/// The old size is that of the latest checkpoint recorded in `ledger` with a valid cosignature
+/// by `w` (0 if none), with the consistency proof from it; on 409 it asks once more from the
+/// size the witness gives. Only cosignatures that verify with `w`'s key are kept.
+pub fn ask(agent: &ureq::Agent, ledger: &Ledger, note: &SignedCheckpoint, w: &Target) -> Asked {
+    let size = note.checkpoint.size;
+    let failed =
+        |alarm: bool, status: Option<u16>, why: String| Asked::Failed { alarm, status, why };
+    let proof_from = |old: u64| -> Result<Vec<igl_schema::Hash32>, String> {
+        if old == 0 {
+            Ok(Vec::new())
+        } else {
+            ledger
+                .consistency_proof(old, size)
+                .map_err(|e| e.to_string())
+        }
+    };
+    let old = match ledger.latest_cosigned_by(&w.vkey) {
+        Ok(cp) => cp.map_or(0, |c| c.checkpoint.size),
+        Err(e) => return failed(false, None, format!("reading the ledger: {e}")),
+    };
+    let proof = match proof_from(old) {
+        Ok(p) => p,
+        Err(e) => return failed(false, None, format!("a consistency proof from {old}: {e}")),
+    };
+    let mut exchange = post(agent, &w.url, &witness::request_body(old, &proof, note));
+    if let Ok((409, ct, body)) = &exchange {
+        let theirs = body.strip_suffix('\n').and_then(|s| s.parse::<u64>().ok());
+        let Some(theirs) = theirs else {
+            return failed(
+                false,
+                Some(409),
+                format!(
+                    "HTTP 409 with a body that is not a tree size ({ct}): {}",
+                    shown(body)
+                ),
+            );
+        };
+        if theirs > size {
+            return failed(
+                true,
+                Some(409),
+                format!(
+                    "ALARM: the witness has cosigned a checkpoint of {theirs} entries of this ledger, more than the {size} it has now: it has seen a longer or different history (this ledger rolled back, or a fork shown to it)"
+                ),
+            );
+        }
+        let proof = match proof_from(theirs) {
+            Ok(p) => p,
+            Err(e) => {
+                return failed(
+                    true,
+                    Some(409),
+                    format!(
+                        "ALARM: the witness has cosigned {theirs} entries, and no consistency proof from them to this ledger's {size} can be made: {e}"
+                    ),
+                );
+            }
+        };
+        exchange = post(agent, &w.url, &witness::request_body(theirs, &proof, note));
+        if let Ok((422, _, body)) = &exchange {
+            return failed(
+                true,
+                Some(422),
+                format!(
+                    "ALARM: the checkpoint of {theirs} entries the witness cosigned is not a prefix of this ledger (HTTP 422: {}): it has seen a different history (a fork)",
+                    shown(body)
+                ),
+            );
+        }
+    }
+    let (status, _, body) = match exchange {
+        Ok(x) => x,
+        Err(e) => return failed(false, None, e),
+    };
+    match status {
+        200 => match witness::cosignatures_in_answer(&note.checkpoint, &body, &w.vkey) {
+            Ok(c) if !c.is_empty() => Asked::Cosigned(c),
+            Ok(_) => failed(
+                false,
+                Some(200),
+                format!(
+                    "HTTP 200, but no cosignature in the answer verifies with the witness's key: {}",
+                    shown(&body)
+                ),
+            ),
+            Err(e) => failed(false, Some(200), format!("HTTP 200: {e}: {}", shown(&body))),
+        },
+        422 => failed(
+            true,
+            Some(422),
+            format!(
+                "ALARM: HTTP 422: {}: the witness holds a history of this ledger this checkpoint does not extend (a fork)",
+                shown(&body)
+            ),
+        ),
+        s => failed(false, Some(s), format!("HTTP {s}: {}", shown(&body))),
+    }
+}
+
+/// `--witness VKEY` (repeatable) and `--quorum N` for commands that check a checkpoint's
+/// cosignatures (`prove`, `verify-bundle`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct QuorumArgs {
+    /// A witness whose valid cosignature must be on the checkpoint checked against, as its
+    /// verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints it). Repeatable.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witnesses: Vec<String>,
+    /// How many of the --witness keys must have cosigned (default: all of them).
+    #[arg(long, value_name = "N", requires = "witnesses")]
+    pub quorum: Option<usize>,
+}
+
+/// A parsed witness policy.
+pub struct Quorum {
+    pub witnesses: Vec<VerifierKey>,
+    pub quorum: usize,
+}
+
+impl QuorumArgs {
+    /// The policy, or `None` without --witness.
+    pub fn policy(&self) -> Result<Option<Quorum>> {
+        if self.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let mut witnesses: Vec<VerifierKey> = Vec::new();
+        for v in &self.witnesses {
+            let k = parse_witness_vkey("--witness", v)?;
+            if witnesses.iter().any(|w| w.key == k.key) {
+                bail!("--witness {}: that witness key is given twice", k.name);
+            }
+            witnesses.push(k);
+        }
+        let quorum = parse_quorum(witnesses.len(), self.quorum)?;
+        Ok(Some(Quorum { witnesses, quorum }))
+    }
+}
+
+impl Quorum {
+    /// The names of the witnesses that cosigned `cp`, or why too few did.
+    pub fn check(&self, cp: &SignedCheckpoint) -> Result<Vec<String>, String> {
+        witness::check_quorum(cp, &self.witnesses, self.quorum)
+    }
 }
