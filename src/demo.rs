@@ -1153,6 +1153,9 @@ Try next (igl is {exe}; `cargo install --path .` puts it on your PATH):
   igl log --subject service-user:SU-000142
   igl show 1                        # one entry in full: author, hashes, signature, seal
   igl prove 1200                    # Merkle inclusion proof against the latest signed checkpoint
+  igl publish {d}-site              # the log as C2SP tlog-tiles static files (entry hashes only)
+  igl verify-published {d}-site --trusted-key {ig_key}
+  # a partner council's witness over HTTP: README, \"Walkthrough: witnessed, published, checked\"
 "
     );
     write!(o, "{hints}")?;

@@ -507,6 +507,22 @@ fn demo_verifies_and_is_deterministic() {
         .ok();
     assert!(out.contains("Built a demo ledger"), "{out}");
     dir.igl().args(["--ledger", "D", "verify"]).ok();
+    // Its hints to publish the log and check the published log work as printed.
+    for hint in ["igl publish ", "igl verify-published "] {
+        let line = out
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(hint))
+            .unwrap_or_else(|| panic!("no hint {hint:?} in {out}"));
+        let words: Vec<&str> = line
+            .split('#')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .skip(1)
+            .collect();
+        dir.igl().args(["--ledger", "D"]).args(&words).ok();
+    }
     // The demo's keys are written 0600 beside the ledger.
     let key = std::fs::read_dir(dir.join("D/keys"))
         .unwrap()
