@@ -20,6 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::types::{Hash32, KeyId, LedgerId, PublicKey};
 
+/// The most signature lines a note may carry (as Go's `note` and azul's `signed_note`).
+pub const MAX_SIGNATURES: usize = 100;
+
 /// The signed-note signature type of an Ed25519 note signature (the log's).
 pub const SIG_TYPE_ED25519: u8 = 0x01;
 /// The signed-note signature type of an Ed25519 `cosignature/v1` (a witness's).
@@ -368,18 +371,35 @@ impl SignedCheckpoint {
             return Err(err(1, "the checkpoint is not in canonical form"));
         }
         let first_sig_line = lines.len() + 2;
+        // As signed-note writes them: each signature line ends in a newline, with no blank line
+        // between them, so that a note has one text (what parses prints back byte for byte).
+        let Some(sig_block) = sigs.strip_suffix('\n') else {
+            return Err(err(
+                first_sig_line + sigs.matches('\n').count(),
+                "the last signature line does not end in a newline",
+            ));
+        };
         let mut signatures = Vec::new();
-        for (i, l) in sigs.split('\n').enumerate() {
-            if l.is_empty() {
-                continue;
-            }
+        for (i, l) in sig_block.split('\n').enumerate() {
             let line = first_sig_line + i;
+            if i == MAX_SIGNATURES {
+                return Err(err(
+                    line,
+                    format!("more than {MAX_SIGNATURES} signatures"),
+                ));
+            }
             let rest = l
                 .strip_prefix("— ")
                 .ok_or_else(|| err(line, "signature lines start with \"— \" (em dash, space)"))?;
             let (name, b64) = rest
-                .rsplit_once(' ')
+                .split_once(' ')
                 .ok_or_else(|| err(line, "a signature line is \"— NAME BASE64\""))?;
+            if !is_key_name_valid(name) {
+                return Err(err(
+                    line,
+                    format!("{name:?} is not a key name (no spaces or +)"),
+                ));
+            }
             let blob = B64
                 .decode(b64)
                 .map_err(|_| err(line, "signature is not standard base64"))?;

@@ -620,7 +620,7 @@ fn golden_checkpoint_note() {
     vk.verify_strict(body.as_bytes(), &Signature::from_bytes(&sig))
         .unwrap();
     // Through the crate.
-    let sc = note::SignedCheckpoint::parse(&text).unwrap();
+    let sc = note::SignedCheckpoint::parse(&format!("{text}\n")).unwrap();
     assert!(sc.verify(&pk));
     assert_eq!(sc.checkpoint.size, 8);
     assert_eq!(sc.checkpoint.root, Hash32([0x06; 32]));

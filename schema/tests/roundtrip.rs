@@ -571,11 +571,17 @@ fn apply(text: &str, damage: &[Damage]) -> String {
     String::from_utf8_lossy(&b).into_owned()
 }
 
-/// Parses a note; what parses must print back to text that parses to the same checkpoint.
+/// Parses a note; what parses must print back to the same text, byte for byte (CRLF read as LF:
+/// one note, one text, as signed-note requires), and so to the same checkpoint.
 fn parse_note(text: &str) -> Result<Option<SignedCheckpoint>, TestCaseError> {
     let Ok(cp) = SignedCheckpoint::parse(text) else {
         return Ok(None);
     };
+    prop_assert_eq!(
+        cp.to_text(),
+        text.replace("\r\n", "\n"),
+        "a note parsed that does not print back as itself"
+    );
     let again = SignedCheckpoint::parse(&cp.to_text())
         .map_err(|e| TestCaseError::fail(format!("printed checkpoint does not parse: {e}")))?;
     prop_assert_eq!(
