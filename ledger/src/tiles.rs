@@ -490,8 +490,9 @@ pub struct PublishedReport {
 /// by at least `quorum` of `witnesses`; every entry bundle of the checkpoint's tree (full ones and
 /// the final partial one) holds exactly its entries, each 32 bytes of leaf data; the level-0
 /// tiles are exactly the leaf hashes of the bundles' entries, and every higher tile exactly the
-/// Merkle hashes of the full tiles below; and the root the tiles give is the checkpoint's. Reads
-/// one bundle and the tiles it completes at a time (memory bounded by a tile per level).
+/// Merkle hashes of the full tiles below; and the root of the bundles' leaf hashes, computed as
+/// they are read (never from a second fetch), is the checkpoint's. Reads each resource once,
+/// holding one bundle and the tiles it completes at a time (memory bounded by a tile per level).
 /// `progress` gets (entries checked, tree size).
 pub fn verify_published(
     src: &dyn TileSource,
@@ -537,6 +538,11 @@ pub fn verify_published(
         tiles += 1;
         compare_tile(src, &path, tile, &got, expected)
     };
+    // The root is computed from the bundles' leaf hashes as they are read (a frontier, O(log n)
+    // memory), never from a second fetch of the tiles: a server that answers a second request
+    // differently (or a cache holding two versions) cannot make checked tiles and the signed root
+    // come from two different trees.
+    let mut frontier = merkle::Frontier::default();
     for bundle in bundles_of(size) {
         let path = bundle.path();
         let got = fetch(src, &path, "entry bundle")?;
@@ -544,15 +550,17 @@ pub fn verify_published(
             parse_bundle(&got, bundle.width).map_err(|m| PublishedError::invalid(src, &path, m))?;
         bundles += 1;
         for h in &hashes {
-            builder.add(0, merkle::leaf_hash(h), &mut compare)?;
+            let leaf = merkle::leaf_hash(h);
+            frontier.push(leaf);
+            builder.add(0, leaf, &mut compare)?;
         }
         progress(bundle.index * TILE_WIDTH + bundle.width, size);
     }
     builder.finish(&mut compare)?;
-    let root = root_from_tiles(src, size, size)?;
+    let root = frontier.root().unwrap_or(merkle::EMPTY_ROOT);
     if root != cp.checkpoint.root {
         return Err(bad(format!(
-            "its root {} is not the root the tiles give ({})",
+            "its root {} is not the root of the published entries ({})",
             cp.checkpoint.root, root
         )));
     }
@@ -1124,6 +1132,10 @@ mod tests {
     }
 
     fn build(size: u64) -> Mem {
+        build_from(size, entry)
+    }
+
+    fn build_from(size: u64, entry: fn(u64) -> Hash32) -> Mem {
         let mut m = Mem::default();
         let mut emit = |t: &Tile, b: &[u8]| -> Result<(), ()> {
             assert_eq!(b.len() as u64, t.byte_len(), "{}", t.path());
@@ -1432,7 +1444,50 @@ mod tests {
         let r = verify_published(&m, &log_key(), &[], 0, &mut |_, _| {}).unwrap();
         assert_eq!((r.bundles, r.tiles), (274, 277));
         let reads = *m.reads.lock().unwrap();
-        // One read per resource, plus a few tiles for the root.
-        assert!(reads <= 1 + 274 + 277 + 8, "{reads}");
+        // One read per resource: the root comes from the entries as read, not a second fetch.
+        assert_eq!(reads, 1 + 274 + 277);
+    }
+
+    /// A server that answers the first request for a path with one tree and later ones with
+    /// another (a hostile host, or a cache holding two versions).
+    struct TwoFaced {
+        first: Mem,
+        later: Mem,
+        seen: Mutex<BTreeSet<String>>,
+    }
+    impl TileSource for TwoFaced {
+        fn get(&self, path: &str) -> Result<Option<Vec<u8>>, String> {
+            if self.seen.lock().unwrap().insert(path.to_string()) {
+                self.first.get(path)
+            } else {
+                self.later.get(path)
+            }
+        }
+        fn describe(&self) -> String {
+            "two-faced".into()
+        }
+    }
+
+    #[test]
+    fn a_source_that_changes_between_reads_cannot_pass_a_forged_tree() {
+        let size = 700;
+        let cp = signed(size, false).to_text().into_bytes();
+        // First answers: a forged tree, self-consistent (tiles match its bundles), under the real
+        // signed checkpoint. Later answers: the real tree.
+        let mut first = build_from(size, |i| entry(i + 1_000_000));
+        let mut later = build(size);
+        first.files.insert(CHECKPOINT_PATH.into(), cp.clone());
+        later.files.insert(CHECKPOINT_PATH.into(), cp);
+        let src = TwoFaced {
+            first,
+            later,
+            seen: Mutex::new(BTreeSet::new()),
+        };
+        let e = verify_published(&src, &log_key(), &[], 0, &mut |_, _| {}).unwrap_err();
+        assert_eq!(e.path(), CHECKPOINT_PATH, "{e}");
+        assert!(
+            e.to_string().contains("not the root of the published entries"),
+            "{e}"
+        );
     }
 }
