@@ -260,7 +260,9 @@ impl Cosignature {
 
     /// Whether `witness` made this cosignature on `checkpoint`.
     pub fn verify(&self, checkpoint: &Checkpoint, witness: &VerifierKey) -> bool {
+        // tlog-cosignature: the timestamp MUST NOT exceed 2^63 - 1.
         witness.sig_type == SIG_TYPE_COSIGNATURE
+            && self.time <= i64::MAX as u64
             && self.name == witness.name
             && self.key_id.0 == witness.key_id()
             && strict(
@@ -311,18 +313,25 @@ impl SignedCheckpoint {
 
     /// Parses a note. Only the syntax is checked here; signatures with [`Self::verify`].
     pub fn parse(text: &str) -> Result<Self, NoteError> {
-        let text = text.replace("\r\n", "\n");
-        // Like a C2SP note, no control characters but newlines (a stray carriage return would
-        // not survive printing and parsing again: found by fuzzing).
+        // Like a C2SP note, no control characters but newlines: a carriage return, even in CRLF
+        // line endings, is refused, as Go's `note` and azul's `signed_note` refuse it (a note
+        // igl accepted must verify the same everywhere).
         if let Some((i, l)) = text
             .split('\n')
             .enumerate()
             .find(|(_, l)| l.chars().any(char::is_control))
         {
             let c = l.chars().find(|c| c.is_control()).unwrap_or_default();
+            let hint = if c == '\r' {
+                " (Windows line endings? convert them to \\n, e.g. with dos2unix)"
+            } else {
+                ""
+            };
             return Err(err(
                 i + 1,
-                format!("control character {c:?} in a checkpoint (only newlines may appear)"),
+                format!(
+                    "control character {c:?} in a checkpoint (only newlines may appear){hint}"
+                ),
             ));
         }
         let Some((body, sigs)) = text.split_once("\n\n") else {
@@ -426,9 +435,14 @@ impl SignedCheckpoint {
         let name = &self.checkpoint.origin;
         let kh = key_hash(name, SIG_TYPE_ED25519, key);
         let body = self.checkpoint.body();
-        self.signatures
+        // As signed-note requires, a line naming this key (name and key id) that does not verify
+        // makes the note fail, even beside one that does.
+        let mut lines = self
+            .signatures
             .iter()
-            .any(|s| s.name == *name && s.key_hash == kh && strict(key, body.as_bytes(), &s.data))
+            .filter(|s| s.name == *name && s.key_hash == kh)
+            .peekable();
+        lines.peek().is_some() && lines.all(|s| strict(key, body.as_bytes(), &s.data))
     }
 
     /// Adds a witness cosignature made at `time` (Unix seconds).
@@ -451,11 +465,23 @@ impl SignedCheckpoint {
     }
 
     /// The valid cosignature by `witness` on this checkpoint, if there is one.
+    /// A line naming the witness's key (name and key id) that does not verify makes it `None`,
+    /// as signed-note requires.
     pub fn cosignature_by(&self, witness: &VerifierKey) -> Option<Cosignature> {
-        self.signatures
+        let id = witness.key_id();
+        let mut found = None;
+        for s in self
+            .signatures
             .iter()
-            .filter_map(Cosignature::from_note_signature)
-            .find(|c| c.verify(&self.checkpoint, witness))
+            .filter(|s| s.name == witness.name && s.key_hash == id)
+        {
+            let c = Cosignature::from_note_signature(s)?;
+            if !c.verify(&self.checkpoint, witness) {
+                return None;
+            }
+            found.get_or_insert(c);
+        }
+        found
     }
 
     /// The witnesses among `witnesses` that cosigned this checkpoint (each counted once).
@@ -511,5 +537,24 @@ mod tests {
         assert!(!f.verify(&lpk));
         assert!(SignedCheckpoint::parse("x\n1\n").is_err());
         assert!(SignedCheckpoint::parse(&text.replace("\n2144\n", "\n02144\n")).is_err());
+
+        // A second line under the log's key that does not verify fails the note (signed-note).
+        let mut two = back.clone();
+        let mut bad = two.signatures[0].clone();
+        bad.data[0] ^= 1;
+        two.signatures.push(bad);
+        assert!(!two.verify(&lpk));
+        // Likewise a failing second cosignature line by the witness.
+        let w = VerifierKey::witness("partner-witness", wpk);
+        assert!(back.cosignature_by(&w).is_some());
+        let mut two = back.clone();
+        let mut bad = two.signatures[1].clone();
+        bad.data[20] ^= 1;
+        two.signatures.push(bad);
+        assert_eq!(two.cosignature_by(&w), None);
+        // A cosignature timestamp above 2^63 - 1 is not one (tlog-cosignature).
+        let mut late = SignedCheckpoint::new(cp.clone(), cp.sign(&log), &lpk);
+        late.cosign("partner-witness", &wit, 1 << 63);
+        assert_eq!(late.cosignature_by(&w), None);
     }
 }
