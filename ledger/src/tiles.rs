@@ -356,7 +356,8 @@ pub enum PublishedError {
 }
 
 impl PublishedError {
-    fn invalid(src: &dyn TileSource, path: &str, message: impl Into<String>) -> Self {
+    /// A verification failure of the resource at `path` of `src`.
+    pub fn invalid(src: &dyn TileSource, path: &str, message: impl Into<String>) -> Self {
         PublishedError::Invalid {
             path: path.to_string(),
             location: location(src, path),

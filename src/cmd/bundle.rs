@@ -117,11 +117,47 @@ pub struct VerifyBundleArgs {
     /// ledger). Without it, such a check exits 1.
     #[arg(long, conflicts_with_all = ["checkpoint", "trusted_key", "witnesses"])]
     unanchored: bool,
+    /// The ledger the bundle must be from: its checkpoint origin (`igledger/<ledger id>`). Needed
+    /// when witnesses are the only trust anchor (a witness cosigns many ledgers' checkpoints);
+    /// checked whenever given.
+    #[arg(long, value_name = "ORIGIN")]
+    origin: Option<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
     witnesses: super::witness::QuorumArgs,
+}
+
+/// Why witnesses alone do not anchor a bundle without `--origin`.
+const NO_ORIGIN: &str = "its checkpoint is cosigned by the witnesses, but a witness cosigns many ledgers' checkpoints: pass --origin igledger/<ledger id> (the ledger you expect, as `igl verify` on it prints), or --trusted-key / --checkpoint, to say which ledger it must be from";
+
+/// Whether the anchor the arguments give is enough, and the bundle's origin is the one asked
+/// for: `Err` says what is missing or wrong.
+fn check_anchor(
+    a: &VerifyBundleArgs,
+    pinned: bool,
+    witnessed: bool,
+    origin: &str,
+) -> std::result::Result<bool, String> {
+    if let Some(want) = &a.origin
+        && want != origin
+    {
+        return Err(format!(
+            "its checkpoint is of {origin}, not of the ledger asked for ({want})"
+        ));
+    }
+    if pinned || (witnessed && a.origin.is_some()) {
+        return Ok(true);
+    }
+    if witnessed {
+        return Err(NO_ORIGIN.into());
+    }
+    if a.unanchored {
+        Ok(false)
+    } else {
+        Err(NO_ANCHOR.into())
+    }
 }
 
 /// Why a bundle that checks out is still refused without a trust anchor.
@@ -145,19 +181,19 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
         (None, None) => Trust::BundleOnly,
     };
     let quorum = a.witnesses.policy()?;
-    // A quorum of trusted witnesses anchors the checkpoint too: each cosigned it only with a
-    // valid signature by a key it trusts for the ledger's origin.
-    let anchored = !matches!(trust, Trust::BundleOnly) || quorum.is_some();
+    // A quorum of trusted witnesses anchors the checkpoint too (each cosigned it only with a
+    // valid signature by a key it trusts for the ledger's origin), once --origin says which
+    // ledger.
+    let mut anchored = false;
+    let pinned = !matches!(trust, Trust::BundleOnly);
     let mut cosigned_by = Vec::new();
     let result = bundle::verify(&text, trust).and_then(|r| {
         if let Some(q) = &quorum {
             cosigned_by = q.check(&r.checkpoint).map_err(bundle::BundleError)?;
         }
-        if anchored || a.unanchored {
-            Ok(r)
-        } else {
-            Err(bundle::BundleError(NO_ANCHOR.into()))
-        }
+        anchored = check_anchor(&a, pinned, quorum.is_some(), &r.origin)
+            .map_err(bundle::BundleError)?;
+        Ok(r)
     });
     let mut o = out::stdout();
     match &result {
@@ -174,10 +210,11 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
         Ok(r) => {
             writeln!(
                 o,
-                "✔ {}: {} entries verified offline against the checkpoint of {} entries signed by {}",
+                "✔ {}: {} entries verified offline against the checkpoint of {} entries of {} signed by {}",
                 a.file.display(),
                 r.entries,
                 r.tree_size,
+                r.origin,
                 r.checkpoint_key.short()
             )?;
             writeln!(
@@ -268,7 +305,8 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
         (None, None) => Trust::BundleOnly,
     };
     let quorum = a.witnesses.policy()?;
-    let anchored = !matches!(trust, Trust::BundleOnly) || quorum.is_some();
+    let mut anchored = false;
+    let pinned = !matches!(trust, Trust::BundleOnly);
     let mut cosigned_by = Vec::new();
     let result = pack::verify_pack(&json_text, &md_text, &bundle_text, trust).and_then(|r| {
         if let Some(q) = &quorum {
@@ -276,11 +314,9 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                 .check(&r.checkpoint)
                 .map_err(|e| pack::PackError(format!("{BUNDLE_JSON}: {e}")))?;
         }
-        if anchored || a.unanchored {
-            Ok(r)
-        } else {
-            Err(pack::PackError(NO_ANCHOR.into()))
-        }
+        anchored = check_anchor(&a, pinned, quorum.is_some(), &r.checkpoint.checkpoint.origin)
+            .map_err(pack::PackError)?;
+        Ok(r)
     });
     let mut o = out::stdout();
     match &result {

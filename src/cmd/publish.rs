@@ -5,13 +5,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::tiles::{
     self, DirSource, MAX_RESOURCE_BYTES, PublishError, PublishedError, TileSource,
 };
-use igl_schema::note::{SIG_TYPE_COSIGNATURE, VerifierKey};
 use serde_json::json;
 
 use crate::{Outcome, out};
@@ -105,13 +104,12 @@ pub struct VerifyPublishedArgs {
     /// The ledger's checkpoint key (hex) that must have signed the published checkpoint.
     #[arg(long, value_name = "HEX")]
     trusted_key: String,
-    /// A witness whose cosignature counts towards the quorum, as a verifier key
-    /// (NAME+KEYID+BASE64, as the witness prints it). Repeat for each witness.
-    #[arg(long, value_name = "VKEY")]
-    witness: Vec<String>,
-    /// How many of the --witness keys must have cosigned the checkpoint (default: all of them).
-    #[arg(long, value_name = "N")]
-    quorum: Option<usize>,
+    /// The ledger the published log must be of: its checkpoint origin (`igledger/<ledger id>`).
+    /// One checkpoint key may sign for several ledgers; checked whenever given.
+    #[arg(long, value_name = "ORIGIN")]
+    origin: Option<String>,
+    #[command(flatten)]
+    witnesses: super::witness::QuorumArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -169,27 +167,10 @@ fn is_url(s: &str) -> bool {
 
 pub fn run_verify_published(a: VerifyPublishedArgs) -> Result<Outcome> {
     let key = super::verify::parse_key("--trusted-key", &a.trusted_key)?;
-    let witnesses = a
-        .witness
-        .iter()
-        .map(|v| {
-            let w = VerifierKey::parse(v.trim()).map_err(|e| anyhow!("--witness: {e}"))?;
-            if w.sig_type != SIG_TYPE_COSIGNATURE {
-                bail!(
-                    "--witness {}: a log's key (type 0x01), not a witness's cosigning key (type 0x04)",
-                    w.name
-                );
-            }
-            Ok(w)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let quorum = a.quorum.unwrap_or(witnesses.len());
-    if quorum > witnesses.len() {
-        bail!(
-            "--quorum {quorum} is more than the {} --witness keys given",
-            witnesses.len()
-        );
-    }
+    let (witnesses, quorum) = match a.witnesses.policy()? {
+        Some(q) => (q.witnesses, q.quorum),
+        None => (Vec::new(), 0),
+    };
     let src: Box<dyn TileSource> = if is_url(&a.source) {
         Box::new(UrlSource::new(&a.source))
     } else {
@@ -206,6 +187,17 @@ pub fn run_verify_published(a: VerifyPublishedArgs) -> Result<Outcome> {
     let result = tiles::verify_published(src.as_ref(), &key, &witnesses, quorum, &mut |n, t| {
         pb.set_length(t);
         pb.set_position(n);
+    })
+    .and_then(|r| match &a.origin {
+        Some(want) if *want != r.checkpoint.checkpoint.origin => Err(PublishedError::invalid(
+            src.as_ref(),
+            tiles::CHECKPOINT_PATH,
+            format!(
+                "is of {}, not of the ledger asked for ({want})",
+                r.checkpoint.checkpoint.origin
+            ),
+        )),
+        _ => Ok(r),
     });
     pb.finish_and_clear();
     let mut o = out::stdout();
