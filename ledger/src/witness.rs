@@ -1,7 +1,7 @@
 //! Witnessing, per C2SP `tlog-witness` (`add-checkpoint`) with Ed25519 `cosignature/v1`
 //! cosignatures: the request's syntax, the one decision a witness makes
 //! ([`decide`]), the witness's state directory ([`WitnessState`]) and the whole answer to a
-//! request ([`Witness::add_checkpoint`]). No HTTP here: `igl witness serve` (tiny_http) feeds
+//! request ([`Witness::add_checkpoint`]). No HTTP here: `igl witness serve` (hyper) feeds
 //! request bodies in and writes the [`Response`] out, and the offline `igl witness FILE` makes
 //! the same decision on the same state.
 //!

@@ -1,13 +1,14 @@
 //! `igl witness`: cosign a checkpoint only if it is consistent with the last one cosigned, offline
 //! (`igl witness FILE`: a note in, the cosigned note out) or as a C2SP tlog-witness HTTP server
-//! (`igl witness serve`, tiny_http); and the log's side of the protocol, used by `igl checkpoint
+//! (`igl witness serve`, hyper); and the log's side of the protocol, used by `igl checkpoint
 //! --witness` (ureq), with the `--witness VKEY --quorum N` checks of `prove` and `verify-bundle`.
 //! Both witnesses make the one decision of `igl_ledger::witness` on the same state directory.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -82,7 +83,8 @@ struct ServeArgs {
     /// The witness's name, as it appears on its cosignature lines and in its verifier key.
     #[arg(long, value_name = "NAME", default_value = "igl-witness")]
     name: String,
-    /// Worker threads answering requests.
+    /// Threads checking requests and cosigning (signature and proof checks, the state's fsync);
+    /// connections are served by one more thread.
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     threads: u16,
 }
@@ -248,12 +250,23 @@ fn serve(a: ServeArgs) -> Result<Outcome> {
     let key = a.pass.load_key(&a.key)?;
     let state = WitnessState::open(&a.state)?;
     let witness = Witness::new(&a.name, key, logs.clone(), state).map_err(|e| anyhow!(e))?;
-    let server = tiny_http::Server::http(a.listen.as_str())
-        .map_err(|e| anyhow!("cannot listen on {}: {e}", a.listen))?;
-    let addr: SocketAddr = server
-        .server_addr()
-        .to_ip()
-        .context("the server is not listening on an IP address")?;
+    let listener = std::net::TcpListener::bind(a.listen.as_str())
+        .with_context(|| format!("cannot listen on {}", a.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    // One thread runs the connections (all IO, with timeouts); the checks and the state's fsync
+    // of each request run on up to --threads blocking threads beside it.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .max_blocking_threads(a.threads.into())
+        .thread_name("igl-witness")
+        .build()
+        .context("starting the witness's runtime")?;
+    let listener = {
+        let _in_runtime = rt.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
     {
         let mut o = std::io::stdout().lock();
         writeln!(o, "listening on http://{addr}")?;
@@ -266,69 +279,158 @@ fn serve(a: ServeArgs) -> Result<Outcome> {
         }
     }
     eprintln!(
-        "state in {}; serving POST /add-checkpoint with {} threads",
+        "state in {}; serving POST /add-checkpoint (at most {MAX_CONNECTIONS} connections, {} threads cosigning)",
         a.state.display(),
         a.threads
     );
-    std::thread::scope(|s| {
-        for _ in 0..a.threads {
-            s.spawn(|| {
-                loop {
-                    match server.recv() {
-                        Ok(rq) => handle(rq, &witness),
-                        Err(e) => {
-                            eprintln!("igl witness: accepting a connection: {e}");
-                            std::thread::sleep(Duration::from_millis(50));
-                        }
-                    }
-                }
-            });
-        }
-    });
+    rt.block_on(accept_loop(listener, Arc::new(witness)));
     Ok(Outcome::Ok)
 }
 
+/// The most connections `igl witness serve` holds open at once; more wait in the listen backlog.
+const MAX_CONNECTIONS: usize = 64;
+/// How long a client has to send a request line and headers, from the connection or the previous
+/// answer on it (then the connection is closed unanswered).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client has to send a request's body (then 408).
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection lives before it is closed once its request in progress is answered...
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(60);
+/// ... or this much later, answered or not (a client that does not read its answers).
+const CONNECTION_GRACE: Duration = Duration::from_secs(30);
+/// The most bytes of request line and headers (a witness's clients send a few hundred).
+const MAX_HEADER_SIZE: usize = 16 * 1024;
+
+/// Accepts connections until the process is killed, at most [`MAX_CONNECTIONS`] at once.
+async fn accept_loop(listener: tokio::net::TcpListener, witness: Arc<Witness>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let slot = Arc::clone(&slots)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors, or a connection reset before it was accepted.
+                eprintln!("igl witness: accepting a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let w = Arc::clone(&witness);
+        tokio::spawn(async move {
+            connection(stream, peer, w).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Serves one connection: HTTP/1.1 (keep-alive) with hyper, within the timeouts above.
+async fn connection(stream: tokio::net::TcpStream, peer: SocketAddr, w: Arc<Witness>) {
+    let service = hyper::service::service_fn(move |rq| answer(rq, peer, Arc::clone(&w)));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        // The start line and headers (431 past that), and the read and write buffers.
+        .max_header_size(MAX_HEADER_SIZE)
+        .max_buf_size(MAX_REQUEST_BODY)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let result = match tokio::time::timeout(CONNECTION_LIFETIME, conn.as_mut()).await {
+        Ok(r) => r,
+        Err(_) => {
+            conn.as_mut().graceful_shutdown();
+            match tokio::time::timeout(CONNECTION_GRACE, conn).await {
+                Ok(r) => r,
+                Err(_) => {
+                    eprintln!(
+                        "{peer}: connection closed after {:?}",
+                        CONNECTION_LIFETIME + CONNECTION_GRACE
+                    );
+                    return;
+                }
+            }
+        }
+    };
+    if let Err(e) = result {
+        // A header timeout, a malformed request (hyper answered it), a client gone mid-way.
+        eprintln!("{peer}: {e}");
+    }
+}
+
+type HttpResponse = hyper::Response<http_body_util::Full<hyper::body::Bytes>>;
+
 /// Answers one HTTP request.
-fn handle(mut rq: tiny_http::Request, w: &Witness) {
-    let peer = rq
-        .remote_addr()
-        .map_or_else(|| "?".to_string(), |a| a.to_string());
+async fn answer(
+    rq: hyper::Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+    w: Arc<Witness>,
+) -> Result<HttpResponse, std::convert::Infallible> {
+    use http_body_util::BodyExt as _;
+    use hyper::body::Body as _;
+
     let method = rq.method().clone();
-    let url = rq.url().to_string();
-    let path = url.split('?').next().unwrap_or_default();
+    let path = rq.uri().path().to_string();
     let mut allow = false;
+    // Whether the connection must be closed after the answer (the body was not read to its end).
+    let mut close = false;
     let r = if path != "/add-checkpoint" {
         witness::Response::text(
             404,
             format!("no such resource {path:?}: this witness serves POST /add-checkpoint"),
         )
-    } else if method != tiny_http::Method::Post {
+    } else if method != hyper::Method::POST {
         allow = true;
         witness::Response::text(405, "add-checkpoint takes POST")
-    } else if rq.body_length().is_some_and(|n| n > MAX_REQUEST_BODY) {
+    } else if rq.body().size_hint().lower() > MAX_REQUEST_BODY as u64 {
+        // A declared Content-Length over the cap: answered without reading a byte of the body.
+        close = true;
         too_large()
     } else {
-        let mut body = Vec::new();
-        match rq
-            .as_reader()
-            .take(MAX_REQUEST_BODY as u64 + 1)
-            .read_to_end(&mut body)
-        {
-            Err(e) => witness::Response::text(400, format!("reading the request body: {e}")),
-            Ok(n) if n > MAX_REQUEST_BODY => too_large(),
-            Ok(_) => w.add_checkpoint(&body, now_unix()),
+        let body = http_body_util::Limited::new(rq.into_body(), MAX_REQUEST_BODY);
+        match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
+            Err(_) => {
+                close = true;
+                witness::Response::text(
+                    408,
+                    format!("the request body took more than {BODY_TIMEOUT:?}"),
+                )
+            }
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                close = true;
+                too_large()
+            }
+            Ok(Err(e)) => {
+                close = true;
+                witness::Response::text(400, format!("reading the request body: {e}"))
+            }
+            Ok(Ok(body)) => {
+                let body = body.to_bytes();
+                // Signature and proof checks, then the state's write and fsync: off the thread
+                // that runs the connections.
+                let w = Arc::clone(&w);
+                tokio::task::spawn_blocking(move || w.add_checkpoint(&body, now_unix()))
+                    .await
+                    .unwrap_or_else(|e| {
+                        witness::Response::text(500, format!("the request was not answered: {e}"))
+                    })
+            }
         }
     };
     eprintln!("{peer} {method} {path} {}: {}", r.status, r.summary);
-    let mut resp = tiny_http::Response::from_data(r.body)
-        .with_status_code(r.status)
-        .with_header(header("Content-Type", r.content_type));
+    let mut resp = hyper::Response::builder()
+        .status(r.status)
+        .header(hyper::header::CONTENT_TYPE, r.content_type);
     if allow {
-        resp.add_header(header("Allow", "POST"));
+        resp = resp.header(hyper::header::ALLOW, "POST");
     }
-    if let Err(e) = rq.respond(resp) {
-        eprintln!("{peer}: answering: {e}");
+    if close {
+        resp = resp.header(hyper::header::CONNECTION, "close");
     }
+    Ok(resp
+        .body(http_body_util::Full::new(r.body.into()))
+        .expect("a valid status and fixed headers"))
 }
 
 fn too_large() -> witness::Response {
@@ -336,10 +438,6 @@ fn too_large() -> witness::Response {
         413,
         format!("the request body is larger than {MAX_REQUEST_BODY} bytes"),
     )
-}
-
-fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a fixed ASCII header")
 }
 
 // --- The log's side: asking witnesses (`igl checkpoint --witness VKEY URL`). ---

@@ -1,7 +1,8 @@
 //! Witnessing over HTTP (C2SP tlog-witness) with the real binary on 127.0.0.1: `igl witness
 //! serve` cosigns a council's checkpoints and `igl checkpoint --witness` records them; a forked or
 //! rolled-back copy of the ledger gets no cosignature and records nothing; a witness killed right
-//! after answering restarts on its state; the raw HTTP answers (400/403/404/405/409/413/422); and
+//! after answering restarts on its state; the raw HTTP answers (400/403/404/405/409/413/422);
+//! lying lengths, huge chunked bodies and stalled clients do not stop the witness; and
 //! Cloudflare azul's `signed_note` reads the cosigned notes, and makes a cosignature igl accepts.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -682,6 +683,115 @@ fn raw_http_requests_get_the_tlog_witness_statuses() {
         "{}",
         w.log()
     );
+}
+
+/// What a raw request written to a new connection gets: the status, or `None` when the
+/// connection is closed without an answer. `write` writes the request (errors allowed: the
+/// witness may close the connection before all of it is sent); then the write side is shut.
+fn status_or_closed(addr: &str, write: impl FnOnce(&mut TcpStream)) -> Option<u16> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write(&mut s);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    (head.len() >= 12).then(|| String::from_utf8_lossy(&head[9..12]).parse().unwrap())
+}
+
+/// The witness still runs, and cosigns a new checkpoint of the council (after one more entry,
+/// on day `day` of May) for `igl checkpoint --witness`.
+#[track_caller]
+fn still_cosigns(c: &Council, w: &mut Server, day: u32) {
+    assert!(w.child.try_wait().unwrap().is_none(), "{}", w.log());
+    c.append(&c.ig, &[training("P100", day)]);
+    witnessed_checkpoint(c, w);
+}
+
+#[test]
+fn lying_lengths_huge_chunked_bodies_and_stalled_clients_do_not_stop_the_witness() {
+    let c = Council::new();
+    let (_key, _state, mut w) = witness_for(&c, "witness-state");
+    let addr = w.addr().to_string();
+
+    // (1) A Content-Length of 99999999999999 with 10 bytes sent: 413 without reading the body
+    // (tiny_http allocated the declared length to discard it, and aborted).
+    let status = status_or_closed(&addr, |s| {
+        s.write_all(
+            b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999\r\n\r\n0123456789",
+        )
+        .unwrap();
+    });
+    assert_eq!(status, Some(413), "{}", w.log());
+    still_cosigns(&c, &mut w, 10);
+
+    // (2) Chunked bodies past 64 KiB: 200 KiB in chunks of 1000 bytes, and one chunk declaring
+    // 2^48 bytes of which 100 KB are sent. Both are cut off at the cap and answered 413.
+    let mut chunked = Vec::new();
+    for _ in 0..200 {
+        chunked.extend_from_slice(b"3e8\r\n");
+        chunked.extend_from_slice(&[b'a'; 1000]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let mut huge_chunk = b"1000000000000\r\n".to_vec();
+    huge_chunk.extend_from_slice(&[b'b'; 100_000]);
+    for body in [chunked, huge_chunk] {
+        let status = status_or_closed(&addr, |s| {
+            s.write_all(
+                b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+            )
+            .unwrap();
+            // The witness may answer and close before the whole body is sent.
+            let _ = s.write_all(&body);
+        });
+        assert_eq!(status, Some(413), "{}", w.log());
+    }
+    still_cosigns(&c, &mut w, 11);
+
+    // (3) Clients that send half a request line and stall do not keep others waiting; the
+    // witness closes them once the header timeout (10 s) has passed, without an answer.
+    let stalled: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"POST /add-chec").unwrap();
+            s
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let (status, head, _) = http(
+        &addr,
+        "GET /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 405, "{head}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    still_cosigns(&c, &mut w, 12);
+    for mut s in stalled {
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut rest = Vec::new();
+        let r = s.read_to_end(&mut rest);
+        assert!(
+            matches!(r, Ok(0)),
+            "{r:?} {}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+    let waited = started.elapsed();
+    assert!(
+        Duration::from_secs(9) <= waited && waited < Duration::from_secs(40),
+        "{waited:?}"
+    );
+    still_cosigns(&c, &mut w, 13);
 }
 
 /// A `cosignature/v1` verifier for azul's `signed_note` (it has none built in).
