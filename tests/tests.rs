@@ -54,3 +54,6 @@ mod interop_tiles;
 
 #[path = "integration/witness_http.rs"]
 mod witness_http;
+
+#[path = "integration/walkthrough.rs"]
+mod walkthrough;

@@ -1487,7 +1487,8 @@ mod tests {
         let e = verify_published(&src, &log_key(), &[], 0, &mut |_, _| {}).unwrap_err();
         assert_eq!(e.path(), CHECKPOINT_PATH, "{e}");
         assert!(
-            e.to_string().contains("not the root of the published entries"),
+            e.to_string()
+                .contains("not the root of the published entries"),
             "{e}"
         );
     }

@@ -70,7 +70,7 @@ fn malformed(m: impl Into<String>) -> RequestError {
 }
 
 /// A decimal with no leading zeros (`0` itself allowed), as tlog-witness writes sizes.
-fn parse_size(s: &str) -> Option<u64> {
+pub fn parse_size(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
     {
         return None;

@@ -329,9 +329,7 @@ impl SignedCheckpoint {
             };
             return Err(err(
                 i + 1,
-                format!(
-                    "control character {c:?} in a checkpoint (only newlines may appear){hint}"
-                ),
+                format!("control character {c:?} in a checkpoint (only newlines may appear){hint}"),
             ));
         }
         let Some((body, sigs)) = text.split_once("\n\n") else {
@@ -392,10 +390,7 @@ impl SignedCheckpoint {
         for (i, l) in sig_block.split('\n').enumerate() {
             let line = first_sig_line + i;
             if i == MAX_SIGNATURES {
-                return Err(err(
-                    line,
-                    format!("more than {MAX_SIGNATURES} signatures"),
-                ));
+                return Err(err(line, format!("more than {MAX_SIGNATURES} signatures")));
             }
             let rest = l
                 .strip_prefix("— ")

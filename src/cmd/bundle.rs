@@ -191,8 +191,8 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
         if let Some(q) = &quorum {
             cosigned_by = q.check(&r.checkpoint).map_err(bundle::BundleError)?;
         }
-        anchored = check_anchor(&a, pinned, quorum.is_some(), &r.origin)
-            .map_err(bundle::BundleError)?;
+        anchored =
+            check_anchor(&a, pinned, quorum.is_some(), &r.origin).map_err(bundle::BundleError)?;
         Ok(r)
     });
     let mut o = out::stdout();
@@ -314,8 +314,13 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                 .check(&r.checkpoint)
                 .map_err(|e| pack::PackError(format!("{BUNDLE_JSON}: {e}")))?;
         }
-        anchored = check_anchor(&a, pinned, quorum.is_some(), &r.checkpoint.checkpoint.origin)
-            .map_err(pack::PackError)?;
+        anchored = check_anchor(
+            &a,
+            pinned,
+            quorum.is_some(),
+            &r.checkpoint.checkpoint.origin,
+        )
+        .map_err(pack::PackError)?;
         Ok(r)
     });
     let mut o = out::stdout();

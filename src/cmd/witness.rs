@@ -581,17 +581,30 @@ pub fn ask(agent: &ureq::Agent, ledger: &Ledger, note: &SignedCheckpoint, w: &Ta
     };
     let mut exchange = post(agent, &w.url, &witness::request_body(old, &proof, note));
     if let Ok((409, ct, body)) = &exchange {
-        let theirs = body.strip_suffix('\n').and_then(|s| s.parse::<u64>().ok());
+        let theirs = body
+            .strip_suffix('\n')
+            .and_then(witness::parse_size)
+            .filter(|_| ct.starts_with(witness::CONTENT_TYPE_SIZE));
         let Some(theirs) = theirs else {
             return failed(
                 false,
                 Some(409),
                 format!(
-                    "HTTP 409 with a body that is not a tree size ({ct}): {}",
+                    "HTTP 409 without a tree size (Content-Type {ct:?}, expected {}; is it a tlog-witness?): {}",
+                    witness::CONTENT_TYPE_SIZE,
                     shown(body)
                 ),
             );
         };
+        if theirs < old {
+            return failed(
+                true,
+                Some(409),
+                format!(
+                    "ALARM: the witness says the last checkpoint of this ledger it cosigned has {theirs} entries, but this ledger records its cosignature on {old}: it has lost or rolled back its state, and may since have cosigned another history. Its operator must restore its state (SECURITY.md, \"What a witness guarantees\"); it is not counted until then"
+                ),
+            );
+        }
         if theirs > size {
             return failed(
                 true,

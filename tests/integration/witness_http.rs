@@ -21,18 +21,18 @@ use crate::util::{Council, Dir, Key, grant, person, training};
 const WITNESS_NAME: &str = "partner.example/witness";
 
 /// A running `igl witness serve`, killed (SIGKILL) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`
-    url: String,
+    pub(crate) url: String,
     /// The witness's verifier key, as it printed it.
-    vkey: String,
+    pub(crate) vkey: String,
     log: PathBuf,
 }
 
 impl Server {
     /// Starts a witness with `key` and `state` trusting each (origin, key) of `logs`.
-    fn start(dir: &Dir, key: &Key, state: &Path, logs: &[(String, String)]) -> Server {
+    pub(crate) fn start(dir: &Dir, key: &Key, state: &Path, logs: &[(String, String)]) -> Server {
         let log = dir.join(&format!("witness-{}.log", unique()));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_igl"));
         cmd.args([
@@ -112,7 +112,7 @@ fn unique() -> u64 {
 }
 
 /// The council's origin line.
-fn origin(c: &Council) -> String {
+pub(crate) fn origin(c: &Council) -> String {
     format!("igledger/{}", c.ledger_id().to_hex())
 }
 
@@ -317,19 +317,36 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
     );
 
     // A bundle carries the cosignature in its checkpoint note; verify-bundle checks it (and a
-    // witness quorum is a trust anchor).
+    // witness quorum is a trust anchor once --origin says which ledger: a witness cosigns many).
     let bundle = c.dir.join("bundle.json");
     c.igl().args(["bundle", "--out"]).arg(&bundle).ok();
     let b: Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
     assert_eq!(b["checkpoint"], fourth["note"]);
+    let (out, _) = c
+        .dir
+        .igl()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .args(["--witness", &w.vkey])
+        .fails(1);
+    assert!(out.contains("--origin"), "{out}");
+    let (out, _) = c
+        .dir
+        .igl()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .args(["--witness", &w.vkey, "--origin", &origin(&partner)])
+        .fails(1);
+    assert!(out.contains("not of the ledger asked for"), "{out}");
     let v = c
         .dir
         .igl()
         .arg("verify-bundle")
         .arg(&bundle)
-        .args(["--json", "--witness", &w.vkey])
+        .args(["--json", "--witness", &w.vkey, "--origin", &origin(&c)])
         .json();
     assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["trust_anchor"], true, "{v}");
     assert_eq!(v["cosigned_by"], serde_json::json!([WITNESS_NAME]));
     // Another witness key did not cosign it: exit 1.
     let other = c.dir.new_key("other-witness.key");
@@ -344,6 +361,7 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
         .arg("verify-bundle")
         .arg(&bundle)
         .args(["--witness", &w.vkey, "--witness", &other_vkey])
+        .args(["--origin", &origin(&c)])
         .fails(1);
     assert!(out.contains("1 of the 2"), "{out}");
     c.dir
@@ -357,6 +375,8 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
             &other_vkey,
             "--quorum",
             "1",
+            "--origin",
+            &origin(&c),
         ])
         .ok();
     // A SAR pack's bundle carries it too.
@@ -370,7 +390,7 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
         .igl()
         .arg("verify-bundle")
         .arg(&pack)
-        .args(["--json", "--witness", &w.vkey])
+        .args(["--json", "--witness", &w.vkey, "--origin", &origin(&c)])
         .json();
     assert_eq!(v["cosigned_by"], serde_json::json!([WITNESS_NAME]), "{v}");
     // A log's key is not a witness key.
@@ -504,6 +524,33 @@ fn a_witness_killed_right_after_answering_restarts_on_its_state() {
         assert_eq!(kept.cosignature_by(&vkey), recorded.cosignature_by(&vkey));
         w = Server::start(&c.dir, &key, &state, &logs);
     }
+    c.verify();
+}
+
+/// A witness whose state was lost (deleted, or restored from an old backup) would trust the next
+/// checkpoint on first use again; the log sees it (the witness's 409 names a size below the one
+/// this ledger records its cosignature on) and raises an alarm instead of counting it.
+#[test]
+fn a_witness_that_lost_its_state_is_an_alarm_not_a_cosignature() {
+    let c = Council::new();
+    c.append(&c.ig, &[person("P100", "Ada Lovelace")]);
+    let (key, state, w) = witness_for(&c, "lost-state");
+    witnessed_checkpoint(&c, &w);
+    w.kill();
+    for f in std::fs::read_dir(&state).unwrap() {
+        let p = f.unwrap().path();
+        if p.to_string_lossy().ends_with(".checkpoint") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let w = Server::start(&c.dir, &key, &state, &[(origin(&c), c.ig.public.clone())]);
+    c.append(&c.ig, &[training("P100", 20)]);
+    let before = size_of(&c, &c.ledger);
+    let (code, v, err) = checkpoint_at(&c, &c.ledger, &[&w]);
+    assert_eq!(code, 1, "{v}\n{err}");
+    let all = format!("{v}{err}");
+    assert!(all.contains("lost or rolled back its state"), "{all}");
+    assert_eq!(size_of(&c, &c.ledger), before, "nothing recorded");
     c.verify();
 }
 
