@@ -27,6 +27,7 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use igl_schema::note::{SignedCheckpoint, VerifierKey};
@@ -778,6 +779,42 @@ struct Counts {
 /// from the first: it is called once per pass); `ledger` names where they come from, for
 /// messages. For publishing without a [`Ledger`] handle, and for tests.
 pub fn publish_checkpoint<'a>(
+    cp: &SignedCheckpoint,
+    dir: &Path,
+    ledger: &Path,
+    hashes: &mut dyn FnMut() -> Hashes<'a>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<PublishReport, PublishError> {
+    // One publisher at a time: an exclusive `flock` on the directory itself (no file is added
+    // to what is served), so two runs cannot interleave and leave an older `checkpoint` last.
+    let created = !dir.exists();
+    if created {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let lock = File::open(dir).map_err(io_err(dir))?;
+    // SAFETY: flock on a descriptor this function owns; no memory is passed.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = io::Error::last_os_error();
+        return Err(if e.kind() == io::ErrorKind::WouldBlock {
+            PublishError::Refused {
+                path: dir.to_path_buf(),
+                message: "another `igl publish` is writing this directory; nothing was written"
+                    .into(),
+            }
+        } else {
+            io_err(dir)(e)
+        });
+    }
+    let result = publish_locked(cp, dir, ledger, hashes, progress);
+    if result.is_err() && created {
+        // Nothing was published: leave no empty directory behind (fails harmlessly if not empty).
+        let _ = fs::remove_dir(dir);
+    }
+    drop(lock);
+    result
+}
+
+fn publish_locked<'a>(
     cp: &SignedCheckpoint,
     dir: &Path,
     ledger: &Path,

@@ -91,7 +91,7 @@ impl Ledger {
         progress: &mut dyn FnMut(u64),
     ) -> Result<SignedCheckpoint> {
         let prepared = self.prepare_checkpoint(key, progress)?;
-        self.record_checkpoint(&prepared, key, now, event_id, Vec::new())
+        self.record_checkpoint(&prepared, key, now, event_id, &[])
     }
 
     /// The first half of [`Ledger::checkpoint`]: verifies the whole ledger and signs a
@@ -137,8 +137,9 @@ impl Ledger {
     }
 
     /// The second half of [`Ledger::checkpoint`]: records a prepared checkpoint as a
-    /// `CheckpointRecorded` entry with the witnesses' `cosignatures` (which the caller has
-    /// verified with the witnesses' keys), appended and sealed by `key`, the key that signed it.
+    /// `CheckpointRecorded` entry with the witnesses' cosignatures, each given with the witness
+    /// key it must verify with (one that does not is refused: the ledger never records a
+    /// cosignature nobody checked), appended and sealed by `key`, the key that signed it.
     /// Refused if anything was appended since it was prepared. Returns the note with the
     /// cosignatures.
     pub fn record_checkpoint(
@@ -147,7 +148,7 @@ impl Ledger {
         key: &SigningKey,
         now: Timestamp,
         event_id: EventId,
-        cosignatures: Vec<Cosignature>,
+        cosigned: &[(VerifierKey, Cosignature)],
     ) -> Result<SignedCheckpoint> {
         let cp = &prepared.note.checkpoint;
         let size = cp.size;
@@ -163,6 +164,13 @@ impl Ledger {
                 prepared.signer.short()
             )));
         }
+        if let Some((w, _)) = cosigned.iter().find(|(w, c)| !c.verify(cp, w)) {
+            return Err(rejected(format!(
+                "the cosignature given for witness {} does not verify with its key on this checkpoint",
+                w.name
+            )));
+        }
+        let cosignatures: Vec<Cosignature> = cosigned.iter().map(|(_, c)| c.clone()).collect();
         let now_size = self.tree_size()?;
         if now_size != size {
             return Err(rejected(format!(

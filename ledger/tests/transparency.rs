@@ -822,7 +822,7 @@ fn a_prepared_checkpoint_is_recorded_with_its_cosignatures_unless_the_ledger_mov
             &admin,
             t("2026-01-03T09:00:00Z"),
             EventId([201; 16]),
-            vec![],
+            &[],
         )
         .unwrap_err();
     assert!(err.to_string().contains("sign a new one"), "{err}");
@@ -840,17 +840,30 @@ fn a_prepared_checkpoint_is_recorded_with_its_cosignatures_unless_the_ledger_mov
             &other,
             t("2026-01-03T09:00:00Z"),
             EventId([202; 16]),
-            vec![]
+            &[]
         )
         .is_err()
     );
+    // A cosignature that does not verify with the witness key given with it is refused.
+    let mut forged = c.clone();
+    forged.time += 1;
+    let err = l
+        .record_checkpoint(
+            &p,
+            &admin,
+            t("2026-01-03T09:00:00Z"),
+            EventId([203; 16]),
+            &[(vkey.clone(), forged)],
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
     let recorded = l
         .record_checkpoint(
             &p,
             &admin,
             t("2026-01-03T09:00:00Z"),
             EventId([203; 16]),
-            vec![c.clone()],
+            &[(vkey.clone(), c.clone())],
         )
         .unwrap();
     assert_eq!(recorded, cosigned);

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use igl_ledger::transparency::checkpoint_signer;
 use igl_ledger::{Ledger, keys, merkle};
-use igl_schema::note::SignedCheckpoint;
+use igl_schema::note::{SignedCheckpoint, VerifierKey};
 use igl_schema::{EventId, Timestamp};
 use serde_json::json;
 
@@ -100,10 +100,11 @@ pub fn run_checkpoint(a: CheckpointArgs, dir: PathBuf) -> Result<Outcome> {
                 .collect()
         })
     };
-    let cosignatures: Vec<igl_schema::note::Cosignature> = asked
+    let cosignatures: Vec<(VerifierKey, igl_schema::note::Cosignature)> = targets
         .iter()
-        .filter_map(|w| match &w.result {
-            witness::Asked::Cosigned(c) => Some(c.clone()),
+        .zip(&asked)
+        .filter_map(|(t, w)| match &w.result {
+            witness::Asked::Cosigned(c) => Some(c.iter().map(|c| (t.vkey.clone(), c.clone()))),
             witness::Asked::Failed { .. } => None,
         })
         .flatten()
@@ -165,7 +166,7 @@ pub fn run_checkpoint(a: CheckpointArgs, dir: PathBuf) -> Result<Outcome> {
         &key,
         Timestamp::now(),
         EventId(keys::random_bytes()?),
-        cosignatures,
+        &cosignatures,
     )?;
     let text = cp.to_text();
     if let Some(path) = &a.out {

@@ -337,6 +337,21 @@ fn publish_refuses_another_ledgers_directory_and_changes_nothing() {
     assert!(err.contains("another log"), "{err}");
     assert_eq!(snapshot(&out), before, "nothing changed");
 
+    // While another publisher holds the directory (its flock), publish refuses and writes nothing.
+    {
+        use std::os::fd::AsRawFd;
+        let held = fs::File::open(&out).unwrap();
+        // SAFETY: flock on a descriptor this test owns.
+        assert_eq!(
+            unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+            0
+        );
+        let (_, err) = a.igl().arg("publish").arg(&out).fails(2);
+        assert!(err.contains("another `igl publish`"), "{err}");
+        assert_eq!(snapshot(&out), before, "nothing changed");
+    }
+    publish(&a, &out);
+
     // A directory holding other files and no checkpoint is refused too.
     let other = a.dir.join("website");
     fs::create_dir(&other).unwrap();
