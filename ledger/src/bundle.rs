@@ -599,10 +599,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     }
     let (size, root) = (cp.checkpoint.size, cp.checkpoint.root);
     if let Trust::Checkpoint(t) = &trust
-        && t.checkpoint.body() != cp.checkpoint.body()
-        && (t.checkpoint.origin != cp.checkpoint.origin
-            || t.checkpoint.size != size
-            || t.checkpoint.root != root)
+        && t.checkpoint != cp.checkpoint
     {
         return Err(bad(format!(
             "the bundle is proved against a checkpoint of {size} entries (root {root}), not the trusted one ({} entries, root {})",
