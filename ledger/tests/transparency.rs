@@ -564,7 +564,7 @@ fn the_golden_bundle_is_rebuilt_byte_for_byte_and_verifies() {
     let err = refused(&b, &pk, |b| {
         b.checkpoint = b.checkpoint.replace('\n', "\r\n")
     });
-    assert!(err.contains("canonical form"), "{err}");
+    assert!(err.contains("control character '\\r'"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -77,8 +77,9 @@ struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     state: PathBuf,
     /// A log to witness: its origin (`igledger/<ledger id>` for an igl ledger) and the public
-    /// key (hex) that signs its checkpoints. Repeat for more logs, or more keys of one log.
-    #[arg(long = "log", value_name = "ORIGIN=PUBKEY_HEX", required = true)]
+    /// key (hex) that signs its checkpoints, or the log's verifier key (`ORIGIN+KEYID+BASE64`,
+    /// signature type 0x01). Repeat for more logs, or more keys of one log.
+    #[arg(long = "log", value_name = "ORIGIN=PUBKEY_HEX|VKEY", required = true)]
     logs: Vec<String>,
     /// The witness's name, as it appears on its cosignature lines and in its verifier key.
     #[arg(long, value_name = "NAME", default_value = "igl-witness")]
@@ -231,11 +232,25 @@ fn cosign_file(a: WitnessArgs, ledger_dir: Option<&Path>) -> Result<Outcome> {
 fn parse_logs(logs: &[String]) -> Result<BTreeMap<String, Vec<PublicKey>>> {
     let mut out: BTreeMap<String, Vec<PublicKey>> = BTreeMap::new();
     for l in logs {
-        let (origin, hex) = l
-            .rsplit_once('=')
-            .filter(|(o, _)| !o.is_empty() && !o.chars().any(char::is_control))
-            .ok_or_else(|| anyhow!("--log takes ORIGIN=PUBKEY_HEX, got {l:?}"))?;
-        let key = parse_key("--log", hex)?;
+        // A log's verifier key (signed-note vkey, type 0x01: its name is the origin), as other
+        // witnesses are configured, or ORIGIN=PUBKEY_HEX.
+        let (origin, key) = match VerifierKey::parse(l.trim()) {
+            Ok(v) if v.sig_type == igl_schema::note::SIG_TYPE_ED25519 => (v.name, v.key),
+            Ok(v) => bail!(
+                "--log {}: a witness's cosigning key (type 0x04), not a log's key (type 0x01)",
+                v.name
+            ),
+            Err(_) => {
+                let (origin, hex) = l
+                    .rsplit_once('=')
+                    .filter(|(o, _)| !o.is_empty() && !o.chars().any(char::is_control))
+                    .ok_or_else(|| {
+                        anyhow!("--log takes ORIGIN=PUBKEY_HEX or the log's vkey, got {l:?}")
+                    })?;
+                (origin.to_string(), parse_key("--log", hex)?)
+            }
+        };
+        let origin = origin.as_str();
         let keys = out.entry(origin.to_string()).or_default();
         if !keys.contains(&key) {
             keys.push(key);

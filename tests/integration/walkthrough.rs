@@ -20,13 +20,19 @@ fn a_partner_witnesses_the_council_publishes_and_an_auditor_checks_from_outside(
         ],
     );
 
-    // The partner council runs a witness trusting the council's checkpoint key.
+    // The partner council runs a witness trusting the council's checkpoint key, given as the
+    // log's verifier key (as other witnesses are configured).
     let partner_key = c.dir.new_key("partner-witness.key");
+    let log_vkey = igl_schema::note::VerifierKey::log(
+        &origin(&c),
+        igl_schema::PublicKey::from_hex(&c.ig.public).unwrap(),
+    )
+    .to_vkey();
     let w = Server::start(
         &c.dir,
         &partner_key,
         &c.dir.join("partner-state"),
-        &[(origin(&c), c.ig.public.clone())],
+        &[(origin(&c), format!("vkey:{log_vkey}"))],
     );
 
     // The council's checkpoint is recorded only with the witness's cosignature.

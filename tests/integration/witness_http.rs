@@ -54,7 +54,11 @@ impl Server {
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap());
         for (origin, k) in logs {
-            cmd.arg("--log").arg(format!("{origin}={k}"));
+            // A key given as `vkey:<the log's verifier key>` is passed as that vkey.
+            match k.strip_prefix("vkey:") {
+                Some(vkey) => cmd.arg("--log").arg(vkey),
+                None => cmd.arg("--log").arg(format!("{origin}={k}")),
+            };
         }
         let mut child = cmd.spawn().expect("start igl witness serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
