@@ -82,7 +82,8 @@ enum Command {
     Rebuild(cmd::rebuild::RebuildArgs),
     /// Check every entry, link, hash, signature, seal and personal-data commitment.
     Verify(cmd::verify::VerifyArgs),
-    /// Cosign a checkpoint as a witness, only if it extends the last one you cosigned.
+    /// Cosign a checkpoint as a witness, only if it extends the last one you cosigned: a file
+    /// (`igl witness FILE`), or over HTTP per C2SP tlog-witness (`igl witness serve`).
     Witness(cmd::witness::WitnessArgs),
     /// List the event types and their fields.
     Types(cmd::types::TypesArgs),

@@ -8,9 +8,10 @@ use crate::event::Event;
 use crate::pii::{Payload, commitment};
 use crate::types::*;
 
-/// The body format version this build writes and reads. Format 2 added `ledger_id`: an author's
-/// signature names the ledger it is meant for (format 1 bodies are not read; no ledger of format
-/// 1 was ever deployed).
+/// The body format version this build writes and reads. Format 3 made the Merkle tree RFC 6962's
+/// with SHA-256, the checkpoint note a bare tlog-checkpoint (no `igl-time` line) and added
+/// `CheckpointRecorded.cosignatures`; format 2 added `ledger_id` (an author's signature names the
+/// ledger it is meant for). Older bodies are not read: no ledger of format 1 or 2 was deployed.
 pub const FORMAT_VERSION: u16 = 3;
 
 /// The most subjects one event may name.

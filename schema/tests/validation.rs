@@ -596,3 +596,43 @@ fn cached_key_verification_agrees_with_verify_signature() {
         Err(EventError::BadSignature)
     );
 }
+
+#[test]
+fn checkpoint_cosignatures_are_bounded_and_well_formed() {
+    use igl_schema::note::Cosignature;
+    let cosig = |name: &str, time: u64, id: u8| Cosignature {
+        name: name.into(),
+        key_id: KeyId([id; 4]),
+        time,
+        signature: Signature64([9; 64]),
+    };
+    let event = |cosignatures: Vec<Cosignature>| {
+        Event::CheckpointRecorded(CheckpointRecorded {
+            tree_size: 5,
+            root: Hash32([1; 32]),
+            time: ts("2026-03-05T09:00:00Z"),
+            note_signature: Signature64([2; 64]),
+            cosignatures,
+            key_history: Hash32::ZERO,
+        })
+    };
+    assert!(
+        event(vec![cosig("partner.example/w", 1_800_000_000, 1)])
+            .validate()
+            .is_ok()
+    );
+    let many: Vec<Cosignature> = (0..33).map(|i| cosig("w", 1, i)).collect();
+    for (bad, why) in [
+        (many, "at most 32"),
+        (vec![cosig("two words", 1, 1)], "not a signed-note key name"),
+        (vec![cosig("a+b", 1, 1)], "not a signed-note key name"),
+        (vec![cosig("", 1, 1)], "not a signed-note key name"),
+        (vec![cosig(&"w".repeat(256), 1, 1)], "not a signed-note key name"),
+        (vec![cosig("w", 0, 1)], "timestamp 0"),
+        (vec![cosig("w", 1 << 63, 1)], "timestamp"),
+        (vec![cosig("w", 1, 1), cosig("w", 2, 1)], "two cosignatures by w"),
+    ] {
+        let err = event(bad).validate().unwrap_err();
+        assert!(err.to_string().contains(why), "{why}: {err}");
+    }
+}

@@ -112,9 +112,9 @@ pub struct VerifyBundleArgs {
     /// The public key (hex) that must have signed the bundle's checkpoint.
     #[arg(long, value_name = "HEX")]
     trusted_key: Option<String>,
-    /// Accept a bundle checked for internal consistency only, with neither --checkpoint nor
-    /// --trusted-key (anyone can make a bundle that passes that: it ties nothing to the real
-    /// ledger). Without it, such a check exits 1.
+    /// Accept a bundle checked for internal consistency only, with none of --checkpoint,
+    /// --trusted-key or --witness (anyone can make a bundle that passes that: it ties nothing to
+    /// the real ledger). Without it, such a check exits 1.
     #[arg(long, conflicts_with_all = ["checkpoint", "trusted_key", "witnesses"])]
     unanchored: bool,
     /// The ledger the bundle must be from: its checkpoint origin (`igledger/<ledger id>`). Needed

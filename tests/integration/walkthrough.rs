@@ -111,6 +111,13 @@ fn a_partner_witnesses_the_council_publishes_and_an_auditor_checks_from_outside(
         .arg(site.join("checkpoint"))
         .args(["--witness", &w.vkey])
         .ok();
+    // Witnesses alone anchor it together with the origin of the ledger expected.
+    c.dir
+        .igl()
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .args(["--witness", &w.vkey, "--origin", &origin(&c)])
+        .ok();
     c.dir
         .igl()
         .arg("verify-bundle")
