@@ -627,10 +627,16 @@ fn checkpoint_cosignatures_are_bounded_and_well_formed() {
         (vec![cosig("two words", 1, 1)], "not a signed-note key name"),
         (vec![cosig("a+b", 1, 1)], "not a signed-note key name"),
         (vec![cosig("", 1, 1)], "not a signed-note key name"),
-        (vec![cosig(&"w".repeat(256), 1, 1)], "not a signed-note key name"),
+        (
+            vec![cosig(&"w".repeat(256), 1, 1)],
+            "not a signed-note key name",
+        ),
         (vec![cosig("w", 0, 1)], "timestamp 0"),
         (vec![cosig("w", 1 << 63, 1)], "timestamp"),
-        (vec![cosig("w", 1, 1), cosig("w", 2, 1)], "two cosignatures by w"),
+        (
+            vec![cosig("w", 1, 1), cosig("w", 2, 1)],
+            "two cosignatures by w",
+        ),
     ] {
         let err = event(bad).validate().unwrap_err();
         assert!(err.to_string().contains(why), "{why}: {err}");

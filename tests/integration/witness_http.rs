@@ -1,7 +1,7 @@
 //! Witnessing over HTTP (C2SP tlog-witness) with the real binary on 127.0.0.1: `igl witness
 //! serve` cosigns a council's checkpoints and `igl checkpoint --witness` records them; a forked or
 //! rolled-back copy of the ledger gets no cosignature and records nothing; a witness killed right
-//! after answering restarts on its state; the raw HTTP answers (400/403/404/405/409/413/422);
+//! after answering restarts on its state; the raw HTTP answers (400/403/404/405/409/413/422/431);
 //! lying lengths, huge chunked bodies and stalled clients do not stop the witness; and
 //! Cloudflare azul's `signed_note` reads the cosigned notes, and makes a cosignature igl accepts.
 
@@ -723,6 +723,13 @@ fn raw_http_requests_get_the_tlog_witness_statuses() {
         &chunked,
     );
     assert_eq!(status, 413);
+    // 431: more than 16 KiB of request line and headers.
+    let big_header = format!(
+        "POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let (status, _, _) = http(&addr, &big_header, b"");
+    assert_eq!(status, 431);
 
     // The log's client starts from nothing recorded (old 0), gets 409 with n, and retries from
     // n with a consistency proof.
