@@ -558,6 +558,28 @@ fn a_witness_that_lost_its_state_is_an_alarm_not_a_cosignature() {
     c.verify();
 }
 
+/// A body that never finishes arriving is answered 408 after the body timeout (30 s), and the
+/// witness goes on serving.
+#[test]
+fn a_body_that_never_arrives_gets_408() {
+    let c = Council::new();
+    c.append(&c.ig, &[person("P100", "Ada Lovelace")]);
+    let (_key, _state, w) = witness_for(&c, "slow-state");
+    let mut s = TcpStream::connect(w.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(90))).unwrap();
+    s.write_all(b"POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nold 0\n")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, _, _) = read_response(&mut s);
+    assert_eq!(status, 408);
+    assert!(
+        started.elapsed() >= Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+    witnessed_checkpoint(&c, &w);
+}
+
 /// The witness vkey of `key` under [`WITNESS_NAME`].
 fn w_vkey(key: &Key) -> String {
     VerifierKey::witness(WITNESS_NAME, PublicKey::from_hex(&key.public).unwrap()).to_vkey()
