@@ -422,17 +422,3 @@ pub fn check_against(
         proof,
     })
 }
-
-/// What a witness decides about `new`, given the checkpoint it last cosigned for the same origin
-/// (`last`) and a consistency proof from `last`'s size to `new`'s (checked here; it may come from
-/// an untrusted ledger). `Ok` means cosign. [`crate::witness::decide`] with the old size taken
-/// from `last`, as a witness that holds the ledger asks it.
-pub fn witness_decision(
-    last: Option<&SignedCheckpoint>,
-    new: &SignedCheckpoint,
-    proof: &[Hash32],
-) -> std::result::Result<String, String> {
-    let old = last.map_or(0, |l| l.checkpoint.size);
-    crate::witness::decide(last.map(|l| &l.checkpoint), old, &new.checkpoint, proof)
-        .map_err(|r| r.message())
-}

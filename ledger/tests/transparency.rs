@@ -1,7 +1,8 @@
 //! Transparency: checkpoints, proofs, witnesses and bundles against rollback, fork and rewrite.
 
 use igl_ledger::bundle::{self, Trust};
-use igl_ledger::transparency::{Against, check_against, witness_decision};
+use igl_ledger::transparency::{Against, check_against};
+use igl_ledger::witness;
 use igl_ledger::{Ledger, merkle};
 use igl_schema::*;
 
@@ -81,7 +82,7 @@ fn a_rewrite_with_a_stolen_admin_key_fails_against_a_witnessed_checkpoint() {
     let witness = SigningKey::from_bytes(&[3; 32]);
     let real = build(&tmp.path().join("real"), &admin, NAMES);
     let mut cp = checkpoint(&real, &admin);
-    assert_eq!(witness_decision(None, &cp, &[]).map(|_| ()), Ok(()));
+    assert!(witness::decide(None, 0, &cp.checkpoint, &[]).is_ok());
     cp.cosign("partner-witness", &witness, 1_800_000_000);
 
     // The thief rewrites entry 3 and rebuilds everything after it with the stolen key: same
@@ -105,7 +106,14 @@ fn a_rewrite_with_a_stolen_admin_key_fails_against_a_witnessed_checkpoint() {
         other => panic!("not caught: {other:?}"),
     }
     // And the witness refuses to cosign the forged history.
-    let why = witness_decision(Some(&cp), &forged_cp, &[]).unwrap_err();
+    let why = witness::decide(
+        Some(&cp.checkpoint),
+        cp.checkpoint.size,
+        &forged_cp.checkpoint,
+        &[],
+    )
+    .unwrap_err()
+    .message();
     assert!(why.contains("FORK"), "{why}");
     // The real ledger extends its checkpoint.
     let real_report = real
@@ -137,7 +145,14 @@ fn rollback_is_caught_by_an_older_checkpoint_and_the_witness() {
     let short_cp = short
         .checkpoint(&admin, t("2026-01-03T09:00:00Z"), EventId([201; 16]))
         .unwrap();
-    let why = witness_decision(Some(&cp), &short_cp, &[]).unwrap_err();
+    let why = witness::decide(
+        Some(&cp.checkpoint),
+        cp.checkpoint.size,
+        &short_cp.checkpoint,
+        &[],
+    )
+    .unwrap_err()
+    .message();
     assert!(why.contains("ROLLBACK"), "{why}");
 }
 

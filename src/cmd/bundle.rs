@@ -8,10 +8,12 @@ use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::bundle::{self, Claim, Trust};
 use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
-use igl_schema::Subject;
+use igl_schema::note::SignedCheckpoint;
+use igl_schema::{PublicKey, Subject};
 use serde_json::json;
 
 use super::verify::{load_checkpoint, parse_key};
+use super::witness::Quorum;
 use crate::{Outcome, out};
 
 #[derive(Args)]
@@ -132,31 +134,68 @@ pub struct VerifyBundleArgs {
 /// Why witnesses alone do not anchor a bundle without `--origin`.
 const NO_ORIGIN: &str = "its checkpoint is cosigned by the witnesses, but a witness cosigns many ledgers' checkpoints: pass --origin igledger/<ledger id> (the ledger you expect, as `igl verify` on it prints), or --trusted-key / --checkpoint, to say which ledger it must be from";
 
-/// Whether the anchor the arguments give is enough, and the bundle's origin is the one asked
-/// for: `Err` says what is missing or wrong.
-fn check_anchor(
-    a: &VerifyBundleArgs,
-    pinned: bool,
-    witnessed: bool,
-    origin: &str,
-) -> std::result::Result<bool, String> {
-    if let Some(want) = &a.origin
-        && want != origin
-    {
-        return Err(format!(
-            "its checkpoint is of {origin}, not of the ledger asked for ({want})"
-        ));
+/// The trust anchors of `igl verify-bundle`, read from its arguments once, for a bundle or a pack.
+struct Anchors {
+    checkpoint: Option<SignedCheckpoint>,
+    key: Option<PublicKey>,
+    quorum: Option<Quorum>,
+}
+
+impl Anchors {
+    fn load(a: &VerifyBundleArgs) -> Result<Anchors> {
+        Ok(Anchors {
+            checkpoint: a.checkpoint.as_deref().map(load_checkpoint).transpose()?,
+            key: a
+                .trusted_key
+                .as_deref()
+                .map(|k| parse_key("--trusted-key", k))
+                .transpose()?,
+            quorum: a.witnesses.policy()?,
+        })
     }
-    if pinned || (witnessed && a.origin.is_some()) {
-        return Ok(true);
+
+    /// What the bundle's checkpoint is checked against.
+    fn trust(&self) -> Trust<'_> {
+        match (&self.checkpoint, &self.key) {
+            (Some(c), _) => Trust::Checkpoint(c),
+            (None, Some(k)) => Trust::Key(k),
+            (None, None) => Trust::BundleOnly,
+        }
     }
-    if witnessed {
-        return Err(NO_ORIGIN.into());
-    }
-    if a.unanchored {
-        Ok(false)
-    } else {
-        Err(NO_ANCHOR.into())
+
+    /// After the bundle verified under [`Anchors::trust`], its checkpoint `cp` (with every
+    /// cosignature found for it): the witnesses among --witness that cosigned it, and whether it
+    /// is anchored (`false` only with --unanchored). `Err` says what is missing or wrong: too few
+    /// cosignatures, another origin than --origin, witnesses as the only anchor without
+    /// --origin (a witness cosigns many ledgers' checkpoints), or no anchor at all.
+    fn judge(
+        &self,
+        a: &VerifyBundleArgs,
+        cp: &SignedCheckpoint,
+    ) -> std::result::Result<(bool, Vec<String>), String> {
+        let cosigned_by = match &self.quorum {
+            Some(q) => q.check(cp)?,
+            None => Vec::new(),
+        };
+        let origin = &cp.checkpoint.origin;
+        if let Some(want) = &a.origin
+            && want != origin
+        {
+            return Err(format!(
+                "its checkpoint is of {origin}, not of the ledger asked for ({want})"
+            ));
+        }
+        let pinned = self.checkpoint.is_some() || self.key.is_some();
+        let witnessed = self.quorum.is_some();
+        if pinned || (witnessed && a.origin.is_some()) {
+            Ok((true, cosigned_by))
+        } else if witnessed {
+            Err(NO_ORIGIN.into())
+        } else if a.unanchored {
+            Ok((false, cosigned_by))
+        } else {
+            Err(NO_ANCHOR.into())
+        }
     }
 }
 
@@ -169,30 +208,12 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
     }
     let text = std::fs::read_to_string(&a.file)
         .with_context(|| format!("reading {}", a.file.display()))?;
-    let trusted_cp = a.checkpoint.as_deref().map(load_checkpoint).transpose()?;
-    let trusted_key = a
-        .trusted_key
-        .as_deref()
-        .map(|k| parse_key("--trusted-key", k))
-        .transpose()?;
-    let trust = match (&trusted_cp, &trusted_key) {
-        (Some(c), _) => Trust::Checkpoint(c),
-        (None, Some(k)) => Trust::Key(k),
-        (None, None) => Trust::BundleOnly,
-    };
-    let quorum = a.witnesses.policy()?;
-    // A quorum of trusted witnesses anchors the checkpoint too (each cosigned it only with a
-    // valid signature by a key it trusts for the ledger's origin), once --origin says which
-    // ledger.
-    let mut anchored = false;
-    let pinned = !matches!(trust, Trust::BundleOnly);
-    let mut cosigned_by = Vec::new();
-    let result = bundle::verify(&text, trust).and_then(|r| {
-        if let Some(q) = &quorum {
-            cosigned_by = q.check(&r.checkpoint).map_err(bundle::BundleError)?;
-        }
-        anchored =
-            check_anchor(&a, pinned, quorum.is_some(), &r.origin).map_err(bundle::BundleError)?;
+    let anchors = Anchors::load(&a)?;
+    let (mut anchored, mut cosigned_by) = (false, Vec::new());
+    let result = bundle::verify(&text, anchors.trust()).and_then(|r| {
+        (anchored, cosigned_by) = anchors
+            .judge(&a, &r.checkpoint)
+            .map_err(bundle::BundleError)?;
         Ok(r)
     });
     let mut o = out::stdout();
@@ -293,36 +314,15 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
     };
     let (json_text, md_text, bundle_text) =
         (read(REPORT_JSON)?, read(REPORT_MD)?, read(BUNDLE_JSON)?);
-    let trusted_cp = a.checkpoint.as_deref().map(load_checkpoint).transpose()?;
-    let trusted_key = a
-        .trusted_key
-        .as_deref()
-        .map(|k| parse_key("--trusted-key", k))
-        .transpose()?;
-    let trust = match (&trusted_cp, &trusted_key) {
-        (Some(c), _) => Trust::Checkpoint(c),
-        (None, Some(k)) => Trust::Key(k),
-        (None, None) => Trust::BundleOnly,
-    };
-    let quorum = a.witnesses.policy()?;
-    let mut anchored = false;
-    let pinned = !matches!(trust, Trust::BundleOnly);
-    let mut cosigned_by = Vec::new();
-    let result = pack::verify_pack(&json_text, &md_text, &bundle_text, trust).and_then(|r| {
-        if let Some(q) = &quorum {
-            cosigned_by = q
-                .check(&r.checkpoint)
+    let anchors = Anchors::load(&a)?;
+    let (mut anchored, mut cosigned_by) = (false, Vec::new());
+    let result =
+        pack::verify_pack(&json_text, &md_text, &bundle_text, anchors.trust()).and_then(|r| {
+            (anchored, cosigned_by) = anchors
+                .judge(&a, &r.checkpoint)
                 .map_err(|e| pack::PackError(format!("{BUNDLE_JSON}: {e}")))?;
-        }
-        anchored = check_anchor(
-            &a,
-            pinned,
-            quorum.is_some(),
-            &r.checkpoint.checkpoint.origin,
-        )
-        .map_err(pack::PackError)?;
-        Ok(r)
-    });
+            Ok(r)
+        });
     let mut o = out::stdout();
     match &result {
         Ok(r) if a.json => out::json_line(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::transparency::{Against, check_against, checkpoint_signer};
@@ -29,13 +29,18 @@ pub struct VerifyArgs {
     /// checkpoint and not revoked by then): weaker, as the ledger then vouches for itself.
     #[arg(long, value_name = "HEX", requires = "against")]
     trusted_key: Option<String>,
-    /// With --against: a witness whose cosignature must be on the checkpoint, as its verifier
-    /// key (NAME+KEYID+BASE64, as `igl witness serve` prints it) or NAME=HEXKEY.
-    #[arg(long, value_name = "VKEY", requires = "against")]
-    witness: Vec<String>,
+    /// With --against: witnesses whose cosignatures must be on the checkpoint.
+    #[command(flatten)]
+    witnesses: super::witness::QuorumArgs,
 }
 
 pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
+    let quorum = a.witnesses.policy()?;
+    if quorum.is_some() && a.against.is_none() {
+        bail!(
+            "--witness checks a checkpoint's cosignatures: give it with --against CHECKPOINT_FILE"
+        );
+    }
     let ledger = Ledger::open_read_only(&dir)?;
     let checkpoint = match &a.against {
         Some(path) => Some(load_checkpoint(path)?),
@@ -57,7 +62,7 @@ pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
             &report,
             cp,
             a.trusted_key.as_deref(),
-            &a.witness,
+            quorum.as_ref(),
         )?),
         None => None,
     };
@@ -150,7 +155,7 @@ fn judge(
     report: &igl_ledger::VerifyReport,
     cp: &SignedCheckpoint,
     trusted: Option<&str>,
-    witnesses: &[String],
+    quorum: Option<&super::witness::Quorum>,
 ) -> Result<Result<String, String>> {
     let signer = match trusted {
         Some(hex) => {
@@ -175,24 +180,10 @@ fn judge(
             }
         },
     };
-    for w in witnesses {
-        // A verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints it), or NAME=HEXKEY.
-        let (name, k) = if w.contains('+') {
-            let v = super::witness::parse_witness_vkey("--witness", w)?;
-            (v.name, v.key)
-        } else {
-            let (name, hex) = w.split_once('=').ok_or_else(|| {
-                anyhow!("--witness takes a verifier key or NAME=HEXKEY, got {w:?}")
-            })?;
-            (name.to_string(), parse_key("--witness", hex)?)
-        };
-        let name = name.as_str();
-        if cp.cosigned_by(name, &k).is_none() {
-            return Ok(Err(format!(
-                "the checkpoint carries no valid cosignature by witness {name}"
-            )));
-        }
-    }
+    let cosigned_by = match quorum.map(|q| q.check(cp)).transpose() {
+        Ok(names) => names.unwrap_or_default(),
+        Err(why) => return Ok(Err(why)),
+    };
     Ok(match check_against(ledger, report, cp)? {
         Against::Consistent {
             checkpoint_size,
@@ -201,10 +192,10 @@ fn judge(
         } => Ok(format!(
             "consistent with the checkpoint signed by {} ({checkpoint_size} entries{}): the ledger {} it ({} proof hashes)",
             signer.short(),
-            if witnesses.is_empty() {
+            if cosigned_by.is_empty() {
                 String::new()
             } else {
-                format!(", cosigned by {} witness(es)", witnesses.len())
+                format!(", cosigned by {}", cosigned_by.join(", "))
             },
             if ledger_size == checkpoint_size {
                 "is exactly"

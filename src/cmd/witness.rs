@@ -464,8 +464,20 @@ pub struct Target {
 }
 
 /// Parses a witness verifier key given on the command line (`NAME+KEYID+BASE64`, type 0x04).
+/// Also `NAME=HEXKEY` (a key name has no `+`, a vkey always has two), for witnesses configured
+/// by name and hex key.
 pub fn parse_witness_vkey(flag: &str, s: &str) -> Result<VerifierKey> {
-    let k = VerifierKey::parse(s.trim()).map_err(|e| anyhow!("{flag}: {e}"))?;
+    let s = s.trim();
+    if !s.contains('+') {
+        let (name, hex) = s
+            .split_once('=')
+            .filter(|(n, _)| igl_schema::note::is_key_name_valid(n))
+            .ok_or_else(|| {
+                anyhow!("{flag} takes a witness's verifier key (NAME+KEYID+BASE64) or NAME=HEXKEY, got {s:?}")
+            })?;
+        return Ok(VerifierKey::witness(name, parse_key(flag, hex)?));
+    }
+    let k = VerifierKey::parse(s).map_err(|e| anyhow!("{flag}: {e}"))?;
     if k.sig_type != SIG_TYPE_COSIGNATURE {
         bail!(
             "{flag}: {} is a log's key (type 0x01), not a witness's cosignature key (type 0x04)",
@@ -683,11 +695,11 @@ pub fn ask(agent: &ureq::Agent, ledger: &Ledger, note: &SignedCheckpoint, w: &Ta
 }
 
 /// `--witness VKEY` (repeatable) and `--quorum N` for commands that check a checkpoint's
-/// cosignatures (`prove`, `verify-bundle`).
+/// cosignatures (`prove`, `verify-bundle`, `verify --against`, `verify-published`).
 #[derive(Args, Clone, Debug, Default)]
 pub struct QuorumArgs {
     /// A witness whose valid cosignature must be on the checkpoint checked against, as its
-    /// verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints it). Repeatable.
+    /// verifier key (NAME+KEYID+BASE64, as `igl witness serve` prints it) or NAME=HEXKEY. Repeatable.
     #[arg(long = "witness", value_name = "VKEY")]
     pub witnesses: Vec<String>,
     /// How many of the --witness keys must have cosigned (default: all of them).

@@ -264,6 +264,37 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
         .arg(&published)
         .args(["--witness", &w.vkey])
         .ok();
+    // ... or NAME=HEXKEY; a witness that did not cosign fails it (exit 1), and --witness without
+    // --against is a usage error.
+    let by_name = format!("{WITNESS_NAME}={}", key.public);
+    let out = c
+        .igl()
+        .arg("verify")
+        .arg("--against")
+        .arg(&published)
+        .args(["--witness", &by_name])
+        .ok();
+    assert!(
+        out.contains(&format!("cosigned by {WITNESS_NAME}")),
+        "{out}"
+    );
+    let stranger = c.dir.new_key("stranger.key");
+    let (out, _) = c
+        .igl()
+        .arg("verify")
+        .arg("--against")
+        .arg(&published)
+        .args([
+            "--witness",
+            &format!("stranger.example={}", stranger.public),
+        ])
+        .fails(1);
+    assert!(
+        out.contains("no valid cosignature by stranger.example"),
+        "{out}"
+    );
+    let (_, err) = c.igl().args(["verify", "--witness", &by_name]).fails(2);
+    assert!(err.contains("--against"), "{err}");
     // The recorded checkpoint carries the cosignature (prove reads the note back from the
     // CheckpointRecorded entry).
     let p = c
