@@ -26,19 +26,20 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use igl_schema::note::{Checkpoint, Cosignature, NoteSignature, SignedCheckpoint, origin};
 use igl_schema::{
-    Entry, Event, Hash32, Payload, PublicKey, Role, SignedEvent, Subject, codec, entry_hash,
+    Entry, Event, Hash32, Payload, PublicKey, Role, SignedEvent, codec, entry_hash,
     key_history_step,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::merkle;
 use crate::rules::KeyRecord;
+use crate::subject_map::{Complete, Named, SubjectProof};
 use crate::store::{Ledger, PayloadState};
 use crate::transparency::checkpoint_signer;
 use crate::{LedgerError, Result};
 
 /// The bundle format this build writes and reads.
-pub const BUNDLE_FORMAT: &str = "igledger-bundle/v2";
+pub const BUNDLE_FORMAT: &str = "igledger-bundle/v3";
 
 /// One entry with its inclusion proof.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,8 +92,9 @@ pub struct KeyEvent {
 pub enum Claim {
     /// Every entry from `from` to `to` inclusive, each in full and linked to the one before.
     Range { from: u64, to: u64 },
-    /// The entries that name any of these subjects (`person:ID`, `service-user:ID`), in full.
-    /// That no such entry was left out is not proved (no subject index is committed yet).
+    /// Every entry about any of these subjects (`person:ID`, `service-user:ID`, `key:<hex>`), in
+    /// full: naming them, signed by a key enrolled to the person, or enrolling or revoking the
+    /// key. Complete: the bundle's `subject_index` proves each list against the checkpoint.
     Subject { subjects: Vec<String> },
     /// Entries chosen by whoever made the bundle (a SAR pack: its report says which, and why).
     Selection,
@@ -103,7 +105,7 @@ impl std::fmt::Display for Claim {
         match self {
             Claim::Range { from, to } => write!(f, "every entry from seq {from} to seq {to}"),
             Claim::Subject { subjects } => {
-                write!(f, "entries naming {}", subjects.join(" or "))
+                write!(f, "every entry about {}", subjects.join(" or "))
             }
             Claim::Selection => write!(f, "a selection of entries"),
         }
@@ -140,6 +142,11 @@ pub struct Bundle {
     /// appender's signed seal (canonical `Seal`, hex), in seq order (absent when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seals: Vec<String>,
+    /// For each subject the bundle answers about (a subject claim's subjects, a SAR pack's
+    /// requester), the proof against the checkpoint's subject-index commitment that its list of
+    /// entries is complete (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subject_index: Vec<SubjectProof>,
 }
 
 impl Bundle {
@@ -182,6 +189,9 @@ pub struct BundleReport {
     pub hash_only: usize,
     /// Seals checked (a range bundle's batches that lie wholly inside it).
     pub seals: usize,
+    /// The subjects whose every entry before the checkpoint the bundle proves it carries (the
+    /// `subject_index` proofs, checked).
+    pub complete: Vec<Complete>,
 }
 
 /// A verified bundle's contents, for checks layered on top (a SAR pack's report).
@@ -350,6 +360,16 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
         Claim::Range { from, to } => seals_within(ledger, *from, *to)?,
         _ => Vec::new(),
     };
+    let subject_index = match &claim {
+        Claim::Subject { subjects } => {
+            let named = subjects
+                .iter()
+                .map(|s| Named::parse(s).map_err(LedgerError::Proof))
+                .collect::<Result<Vec<_>>>()?;
+            subject_proofs(ledger, size, &named)?
+        }
+        _ => Vec::new(),
+    };
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
         claim,
@@ -364,7 +384,21 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
             .map(|s| bundle_entry(ledger, s, size, false))
             .collect::<Result<_>>()?,
         seals,
+        subject_index,
     })
+}
+
+/// The proofs that the lists of `subjects` before `size` are complete, against the subject map
+/// of that size.
+fn subject_proofs(ledger: &Ledger, size: u64, subjects: &[Named]) -> Result<Vec<SubjectProof>> {
+    if subjects.is_empty() {
+        return Ok(Vec::new());
+    }
+    let map = ledger.subject_map_at(size)?;
+    subjects
+        .iter()
+        .map(|s| ledger.subject_proof(&map, s, size))
+        .collect()
 }
 
 /// The seals (hex) of every batch that lies wholly inside seqs `from..=to`.
@@ -396,6 +430,7 @@ pub fn make_selective(
     cp: &SignedCheckpoint,
     full: &[(u64, bool)],
     hash_only: &[u64],
+    complete: &[Named],
 ) -> Result<Bundle> {
     let all: Vec<u64> = full
         .iter()
@@ -467,6 +502,7 @@ pub fn make_selective(
             .collect::<Result<_>>()?,
         erasures: Vec::new(),
         seals: Vec::new(),
+        subject_index: subject_proofs(ledger, size, complete)?,
     })
 }
 
@@ -919,9 +955,9 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             }
         }
         Claim::Subject { subjects } => {
-            let wanted: Vec<Subject> = subjects
+            let wanted: Vec<Named> = subjects
                 .iter()
-                .map(|s| Subject::parse(s).map_err(|e| bad(format!("claim: {e}"))))
+                .map(|s| Named::parse(s).map_err(|e| bad(format!("claim: {e}"))))
                 .collect::<Result<_, _>>()?;
             if wanted.is_empty() || !b.hash_only.is_empty() {
                 return Err(bad(
@@ -929,9 +965,10 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
                 ));
             }
             for (e, _, _) in &verified {
-                if !e.event.body.subjects.iter().any(|s| wanted.contains(s)) {
+                let person = registry.get(&e.event.body.author).map(|k| &k.person);
+                if !wanted.iter().any(|w| w.is_named_by(e, person)) {
                     return Err(bad(format!(
-                        "seq {}: the bundle claims entries naming {} but this one names none of them",
+                        "seq {}: the bundle claims entries about {} but this one is about none of them",
                         e.seq,
                         subjects.join(" or ")
                     )));
@@ -1044,6 +1081,87 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         hash_only.insert(ho.seq, ho.entry_hash);
     }
 
+    // 10. The subject index: each list proved complete against the signed commitment, and
+    // consistent with every entry the bundle carries in full.
+    let mut carried: BTreeMap<u64, Hash32> = hash_only.clone();
+    carried.insert(0, gh);
+    for k in &b.keys {
+        carried.insert(k.seq, k.entry_hash);
+    }
+    for (e, h) in verified
+        .iter()
+        .map(|(e, h, _)| (e, h))
+        .chain(erasers.values().map(|(e, h)| (e, h)))
+    {
+        carried.insert(e.seq, *h);
+    }
+    let map = (c.subject_map_size, c.subject_map_root);
+    let mut complete = Vec::with_capacity(b.subject_index.len());
+    for p in &b.subject_index {
+        let done = crate::subject_map::check(p, &lc.ledger_id, size, map, |seq| {
+            carried.get(&seq).copied()
+        })
+        .map_err(bad)?;
+        if complete.iter().any(|c: &Complete| c.subject == done.subject) {
+            return Err(bad(format!("subject index: {} is proved twice", done.subject)));
+        }
+        let listed: BTreeSet<u64> = done.seqs.iter().copied().collect();
+        // An entry carried in full is in the list exactly when it is about the subject.
+        let full = std::iter::once(&g)
+            .chain(verified.iter().map(|(e, _, _)| e))
+            .chain(erasers.values().map(|(e, _)| e));
+        for e in full {
+            let person = registry.get(&e.event.body.author).map(|k| &k.person);
+            if done.subject.is_named_by(e, person) != listed.contains(&e.seq) {
+                return Err(bad(format!(
+                    "subject index of {}: seq {} is {} the subject but {} its list",
+                    done.subject,
+                    e.seq,
+                    if listed.contains(&e.seq) { "not about" } else { "about" },
+                    if listed.contains(&e.seq) { "is in" } else { "not in" }
+                )));
+            }
+        }
+        // A key's list is its key events, which the key history carries every one of.
+        if let Named::Key(key) = &done.subject {
+            let events: BTreeSet<u64> = std::iter::once((0, lc.admin_key))
+                .chain(b.keys.iter().map(|k| (k.seq, k.key)))
+                .filter(|(_, k)| k == key)
+                .map(|(s, _)| s)
+                .collect();
+            if events != listed {
+                return Err(bad(format!(
+                    "subject index of {}: the list is not the key's events in the key history",
+                    done.subject
+                )));
+            }
+        }
+        complete.push(done);
+    }
+    if let Claim::Subject { subjects } = &b.claim {
+        // Each subject proved, in the claim's order, and the entries are exactly their lists.
+        let proved: Vec<String> = complete.iter().map(|c| c.subject.to_string()).collect();
+        if proved != *subjects {
+            return Err(bad(format!(
+                "the bundle claims every entry about {} but proves the lists of {}",
+                subjects.join(" or "),
+                if proved.is_empty() {
+                    "none".to_string()
+                } else {
+                    proved.join(" and ")
+                }
+            )));
+        }
+        let want: BTreeSet<u64> = complete.iter().flat_map(|c| c.seqs.iter().copied()).collect();
+        let got: BTreeSet<u64> = verified.iter().map(|(e, _, _)| e.seq).collect();
+        if let Some(missing) = want.difference(&got).next() {
+            return Err(bad(format!(
+                "seq {missing} is about {} but the bundle does not carry it: an entry was left out",
+                subjects.join(" or ")
+            )));
+        }
+    }
+
     Ok(Verified {
         report: BundleReport {
             origin: cp.checkpoint.origin.clone(),
@@ -1060,6 +1178,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             erased,
             hash_only: hash_only.len(),
             seals: b.seals.len(),
+            complete,
         },
         entries: verified,
         hash_only,

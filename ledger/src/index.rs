@@ -243,12 +243,17 @@ impl Ledger {
         let fail = |seq: u64, message: String| Ok(Some(crate::verify::Failure { seq, message }));
         let mut n_subject = 0u64;
         let mut n_type = 0u64;
+        // The subject index (`subject_chain`), recomputed alongside: every list head.
+        let mut n_chain = 0u64;
+        let mut heads: BTreeMap<igl_schema::Hash32, igl_schema::Hash32> = BTreeMap::new();
+        let mut ledger_id = None;
         let mut authors: BTreeMap<igl_schema::PublicKey, Option<PersonId>> = BTreeMap::new();
         let mut entries = self.entries(0);
         loop {
             // A chunk of entries at a time, so the rows they imply are looked up in batches.
             let mut subjects: Vec<(u64, Subject, u8)> = Vec::new();
             let mut types: Vec<(u64, &'static str)> = Vec::new();
+            let mut chain: Vec<(u64, igl_schema::Hash32, igl_schema::Hash32)> = Vec::new();
             for e in entries.by_ref().take(CHECK_CHUNK) {
                 let e = e?;
                 let seq = e.entry.seq;
@@ -261,6 +266,17 @@ impl Ledger {
                 };
                 for (s, flags) in subject_rows(&e.entry, person.as_ref()) {
                     subjects.push((seq, s, flags));
+                }
+                let id = *ledger_id.get_or_insert(e.entry.event.body.ledger_id);
+                for (key, head) in crate::subject_map::accumulate(
+                    &mut heads,
+                    &id,
+                    &e.entry,
+                    &e.hash,
+                    person.as_ref(),
+                    |_| Ok::<_, LedgerError>(None),
+                )? {
+                    chain.push((seq, key, head));
                 }
                 types.push((seq, e.entry.event.body.event.type_name()));
             }
@@ -311,10 +327,29 @@ impl Ledger {
                         format!("column family `by_type`: the type index has no row for this {name}"),
                     )),
                 });
-            let first = match (subject_failure, type_failure) {
-                (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
-                (a, b) => a.or(b),
-            };
+            n_chain += chain.len() as u64;
+            let keys: Vec<[u8; 40]> = chain
+                .iter()
+                .map(|(seq, key, _)| crate::subject_map::row_key(key, *seq))
+                .collect();
+            let got = self.get_many(cf::SUBJECT_CHAIN, &keys)?;
+            let chain_failure = chain.iter().zip(&got).find_map(|((seq, key, head), v)| {
+                match v.as_deref() {
+                    Some(v) if v == head.0 => None,
+                    Some(_) => Some((
+                        *seq,
+                        format!("column family `subject_chain`: the subject index row of map key {key} does not hold the list head the entries give"),
+                    )),
+                    None => Some((
+                        *seq,
+                        format!("column family `subject_chain`: the subject index has no row for map key {key}"),
+                    )),
+                }
+            });
+            let first = [subject_failure, type_failure, chain_failure]
+                .into_iter()
+                .flatten()
+                .min_by_key(|(seq, _)| *seq);
             if let Some((seq, message)) = first {
                 return fail(seq, message);
             }
@@ -360,6 +395,17 @@ impl Ledger {
                 head,
                 format!(
                     "column family `by_type`: the type index holds {stored} rows but the entries imply {n_type}"
+                ),
+            );
+        }
+        let stored = self
+            .iter_from(cf::SUBJECT_CHAIN, &[])
+            .try_fold(0u64, |n, r| r.map(|_| n + 1))?;
+        if stored != n_chain {
+            return fail(
+                head,
+                format!(
+                    "column family `subject_chain`: the subject index holds {stored} rows but the entries imply {n_chain}"
                 ),
             );
         }

@@ -16,6 +16,7 @@ pub mod requests;
 pub mod rules;
 pub mod sar;
 pub mod store;
+pub mod subject_map;
 pub mod tiles;
 pub mod transparency;
 pub mod verify;

@@ -33,6 +33,7 @@ use crate::error::{LedgerError, Result};
 use crate::index::{AUTHOR, NAMED};
 use crate::sar::{self, Disclosure, PersonalData};
 use crate::store::{Ledger, PayloadState, StoredEntry};
+use crate::subject_map::Named;
 
 /// The report format this build writes and reads.
 pub const PACK_FORMAT: &str = "igledger-sar-pack/v1";
@@ -368,8 +369,29 @@ pub fn write_pack(
     for e in erasures.values() {
         full.entry(e.by_seq).or_default();
     }
+    // The subject index's list of the requester before the checkpoint: the pack must account
+    // for every entry of it. Entries recorded after `held_at` are not listed; they are carried
+    // by hash only, so the list can still be proved complete.
+    let named = Named::Subject(subject.clone());
+    let listed: BTreeSet<u64> = found.iter().map(|d| d.seq).collect();
+    let later: Vec<u64> = ledger
+        .subject_list(&named, size)?
+        .into_iter()
+        .filter(|s| !listed.contains(s) && !full.contains_key(s))
+        .collect();
+    if held_at.is_none() && !later.is_empty() {
+        return Err(pack_err(
+            out_dir,
+            format!(
+                "the subject index lists seq {} for {subject} but the subject lookup does not;                  run `igl verify` (nothing was written)",
+                seq_list(&later)
+            ),
+        ));
+    }
+    hash_only.extend(later);
+    hash_only.sort_unstable();
     let full: Vec<(u64, bool)> = full.into_iter().collect();
-    let b = bundle::make_selective(ledger, &cp, &full, &hash_only)?;
+    let b = bundle::make_selective(ledger, &cp, &full, &hash_only, &[named])?;
     let signer = ledger
         .stored_checkpoint_signer(&cp)?
         .expect("make_selective found the signer");
@@ -637,6 +659,13 @@ pub struct PackCheck {
     pub tree_size: u64,
     pub checkpoint_key: PublicKey,
     pub key_events: usize,
+    /// How many entries are about the subject before the checkpoint: the list the pack proves
+    /// complete against the checkpoint's subject index.
+    pub subject_entries: usize,
+    /// Entries of that list the report does not show because they were recorded after its
+    /// `held_at`: (seq, whether that is checked: carried in full with its `recorded_at`, or by
+    /// hash only, so only the writer says so).
+    pub after_held_at: Vec<(u64, bool)>,
     /// The checkpoint with every signature found for it (see [`bundle::BundleReport`]).
     pub checkpoint: igl_schema::note::SignedCheckpoint,
 }
@@ -828,6 +857,42 @@ pub fn verify_pack(
             }
         }
     }
+    // 12. Complete: the requester's whole list, proved against the checkpoint's subject index,
+    // is accounted for.
+    let me = Named::Subject(requester.clone());
+    let list = match b.complete.as_slice() {
+        [c] if c.subject == me => &c.seqs,
+        _ => {
+            return Err(bad(format!(
+                "{BUNDLE_JSON} must prove the list of {} complete, and no other subject's",
+                r.subject
+            )));
+        }
+    };
+    let shown: BTreeSet<u64> = r.entries.iter().map(|e| e.seq).collect();
+    let mut after_held_at = Vec::new();
+    for &n in list {
+        if shown.contains(&n) {
+            continue;
+        }
+        let Some(held) = r.held_at else {
+            return Err(bad(format!(
+                "seq {n} is about {} (the checkpoint's subject index lists it) but {REPORT_JSON} leaves it out",
+                r.subject
+            )));
+        };
+        match full.get(&n) {
+            Some((entry, _, _)) if entry.recorded_at <= held => {
+                return Err(bad(format!(
+                    "seq {n} is about {} and was recorded by {held}, but {REPORT_JSON} leaves it out",
+                    r.subject
+                )));
+            }
+            Some(_) => after_held_at.push((n, true)),
+            None => after_held_at.push((n, false)),
+        }
+        used.insert(n);
+    }
     if let Some(extra) = full
         .keys()
         .chain(v.hash_only.keys())
@@ -843,6 +908,8 @@ pub fn verify_pack(
         tree_size: b.tree_size,
         checkpoint_key: b.checkpoint_key,
         key_events: b.key_events,
+        subject_entries: list.len(),
+        after_held_at,
         checkpoint: b.checkpoint.clone(),
     })
 }

@@ -71,6 +71,9 @@ pub trait Lookup {
     fn merkle_root(&self, size: u64) -> Result<Option<Hash32>, Self::Error>;
     /// The key-history commitment of every entry so far ([`igl_schema::key_history_step`]).
     fn key_history(&self) -> Result<Hash32, Self::Error>;
+    /// The subject-map commitment `(size, root)` of every entry so far, of which there are
+    /// `size` ([`crate::subject_map`]).
+    fn subject_map(&self, size: u64) -> Result<(u64, Hash32), Self::Error>;
     /// Whether entry `seq`'s author signature verifies (`verify_strict`), when it was already
     /// checked: `verify` checks the signatures of a chunk of entries on every core ahead of the
     /// in-order replay. `None` (the default): [`check_entry`] checks it.
@@ -112,6 +115,9 @@ pub struct ChainState {
     pub frontier: Frontier,
     /// The key-history commitment of every accepted entry ([`igl_schema::key_history_step`]).
     pub key_history: Hash32,
+    /// Subject-index list heads by map key ([`crate::subject_map`]): verify holds every one,
+    /// append the ones its batch changed.
+    pub subject_heads: std::collections::BTreeMap<Hash32, Hash32>,
 }
 
 impl ChainState {
@@ -406,6 +412,16 @@ pub fn check_entry<L: Lookup>(
                 bail!(
                     "checkpoint key-history commitment {} is not that of entries 0..{n} ({key_history})",
                     c.key_history
+                );
+            }
+            let map = lookup.subject_map(n).map_err(CheckError::Lookup)?;
+            if (c.subject_map_size, c.subject_map_root) != map {
+                bail!(
+                    "checkpoint subject-index commitment ({} subjects, root {}) is not that of entries 0..{n} ({} subjects, root {})",
+                    c.subject_map_size,
+                    c.subject_map_root,
+                    map.0,
+                    map.1
                 );
             }
             let Some(id) = lookup.ledger_id().map_err(CheckError::Lookup)? else {

@@ -49,6 +49,9 @@ pub mod cf {
     /// The governance projection, per entity: kind ‖ id ‖ 0x00 ‖ occurred_at ‖ seq → event tag;
     /// see `projection`.
     pub const HISTORY: &str = "history";
+    /// The subject index: map key (32) ‖ seq (u64 BE) → that subject's list head after the
+    /// entry (32 bytes); see `subject_map`.
+    pub const SUBJECT_CHAIN: &str = "subject_chain";
     /// The record: entries, their personal data and the seals. `igl rebuild` never touches them.
     pub const PRIMARY: &[&str] = &[ENTRIES, PAYLOADS, SEALS];
     /// Derived from the entries alone (a pure function of them); `igl rebuild` drops and
@@ -64,6 +67,7 @@ pub mod cf {
         BY_SUBJECT,
         BY_TYPE,
         HISTORY,
+        SUBJECT_CHAIN,
     ];
     /// All of them, in creation order.
     pub const ALL: &[&str] = &[
@@ -80,6 +84,7 @@ pub mod cf {
         BY_SUBJECT,
         BY_TYPE,
         HISTORY,
+        SUBJECT_CHAIN,
     ];
 }
 
@@ -92,7 +97,7 @@ const META_DERIVED_VERSION: &[u8] = b"derived_version";
 /// The layout version of the derived column families this build writes and reads. Bump it
 /// whenever what is derived from an entry changes (a new column family, a new row, a new
 /// encoding): older ledgers then refuse to open until `igl rebuild` rewrites their derived data.
-pub const DERIVED_VERSION: u32 = 4;
+pub const DERIVED_VERSION: u32 = 5;
 
 /// How many entries `igl rebuild` replays per write batch (bounds its memory).
 const REBUILD_CHUNK: u64 = 4096;
@@ -304,6 +309,10 @@ fn cf_descriptors(cache: &Cache) -> Vec<ColumnFamilyDescriptor> {
 }
 
 impl Ledger {
+    pub(crate) fn storage_error(&self, e: impl std::fmt::Display) -> LedgerError {
+        self.storage(e)
+    }
+
     fn storage(&self, e: impl std::fmt::Display) -> LedgerError {
         LedgerError::from_storage(&self.path, e.to_string())
     }
@@ -617,6 +626,11 @@ impl Ledger {
                 IteratorMode::From(from, Direction::Forward),
             )
             .map(move |r| r.map_err(|e| self.storage(e)))
+    }
+
+    /// A raw iterator over a column family (for seeks backwards; check its `status()`).
+    pub(crate) fn raw_iter(&self, cf_name: &str) -> rocksdb::DBRawIterator<'_> {
+        self.db.raw_iterator_cf(self.cf(cf_name))
     }
 
     /// RocksDB's `default` column family, which igl never writes.
@@ -1319,6 +1333,25 @@ impl<'a> Pending<'a> {
         self.entries
             .insert(entry.seq, (hash, entry.event.has_pii()));
         let author = self.key(&entry.event.body.author)?;
+        let ledger_id = self
+            .state
+            .ledger_id
+            .ok_or_else(|| l.corrupt("entry", entry.seq, "an entry before the genesis entry"))?;
+        let before = entry.seq;
+        for (key, head) in crate::subject_map::accumulate(
+            &mut self.state.subject_heads,
+            &ledger_id,
+            entry,
+            &hash,
+            author.as_ref().map(|k| &k.person),
+            |key| l.subject_head_before(key, before),
+        )? {
+            wb.put_cf(
+                l.cf(cf::SUBJECT_CHAIN),
+                crate::subject_map::row_key(&key, entry.seq),
+                head.0,
+            );
+        }
         crate::index::index_entry(l, wb, entry, author);
         crate::projection::project_entry(l, wb, entry, &hash);
         for (level, index, h) in self.state.accumulate(entry, &hash) {
@@ -1416,6 +1449,26 @@ impl Lookup for Pending<'_> {
     }
     fn key_history(&self) -> Result<Hash32> {
         Ok(self.state.key_history)
+    }
+    fn subject_map(&self, size: u64) -> Result<(u64, Hash32)> {
+        // The stored heads (every entry before this batch), overlaid with this batch's.
+        let stored = self.ledger.subject_map_leaves(u64::MAX)?;
+        let mut overlay = self.state.subject_heads.iter().peekable();
+        let mut merged: Vec<(Hash32, Hash32)> = Vec::with_capacity(stored.len());
+        for (k, h) in stored {
+            while let Some((ok, oh)) = overlay.next_if(|(ok, _)| **ok < k) {
+                merged.push((*ok, *oh));
+            }
+            match overlay.next_if(|(ok, _)| **ok == k) {
+                Some((_, oh)) => merged.push((k, *oh)),
+                None => merged.push((k, h)),
+            }
+        }
+        merged.extend(overlay.map(|(k, h)| (*k, *h)));
+        debug_assert!(self.head.is_none_or(|h| h.seq + 1 == size));
+        Ok(crate::subject_map::map_root(
+            merged.iter().map(|(k, h)| (k, h)),
+        ))
     }
     fn signature_verified(&self, seq: u64) -> Option<bool> {
         let (first, sigs) = self.signatures?;

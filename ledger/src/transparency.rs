@@ -19,6 +19,7 @@ pub struct PreparedCheckpoint {
     pub note: SignedCheckpoint,
     note_signature: [u8; 64],
     key_history: Hash32,
+    subject_map: (u64, Hash32),
     signer: PublicKey,
 }
 
@@ -132,6 +133,7 @@ impl Ledger {
             note: SignedCheckpoint::new(cp, note_signature, &signer),
             note_signature,
             key_history: report.key_history,
+            subject_map: report.subject_map,
             signer,
         })
     }
@@ -184,6 +186,8 @@ impl Ledger {
             note_signature: Signature64(prepared.note_signature),
             cosignatures: cosignatures.clone(),
             key_history: prepared.key_history,
+            subject_map_size: prepared.subject_map.0,
+            subject_map_root: prepared.subject_map.1,
         });
         let ledger_id = self.ledger_id()?;
         let sub = Submission::sign(ledger_id, event, now, event_id, [], key, Salt([0; 32]))

@@ -45,6 +45,9 @@ pub struct VerifyReport {
     pub root: Option<Hash32>,
     /// The key-history commitment of every entry checked (what a checkpoint of them carries).
     pub key_history: Hash32,
+    /// The subject-map commitment `(size, root)` of every entry checked (what a checkpoint of
+    /// them carries), computed from the entries.
+    pub subject_map: (u64, Hash32),
     /// The key registry as the entries build it (roles, enrolment and revocation seqs), in key
     /// order: the only registry a trust decision may use (the stored `keys` column family is
     /// derived data). Holds the keys enrolled up to the failure, if any.
@@ -111,6 +114,7 @@ pub const CHECKED_BY: &[(&str, &str)] = &[
     (cf::BY_SUBJECT, "recomputed from the entries"),
     (cf::BY_TYPE, "recomputed from the entries"),
     (cf::HISTORY, "recomputed from the entries"),
+    (cf::SUBJECT_CHAIN, "recomputed from the entries"),
 ];
 
 /// Entries read and checked per chunk: decoded, hashed and their signatures verified on every
@@ -223,6 +227,9 @@ impl Lookup for Replay<'_> {
     fn key_history(&self) -> Result<Hash32> {
         Ok(self.state.key_history)
     }
+    fn subject_map(&self, _size: u64) -> Result<(u64, Hash32)> {
+        Ok(crate::subject_map::map_root(&self.state.subject_heads))
+    }
     fn signature_verified(&self, seq: u64) -> Option<bool> {
         self.signature.and_then(|(s, ok)| (s == seq).then_some(ok))
     }
@@ -277,6 +284,7 @@ impl Ledger {
             roots: BTreeMap::new(),
             root: None,
             key_history: Hash32::ZERO,
+            subject_map: (0, merkle::EMPTY_ROOT),
             key_registry: Vec::new(),
         };
         let mut payloads = self.iter_from(cf::PAYLOADS, &[]).peekable();
@@ -402,6 +410,20 @@ impl Ledger {
                                 .apply(eff, |_| Ok::<_, crate::LedgerError>(None))?;
                         }
                         replay.state.accumulate(&entry, &hash);
+                        let ledger_id = replay.state.ledger_id.expect("entry 0 is genesis");
+                        let author = replay
+                            .state
+                            .keys
+                            .get(&entry.event.body.author)
+                            .map(|k| k.person.clone());
+                        crate::subject_map::accumulate(
+                            &mut replay.state.subject_heads,
+                            &ledger_id,
+                            &entry,
+                            &hash,
+                            author.as_ref(),
+                            |_| Ok::<_, crate::LedgerError>(None),
+                        )?;
                         if sizes.contains(&replay.state.frontier.size()) {
                             let r = replay.state.frontier.root().expect("not empty");
                             report.roots.insert(replay.state.frontier.size(), r);
@@ -560,6 +582,7 @@ impl Ledger {
         report.ledger_id = replay.state.ledger_id;
         report.root = replay.state.frontier.root();
         report.key_history = replay.state.key_history;
+        report.subject_map = crate::subject_map::map_root(&replay.state.subject_heads);
         report.key_registry = replay.state.keys.values().cloned().collect();
         report.key_registry.sort_by_key(|k| k.key);
         report.failure = failure;

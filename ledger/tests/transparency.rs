@@ -199,6 +199,8 @@ fn proofs_from_the_store_verify_and_checkpoints_must_be_truthful() {
             note_signature: Signature64(cp.sign(&admin)),
             cosignatures: Vec::new(),
             key_history: Hash32::ZERO,
+            subject_map_size: 0,
+            subject_map_root: Hash32::ZERO,
         }),
         t("2026-01-03T09:00:00Z"),
         EventId([99; 16]),
@@ -274,7 +276,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
             .contains("hash_only")
     );
 
-    let b = bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3]).unwrap();
+    let b = bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[]).unwrap();
     assert!(
         b.keys.is_empty(),
         "the genesis admin key needs no enrolment entry"
@@ -317,7 +319,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
         "{err}"
     );
     // A seq past the checkpoint cannot be proved.
-    let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size]).unwrap_err();
+    let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size], &[]).unwrap_err();
     assert!(err.to_string().contains("igl checkpoint"), "{err}");
 }
 
@@ -510,7 +512,7 @@ fn a_selective_bundle_carries_every_key_event_of_the_keys_it_needs() {
     let pk = public_key(&admin);
     // Seq 5 is by ig2 (revoked at 6): its enrolment and revocation are carried in full; ig's
     // enrolment (seq 1) only by seq, key and hash.
-    let b = bundle::make_selective(&l, &cp, &[(5, false)], &[4]).unwrap();
+    let b = bundle::make_selective(&l, &cp, &[(5, false)], &[4], &[]).unwrap();
     let full: Vec<(u64, bool)> = b.keys.iter().map(|k| (k.seq, k.entry.is_some())).collect();
     assert_eq!(full, [(1, false), (2, true), (6, true)]);
     let v = bundle::verify_detailed(&b.to_text(), Trust::Key(&pk)).unwrap();
@@ -612,7 +614,7 @@ mod robustness {
                 &[1, 2, 3, 4],
             )
             .unwrap(),
-            selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3]).unwrap(),
+            selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[]).unwrap(),
         }
     });
 

@@ -27,6 +27,10 @@ pub const SIG_PREFIX_SEAL: &[u8] = b"igledger/v1/seal-signature\n";
 pub const PII_PREFIX: &[u8] = b"igledger/v1/pii\n";
 /// blake3 `derive_key` context of one step of the key-history commitment.
 pub const CONTEXT_KEY_HISTORY: &str = "igledger 2026-12-01 key history v1";
+/// blake3 `derive_key` context of a subject's map key in the subject index.
+pub const CONTEXT_SUBJECT_KEY: &str = "igledger 2026-12-02 subject map key v1";
+/// blake3 `derive_key` context of one step of a subject's list in the subject index.
+pub const CONTEXT_SUBJECT_CHAIN: &str = "igledger 2026-12-02 subject chain v1";
 
 /// Errors from canonical decoding.
 #[derive(Debug, thiserror::Error)]

@@ -8,11 +8,12 @@ use crate::event::Event;
 use crate::pii::{Payload, commitment};
 use crate::types::*;
 
-/// The body format version this build writes and reads. Format 3 made the Merkle tree RFC 6962's
+/// The body format version this build writes and reads. Format 4 added the subject-index
+/// commitment (`CheckpointRecorded.subject_map_size`, `subject_map_root`). Format 3 made the Merkle tree RFC 6962's
 /// with SHA-256, the checkpoint note a bare tlog-checkpoint (no `igl-time` line) and added
 /// `CheckpointRecorded.cosignatures`; format 2 added `ledger_id` (an author's signature names the
-/// ledger it is meant for). Older bodies are not read: no ledger of format 1 or 2 was deployed.
-pub const FORMAT_VERSION: u16 = 3;
+/// ledger it is meant for). Older bodies are not read: no ledger of format 1, 2 or 3 was deployed.
+pub const FORMAT_VERSION: u16 = 4;
 
 /// The most subjects one event may name.
 pub const MAX_SUBJECTS: usize = 1000;
@@ -338,6 +339,25 @@ pub fn key_history_step(prev: &Hash32, seq: u64, key: &PublicKey, entry_hash: &H
     h.update(&prev.0);
     h.update(&seq.to_le_bytes());
     h.update(&key.0);
+    h.update(&entry_hash.0);
+    Hash32(*h.finalize().as_bytes())
+}
+
+/// The map key of a subject in the subject index of the ledger `ledger_id`: `name` is the
+/// subject as text (`person:ID`, `service-user:ID`, `key:<64 hex digits>`).
+pub fn subject_map_key(ledger_id: &crate::LedgerId, name: &str) -> Hash32 {
+    let mut h = blake3::Hasher::new_derive_key(crate::codec::CONTEXT_SUBJECT_KEY);
+    h.update(&ledger_id.0);
+    h.update(name.as_bytes());
+    Hash32(*h.finalize().as_bytes())
+}
+
+/// One step of a subject's list in the subject index: the head after the entry at `seq` (with
+/// hash `entry_hash`) is added to the list whose head was `prev` (32 zero bytes for none).
+pub fn subject_chain_step(prev: &Hash32, seq: u64, entry_hash: &Hash32) -> Hash32 {
+    let mut h = blake3::Hasher::new_derive_key(crate::codec::CONTEXT_SUBJECT_CHAIN);
+    h.update(&prev.0);
+    h.update(&seq.to_le_bytes());
     h.update(&entry_hash.0);
     Hash32(*h.finalize().as_bytes())
 }

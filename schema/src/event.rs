@@ -531,6 +531,11 @@ catalogue! {
         /// ([`crate::key_history_step`]): a bundle proved against this checkpoint cannot leave
         /// out a key event unnoticed.
         key_history: Hash32,
+        /// The number of subjects in the subject index of every entry before this one.
+        subject_map_size: u64,
+        /// The root of that subject index (`ledger::subject_map`): a bundle proved against this
+        /// checkpoint can show it lists every entry about a subject, or that none names it.
+        subject_map_root: Hash32,
     }
 }
 

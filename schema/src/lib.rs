@@ -16,7 +16,7 @@ pub mod types;
 pub use codec::{CodecError, decode, encode};
 pub use entry::{
     Entry, EventBody, EventError, FORMAT_VERSION, Seal, SealBody, SignedEvent, Submission,
-    VerifyingKeys, entry_hash, key_history_step, public_key,
+    VerifyingKeys, entry_hash, key_history_step, public_key, subject_chain_step, subject_map_key,
 };
 pub use event::*;
 pub use pii::{Payload, Pii, commitment};

@@ -614,6 +614,8 @@ fn checkpoint_cosignatures_are_bounded_and_well_formed() {
             note_signature: Signature64([2; 64]),
             cosignatures,
             key_history: Hash32::ZERO,
+            subject_map_size: 0,
+            subject_map_root: Hash32::ZERO,
         })
     };
     assert!(

@@ -9,7 +9,8 @@ use igl_ledger::Ledger;
 use igl_ledger::bundle::{self, Claim, Trust};
 use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
 use igl_schema::note::SignedCheckpoint;
-use igl_schema::{PublicKey, Subject};
+use igl_ledger::subject_map::{Complete, Named};
+use igl_schema::PublicKey;
 use serde_json::json;
 
 use super::verify::{load_checkpoint, parse_key};
@@ -46,35 +47,25 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
     };
     let size = cp.checkpoint.size;
     let (claim, seqs): (Claim, Vec<u64>) = if let Some(s) = &a.subject {
-        let wanted: Vec<Subject> = if s.contains(':') {
-            vec![Subject::parse(s).map_err(|e| anyhow!("--subject: {e}"))?]
+        let wanted: Vec<Named> = if s.contains(':') {
+            vec![Named::parse(s).map_err(|e| anyhow!("--subject: {e}"))?]
         } else {
-            [format!("person:{s}"), format!("service-user:{s}")]
-                .iter()
-                .filter_map(|x| Subject::parse(x).ok())
+            igl_ledger::index::subjects_for_id(s)
+                .into_iter()
+                .map(Named::Subject)
                 .collect()
         };
-        let mut v = Vec::new();
-        for item in ledger.entries(0) {
-            let e = item?;
-            if e.entry.seq >= size {
-                break;
-            }
-            if e.entry
-                .event
-                .body
-                .subjects
-                .iter()
-                .any(|x| wanted.contains(x))
-            {
-                v.push(e.entry.seq);
-            }
+        if wanted.is_empty() {
+            bail!("--subject {s:?}: not a subject (`person:ID`, `service-user:ID`, `key:HEX`) or an id");
         }
-        if v.is_empty() {
-            bail!("no entry before the checkpoint ({size} entries) is about {s}");
+        // Every entry about them before the checkpoint, from the subject index the
+        // checkpoint commits to (the bundle proves the list complete, or that it is empty).
+        let mut v = std::collections::BTreeSet::new();
+        for w in &wanted {
+            v.extend(ledger.subject_list(w, size)?);
         }
         let subjects = wanted.iter().map(|x| x.to_string()).collect();
-        (Claim::Subject { subjects }, v)
+        (Claim::Subject { subjects }, v.into_iter().collect())
     } else {
         if size == 0 {
             bail!("the checkpoint covers no entries; sign one with `igl checkpoint`");
@@ -222,7 +213,10 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
             &mut o,
             &json!({"ok": true, "origin": r.origin, "tree_size": r.tree_size, "root": r.root.to_hex(),
                     "checkpoint_key": r.checkpoint_key.to_hex(), "claim": r.claim,
-                    "complete": claim_complete(&r.claim), "entries": r.entries,
+                    "complete": claim_complete(&r.claim),
+                    "subjects_complete": r.complete.iter().map(|c| json!({
+                        "subject": c.subject.to_string(), "entries": c.seqs.len()})).collect::<Vec<_>>(),
+                    "entries": r.entries,
                     "key_events": r.key_events, "key_events_in_full": r.key_events_in_full,
                     "with_personal_data": r.with_personal_data, "erased": r.erased,
                     "hash_only": r.hash_only, "seals": r.seals, "trust_anchor": anchored,
@@ -242,14 +236,15 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                 o,
                 "  claims {}: {}",
                 r.claim,
-                if claim_complete(&r.claim) {
-                    "complete, every one is there and linked"
-                } else if matches!(r.claim, Claim::Subject { .. }) {
-                    "each listed entry names them; that none was left out is not proved"
-                } else {
-                    "the entries its maker chose"
+                match r.claim {
+                    Claim::Range { .. } => "complete, every one is there and linked",
+                    Claim::Subject { .. } => "complete, proved against the checkpoint's subject index",
+                    Claim::Selection => "the entries its maker chose",
                 }
             )?;
+            for c in &r.complete {
+                writeln!(o, "  {}", complete_line(c, r.tree_size))?;
+            }
             writeln!(
                 o,
                 "  every inclusion proof, signature and author key checks out; the key history is complete ({} key events before the checkpoint, {} in full); personal data of {} entries matches its commitments{}",
@@ -331,6 +326,8 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                     "proved_in_full": r.counts.proved_in_full, "proved_by_hash": r.counts.proved_by_hash,
                     "erased": r.counts.erased, "tree_size": r.tree_size,
                     "checkpoint_key": r.checkpoint_key.to_hex(), "key_events": r.key_events,
+                    "complete": true, "subject_entries": r.subject_entries,
+                    "after_held_at": r.after_held_at.iter().map(|(s, checked)| json!({"seq": s, "checked": checked})).collect::<Vec<_>>(),
                     "trust_anchor": anchored, "cosigned_by": cosigned_by}),
         )?,
         Ok(r) => {
@@ -343,6 +340,31 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                 r.tree_size,
                 r.checkpoint_key.short()
             )?;
+            if r.after_held_at.is_empty() {
+                writeln!(
+                    o,
+                    "  complete: every entry about {} up to checkpoint {} is listed ({} entr{}), proved against the checkpoint's subject index",
+                    r.subject,
+                    r.tree_size,
+                    r.subject_entries,
+                    if r.subject_entries == 1 { "y" } else { "ies" }
+                )?;
+            } else {
+                let unchecked = r.after_held_at.iter().filter(|(_, c)| !c).count();
+                writeln!(
+                    o,
+                    "  complete: every entry about {} up to checkpoint {} is accounted for ({} entries): listed, or recorded after the instant the report is held at ({}{})",
+                    r.subject,
+                    r.tree_size,
+                    r.subject_entries,
+                    r.after_held_at.len(),
+                    if unchecked > 0 {
+                        format!("; for {unchecked} carried by hash only that time is the council's statement, not checked offline")
+                    } else {
+                        String::new()
+                    }
+                )?;
+            }
             writeln!(
                 o,
                 "  {} checked in full: signature, author key ({} key events), personal data, and the report's text re-derived from the signed entry",
@@ -396,7 +418,23 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
     })
 }
 
-/// Whether a verified claim is one the bundle proves complete (a range: every seq is there).
+/// Whether a verified claim is one the bundle proves complete (a range: every seq is there; a
+/// subject claim: every list, by the subject index).
 fn claim_complete(c: &Claim) -> bool {
-    matches!(c, Claim::Range { .. })
+    matches!(c, Claim::Range { .. } | Claim::Subject { .. })
+}
+
+/// "complete: …" for a subject's list proved against the checkpoint of `size` entries.
+fn complete_line(c: &Complete, size: u64) -> String {
+    match c.seqs.len() {
+        0 => format!(
+            "complete: no entry before checkpoint {size} is about {}",
+            c.subject
+        ),
+        n => format!(
+            "complete: every entry about {} up to checkpoint {size} is listed ({n} entr{})",
+            c.subject,
+            if n == 1 { "y" } else { "ies" }
+        ),
+    }
 }
