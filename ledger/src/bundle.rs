@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::merkle;
 use crate::rules::KeyRecord;
-use crate::subject_map::{Complete, Named, SubjectProof};
 use crate::store::{Ledger, PayloadState};
+use crate::subject_map::{Complete, Named, SubjectProof};
 use crate::transparency::checkpoint_signer;
 use crate::{LedgerError, Result};
 
@@ -1102,8 +1102,14 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             carried.get(&seq).copied()
         })
         .map_err(bad)?;
-        if complete.iter().any(|c: &Complete| c.subject == done.subject) {
-            return Err(bad(format!("subject index: {} is proved twice", done.subject)));
+        if complete
+            .iter()
+            .any(|c: &Complete| c.subject == done.subject)
+        {
+            return Err(bad(format!(
+                "subject index: {} is proved twice",
+                done.subject
+            )));
         }
         let listed: BTreeSet<u64> = done.seqs.iter().copied().collect();
         // An entry carried in full is in the list exactly when it is about the subject.
@@ -1117,8 +1123,16 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
                     "subject index of {}: seq {} is {} the subject but {} its list",
                     done.subject,
                     e.seq,
-                    if listed.contains(&e.seq) { "not about" } else { "about" },
-                    if listed.contains(&e.seq) { "is in" } else { "not in" }
+                    if listed.contains(&e.seq) {
+                        "not about"
+                    } else {
+                        "about"
+                    },
+                    if listed.contains(&e.seq) {
+                        "is in"
+                    } else {
+                        "not in"
+                    }
                 )));
             }
         }
@@ -1152,7 +1166,10 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
                 }
             )));
         }
-        let want: BTreeSet<u64> = complete.iter().flat_map(|c| c.seqs.iter().copied()).collect();
+        let want: BTreeSet<u64> = complete
+            .iter()
+            .flat_map(|c| c.seqs.iter().copied())
+            .collect();
         let got: BTreeSet<u64> = verified.iter().map(|(e, _, _)| e.seq).collect();
         if let Some(missing) = want.difference(&got).next() {
             return Err(bad(format!(

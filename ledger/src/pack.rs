@@ -211,7 +211,8 @@ fn pack_entry(d: &Disclosure, erasure: Option<Erasure>) -> PackEntry {
     }
 }
 
-fn counts(entries: &[PackEntry]) -> PackCounts {
+/// The summary counts of a report's entries.
+pub fn counts(entries: &[PackEntry]) -> PackCounts {
     PackCounts {
         entries: entries.len(),
         proved_in_full: entries.iter().filter(|e| e.proof == Proof::Full).count(),
@@ -304,6 +305,10 @@ pub fn write_pack(
         )
     })?;
     let size = cp.checkpoint.size;
+    // The checkpoint's own `CheckpointRecorded` entry (seq `size`) is about the person whose key
+    // signed it, and no checkpoint of that size can cover it: it is not listed (the pack answers
+    // for every entry before its checkpoint, and carries that entry's signed event anyway).
+    let found: Vec<Disclosure> = found.into_iter().filter(|d| d.seq != size).collect();
 
     // Erasures, read from their Redacted entries.
     let mut erasures: BTreeMap<u64, Erasure> = BTreeMap::new();
@@ -857,7 +862,7 @@ pub fn verify_pack(
             }
         }
     }
-    // 12. Complete: the requester's whole list, proved against the checkpoint's subject index,
+    // 11. Complete: the requester's whole list, proved against the checkpoint's subject index,
     // is accounted for.
     let me = Named::Subject(requester.clone());
     let list = match b.complete.as_slice() {

@@ -413,6 +413,8 @@ mod tests {
             "note_signature",
             "cosignatures",
             "key_history",
+            "subject_map_size",
+            "subject_map_root",
         ];
         const INDIVIDUAL: &[&str] = &[
             "person",

@@ -322,7 +322,9 @@ pub fn check(
         });
     }
     if p.left.is_some() || p.right.is_some() {
-        return Err(what("a listed subject's proof carries no neighbours".into()));
+        return Err(what(
+            "a listed subject's proof carries no neighbours".into(),
+        ));
     }
     let mut head = Hash32::ZERO;
     for &seq in &p.seqs {

@@ -257,6 +257,11 @@ fn stored_rows(path: &Path) -> (SubjectRows, TypeRows) {
 /// signed with keys enrolled earlier in the same batch, breaches naming extra service users,
 /// requests, leavers.
 fn random_ledger(seed: u64, events: usize) -> L {
+    random_ledger_with(seed, events, false)
+}
+
+/// [`random_ledger`], with a checkpoint signed after some batches when `checkpoints` is set.
+fn random_ledger_with(seed: u64, events: usize, checkpoints: bool) -> L {
     let mut rng = Rng(seed);
     let mut l = L::new();
     let staff = |i: u64| format!("P{}", 10 + i);
@@ -354,6 +359,11 @@ fn random_ledger(seed: u64, events: usize) -> L {
         };
         l.ledger.append(&batch, &appender, t(NOW)).unwrap();
         batch_no += 1;
+        if checkpoints && rng.chance(20) {
+            l.next += 1;
+            let id = EventId(l.next.to_le_bytes().repeat(2).try_into().unwrap());
+            l.ledger.checkpoint(&l.admin, t(NOW), id).unwrap();
+        }
     }
     l
 }
@@ -779,4 +789,618 @@ fn check_indexes_finds_a_missing_a_changed_and_a_planted_row() {
     assert_eq!(f.seq, 0);
     assert!(f.message.contains("type index"), "{}", f.message);
     drop(dir);
+}
+
+// --- The subject index: provably complete answers --------------------------------------------
+
+/// The subject index computed from `schema/FORMAT.md` alone, with `blake3` and `sha2` directly:
+/// none of igl's own code (an independent implementation for the tests to compare with).
+mod reference {
+    use sha2::{Digest, Sha256};
+
+    pub type H = [u8; 32];
+
+    pub fn map_key(ledger_id: &[u8; 16], name: &str) -> H {
+        let mut h = blake3::Hasher::new_derive_key("igledger 2026-12-02 subject map key v1");
+        h.update(ledger_id);
+        h.update(name.as_bytes());
+        *h.finalize().as_bytes()
+    }
+    pub fn step(prev: &H, seq: u64, entry_hash: &H) -> H {
+        let mut h = blake3::Hasher::new_derive_key("igledger 2026-12-02 subject chain v1");
+        h.update(prev);
+        h.update(&seq.to_le_bytes());
+        h.update(entry_hash);
+        *h.finalize().as_bytes()
+    }
+    pub fn head(list: &[(u64, H)]) -> H {
+        list.iter().fold([0; 32], |h, (seq, e)| step(&h, *seq, e))
+    }
+    pub fn leaf(key: &H, head: &H) -> H {
+        Sha256::new()
+            .chain_update([0u8])
+            .chain_update(key)
+            .chain_update(head)
+            .finalize()
+            .into()
+    }
+    fn node(l: &H, r: &H) -> H {
+        Sha256::new()
+            .chain_update([1u8])
+            .chain_update(l)
+            .chain_update(r)
+            .finalize()
+            .into()
+    }
+    fn split(n: usize) -> usize {
+        let mut k = 1;
+        while k * 2 < n {
+            k *= 2;
+        }
+        k
+    }
+    /// RFC 6962 MTH over leaf hashes.
+    pub fn mth(d: &[H]) -> H {
+        match d.len() {
+            0 => Sha256::digest([]).into(),
+            1 => d[0],
+            n => {
+                let k = split(n);
+                node(&mth(&d[..k]), &mth(&d[k..]))
+            }
+        }
+    }
+    /// RFC 6962 PATH(m, D).
+    pub fn path(m: usize, d: &[H]) -> Vec<H> {
+        if d.len() <= 1 {
+            return Vec::new();
+        }
+        let k = split(d.len());
+        if m < k {
+            let mut p = path(m, &d[..k]);
+            p.push(mth(&d[k..]));
+            p
+        } else {
+            let mut p = path(m - k, &d[k..]);
+            p.push(mth(&d[..k]));
+            p
+        }
+    }
+}
+
+/// Every subject's list of (seq, entry hash) before `size`, by the rules of FORMAT.md, from the
+/// entries alone (the author's person from the ledger's own key events).
+fn reference_lists(ledger: &Ledger, size: u64) -> BTreeMap<String, Vec<(u64, [u8; 32])>> {
+    let mut people: BTreeMap<PublicKey, PersonId> = BTreeMap::new();
+    let mut lists: BTreeMap<String, Vec<(u64, [u8; 32])>> = BTreeMap::new();
+    for e in ledger.entries(0) {
+        let e = e.unwrap();
+        if e.entry.seq >= size {
+            break;
+        }
+        let body = &e.entry.event.body;
+        let mut names: BTreeSet<String> = body.subjects.iter().map(|s| s.to_string()).collect();
+        match &body.event {
+            Event::LedgerCreated(x) => {
+                people.insert(x.admin_key, x.admin_person.clone());
+                names.insert(format!("key:{}", x.admin_key.to_hex()));
+            }
+            Event::KeyEnrolled(x) => {
+                people.insert(x.key, x.person.clone());
+                names.insert(format!("key:{}", x.key.to_hex()));
+            }
+            Event::KeyRevoked(x) => {
+                names.insert(format!("key:{}", x.key.to_hex()));
+            }
+            _ => {}
+        }
+        if let Some(p) = people.get(&body.author) {
+            names.insert(format!("person:{p}"));
+        }
+        for n in names {
+            lists.entry(n).or_default().push((e.entry.seq, e.hash.0));
+        }
+    }
+    lists
+}
+
+/// The reference map of those lists: leaves (key, head) in key order, and the root.
+fn reference_map(
+    id: &LedgerId,
+    lists: &BTreeMap<String, Vec<(u64, [u8; 32])>>,
+) -> (Vec<([u8; 32], [u8; 32])>, [u8; 32]) {
+    let mut leaves: Vec<([u8; 32], [u8; 32])> = lists
+        .iter()
+        .map(|(n, l)| (reference::map_key(&id.0, n), reference::head(l)))
+        .collect();
+    leaves.sort();
+    let hashes: Vec<[u8; 32]> = leaves.iter().map(|(k, h)| reference::leaf(k, h)).collect();
+    let root = reference::mth(&hashes);
+    (leaves, root)
+}
+
+/// Every `CheckpointRecorded` entry: (seq, its subject-map commitment).
+fn recorded_maps(ledger: &Ledger) -> Vec<(u64, u64, Hash32)> {
+    ledger
+        .type_entries("CheckpointRecorded")
+        .unwrap()
+        .into_iter()
+        .map(|seq| {
+            let e = ledger.entry(seq).unwrap().unwrap();
+            let Event::CheckpointRecorded(c) = &e.entry.event.body.event else {
+                unreachable!()
+            };
+            (seq, c.subject_map_size, c.subject_map_root)
+        })
+        .collect()
+}
+
+#[test]
+fn every_checkpoint_commits_to_the_subject_index_an_independent_recomputation_gives() {
+    for seed in [3u64, 11, 2026] {
+        let l = random_ledger_with(seed, 160, true);
+        let id = l.ledger.ledger_id().unwrap();
+        let maps = recorded_maps(&l.ledger);
+        assert!(maps.len() >= 2, "seed {seed}: a few checkpoints");
+        for (n, size, root) in maps {
+            let lists = reference_lists(&l.ledger, n);
+            let (leaves, want) = reference_map(&id, &lists);
+            assert_eq!(
+                (size, root.0),
+                (leaves.len() as u64, want),
+                "seed {seed}: checkpoint {n}"
+            );
+            // The heads read back from the store at that size are the reference's.
+            let stored: Vec<([u8; 32], [u8; 32])> = l
+                .ledger
+                .subject_map_leaves(n)
+                .unwrap()
+                .into_iter()
+                .map(|(k, h)| (k.0, h.0))
+                .collect();
+            assert_eq!(stored, leaves, "seed {seed}: leaves at {n}");
+        }
+        assert!(l.ledger.verify(&mut |_| {}).unwrap().ok());
+    }
+}
+
+/// A random ledger with a key revoked, checkpointed at its end (and at random points before).
+fn checkpointed(seed: u64) -> (L, note::SignedCheckpoint) {
+    let mut l = random_ledger_with(seed, 120, true);
+    let k = key_for(&format!("revoked/{seed}"));
+    let enrol = l.enrol(&k, "P12", Role::Staff);
+    let admin = l.admin.clone();
+    let revoke = l.sign(
+        Event::KeyRevoked(KeyRevoked {
+            key: public_key(&k),
+            person: pid("P12"),
+            reason: Pii::new("Left"),
+        }),
+        &admin,
+    );
+    l.append(&[enrol]);
+    l.append(&[revoke]);
+    let cp = l
+        .ledger
+        .checkpoint(&l.admin, t(NOW), EventId([0xcc; 16]))
+        .unwrap();
+    (l, cp)
+}
+
+fn subject_bundle(l: &L, cp: &note::SignedCheckpoint, name: &str) -> igl_ledger::bundle::Bundle {
+    let named = igl_ledger::subject_map::Named::parse(name).unwrap();
+    let seqs = l.ledger.subject_list(&named, cp.checkpoint.size).unwrap();
+    igl_ledger::bundle::make(
+        &l.ledger,
+        cp,
+        igl_ledger::bundle::Claim::Subject {
+            subjects: vec![name.to_string()],
+        },
+        &seqs,
+    )
+    .unwrap()
+}
+
+fn check_bundle(
+    b: &igl_ledger::bundle::Bundle,
+    admin: &PublicKey,
+) -> Result<igl_ledger::bundle::BundleReport, String> {
+    igl_ledger::bundle::verify(&b.to_text(), igl_ledger::bundle::Trust::Key(admin))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn every_subject_bundle_proves_complete_and_any_entry_left_out_or_forged_head_fails() {
+    for seed in [5u64, 19] {
+        let (l, cp) = checkpointed(seed);
+        let admin = public_key(&l.admin);
+        let size = cp.checkpoint.size;
+        let lists = reference_lists(&l.ledger, size);
+        let mut names: Vec<String> = lists.keys().cloned().collect();
+        // Never named: absence proofs.
+        names.extend([
+            "person:P99".to_string(),
+            "service-user:SU-999".to_string(),
+            format!("key:{}", "ab".repeat(32)),
+        ]);
+        for name in &names {
+            let b = subject_bundle(&l, &cp, name);
+            let want: Vec<u64> = lists
+                .get(name)
+                .map(|v| v.iter().map(|(s, _)| *s).collect())
+                .unwrap_or_default();
+            let r = check_bundle(&b, &admin).unwrap_or_else(|e| panic!("seed {seed} {name}: {e}"));
+            assert_eq!(r.complete.len(), 1);
+            assert_eq!(r.complete[0].subject.to_string(), *name);
+            assert_eq!(r.complete[0].seqs, want, "seed {seed} {name}");
+
+            // Trimmed: each entry left out of the bundle, with and without its seq in the list.
+            for i in 0..b.entries.len().min(4) {
+                let mut t1 = b.clone();
+                let gone = t1.entries.remove(i).seq;
+                let e = check_bundle(&t1, &admin).unwrap_err();
+                assert!(
+                    e.contains("left out") || e.contains("not in the bundle"),
+                    "{name}: {e}"
+                );
+                t1.subject_index[0].seqs.retain(|s| *s != gone);
+                let e = check_bundle(&t1, &admin).unwrap_err();
+                assert!(e.contains("subject index of"), "{name}: {e}");
+            }
+            // A forged list: claim the subject has no entry, with the neighbours of another.
+            if !want.is_empty() {
+                let mut t2 = b.clone();
+                t2.entries.clear();
+                t2.subject_index[0].seqs.clear();
+                t2.subject_index[0].proof.clear();
+                assert!(check_bundle(&t2, &admin).is_err(), "{name}: absence forged");
+                // The proof moved to another position.
+                let mut t3 = b.clone();
+                t3.subject_index[0].position ^= 1;
+                assert!(check_bundle(&t3, &admin).is_err(), "{name}: position");
+            } else {
+                // An absent subject said to be somewhere else.
+                let mut t4 = b.clone();
+                let p = &mut t4.subject_index[0];
+                if p.left.is_some() && p.right.is_some() {
+                    std::mem::swap(&mut p.left, &mut p.right);
+                    assert!(check_bundle(&t4, &admin).is_err(), "{name}: swapped");
+                }
+            }
+        }
+        // A subject claim whose proof is dropped, or proves another subject, is refused.
+        let name = lists
+            .keys()
+            .find(|n| n.starts_with("service-user:"))
+            .unwrap();
+        let mut b = subject_bundle(&l, &cp, name);
+        let other = subject_bundle(&l, &cp, "person:P99");
+        b.subject_index = other.subject_index.clone();
+        assert!(check_bundle(&b, &admin).is_err());
+        b.subject_index.clear();
+        let e = check_bundle(&b, &admin).unwrap_err();
+        assert!(e.contains("proves the lists of none"), "{e}");
+    }
+}
+
+#[test]
+fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_out_fails() {
+    use igl_ledger::pack::{self, BUNDLE_JSON, PackReport, REPORT_JSON, REPORT_MD};
+    let (l, cp) = checkpointed(23);
+    let admin = public_key(&l.admin);
+    let lists = reference_lists(&l.ledger, cp.checkpoint.size);
+    let out = tempfile::tempdir().unwrap();
+    let read = |d: &Path| {
+        (
+            std::fs::read_to_string(d.join(REPORT_JSON)).unwrap(),
+            std::fs::read_to_string(d.join(REPORT_MD)).unwrap(),
+            std::fs::read_to_string(d.join(BUNDLE_JSON)).unwrap(),
+        )
+    };
+    let check = |(j, m, b): &(String, String, String)| {
+        pack::verify_pack(j, m, b, igl_ledger::bundle::Trust::Key(&admin)).map_err(|e| e.0)
+    };
+    let mut tried = 0;
+    for (name, list) in lists.iter().filter(|(n, _)| !n.starts_with("key:")) {
+        let subject = Subject::parse(name).unwrap();
+        let dir = out.path().join(format!("p{tried}"));
+        pack::write_pack(&l.ledger, &subject, None, &dir, t(NOW)).unwrap();
+        let files = read(&dir);
+        let r = check(&files).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(r.subject_entries, list.len(), "{name}");
+        assert!(r.after_held_at.is_empty());
+        tried += 1;
+
+        // Leave the last entry out of all three files, consistently: only the subject index
+        // can tell.
+        let mut report: PackReport = serde_json::from_str(&files.0).unwrap();
+        let mut bundle: igl_ledger::bundle::Bundle = serde_json::from_str(&files.2).unwrap();
+        let gone = report.entries.pop().unwrap().seq;
+        report.summary = pack::counts(&report.entries);
+        bundle.entries.retain(|e| e.seq != gone);
+        bundle.hash_only.retain(|e| e.seq != gone);
+        let trimmed = (
+            report.to_text(),
+            pack::render_markdown(&report),
+            bundle.to_text(),
+        );
+        let e = check(&trimmed).unwrap_err();
+        assert!(e.contains(&format!("seq {gone}")), "{name}: {e}");
+        // And out of the subject index's list too: the list no longer folds to the head.
+        bundle.subject_index[0].seqs.retain(|s| *s != gone);
+        let e = check(&(trimmed.0, trimmed.1, bundle.to_text())).unwrap_err();
+        assert!(
+            e.contains("not the list the checkpoint commits to"),
+            "{name}: {e}"
+        );
+    }
+    assert!(tried > 8);
+}
+
+#[test]
+fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
+    use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
+    let mut l = random_ledger(29, 60);
+    // Two more entries about SU-100, recorded a day later, then a checkpoint.
+    let later = "2026-03-03T12:00:00Z";
+    let feed = l.feed.clone();
+    let a = l.sign(access("P10", "SU-100", "Visit"), &feed);
+    let b = l.sign(access("P11", "SU-100", "Visit"), &feed);
+    let last = l.ledger.append(&[a, b], &l.ig, t(later)).unwrap().last_seq;
+    l.ledger
+        .checkpoint(&l.admin, t(later), EventId([0xdd; 16]))
+        .unwrap();
+    let admin = public_key(&l.admin);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pack");
+    pack::write_pack(&l.ledger, &su("SU-100"), Some(t(NOW)), &p, t(later)).unwrap();
+    let read = |n: &str| std::fs::read_to_string(p.join(n)).unwrap();
+    let (j, m, bj) = (read(REPORT_JSON), read(REPORT_MD), read(BUNDLE_JSON));
+    let r = pack::verify_pack(&j, &m, &bj, igl_ledger::bundle::Trust::Key(&admin)).unwrap();
+    assert_eq!(
+        r.after_held_at,
+        [(last - 1, false), (last, false)],
+        "carried by hash only: their recording time is the council's statement"
+    );
+    assert_eq!(r.subject_entries, r.counts.entries + 2);
+    // Without held_at, the same entries unlisted are an omission.
+    let mut report: pack::PackReport = serde_json::from_str(&j).unwrap();
+    report.held_at = None;
+    let e = pack::verify_pack(
+        &report.to_text(),
+        &pack::render_markdown(&report),
+        &bj,
+        igl_ledger::bundle::Trust::Key(&admin),
+    )
+    .unwrap_err();
+    assert!(e.0.contains("leaves it out"), "{}", e.0);
+}
+
+#[test]
+fn verify_finds_a_missing_a_changed_and_a_planted_subject_index_row() {
+    let l = random_ledger(31, 60);
+    let path = l.path();
+    let id = l.ledger.ledger_id().unwrap();
+    let L { dir, ledger, .. } = l;
+    drop(ledger);
+    let key = igl_schema::subject_map_key(&id, "service-user:SU-101");
+    let tamper = |f: &dyn Fn(&rocksdb::DB, &rocksdb::ColumnFamily)| {
+        let db = rocksdb::DB::open_cf(&rocksdb::Options::default(), &path, cf::ALL.iter()).unwrap();
+        f(&db, db.cf_handle(cf::SUBJECT_CHAIN).unwrap());
+    };
+    let verify = || {
+        Ledger::open_read_only(&path)
+            .unwrap()
+            .verify(&mut |_| {})
+            .unwrap()
+            .failure
+    };
+    assert_eq!(verify(), None);
+    let first = {
+        let ro = Ledger::open_read_only(&path).unwrap();
+        let named = igl_ledger::subject_map::Named::parse("service-user:SU-101").unwrap();
+        ro.subject_list(&named, u64::MAX).unwrap()[0]
+    };
+    let row = igl_ledger::subject_map::row_key(&key, first);
+    let kept = std::cell::RefCell::new(Vec::new());
+    tamper(&|db, h| {
+        *kept.borrow_mut() = db.get_cf(h, row).unwrap().unwrap();
+        db.delete_cf(h, row).unwrap()
+    });
+    let f = verify().expect("a missing row is found");
+    assert_eq!(f.seq, first);
+    assert!(f.message.contains("`subject_chain`"), "{}", f.message);
+    tamper(&|db, h| db.put_cf(h, row, [7u8; 32]).unwrap());
+    let f = verify().expect("a changed row is found");
+    assert!(f.message.contains("list head"), "{}", f.message);
+    tamper(&|db, h| db.put_cf(h, row, kept.borrow().as_slice()).unwrap());
+    assert_eq!(verify(), None);
+    tamper(&|db, h| {
+        db.put_cf(
+            h,
+            igl_ledger::subject_map::row_key(&Hash32([9; 32]), 3),
+            [1u8; 32],
+        )
+        .unwrap()
+    });
+    let f = verify().expect("a planted row is found");
+    assert!(
+        f.message.contains("rows but the entries imply"),
+        "{}",
+        f.message
+    );
+    drop(dir);
+}
+
+#[test]
+fn a_checkpoint_with_a_false_subject_index_commitment_is_refused() {
+    let l = random_ledger(37, 30);
+    let size = l.ledger.tree_size().unwrap();
+    let root = l.ledger.merkle_root(size).unwrap();
+    let report = l.ledger.verify(&mut |_| {}).unwrap();
+    let cp = note::Checkpoint {
+        origin: l.ledger.origin().unwrap(),
+        size,
+        root,
+    };
+    for (n, map_root) in [
+        (report.subject_map.0, Hash32([1; 32])),
+        (report.subject_map.0 - 1, report.subject_map.1),
+        (report.subject_map.0, report.subject_map.1),
+    ] {
+        let sub = Submission::sign(
+            l.ledger.ledger_id().unwrap(),
+            Event::CheckpointRecorded(CheckpointRecorded {
+                tree_size: size,
+                root,
+                time: t(NOW),
+                note_signature: Signature64(cp.sign(&l.admin)),
+                cosignatures: Vec::new(),
+                key_history: report.key_history,
+                subject_map_size: n,
+                subject_map_root: map_root,
+            }),
+            t(NOW),
+            EventId([0xee; 16]),
+            [],
+            &l.admin,
+            Salt([0; 32]),
+        )
+        .unwrap();
+        let got = l.ledger.append(&[sub], &l.admin, t(NOW));
+        if map_root == report.subject_map.1 && n == report.subject_map.0 {
+            got.unwrap();
+        } else {
+            let e = got.unwrap_err().to_string();
+            assert!(e.contains("subject-index commitment"), "{e}");
+        }
+    }
+    assert!(l.ledger.verify(&mut |_| {}).unwrap().ok());
+}
+
+/// The golden vectors of FORMAT.md's *The subject index* (`<!-- golden-subject:NAME -->`
+/// blocks), computed with the reference and checked against igl's code.
+fn subject_vectors() -> Vec<(&'static str, String)> {
+    use igl_ledger::subject_map::{MapAt, Named};
+    let id = LedgerId([0x11; 16]);
+    let p = "person:P00105";
+    let list = [(3u64, [3u8; 32]), (9, [9u8; 32])];
+    let lists: BTreeMap<String, Vec<(u64, [u8; 32])>> = [
+        (p.to_string(), list.to_vec()),
+        ("service-user:SU-1".to_string(), vec![(4, [4u8; 32])]),
+        (format!("key:{}", "aa".repeat(32)), vec![(0, [0u8; 32])]),
+    ]
+    .into_iter()
+    .collect();
+    let (leaves, root) = reference_map(&id, &lists);
+    let hashes: Vec<[u8; 32]> = leaves.iter().map(|(k, h)| reference::leaf(k, h)).collect();
+
+    // igl's code agrees with the reference.
+    let key = reference::map_key(&id.0, p);
+    assert_eq!(Named::parse(p).unwrap().map_key(&id).0, key);
+    let head = reference::head(&list);
+    let mut h = Hash32::ZERO;
+    for (seq, e) in list {
+        h = igl_schema::subject_chain_step(&h, seq, &Hash32(e));
+    }
+    assert_eq!(h.0, head);
+    let map = MapAt::new(
+        leaves
+            .iter()
+            .map(|(k, h)| (Hash32(*k), Hash32(*h)))
+            .collect(),
+    );
+    assert_eq!(map.commitment(), (3, Hash32(root)));
+    let at = leaves.iter().position(|(k, _)| *k == key).unwrap();
+    let proof = map.prove(&Named::parse(p).unwrap(), &Hash32(key), vec![3, 9]);
+    assert_eq!(proof.position, at as u64);
+    assert_eq!(
+        proof.proof.iter().map(|x| x.0).collect::<Vec<_>>(),
+        reference::path(at, &hashes)
+    );
+    let absent = Named::parse("person:P99").unwrap();
+    let k99 = reference::map_key(&id.0, "person:P99");
+    let absence = map.prove(&absent, &Hash32(k99), vec![]);
+    let pos = leaves.iter().filter(|(k, _)| *k < k99).count();
+    assert_eq!(absence.position, pos as u64);
+    for (n, i) in [
+        (&absence.left, pos.checked_sub(1)),
+        (&absence.right, Some(pos)),
+    ] {
+        match (n, i.filter(|i| *i < leaves.len())) {
+            (Some(n), Some(i)) => {
+                assert_eq!((n.key.0, n.head.0), leaves[i]);
+                assert_eq!(
+                    n.proof.iter().map(|x| x.0).collect::<Vec<_>>(),
+                    reference::path(i, &hashes)
+                );
+            }
+            (None, None) => {}
+            other => panic!("neighbour {other:?}"),
+        }
+    }
+    let json = |p: &igl_ledger::subject_map::SubjectProof| serde_json::to_string_pretty(p).unwrap();
+    vec![
+        ("map_key_person_P00105", hex::encode(key)),
+        ("head_after_3_and_9", hex::encode(head)),
+        (
+            "map_keys_in_order",
+            leaves
+                .iter()
+                .map(|(k, _)| hex::encode(k))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        ("map_root_of_three", hex::encode(root)),
+        ("proof_person_P00105", json(&proof)),
+        ("absence_person_P99", json(&absence)),
+    ]
+}
+
+fn golden_block(doc: &str, name: &str) -> Option<String> {
+    let marker = format!("<!-- golden-subject:{name} -->");
+    let mut lines = doc.lines().skip_while(|l| l.trim() != marker).skip(1);
+    lines.next()?;
+    Some(
+        lines
+            .take_while(|l| !l.starts_with("```"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string(),
+    )
+}
+
+#[test]
+fn subject_index_vectors_in_format_md_match_the_reference_and_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/FORMAT.md");
+    let mut doc = std::fs::read_to_string(path).unwrap();
+    let vectors = subject_vectors();
+    let mut wrong = Vec::new();
+    for (name, want) in &vectors {
+        if golden_block(&doc, name).as_deref() != Some(want.as_str()) {
+            wrong.push(*name);
+        }
+    }
+    if !wrong.is_empty() && std::env::var_os("IGL_BLESS").is_some() {
+        // Rewrite each differing block's body in place.
+        for (name, want) in &vectors {
+            let marker = format!("<!-- golden-subject:{name} -->\n");
+            let at = doc.find(&marker).expect("marker") + marker.len();
+            let open = at + doc[at..].find('\n').unwrap() + 1;
+            let close = open + doc[open..].find("```").unwrap();
+            doc.replace_range(open..close, &format!("{want}\n"));
+        }
+        std::fs::write(path, &doc).unwrap();
+        return;
+    }
+    assert!(
+        wrong.is_empty(),
+        "FORMAT.md's blocks {wrong:?} differ from what the code computes (IGL_BLESS=1 rewrites them)"
+    );
+    assert_eq!(
+        doc.matches("<!-- golden-subject:").count(),
+        vectors.len(),
+        "a golden-subject block no test checks"
+    );
 }

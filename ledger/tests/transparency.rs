@@ -534,7 +534,7 @@ fn a_selective_bundle_carries_every_key_event_of_the_keys_it_needs() {
 }
 
 /// The golden bundle of `schema/FORMAT.md` (*The golden bundle*): rebuilt from fixed inputs, it
-/// must equal `schema/golden/bundle-v2.json` byte for byte (run with `IGL_BLESS=1` to rewrite the
+/// must equal `schema/golden/bundle-v3.json` byte for byte (run with `IGL_BLESS=1` to rewrite the
 /// file after a deliberate format change), verify against the documented key, and fail when
 /// trimmed.
 #[test]
@@ -545,7 +545,7 @@ fn the_golden_bundle_is_rebuilt_byte_for_byte_and_verifies() {
     let text = b.to_text();
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../schema/golden/bundle-v2.json"
+        "/../schema/golden/bundle-v3.json"
     );
     if std::env::var_os("IGL_BLESS").is_some() {
         std::fs::write(path, &text).unwrap();
@@ -614,7 +614,8 @@ mod robustness {
                 &[1, 2, 3, 4],
             )
             .unwrap(),
-            selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[]).unwrap(),
+            selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[])
+                .unwrap(),
         }
     });
 

@@ -779,7 +779,8 @@ fn one_event_of_each_type() -> Vec<Event> {
             "data_subject": "person:P1", "reason": "R"}),
         serde_json::json!({"type": "Redacted", "seq": 1, "entry_hash": HASH, "reason": "R"}),
         serde_json::json!({"type": "CheckpointRecorded", "tree_size": 1, "root": HASH,
-            "time": OCCURRED_AT, "note_signature": sig, "cosignatures": [], "key_history": HASH}),
+            "time": OCCURRED_AT, "note_signature": sig, "cosignatures": [], "key_history": HASH,
+            "subject_map_size": 3, "subject_map_root": HASH}),
     ];
     samples
         .into_iter()

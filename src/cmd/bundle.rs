@@ -8,9 +8,9 @@ use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::bundle::{self, Claim, Trust};
 use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
-use igl_schema::note::SignedCheckpoint;
 use igl_ledger::subject_map::{Complete, Named};
 use igl_schema::PublicKey;
+use igl_schema::note::SignedCheckpoint;
 use serde_json::json;
 
 use super::verify::{load_checkpoint, parse_key};
@@ -56,7 +56,9 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
                 .collect()
         };
         if wanted.is_empty() {
-            bail!("--subject {s:?}: not a subject (`person:ID`, `service-user:ID`, `key:HEX`) or an id");
+            bail!(
+                "--subject {s:?}: not a subject (`person:ID`, `service-user:ID`, `key:HEX`) or an id"
+            );
         }
         // Every entry about them before the checkpoint, from the subject index the
         // checkpoint commits to (the bundle proves the list complete, or that it is empty).
@@ -238,7 +240,8 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                 r.claim,
                 match r.claim {
                     Claim::Range { .. } => "complete, every one is there and linked",
-                    Claim::Subject { .. } => "complete, proved against the checkpoint's subject index",
+                    Claim::Subject { .. } =>
+                        "complete, proved against the checkpoint's subject index",
                     Claim::Selection => "the entries its maker chose",
                 }
             )?;
@@ -359,7 +362,9 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                     r.subject_entries,
                     r.after_held_at.len(),
                     if unchecked > 0 {
-                        format!("; for {unchecked} carried by hash only that time is the council's statement, not checked offline")
+                        format!(
+                            "; for {unchecked} carried by hash only that time is the council's statement, not checked offline"
+                        )
                     } else {
                         String::new()
                     }

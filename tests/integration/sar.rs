@@ -358,7 +358,8 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
                 r.summary.proved_by_hash -= 1;
                 r.summary.with_third_party_data_withheld -= 1;
             }),
-            "does not list",
+            // The subject index the checkpoint commits to lists it.
+            "the checkpoint's subject index lists it",
         ),
     ];
     for (i, (what, edit, expect)) in cases.into_iter().enumerate() {
