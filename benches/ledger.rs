@@ -18,6 +18,9 @@
 //!   one handle, whose batches share fsyncs (the fsyncs used are printed).
 //! - `sar`: a subject-access lookup of a service user with about 100 entries (target < 5 ms).
 //! - `proof`: an inclusion proof of an entry in the whole tree (target < 1 ms).
+//! - `subject_index`: checking the proof that a service user's entries are complete (the proof
+//!   alone, and their whole subject bundle; target < 50 ms at 1M entries, proof < 10 KB), and
+//!   making it (reading every subject's head at the checkpoint). The proof's size is printed.
 //! - `tui`: the first frame of `igl tui` (opening the ledger included; target < 300 ms) and a
 //!   page down (target < 16 ms), at 120×40.
 
@@ -78,8 +81,15 @@ fn access(i: u64, records: u64, feed: &SigningKey) -> Submission {
 
 /// Builds (once) a ledger of `n` entries and returns its path.
 fn ledger(n: u64) -> PathBuf {
+    // One directory per format and derived-data layout, so a ledger built by an older igl is
+    // never reused.
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("bench-ledgers")
+        .join(format!(
+            "f{}-d{}",
+            igl_schema::FORMAT_VERSION,
+            igl_ledger::store::DERIVED_VERSION
+        ))
         .join(n.to_string());
     if dir.join("COMPLETE").exists() {
         return dir;
@@ -381,6 +391,70 @@ fn lookups(c: &mut Criterion) {
     let seq = size / 3;
     g.bench_function(format!("inclusion/{size}"), |b| {
         b.iter(|| l.inclusion_proof(black_box(seq), size - 1).unwrap())
+    });
+    g.finish();
+
+    // The subject index: the proof that a service user's ~100 entries are all of them, its
+    // size, and what checking it costs (the proof alone, and the whole subject bundle with
+    // every signature and inclusion proof).
+    use igl_ledger::bundle::{self, Claim, Trust};
+    use igl_ledger::subject_map::{self, Named};
+    let cp = l.latest_checkpoint().unwrap().unwrap();
+    let n_cp = cp.checkpoint.size;
+    let named = Named::Subject(su.clone());
+    let seqs = l.subject_list(&named, n_cp).unwrap();
+    let b = bundle::make(
+        &l,
+        &cp,
+        Claim::Subject {
+            subjects: vec![named.to_string()],
+        },
+        &seqs,
+    )
+    .unwrap();
+    let proof = &b.subject_index[0];
+    let proof_bytes = serde_json::to_string_pretty(proof).unwrap().len();
+    let entry_bytes: usize = b.entries.iter().map(|e| e.entry.len() / 2).sum();
+    let text = b.to_text();
+    let admin_pk = public_key(&key(1));
+    let id = l.ledger_id().unwrap();
+    let map = {
+        let e = l.entry(n_cp).unwrap().unwrap();
+        match e.entry.event.body.event {
+            Event::CheckpointRecorded(c) => (c.subject_map_size, c.subject_map_root),
+            _ => unreachable!("the checkpoint's entry"),
+        }
+    };
+    let hashes: std::collections::BTreeMap<u64, igl_schema::Hash32> = seqs
+        .iter()
+        .map(|s| (*s, l.entry(*s).unwrap().unwrap().hash))
+        .collect();
+    eprintln!(
+        "subject index at {n_cp} entries: {} subjects in the map; the proof for {} ({} entries) is {proof_bytes} bytes of JSON ({} sibling hashes), beside {entry_bytes} bytes of entries; the bundle is {} bytes",
+        map.0,
+        named,
+        seqs.len(),
+        proof.proof.len(),
+        text.len()
+    );
+    let mut g = c.benchmark_group("subject_index");
+    g.bench_function(format!("check/{}_of_{n_cp}", seqs.len()), |bch| {
+        bch.iter(|| {
+            subject_map::check(black_box(proof), &id, n_cp, map, |s| {
+                hashes.get(&s).copied()
+            })
+            .unwrap()
+        })
+    });
+    g.bench_function(format!("verify_bundle/{}_of_{n_cp}", seqs.len()), |bch| {
+        bch.iter(|| bundle::verify(black_box(&text), Trust::Key(&admin_pk)).unwrap())
+    });
+    g.sample_size(10);
+    g.bench_function(format!("prove/{n_cp}"), |bch| {
+        bch.iter(|| {
+            let m = l.subject_map_at(n_cp).unwrap();
+            l.subject_proof(&m, &named, n_cp).unwrap()
+        })
     });
     g.finish();
 }

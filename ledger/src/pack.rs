@@ -375,8 +375,8 @@ pub fn write_pack(
         full.entry(e.by_seq).or_default();
     }
     // The subject index's list of the requester before the checkpoint: the pack must account
-    // for every entry of it. Entries recorded after `held_at` are not listed; they are carried
-    // by hash only, so the list can still be proved complete.
+    // for every entry of it. Entries recorded after `held_at` are not listed, but carried, so
+    // the list can still be proved complete.
     let named = Named::Subject(subject.clone());
     let listed: BTreeSet<u64> = found.iter().map(|d| d.seq).collect();
     let later: Vec<u64> = ledger
@@ -393,7 +393,22 @@ pub fn write_pack(
             ),
         ));
     }
-    hash_only.extend(later);
+    if !later.is_empty() {
+        // Carried in full (without personal data) where that discloses no third party, so the
+        // verifier can check they were recorded after `held_at`; by hash only otherwise.
+        let all: BTreeMap<u64, Disclosure> = sar::subject_access(ledger, subject, None)?
+            .into_iter()
+            .map(|d| (d.seq, d))
+            .collect();
+        for s in later {
+            match all.get(&s) {
+                Some(d) if !d.names_third_party() => {
+                    full.insert(s, false);
+                }
+                _ => hash_only.push(s),
+            }
+        }
+    }
     hash_only.sort_unstable();
     let full: Vec<(u64, bool)> = full.into_iter().collect();
     let b = bundle::make_selective(ledger, &cp, &full, &hash_only, &[named])?;

@@ -330,7 +330,7 @@ pub fn check(
     for &seq in &p.seqs {
         let h = entry_hash(seq).ok_or_else(|| {
             what(format!(
-                "seq {seq} is in the subject's list but not in the bundle"
+                "seq {seq} is in the subject's list but not in the bundle: an entry was left out"
             ))
         })?;
         head = igl_schema::subject_chain_step(&head, seq, &h);

@@ -1159,10 +1159,46 @@ fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
     let r = pack::verify_pack(&j, &m, &bj, igl_ledger::bundle::Trust::Key(&admin)).unwrap();
     assert_eq!(
         r.after_held_at,
-        [(last - 1, false), (last, false)],
-        "carried by hash only: their recording time is the council's statement"
+        [(last - 1, true), (last, true)],
+        "carried in full (no third party in them): their recording time is checked"
     );
     assert_eq!(r.subject_entries, r.counts.entries + 2);
+    // For P10, the later access names a third party (SU-100): carried by hash only, its
+    // recording time is the council's statement.
+    let p10 = dir.path().join("p10");
+    pack::write_pack(&l.ledger, &person("P10"), Some(t(NOW)), &p10, t(later)).unwrap();
+    let read10 = |n: &str| std::fs::read_to_string(p10.join(n)).unwrap();
+    let r10 = pack::verify_pack(
+        &read10(REPORT_JSON),
+        &read10(REPORT_MD),
+        &read10(BUNDLE_JSON),
+        igl_ledger::bundle::Trust::Key(&admin),
+    )
+    .unwrap();
+    assert_eq!(r10.after_held_at, [(last - 1, false)]);
+    // An entry recorded before held_at and carried in full cannot pass as a later one.
+    let mut report: pack::PackReport = serde_json::from_str(&j).unwrap();
+    let at = report
+        .entries
+        .iter()
+        .position(|e| e.proof == pack::Proof::Full && e.erasure.is_none())
+        .unwrap();
+    let gone = report.entries.remove(at).seq;
+    report.summary = pack::counts(&report.entries);
+    let e = pack::verify_pack(
+        &report.to_text(),
+        &pack::render_markdown(&report),
+        &bj,
+        igl_ledger::bundle::Trust::Key(&admin),
+    )
+    .unwrap_err();
+    assert!(
+        e.0.contains(&format!(
+            "seq {gone} is about service-user:SU-100 and was recorded by"
+        )),
+        "{}",
+        e.0
+    );
     // Without held_at, the same entries unlisted are an omission.
     let mut report: pack::PackReport = serde_json::from_str(&j).unwrap();
     report.held_at = None;

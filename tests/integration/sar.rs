@@ -259,6 +259,10 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["entries"], listed.len());
     assert_eq!(v["erased"], 1);
+    // Complete: the requester's whole list, proved against the checkpoint's subject index.
+    assert_eq!(v["complete"], true, "{v}");
+    assert_eq!(v["subject_entries"], listed.len(), "{v}");
+    assert_eq!(v["after_held_at"], json!([]), "{v}");
     let text = dir
         .igl()
         .args(["verify-bundle", "--trusted-key"])
@@ -266,6 +270,65 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
         .arg(&out)
         .ok();
     assert!(text.starts_with("✔"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "complete: every entry about {subject} up to checkpoint {} is listed ({} entries)",
+            report.checkpoint.tree_size,
+            listed.len()
+        )),
+        "{text}"
+    );
+
+    // A subject bundle is complete too, and one for a subject nobody names proves that.
+    let key = report.checkpoint.signed_by.to_hex();
+    for (who, entries) in [
+        (subject.as_str(), Some(listed.len())),
+        ("person:P99999", None),
+    ] {
+        let file = dir.join(&format!("{}.bundle.json", who.replace(":", "-")));
+        igl()
+            .args(["bundle", "--subject", who, "--out"])
+            .arg(&file)
+            .ok();
+        let v = dir
+            .igl()
+            .args(["verify-bundle", "--json", "--trusted-key", &key])
+            .arg(&file)
+            .json();
+        assert_eq!(v["complete"], true, "{v}");
+        assert_eq!(
+            v["subjects_complete"],
+            json!([{"subject": who, "entries": entries.unwrap_or(0)}]),
+            "{v}"
+        );
+        let text = dir
+            .igl()
+            .args(["verify-bundle", "--trusted-key", &key])
+            .arg(&file)
+            .ok();
+        let line = match entries {
+            Some(_) => format!("complete: every entry about {who} up to checkpoint"),
+            None => format!(
+                "complete: no entry before checkpoint {} is about {who}",
+                report.checkpoint.tree_size
+            ),
+        };
+        assert!(text.contains(&line), "{text}");
+        // Leave one entry out of the subject bundle: refused.
+        if entries.is_some() {
+            let mut b: Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            b["entries"].as_array_mut().unwrap().pop();
+            let text = serde_json::to_string_pretty(&b).unwrap() + "\n";
+            std::fs::write(&file, text).unwrap();
+            let (out, _) = dir
+                .igl()
+                .args(["verify-bundle", "--trusted-key", &key])
+                .arg(&file)
+                .fails(1);
+            assert!(out.contains("left out"), "{out}");
+        }
+    }
 
     // Tampering with one listed entry, however carefully, fails with exit 1.
     let full_seq = report
