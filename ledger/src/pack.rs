@@ -388,7 +388,7 @@ pub fn write_pack(
         return Err(pack_err(
             out_dir,
             format!(
-                "the subject index lists seq {} for {subject} but the subject lookup does not;                  run `igl verify` (nothing was written)",
+                "the subject index lists seq {} for {subject} but the subject lookup does not; run `igl verify` (nothing was written)",
                 seq_list(&later)
             ),
         ));
@@ -890,6 +890,15 @@ pub fn verify_pack(
         }
     };
     let shown: BTreeSet<u64> = r.entries.iter().map(|e| e.seq).collect();
+    // Every entry the report shows is about the requester: in their list (so an entry carried
+    // by hash only is proved to be theirs, not someone else's).
+    let in_list: BTreeSet<u64> = list.iter().copied().collect();
+    if let Some(n) = shown.difference(&in_list).next() {
+        return Err(bad(format!(
+            "seq {n}: {REPORT_JSON} lists it, but it is not about {} (the checkpoint's subject index does not list it)",
+            r.subject
+        )));
+    }
     let mut after_held_at = Vec::new();
     for &n in list {
         if shown.contains(&n) {

@@ -1298,6 +1298,9 @@ struct Pending<'a> {
     /// The batch's first seq and whether each of its author signatures verifies, checked
     /// ahead on every core (append only).
     signatures: Option<(u64, &'a [bool])>,
+    /// An iterator over the stored subject index (the state before this batch), made on first
+    /// use and reused for every list head the batch looks up.
+    chain_iter: Option<rocksdb::DBRawIterator<'a>>,
 }
 
 impl<'a> Pending<'a> {
@@ -1308,6 +1311,7 @@ impl<'a> Pending<'a> {
             entries: HashMap::new(),
             head: None,
             signatures: None,
+            chain_iter: None,
         }
     }
 
@@ -1338,13 +1342,16 @@ impl<'a> Pending<'a> {
             .ledger_id
             .ok_or_else(|| l.corrupt("entry", entry.seq, "an entry before the genesis entry"))?;
         let before = entry.seq;
+        let it = self
+            .chain_iter
+            .get_or_insert_with(|| l.raw_iter(cf::SUBJECT_CHAIN));
         for (key, head) in crate::subject_map::accumulate(
             &mut self.state.subject_heads,
             &ledger_id,
             entry,
             &hash,
             author.as_ref().map(|k| &k.person),
-            |key| l.subject_head_before(key, before),
+            |key| l.subject_head_before(it, key, before),
         )? {
             wb.put_cf(
                 l.cf(cf::SUBJECT_CHAIN),

@@ -405,12 +405,18 @@ impl Ledger {
         Ok(MapAt::new(self.subject_map_leaves(size)?))
     }
 
-    /// The head of the list of map key `key` after every entry before `size`, if it has one.
-    pub(crate) fn subject_head_before(&self, key: &Hash32, size: u64) -> Result<Option<Hash32>> {
+    /// The head of the list of map key `key` after every entry before `size`, if it has one,
+    /// read with `it` (an iterator over `subject_chain`, reused across lookups: creating one
+    /// costs more than the seek).
+    pub(crate) fn subject_head_before(
+        &self,
+        it: &mut rocksdb::DBRawIterator<'_>,
+        key: &Hash32,
+        size: u64,
+    ) -> Result<Option<Hash32>> {
         if size == 0 {
             return Ok(None);
         }
-        let mut it = self.raw_iter(cf::SUBJECT_CHAIN);
         it.seek_for_prev(row_key(key, size - 1));
         let found = match (it.key(), it.value()) {
             (Some(k), Some(v)) if k.starts_with(&key.0) => Some(row(self, k, v)?.2),

@@ -1133,6 +1133,41 @@ fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_ou
             e.contains("not the list the checkpoint commits to"),
             "{name}: {e}"
         );
+
+        // Padded instead: someone else's entry, by hash only, listed as the requester's.
+        let mut report: PackReport = serde_json::from_str(&files.0).unwrap();
+        let mut bundle: igl_ledger::bundle::Bundle = serde_json::from_str(&files.2).unwrap();
+        let size = cp.checkpoint.size;
+        let other = (1..size)
+            .find(|s| !list.iter().any(|(x, _)| x == s))
+            .unwrap();
+        let stored = l.ledger.entry(other).unwrap().unwrap();
+        let mut fake = report.entries[0].clone();
+        fake.seq = other;
+        fake.entry_hash = stored.hash;
+        fake.proof = pack::Proof::HashOnly;
+        fake.erasure = None;
+        report.entries.push(fake);
+        report.entries.sort_by_key(|e| e.seq);
+        report.summary = pack::counts(&report.entries);
+        bundle.hash_only.push(igl_ledger::bundle::HashOnlyEntry {
+            seq: other,
+            entry_hash: stored.hash,
+            proof: l.ledger.inclusion_proof(other, size).unwrap(),
+        });
+        bundle.hash_only.sort_by_key(|e| e.seq);
+        let padded = (
+            report.to_text(),
+            pack::render_markdown(&report),
+            bundle.to_text(),
+        );
+        let e = check(&padded).unwrap_err();
+        assert!(
+            e.contains(&format!(
+                "seq {other}: report.json lists it, but it is not about"
+            )),
+            "{name}: {e}"
+        );
     }
     assert!(tried > 8);
 }
