@@ -904,11 +904,14 @@ fn reference_lists(ledger: &Ledger, size: u64) -> BTreeMap<String, Vec<(u64, [u8
     lists
 }
 
-/// The reference map of those lists: leaves (key, head) in key order, and the root.
+/// A map's leaves: (map key, list head), in key order.
+type Leaves = Vec<([u8; 32], [u8; 32])>;
+
+/// The reference map of those lists: its leaves and its root.
 fn reference_map(
     id: &LedgerId,
     lists: &BTreeMap<String, Vec<(u64, [u8; 32])>>,
-) -> (Vec<([u8; 32], [u8; 32])>, [u8; 32]) {
+) -> (Leaves, [u8; 32]) {
     let mut leaves: Vec<([u8; 32], [u8; 32])> = lists
         .iter()
         .map(|(n, l)| (reference::map_key(&id.0, n), reference::head(l)))
