@@ -142,9 +142,15 @@ pub struct Bundle {
     /// appender's signed seal (canonical `Seal`, hex), in seq order (absent when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seals: Vec<String>,
+    /// With `subject_index`: the `CheckpointRecorded` entry whose subject-index commitment the
+    /// proofs are against, in full with its inclusion proof against the bundle's checkpoint (an
+    /// earlier checkpoint, recorded inside the signed tree, so its commitment is the one in the
+    /// log and not one signed beside it). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_checkpoint: Option<BundleEntry>,
     /// For each subject the bundle answers about (a subject claim's subjects, a SAR pack's
-    /// requester), the proof against the checkpoint's subject-index commitment that its list of
-    /// entries is complete (absent when there are none).
+    /// requester), the proof against `index_checkpoint`'s subject-index commitment that its
+    /// list of entries before that checkpoint is complete (absent when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subject_index: Vec<SubjectProof>,
 }
@@ -189,9 +195,12 @@ pub struct BundleReport {
     pub hash_only: usize,
     /// Seals checked (a range bundle's batches that lie wholly inside it).
     pub seals: usize,
-    /// The subjects whose every entry before the checkpoint the bundle proves it carries (the
+    /// The subjects whose every entry before `complete_up_to` the bundle proves it carries (the
     /// `subject_index` proofs, checked).
     pub complete: Vec<Complete>,
+    /// The size of the checkpoint the subject lists are complete up to (the seq of the
+    /// `index_checkpoint` entry), when the bundle proves any.
+    pub complete_up_to: Option<u64>,
 }
 
 /// A verified bundle's contents, for checks layered on top (a SAR pack's report).
@@ -360,15 +369,16 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
         Claim::Range { from, to } => seals_within(ledger, *from, *to)?,
         _ => Vec::new(),
     };
-    let subject_index = match &claim {
+    let (index_checkpoint, subject_index) = match &claim {
         Claim::Subject { subjects } => {
             let named = subjects
                 .iter()
                 .map(|s| Named::parse(s).map_err(LedgerError::Proof))
                 .collect::<Result<Vec<_>>>()?;
-            subject_proofs(ledger, size, &named)?
+            let at = index_checkpoint(ledger, size)?;
+            subject_proofs(ledger, size, at, &named)?
         }
-        _ => Vec::new(),
+        _ => (None, Vec::new()),
     };
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
@@ -384,21 +394,45 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
             .map(|s| bundle_entry(ledger, s, size, false))
             .collect::<Result<_>>()?,
         seals,
+        index_checkpoint,
         subject_index,
     })
 }
 
-/// The proofs that the lists of `subjects` before `size` are complete, against the subject map
-/// of that size.
-fn subject_proofs(ledger: &Ledger, size: u64, subjects: &[Named]) -> Result<Vec<SubjectProof>> {
+/// The latest `CheckpointRecorded` entry inside the tree of `size` entries: the checkpoint a
+/// bundle proved against that tree proves subject lists complete up to (its commitment is bound
+/// to the signed tree by an inclusion proof; the commitment of the checkpoint of `size` itself
+/// is not, since its entry lies outside its own tree).
+pub fn index_checkpoint(ledger: &Ledger, size: u64) -> Result<u64> {
+    ledger
+        .type_entries("CheckpointRecorded")?
+        .into_iter()
+        .rev()
+        .find(|s| *s < size)
+        .ok_or_else(|| {
+            LedgerError::Proof(format!(
+                "no checkpoint is recorded inside the checkpoint of {size} entries, so no subject list can be proved complete against it; sign another checkpoint with `igl checkpoint` and try again"
+            ))
+        })
+}
+
+/// The `index_checkpoint` entry (at seq `at`, proved against the tree of `size`) and the proofs
+/// that the lists of `subjects` before `at` are complete, against its subject map.
+fn subject_proofs(
+    ledger: &Ledger,
+    size: u64,
+    at: u64,
+    subjects: &[Named],
+) -> Result<(Option<BundleEntry>, Vec<SubjectProof>)> {
     if subjects.is_empty() {
-        return Ok(Vec::new());
+        return Ok((None, Vec::new()));
     }
-    let map = ledger.subject_map_at(size)?;
-    subjects
+    let map = ledger.subject_map_at(at)?;
+    let proofs = subjects
         .iter()
-        .map(|s| ledger.subject_proof(&map, s, size))
-        .collect()
+        .map(|s| ledger.subject_proof(&map, s, at))
+        .collect::<Result<_>>()?;
+    Ok((Some(bundle_entry(ledger, at, size, false)?), proofs))
 }
 
 /// The seals (hex) of every batch that lies wholly inside seqs `from..=to`.
@@ -431,6 +465,7 @@ pub fn make_selective(
     full: &[(u64, bool)],
     hash_only: &[u64],
     complete: &[Named],
+    index_at: Option<u64>,
 ) -> Result<Bundle> {
     let all: Vec<u64> = full
         .iter()
@@ -446,6 +481,17 @@ pub fn make_selective(
     })?;
     let mut entries = Vec::with_capacity(full.len());
     let mut wanted: Vec<PublicKey> = vec![signer];
+    let (index_checkpoint, subject_index) = match (complete.is_empty(), index_at) {
+        (false, Some(at)) => {
+            // Its signer's key history is carried in full, so the verifier can judge it.
+            let e = ledger
+                .entry(at)?
+                .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {at}")))?;
+            wanted.push(e.entry.event.body.author);
+            subject_proofs(ledger, size, at, complete)?
+        }
+        _ => (None, Vec::new()),
+    };
     for (seq, with_payload) in full {
         let be = bundle_entry(ledger, *seq, size, *with_payload)?;
         let stored = ledger
@@ -502,7 +548,8 @@ pub fn make_selective(
             .collect::<Result<_>>()?,
         erasures: Vec::new(),
         seals: Vec::new(),
-        subject_index: subject_proofs(ledger, size, complete)?,
+        index_checkpoint,
+        subject_index,
     })
 }
 
@@ -686,6 +733,9 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     // 4. The key history: every key event before the checkpoint, folded into the commitment;
     // those carried in full are checked as entries and build the registry.
     let mut commitment = key_history_step(&Hash32::ZERO, 0, &lc.admin_key, &gh);
+    // The key-history commitment of the key events before the index checkpoint, if any.
+    let index_at = b.index_checkpoint.as_ref().map(|e| e.seq);
+    let mut commitment_at_index = None;
     let mut withheld: BTreeMap<PublicKey, u64> = BTreeMap::new();
     let mut key_event_authors: Vec<(u64, PublicKey)> = Vec::new();
     let mut last = 0u64;
@@ -698,6 +748,9 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             )));
         }
         last = k.seq;
+        if index_at.is_some_and(|at| k.seq >= at) && commitment_at_index.is_none() {
+            commitment_at_index = Some(commitment);
+        }
         commitment = key_history_step(&commitment, k.seq, &k.key, &k.entry_hash);
         let Some(hex_text) = &k.entry else {
             if !k.proof.is_empty() {
@@ -765,6 +818,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             }
         }
     }
+    let commitment_at_index = commitment_at_index.unwrap_or(commitment);
     // A key the bundle uses must have every one of its events in full.
     let needs = |key: &PublicKey, what: &str| -> Result<(), BundleError> {
         match withheld.get(key) {
@@ -1081,24 +1135,83 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         hash_only.insert(ho.seq, ho.entry_hash);
     }
 
-    // 10. The subject index: each list proved complete against the signed commitment, and
-    // consistent with every entry the bundle carries in full.
-    let mut carried: BTreeMap<u64, Hash32> = hash_only.clone();
-    carried.insert(0, gh);
+    // 10. The subject index: the index checkpoint, an earlier `CheckpointRecorded` entry inside
+    // the signed tree (so its commitments are the log's, not ones signed beside it); each list
+    // proved complete against its commitment, and consistent with every entry carried in full.
+    let (index_size, map) = match (&b.index_checkpoint, b.subject_index.is_empty()) {
+        (None, true) => (0, (0, merkle::EMPTY_ROOT)),
+        (Some(ie), false) => {
+            let (entry, h) = decode_entry(ie)?;
+            let at = entry.seq;
+            let what = |m: &str| bad(format!("index checkpoint (seq {at}): {m}"));
+            if at == 0 || at >= size || ie.payload.is_some() {
+                return Err(what("not an entry before the checkpoint"));
+            }
+            prove(at, &h, &ie.proof).map_err(|e| what(&e.0))?;
+            needs(
+                &entry.event.body.author,
+                &format!("index checkpoint (seq {at}): the author"),
+            )?;
+            check_author(
+                &entry,
+                &registry,
+                &lc.ledger_id,
+                &format!("index checkpoint (seq {at})"),
+            )?;
+            let Event::CheckpointRecorded(ic) = &entry.event.body.event else {
+                return Err(what("not a CheckpointRecorded entry"));
+            };
+            if ic.tree_size != at {
+                return Err(what("it does not checkpoint the entries before it"));
+            }
+            // Its key history must be the bundle's, up to it: the key events before it are all
+            // accounted for, by the log's own commitment.
+            if ic.key_history != commitment_at_index {
+                return Err(what(
+                    "the bundle's key history up to it does not give the key-history commitment it records (a key event was left out, added or changed)",
+                ));
+            }
+            (at, (ic.subject_map_size, ic.subject_map_root))
+        }
+        (None, false) => {
+            return Err(bad(
+                "subject index: the bundle proves subject lists but carries no index checkpoint to prove them against",
+            ));
+        }
+        (Some(_), true) => {
+            return Err(bad(
+                "the bundle carries an index checkpoint but proves no subject list",
+            ));
+        }
+    };
+    // Every entry hash the bundle carries, inclusion-proved (one seq with two hashes is refused).
+    let mut carried: BTreeMap<u64, Hash32> = BTreeMap::new();
+    let proved_hashes = std::iter::once((0, gh))
+        .chain(hash_only.iter().map(|(s, h)| (*s, *h)))
+        .chain(verified.iter().map(|(e, h, _)| (e.seq, *h)))
+        .chain(erasers.values().map(|(e, h)| (e.seq, *h)));
+    for (seq, h) in proved_hashes {
+        if carried.insert(seq, h).is_some_and(|old| old != h) {
+            return Err(bad(format!(
+                "seq {seq} is carried with two different hashes"
+            )));
+        }
+    }
+    // Key events carried by seq, key and hash only are covered by the key-history commitment.
     for k in &b.keys {
-        carried.insert(k.seq, k.entry_hash);
+        if carried
+            .insert(k.seq, k.entry_hash)
+            .is_some_and(|old| old != k.entry_hash)
+        {
+            return Err(bad(format!(
+                "seq {}: the key history gives another hash than the entry carried",
+                k.seq
+            )));
+        }
     }
-    for (e, h) in verified
-        .iter()
-        .map(|(e, h, _)| (e, h))
-        .chain(erasers.values().map(|(e, h)| (e, h)))
-    {
-        carried.insert(e.seq, *h);
-    }
-    let map = (c.subject_map_size, c.subject_map_root);
     let mut complete = Vec::with_capacity(b.subject_index.len());
     for p in &b.subject_index {
-        let done = crate::subject_map::check(p, &lc.ledger_id, size, map, |seq| {
+        let done = crate::subject_map::check(p, &lc.ledger_id, index_size, map, |seq| {
             carried.get(&seq).copied()
         })
         .map_err(bad)?;
@@ -1116,7 +1229,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         let full = std::iter::once(&g)
             .chain(verified.iter().map(|(e, _, _)| e))
             .chain(erasers.values().map(|(e, _)| e));
-        for e in full {
+        for e in full.filter(|e| e.seq < index_size) {
             let person = registry.get(&e.event.body.author).map(|k| &k.person);
             if done.subject.is_named_by(e, person) != listed.contains(&e.seq) {
                 return Err(bad(format!(
@@ -1140,7 +1253,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         if let Named::Key(key) = &done.subject {
             let events: BTreeSet<u64> = std::iter::once((0, lc.admin_key))
                 .chain(b.keys.iter().map(|k| (k.seq, k.key)))
-                .filter(|(_, k)| k == key)
+                .filter(|(s, k)| k == key && *s < index_size)
                 .map(|(s, _)| s)
                 .collect();
             if events != listed {
@@ -1177,6 +1290,12 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
                 subjects.join(" or ")
             )));
         }
+        // A subject claim is the lists up to the index checkpoint, and nothing else.
+        if let Some(extra) = got.difference(&want).next() {
+            return Err(bad(format!(
+                "seq {extra}: a subject claim carries the entries about its subjects before its index checkpoint (seq {index_size}), and this one is not among them"
+            )));
+        }
     }
 
     Ok(Verified {
@@ -1196,6 +1315,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             hash_only: hash_only.len(),
             seals: b.seals.len(),
             complete,
+            complete_up_to: b.index_checkpoint.as_ref().map(|_| index_size),
         },
         entries: verified,
         hash_only,

@@ -305,10 +305,42 @@ pub fn write_pack(
         )
     })?;
     let size = cp.checkpoint.size;
-    // The checkpoint's own `CheckpointRecorded` entry (seq `size`) is about the person whose key
-    // signed it, and no checkpoint of that size can cover it: it is not listed (the pack answers
-    // for every entry before its checkpoint, and carries that entry's signed event anyway).
-    let found: Vec<Disclosure> = found.into_iter().filter(|d| d.seq != size).collect();
+    // The lists are proved complete against the latest checkpoint recorded inside this one (its
+    // commitment is bound to the signed tree, [`bundle::index_checkpoint`]).
+    let index_at = bundle::index_checkpoint(ledger, size).map_err(|e| {
+        pack_err(
+            out_dir,
+            format!("{e} (a pack proves its answer complete; nothing was written)"),
+        )
+    })?;
+    // The two checkpoints' own `CheckpointRecorded` entries (seqs `index_at` and `size`) are
+    // about the person whose key signed them, and neither lies inside the list it proves: they
+    // are not listed (the pack answers for every entry before `index_at`; the bundle carries both
+    // entries' signed events anyway).
+    let found: Vec<Disclosure> = found
+        .into_iter()
+        .filter(|d| d.seq != size && d.seq != index_at)
+        .collect();
+    // A pack proves everything it lists complete: an entry after `index_at` needs a newer
+    // checkpoint first.
+    let after: Vec<u64> = found
+        .iter()
+        .map(|d| d.seq)
+        .filter(|s| *s > index_at)
+        .collect();
+    if !after.is_empty() {
+        return Err(pack_err(
+            out_dir,
+            format!(
+                "seq {} about {subject} {} recorded after checkpoint {index_at}, the latest one \
+                 inside the signed checkpoint of {size} entries, so the pack could not prove that \
+                 none was left out; sign a checkpoint first with `igl checkpoint --key FILE` (an \
+                 admin or ig_officer key), then run this again (nothing was written)",
+                seq_list(&after),
+                if after.len() == 1 { "was" } else { "were" }
+            ),
+        ));
+    }
 
     // Erasures, read from their Redacted entries.
     let mut erasures: BTreeMap<u64, Erasure> = BTreeMap::new();
@@ -380,7 +412,7 @@ pub fn write_pack(
     let named = Named::Subject(subject.clone());
     let listed: BTreeSet<u64> = found.iter().map(|d| d.seq).collect();
     let later: Vec<u64> = ledger
-        .subject_list(&named, size)?
+        .subject_list(&named, index_at)?
         .into_iter()
         .filter(|s| !listed.contains(s) && !full.contains_key(s))
         .collect();
@@ -411,7 +443,7 @@ pub fn write_pack(
     }
     hash_only.sort_unstable();
     let full: Vec<(u64, bool)> = full.into_iter().collect();
-    let b = bundle::make_selective(ledger, &cp, &full, &hash_only, &[named])?;
+    let b = bundle::make_selective(ledger, &cp, &full, &hash_only, &[named], Some(index_at))?;
     let signer = ledger
         .stored_checkpoint_signer(&cp)?
         .expect("make_selective found the signer");
@@ -679,9 +711,15 @@ pub struct PackCheck {
     pub tree_size: u64,
     pub checkpoint_key: PublicKey,
     pub key_events: usize,
-    /// How many entries are about the subject before the checkpoint: the list the pack proves
-    /// complete against the checkpoint's subject index.
+    /// How many entries are about the subject before `complete_up_to`: the list the pack proves
+    /// complete against the subject index.
     pub subject_entries: usize,
+    /// The checkpoint (size) the list is complete up to: the latest one recorded inside the
+    /// pack's checkpoint.
+    pub complete_up_to: u64,
+    /// Entries the report lists at or after `complete_up_to`: in the log, but their list is not
+    /// proved complete (a later checkpoint would).
+    pub after_index: usize,
     /// Entries of that list the report does not show because they were recorded after its
     /// `held_at`: (seq, whether that is checked: carried in full with its `recorded_at`, or by
     /// hash only, so only the writer says so).
@@ -889,11 +927,19 @@ pub fn verify_pack(
             )));
         }
     };
+    let upto = b
+        .complete_up_to
+        .expect("a bundle that proves a list has an index checkpoint");
     let shown: BTreeSet<u64> = r.entries.iter().map(|e| e.seq).collect();
-    // Every entry the report shows is about the requester: in their list (so an entry carried
-    // by hash only is proved to be theirs, not someone else's).
+    let after_index = shown.iter().filter(|s| **s >= upto).count();
+    // Every entry the report shows before it is about the requester: in their list (so an
+    // entry carried by hash only is proved to be theirs, not someone else's).
     let in_list: BTreeSet<u64> = list.iter().copied().collect();
-    if let Some(n) = shown.difference(&in_list).next() {
+    if let Some(n) = shown
+        .iter()
+        .filter(|s| **s < upto)
+        .find(|s| !in_list.contains(s))
+    {
         return Err(bad(format!(
             "seq {n}: {REPORT_JSON} lists it, but it is not about {} (the checkpoint's subject index does not list it)",
             r.subject
@@ -910,16 +956,17 @@ pub fn verify_pack(
                 r.subject
             )));
         };
-        match full.get(&n) {
-            Some((entry, _, _)) if entry.recorded_at <= held => {
-                return Err(bad(format!(
-                    "seq {n} is about {} and was recorded by {held}, but {REPORT_JSON} leaves it out",
-                    r.subject
-                )));
-            }
-            Some(_) => after_held_at.push((n, true)),
-            None => after_held_at.push((n, false)),
+        // `recorded_at` never goes back along the log, so an entry carried in full says when
+        // every entry before it and after it was recorded, at the latest and at the earliest.
+        let held_by_then = full.range(n..).any(|(_, (e, _, _))| e.recorded_at <= held);
+        if held_by_then {
+            return Err(bad(format!(
+                "seq {n} is about {} and was recorded by {held} (so was an entry the pack carries at or after it), but {REPORT_JSON} leaves it out",
+                r.subject
+            )));
         }
+        let checked = full.range(..=n).any(|(_, (e, _, _))| e.recorded_at > held);
+        after_held_at.push((n, checked));
         used.insert(n);
     }
     if let Some(extra) = full
@@ -938,6 +985,8 @@ pub fn verify_pack(
         checkpoint_key: b.checkpoint_key,
         key_events: b.key_events,
         subject_entries: list.len(),
+        complete_up_to: upto,
+        after_index,
         after_held_at,
         checkpoint: b.checkpoint.clone(),
     })

@@ -983,6 +983,11 @@ fn checkpointed(seed: u64) -> (L, note::SignedCheckpoint) {
     );
     l.append(&[enrol]);
     l.append(&[revoke]);
+    // Two checkpoints: bundles are proved against the second, and prove lists complete up to
+    // the first (recorded inside the second's tree).
+    l.ledger
+        .checkpoint(&l.admin, t(NOW), EventId([0xcb; 16]))
+        .unwrap();
     let cp = l
         .ledger
         .checkpoint(&l.admin, t(NOW), EventId([0xcc; 16]))
@@ -990,9 +995,14 @@ fn checkpointed(seed: u64) -> (L, note::SignedCheckpoint) {
     (l, cp)
 }
 
+/// The seq of the checkpoint a bundle proved against `cp` proves lists complete up to.
+fn index_at(l: &L, cp: &note::SignedCheckpoint) -> u64 {
+    igl_ledger::bundle::index_checkpoint(&l.ledger, cp.checkpoint.size).unwrap()
+}
+
 fn subject_bundle(l: &L, cp: &note::SignedCheckpoint, name: &str) -> igl_ledger::bundle::Bundle {
     let named = igl_ledger::subject_map::Named::parse(name).unwrap();
-    let seqs = l.ledger.subject_list(&named, cp.checkpoint.size).unwrap();
+    let seqs = l.ledger.subject_list(&named, index_at(l, cp)).unwrap();
     igl_ledger::bundle::make(
         &l.ledger,
         cp,
@@ -1018,7 +1028,9 @@ fn every_subject_bundle_proves_complete_and_any_entry_left_out_or_forged_head_fa
         let (l, cp) = checkpointed(seed);
         let admin = public_key(&l.admin);
         let size = cp.checkpoint.size;
-        let lists = reference_lists(&l.ledger, size);
+        let at = index_at(&l, &cp);
+        assert_eq!(at, size - 1, "the checkpoint just before");
+        let lists = reference_lists(&l.ledger, at);
         let mut names: Vec<String> = lists.keys().cloned().collect();
         // Never named: absence proofs.
         names.extend([
@@ -1071,6 +1083,50 @@ fn every_subject_bundle_proves_complete_and_any_entry_left_out_or_forged_head_fa
                 }
             }
         }
+        // An absence proof for a listed subject, made of two genuine adjacent leaves elsewhere
+        // in the map: its key is not between them.
+        let listed = lists.keys().find(|n| n.starts_with("person:")).unwrap();
+        let absent = subject_bundle(&l, &cp, "person:P99").subject_index[0].clone();
+        let mut fake = subject_bundle(&l, &cp, listed);
+        fake.entries.clear();
+        fake.subject_index[0] = igl_ledger::subject_map::SubjectProof {
+            subject: listed.clone(),
+            seqs: vec![],
+            ..absent
+        };
+        let e = check_bundle(&fake, &admin).unwrap_err();
+        assert!(e.contains("not on that side of its key"), "{e}");
+
+        // A checkpoint entry signed by the council but never recorded, committing to a map
+        // that leaves an entry out: it is not in the signed tree, so it is refused.
+        let mut forged = subject_bundle(&l, &cp, listed);
+        let ic = forged.index_checkpoint.clone().unwrap();
+        let mut entry: Entry = codec::decode(&hex::decode(&ic.entry).unwrap()).unwrap();
+        let Event::CheckpointRecorded(mut c) = entry.event.body.event.clone() else {
+            unreachable!()
+        };
+        c.subject_map_root = Hash32([0x42; 32]);
+        let resigned = Submission::sign(
+            entry.event.body.ledger_id,
+            Event::CheckpointRecorded(c),
+            entry.event.body.occurred_at,
+            entry.event.body.event_id,
+            [],
+            &l.admin,
+            Salt([0; 32]),
+        )
+        .unwrap();
+        entry.event = resigned.event;
+        forged.index_checkpoint = Some(igl_ledger::bundle::BundleEntry {
+            entry: hex::encode(entry.encode()),
+            ..ic
+        });
+        let e = check_bundle(&forged, &admin).unwrap_err();
+        assert!(
+            e.contains("index checkpoint") && e.contains("inclusion proof"),
+            "{e}"
+        );
+
         // A subject claim whose proof is dropped, or proves another subject, is refused.
         let name = lists
             .keys()
@@ -1082,6 +1138,9 @@ fn every_subject_bundle_proves_complete_and_any_entry_left_out_or_forged_head_fa
         assert!(check_bundle(&b, &admin).is_err());
         b.subject_index.clear();
         let e = check_bundle(&b, &admin).unwrap_err();
+        assert!(e.contains("proves no subject list"), "{e}");
+        b.index_checkpoint = None;
+        let e = check_bundle(&b, &admin).unwrap_err();
         assert!(e.contains("proves the lists of none"), "{e}");
     }
 }
@@ -1091,7 +1150,7 @@ fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_ou
     use igl_ledger::pack::{self, BUNDLE_JSON, PackReport, REPORT_JSON, REPORT_MD};
     let (l, cp) = checkpointed(23);
     let admin = public_key(&l.admin);
-    let lists = reference_lists(&l.ledger, cp.checkpoint.size);
+    let lists = reference_lists(&l.ledger, index_at(&l, &cp));
     let out = tempfile::tempdir().unwrap();
     let read = |d: &Path| {
         (
@@ -1118,7 +1177,11 @@ fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_ou
         // can tell.
         let mut report: PackReport = serde_json::from_str(&files.0).unwrap();
         let mut bundle: igl_ledger::bundle::Bundle = serde_json::from_str(&files.2).unwrap();
-        let gone = report.entries.pop().unwrap().seq;
+        // (The last entry before the index checkpoint: entries after it are listed, but only a
+        // later checkpoint proves that none of them was left out.)
+        let upto = index_at(&l, &cp);
+        let at = report.entries.iter().rposition(|e| e.seq < upto).unwrap();
+        let gone = report.entries.remove(at).seq;
         report.summary = pack::counts(&report.entries);
         bundle.entries.retain(|e| e.seq != gone);
         bundle.hash_only.retain(|e| e.seq != gone);
@@ -1141,7 +1204,7 @@ fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_ou
         let mut report: PackReport = serde_json::from_str(&files.0).unwrap();
         let mut bundle: igl_ledger::bundle::Bundle = serde_json::from_str(&files.2).unwrap();
         let size = cp.checkpoint.size;
-        let other = (1..size)
+        let other = (1..index_at(&l, &cp))
             .find(|s| !list.iter().any(|(x, _)| x == s))
             .unwrap();
         let stored = l.ledger.entry(other).unwrap().unwrap();
@@ -1185,9 +1248,11 @@ fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
     let a = l.sign(access("P10", "SU-100", "Visit"), &feed);
     let b = l.sign(access("P11", "SU-100", "Visit"), &feed);
     let last = l.ledger.append(&[a, b], &l.ig, t(later)).unwrap().last_seq;
-    l.ledger
-        .checkpoint(&l.admin, t(later), EventId([0xdd; 16]))
-        .unwrap();
+    for id in [0xdd, 0xde] {
+        l.ledger
+            .checkpoint(&l.admin, t(later), EventId([id; 16]))
+            .unwrap();
+    }
     let admin = public_key(&l.admin);
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("pack");
@@ -1214,6 +1279,39 @@ fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
     )
     .unwrap();
     assert_eq!(r10.after_held_at, [(last - 1, false)]);
+    // An entry by hash only cannot pass as recorded after held_at when the pack carries, in
+    // full, a later entry recorded before it (recorded_at never goes back along the log).
+    let report10: pack::PackReport = serde_json::from_str(&read10(REPORT_JSON)).unwrap();
+    let last_full = report10
+        .entries
+        .iter()
+        .filter(|e| e.proof == pack::Proof::Full)
+        .map(|e| e.seq)
+        .max()
+        .unwrap();
+    let hidden = report10
+        .entries
+        .iter()
+        .find(|e| e.proof == pack::Proof::HashOnly && e.seq < last_full)
+        .map(|e| e.seq)
+        .expect("a hash-only entry before a full one");
+    let mut edited = report10.clone();
+    edited.entries.retain(|e| e.seq != hidden);
+    edited.summary = pack::counts(&edited.entries);
+    let e = pack::verify_pack(
+        &edited.to_text(),
+        &pack::render_markdown(&edited),
+        &read10(BUNDLE_JSON),
+        igl_ledger::bundle::Trust::Key(&admin),
+    )
+    .unwrap_err();
+    assert!(
+        e.0.contains(&format!(
+            "seq {hidden} is about person:P10 and was recorded by"
+        )),
+        "{}",
+        e.0
+    );
     // An entry recorded before held_at and carried in full cannot pass as a later one.
     let mut report: pack::PackReport = serde_json::from_str(&j).unwrap();
     let at = report

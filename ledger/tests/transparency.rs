@@ -276,7 +276,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
             .contains("hash_only")
     );
 
-    let b = bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[]).unwrap();
+    let b = bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[], None).unwrap();
     assert!(
         b.keys.is_empty(),
         "the genesis admin key needs no enrolment entry"
@@ -319,7 +319,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
         "{err}"
     );
     // A seq past the checkpoint cannot be proved.
-    let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size], &[]).unwrap_err();
+    let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size], &[], None).unwrap_err();
     assert!(err.to_string().contains("igl checkpoint"), "{err}");
 }
 
@@ -512,7 +512,7 @@ fn a_selective_bundle_carries_every_key_event_of_the_keys_it_needs() {
     let pk = public_key(&admin);
     // Seq 5 is by ig2 (revoked at 6): its enrolment and revocation are carried in full; ig's
     // enrolment (seq 1) only by seq, key and hash.
-    let b = bundle::make_selective(&l, &cp, &[(5, false)], &[4], &[]).unwrap();
+    let b = bundle::make_selective(&l, &cp, &[(5, false)], &[4], &[], None).unwrap();
     let full: Vec<(u64, bool)> = b.keys.iter().map(|k| (k.seq, k.entry.is_some())).collect();
     assert_eq!(full, [(1, false), (2, true), (6, true)]);
     let v = bundle::verify_detailed(&b.to_text(), Trust::Key(&pk)).unwrap();
@@ -614,8 +614,15 @@ mod robustness {
                 &[1, 2, 3, 4],
             )
             .unwrap(),
-            selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[])
-                .unwrap(),
+            selective: bundle::make_selective(
+                &l,
+                &cp,
+                &[(1, false), (4, true)],
+                &[2, 3],
+                &[],
+                None,
+            )
+            .unwrap(),
         }
     });
 

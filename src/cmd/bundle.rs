@@ -60,11 +60,12 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
                 "--subject {s:?}: not a subject (`person:ID`, `service-user:ID`, `key:HEX`) or an id"
             );
         }
-        // Every entry about them before the checkpoint, from the subject index the
-        // checkpoint commits to (the bundle proves the list complete, or that it is empty).
+        // Every entry about them before the latest checkpoint recorded inside this one, from
+        // the subject index it commits to (the bundle proves each list complete, or empty).
+        let at = bundle::index_checkpoint(&ledger, size)?;
         let mut v = std::collections::BTreeSet::new();
         for w in &wanted {
-            v.extend(ledger.subject_list(w, size)?);
+            v.extend(ledger.subject_list(w, at)?);
         }
         let subjects = wanted.iter().map(|x| x.to_string()).collect();
         (Claim::Subject { subjects }, v.into_iter().collect())
@@ -217,7 +218,8 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                     "checkpoint_key": r.checkpoint_key.to_hex(), "claim": r.claim,
                     "complete": claim_complete(&r.claim),
                     "subjects_complete": r.complete.iter().map(|c| json!({
-                        "subject": c.subject.to_string(), "entries": c.seqs.len()})).collect::<Vec<_>>(),
+                        "subject": c.subject.to_string(), "entries": c.seqs.len(),
+                        "up_to": r.complete_up_to})).collect::<Vec<_>>(),
                     "entries": r.entries,
                     "key_events": r.key_events, "key_events_in_full": r.key_events_in_full,
                     "with_personal_data": r.with_personal_data, "erased": r.erased,
@@ -246,7 +248,11 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                 }
             )?;
             for c in &r.complete {
-                writeln!(o, "  {}", complete_line(c, r.tree_size))?;
+                writeln!(
+                    o,
+                    "  {}",
+                    complete_line(c, r.complete_up_to.unwrap_or(r.tree_size))
+                )?;
             }
             writeln!(
                 o,
@@ -329,7 +335,8 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                     "proved_in_full": r.counts.proved_in_full, "proved_by_hash": r.counts.proved_by_hash,
                     "erased": r.counts.erased, "tree_size": r.tree_size,
                     "checkpoint_key": r.checkpoint_key.to_hex(), "key_events": r.key_events,
-                    "complete": true, "subject_entries": r.subject_entries,
+                    "complete": true, "complete_up_to": r.complete_up_to,
+                    "subject_entries": r.subject_entries, "after_complete_up_to": r.after_index,
                     "after_held_at": r.after_held_at.iter().map(|(s, checked)| json!({"seq": s, "checked": checked})).collect::<Vec<_>>(),
                     "trust_anchor": anchored, "cosigned_by": cosigned_by}),
         )?,
@@ -343,31 +350,39 @@ fn run_verify_pack(a: VerifyBundleArgs) -> Result<Outcome> {
                 r.tree_size,
                 r.checkpoint_key.short()
             )?;
+            let unchecked = r.after_held_at.iter().filter(|(_, c)| !c).count();
             if r.after_held_at.is_empty() {
                 writeln!(
                     o,
-                    "  complete: every entry about {} up to checkpoint {} is listed ({} entr{}), proved against the checkpoint's subject index",
+                    "  complete: every entry about {} up to checkpoint {} is listed ({} entr{}), proved against that checkpoint's subject index",
                     r.subject,
-                    r.tree_size,
+                    r.complete_up_to,
                     r.subject_entries,
                     if r.subject_entries == 1 { "y" } else { "ies" }
                 )?;
-            } else {
-                let unchecked = r.after_held_at.iter().filter(|(_, c)| !c).count();
+            } else if unchecked == 0 {
                 writeln!(
                     o,
-                    "  complete: every entry about {} up to checkpoint {} is accounted for ({} entries): listed, or recorded after the instant the report is held at ({}{})",
+                    "  complete: every entry about {} up to checkpoint {} is accounted for ({} entries): listed, or shown to be recorded after the instant the report is held at ({})",
                     r.subject,
-                    r.tree_size,
+                    r.complete_up_to,
                     r.subject_entries,
-                    r.after_held_at.len(),
-                    if unchecked > 0 {
-                        format!(
-                            "; for {unchecked} carried by hash only that time is the council's statement, not checked offline"
-                        )
-                    } else {
-                        String::new()
-                    }
+                    r.after_held_at.len()
+                )?;
+            } else {
+                writeln!(
+                    o,
+                    "  complete, with {unchecked} entries on the council's word: every entry about {} up to checkpoint {} is listed, or carried as recorded after the instant the report is held at ({}); for {unchecked} of them, carried by hash only, that recording time cannot be checked offline",
+                    r.subject,
+                    r.complete_up_to,
+                    r.after_held_at.len()
+                )?;
+            }
+            if r.after_index > 0 {
+                writeln!(
+                    o,
+                    "  {} listed entries come after checkpoint {}: they are in the log, but that none after it was left out is not proved (a pack made after the next checkpoint would prove it)",
+                    r.after_index, r.complete_up_to
                 )?;
             }
             writeln!(

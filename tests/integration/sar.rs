@@ -263,6 +263,10 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
     assert_eq!(v["complete"], true, "{v}");
     assert_eq!(v["subject_entries"], listed.len(), "{v}");
     assert_eq!(v["after_held_at"], json!([]), "{v}");
+    // Complete up to the checkpoint recorded inside the pack's (bound to the signed tree).
+    let upto = v["complete_up_to"].as_u64().unwrap();
+    assert!(upto < report.checkpoint.tree_size, "{v}");
+    assert_eq!(v["after_complete_up_to"], 0, "{v}");
     let text = dir
         .igl()
         .args(["verify-bundle", "--trusted-key"])
@@ -272,8 +276,7 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
     assert!(text.starts_with("✔"), "{text}");
     assert!(
         text.contains(&format!(
-            "complete: every entry about {subject} up to checkpoint {} is listed ({} entries)",
-            report.checkpoint.tree_size,
+            "complete: every entry about {subject} up to checkpoint {upto} is listed ({} entries)",
             listed.len()
         )),
         "{text}"
@@ -298,7 +301,7 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
         assert_eq!(v["complete"], true, "{v}");
         assert_eq!(
             v["subjects_complete"],
-            json!([{"subject": who, "entries": entries.unwrap_or(0)}]),
+            json!([{"subject": who, "entries": entries.unwrap_or(0), "up_to": upto}]),
             "{v}"
         );
         let text = dir
@@ -308,10 +311,7 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
             .ok();
         let line = match entries {
             Some(_) => format!("complete: every entry about {who} up to checkpoint"),
-            None => format!(
-                "complete: no entry before checkpoint {} is about {who}",
-                report.checkpoint.tree_size
-            ),
+            None => format!("complete: no entry before checkpoint {upto} is about {who}"),
         };
         assert!(text.contains(&line), "{text}");
         // Leave one entry out of the subject bundle: refused.

@@ -19,6 +19,10 @@ fn a_partner_witnesses_the_council_publishes_and_an_auditor_checks_from_outside(
             training("P100", 20),
         ],
     );
+    // Last month's checkpoint (a council signs one regularly): the subject bundle below proves
+    // its list complete up to the latest checkpoint recorded inside the one it is proved
+    // against.
+    c.igl().args(["checkpoint", "--key"]).arg(&c.ig.path).ok();
 
     // The partner council runs a witness trusting the council's checkpoint key, given as the
     // log's verifier key (as other witnesses are configured).
