@@ -243,7 +243,7 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                 match r.claim {
                     Claim::Range { .. } => "complete, every one is there and linked",
                     Claim::Subject { .. } =>
-                        "complete, proved against the checkpoint's subject index",
+                        "complete, each list proved against the subject index of the checkpoint recorded inside it",
                     Claim::Selection => "the entries its maker chose",
                 }
             )?;

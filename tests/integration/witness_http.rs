@@ -414,7 +414,9 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
             &origin(&c),
         ])
         .ok();
-    // A SAR pack's bundle carries it too.
+    // A SAR pack's bundle carries it too (after one more witnessed checkpoint: a pack proves
+    // its list complete up to the checkpoint recorded inside the one it is proved against).
+    witnessed_checkpoint(&c, &w);
     let pack = c.dir.join("pack");
     c.igl()
         .args(["sar", "person:P100", "--pack"])

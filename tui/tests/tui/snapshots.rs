@@ -248,10 +248,14 @@ fn ledger_with_requests_and(dir: &std::path::Path, checkpoint: bool) -> App {
         )
         .unwrap();
         if checkpoint {
-            let mut id = [0u8; 16];
-            id[0] = 99;
-            l.checkpoint(&k.ig, t("2026-02-22T09:00:00Z"), EventId(id))
-                .unwrap();
+            // Two: a pack is proved against the second and proves its list complete up to the
+            // first, which lies inside it.
+            for n in [99, 100] {
+                let mut id = [0u8; 16];
+                id[0] = n;
+                l.checkpoint(&k.ig, t("2026-02-22T09:00:00Z"), EventId(id))
+                    .unwrap();
+            }
         }
     }
     let (src, _) = Counting::open(&path);
