@@ -1,5 +1,7 @@
 //! The Merkle vectors of `schema/FORMAT.md` (`<!-- golden-merkle:NAME -->` blocks), recomputed.
 
+mod common;
+
 use std::collections::HashMap;
 
 use igl_ledger::merkle::{self, Frontier, Nodes};
@@ -46,17 +48,7 @@ fn vectors() -> Vec<(&'static str, String)> {
 }
 
 fn block(doc: &str, name: &str) -> Option<String> {
-    let marker = format!("<!-- golden-merkle:{name} -->");
-    let mut lines = doc.lines().skip_while(|l| l.trim() != marker).skip(1);
-    lines.next()?;
-    Some(
-        lines
-            .take_while(|l| !l.starts_with("```"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .trim()
-            .to_string(),
-    )
+    common::golden_block(doc, "merkle", name)
 }
 
 #[test]

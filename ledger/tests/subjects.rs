@@ -7,6 +7,8 @@
 //!   per-thread read counters (no timing).
 //! - The third-party rule.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -1238,6 +1240,22 @@ fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_ou
     assert!(tried > 8);
 }
 
+fn report_refused(
+    report: &igl_ledger::pack::PackReport,
+    bundle: &str,
+    admin: &PublicKey,
+) -> String {
+    use igl_ledger::pack;
+    pack::verify_pack(
+        &report.to_text(),
+        &pack::render_markdown(report),
+        bundle,
+        igl_ledger::bundle::Trust::Key(admin),
+    )
+    .unwrap_err()
+    .0
+}
+
 #[test]
 fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
     use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
@@ -1254,6 +1272,11 @@ fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
             .unwrap();
     }
     let admin = public_key(&l.admin);
+    // A report edited (its summary recounted, its markdown re-rendered) and a bundle: the
+    // verifier's refusal.
+    let refused = |report: &pack::PackReport, bundle: &str| -> String {
+        report_refused(report, bundle, &admin)
+    };
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("pack");
     pack::write_pack(&l.ledger, &su("SU-100"), Some(t(NOW)), &p, t(later)).unwrap();
@@ -1298,19 +1321,12 @@ fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
     let mut edited = report10.clone();
     edited.entries.retain(|e| e.seq != hidden);
     edited.summary = pack::counts(&edited.entries);
-    let e = pack::verify_pack(
-        &edited.to_text(),
-        &pack::render_markdown(&edited),
-        &read10(BUNDLE_JSON),
-        igl_ledger::bundle::Trust::Key(&admin),
-    )
-    .unwrap_err();
+    let e = refused(&edited, &read10(BUNDLE_JSON));
     assert!(
-        e.0.contains(&format!(
+        e.contains(&format!(
             "seq {hidden} is about person:P10 and was recorded by"
         )),
-        "{}",
-        e.0
+        "{e}"
     );
     // An entry recorded before held_at and carried in full cannot pass as a later one.
     let mut report: pack::PackReport = serde_json::from_str(&j).unwrap();
@@ -1321,31 +1337,18 @@ fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
         .unwrap();
     let gone = report.entries.remove(at).seq;
     report.summary = pack::counts(&report.entries);
-    let e = pack::verify_pack(
-        &report.to_text(),
-        &pack::render_markdown(&report),
-        &bj,
-        igl_ledger::bundle::Trust::Key(&admin),
-    )
-    .unwrap_err();
+    let e = refused(&report, &bj);
     assert!(
-        e.0.contains(&format!(
+        e.contains(&format!(
             "seq {gone} is about service-user:SU-100 and was recorded by"
         )),
-        "{}",
-        e.0
+        "{e}"
     );
     // Without held_at, the same entries unlisted are an omission.
     let mut report: pack::PackReport = serde_json::from_str(&j).unwrap();
     report.held_at = None;
-    let e = pack::verify_pack(
-        &report.to_text(),
-        &pack::render_markdown(&report),
-        &bj,
-        igl_ledger::bundle::Trust::Key(&admin),
-    )
-    .unwrap_err();
-    assert!(e.0.contains("leaves it out"), "{}", e.0);
+    let e = refused(&report, &bj);
+    assert!(e.contains("leaves it out"), "{e}");
 }
 
 #[test]
@@ -1530,17 +1533,7 @@ fn subject_vectors() -> Vec<(&'static str, String)> {
 }
 
 fn golden_block(doc: &str, name: &str) -> Option<String> {
-    let marker = format!("<!-- golden-subject:{name} -->");
-    let mut lines = doc.lines().skip_while(|l| l.trim() != marker).skip(1);
-    lines.next()?;
-    Some(
-        lines
-            .take_while(|l| !l.starts_with("```"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .trim()
-            .to_string(),
-    )
+    common::golden_block(doc, "subject", name)
 }
 
 #[test]
