@@ -342,6 +342,8 @@ fn key_event(
 pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) -> Result<Bundle> {
     let (checkpoint_event, note) = check_checkpoint(ledger, cp, seqs)?;
     let size = cp.checkpoint.size;
+    let at = index_checkpoint(ledger, size)?;
+    before_index(seqs, at, size)?;
     let keys = key_events(ledger, size)?
         .into_iter()
         .map(|(seq, key, hash, _)| key_event(ledger, size, (seq, key, hash), true))
@@ -356,9 +358,9 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
         if let PayloadState::Redacted { by } = stored.payload
             && !listed.contains(&by)
         {
-            if by >= size {
+            if by >= at {
                 return Err(LedgerError::Proof(format!(
-                    "the personal data of seq {seq} was erased by seq {by}, after the checkpoint of {size} entries: sign a newer checkpoint with `igl checkpoint` so the erasure can be proved"
+                    "the personal data of seq {seq} was erased by seq {by}, after checkpoint {at} (the latest one recorded inside the checkpoint of {size} entries): sign a newer checkpoint with `igl checkpoint` so the erasure can be proved"
                 )));
             }
             erasures.insert(by);
@@ -369,17 +371,14 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
         Claim::Range { from, to } => seals_within(ledger, *from, *to)?,
         _ => Vec::new(),
     };
-    let (index_checkpoint, subject_index) = match &claim {
-        Claim::Subject { subjects } => {
-            let named = subjects
-                .iter()
-                .map(|s| Named::parse(s).map_err(LedgerError::Proof))
-                .collect::<Result<Vec<_>>>()?;
-            let at = index_checkpoint(ledger, size)?;
-            subject_proofs(ledger, size, at, &named)?
-        }
-        _ => (None, Vec::new()),
+    let named = match &claim {
+        Claim::Subject { subjects } => subjects
+            .iter()
+            .map(|s| Named::parse(s).map_err(LedgerError::Proof))
+            .collect::<Result<Vec<_>>>()?,
+        _ => Vec::new(),
     };
+    let (index_checkpoint, subject_index) = subject_proofs(ledger, size, at, &named)?;
     Ok(Bundle {
         format: BUNDLE_FORMAT.into(),
         claim,
@@ -411,9 +410,20 @@ pub fn index_checkpoint(ledger: &Ledger, size: u64) -> Result<u64> {
         .find(|s| *s < size)
         .ok_or_else(|| {
             LedgerError::Proof(format!(
-                "no checkpoint is recorded inside the checkpoint of {size} entries, so no subject list can be proved complete against it; sign another checkpoint with `igl checkpoint` and try again"
+                "no checkpoint is recorded inside the checkpoint of {size} entries; a bundle proves its entries' authors (and any subject list) against the key history (and subject index) of such a one, bound to the signed tree: sign another checkpoint with `igl checkpoint` and try again"
             ))
         })
+}
+
+/// Refuses entries a bundle would have to judge at or after its index checkpoint `at`: the key
+/// history after it is not bound to the signed tree of `size` entries.
+fn before_index(seqs: &[u64], at: u64, size: u64) -> Result<()> {
+    match seqs.iter().find(|s| **s >= at) {
+        Some(s) => Err(LedgerError::Proof(format!(
+            "seq {s} is not before checkpoint {at}, the latest one recorded inside the checkpoint of {size} entries: a bundle proves its entries' authors against the key history up to that one; sign another checkpoint with `igl checkpoint` and try again"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The `index_checkpoint` entry (at seq `at`, proved against the tree of `size`) and the proofs
@@ -424,14 +434,15 @@ fn subject_proofs(
     at: u64,
     subjects: &[Named],
 ) -> Result<(Option<BundleEntry>, Vec<SubjectProof>)> {
-    if subjects.is_empty() {
-        return Ok((None, Vec::new()));
-    }
-    let map = ledger.subject_map_at(at)?;
-    let proofs = subjects
-        .iter()
-        .map(|s| ledger.subject_proof(&map, s, at))
-        .collect::<Result<_>>()?;
+    let proofs = if subjects.is_empty() {
+        Vec::new()
+    } else {
+        let map = ledger.subject_map_at(at)?;
+        subjects
+            .iter()
+            .map(|s| ledger.subject_proof(&map, s, at))
+            .collect::<Result<_>>()?
+    };
     Ok((Some(bundle_entry(ledger, at, size, false)?), proofs))
 }
 
@@ -465,7 +476,6 @@ pub fn make_selective(
     full: &[(u64, bool)],
     hash_only: &[u64],
     complete: &[Named],
-    index_at: Option<u64>,
 ) -> Result<Bundle> {
     let all: Vec<u64> = full
         .iter()
@@ -481,17 +491,14 @@ pub fn make_selective(
     })?;
     let mut entries = Vec::with_capacity(full.len());
     let mut wanted: Vec<PublicKey> = vec![signer];
-    let (index_checkpoint, subject_index) = match (complete.is_empty(), index_at) {
-        (false, Some(at)) => {
-            // Its signer's key history is carried in full, so the verifier can judge it.
-            let e = ledger
-                .entry(at)?
-                .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {at}")))?;
-            wanted.push(e.entry.event.body.author);
-            subject_proofs(ledger, size, at, complete)?
-        }
-        _ => (None, Vec::new()),
-    };
+    let at = index_checkpoint(ledger, size)?;
+    before_index(&full.iter().map(|(s, _)| *s).collect::<Vec<_>>(), at, size)?;
+    // The index checkpoint's signer's key history is carried in full, so it can be judged.
+    let e = ledger
+        .entry(at)?
+        .ok_or_else(|| LedgerError::Proof(format!("no entry at seq {at}")))?;
+    wanted.push(e.entry.event.body.author);
+    let (index_checkpoint, subject_index) = subject_proofs(ledger, size, at, complete)?;
     for (seq, with_payload) in full {
         let be = bundle_entry(ledger, *seq, size, *with_payload)?;
         let stored = ledger
@@ -1138,9 +1145,8 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
     // 10. The subject index: the index checkpoint, an earlier `CheckpointRecorded` entry inside
     // the signed tree (so its commitments are the log's, not ones signed beside it); each list
     // proved complete against its commitment, and consistent with every entry carried in full.
-    let (index_size, map) = match (&b.index_checkpoint, b.subject_index.is_empty()) {
-        (None, true) => (0, (0, merkle::EMPTY_ROOT)),
-        (Some(ie), false) => {
+    let (index_size, map) = match &b.index_checkpoint {
+        Some(ie) => {
             let (entry, h) = decode_entry(ie)?;
             let at = entry.seq;
             let what = |m: &str| bad(format!("index checkpoint (seq {at}): {m}"));
@@ -1173,17 +1179,25 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             }
             (at, (ic.subject_map_size, ic.subject_map_root))
         }
-        (None, false) => {
+        None => {
             return Err(bad(
-                "subject index: the bundle proves subject lists but carries no index checkpoint to prove them against",
-            ));
-        }
-        (Some(_), true) => {
-            return Err(bad(
-                "the bundle carries an index checkpoint but proves no subject list",
+                "the bundle carries no index checkpoint (the checkpoint entry recorded inside its checkpoint, which binds its key history to the signed tree)",
             ));
         }
     };
+    // Every entry judged (its author's key, as the key history stood then) lies before it: the
+    // key history after the index checkpoint is not bound to the signed tree.
+    if let Some(e) = verified
+        .iter()
+        .map(|(e, _, _)| e)
+        .chain(erasers.values().map(|(e, _)| e))
+        .find(|e| e.seq >= index_size)
+    {
+        return Err(bad(format!(
+            "seq {}: not before the index checkpoint (seq {index_size}), so its author cannot be judged by a key history bound to the signed tree",
+            e.seq
+        )));
+    }
     // Every entry hash the bundle carries, inclusion-proved (one seq with two hashes is refused).
     let mut carried: BTreeMap<u64, Hash32> = BTreeMap::new();
     let proved_hashes = std::iter::once((0, gh))
@@ -1315,7 +1329,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             hash_only: hash_only.len(),
             seals: b.seals.len(),
             complete,
-            complete_up_to: b.index_checkpoint.as_ref().map(|_| index_size),
+            complete_up_to: (!b.subject_index.is_empty()).then_some(index_size),
         },
         entries: verified,
         hash_only,

@@ -323,16 +323,22 @@ pub fn write_pack(
         .collect();
     // A pack proves everything it lists complete: an entry after `index_at` needs a newer
     // checkpoint first.
-    let after: Vec<u64> = found
+    let mut after: Vec<u64> = found
         .iter()
         .map(|d| d.seq)
-        .filter(|s| *s > index_at)
+        .chain(found.iter().filter_map(|d| match d.personal_data {
+            PersonalData::Erased { by } => Some(by),
+            _ => None,
+        }))
+        .filter(|s| *s >= index_at)
         .collect();
+    after.sort_unstable();
+    after.dedup();
     if !after.is_empty() {
         return Err(pack_err(
             out_dir,
             format!(
-                "seq {} about {subject} {} recorded after checkpoint {index_at}, the latest one \
+                "seq {} (about {subject}, or erasing its data) {} recorded after checkpoint {index_at}, the latest one \
                  inside the signed checkpoint of {size} entries, so the pack could not prove that \
                  none was left out; sign a checkpoint first with `igl checkpoint --key FILE` (an \
                  admin or ig_officer key), then run this again (nothing was written)",
@@ -443,7 +449,7 @@ pub fn write_pack(
     }
     hash_only.sort_unstable();
     let full: Vec<(u64, bool)> = full.into_iter().collect();
-    let b = bundle::make_selective(ledger, &cp, &full, &hash_only, &[named], Some(index_at))?;
+    let b = bundle::make_selective(ledger, &cp, &full, &hash_only, &[named])?;
     let signer = ledger
         .stored_checkpoint_signer(&cp)?
         .expect("make_selective found the signer");

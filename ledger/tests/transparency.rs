@@ -53,6 +53,14 @@ fn checkpoint(l: &Ledger, admin: &SigningKey) -> note::SignedCheckpoint {
         .unwrap()
 }
 
+/// [`checkpoint`], then one more, which bundles are proved against: a bundle's entries lie
+/// before the checkpoint recorded inside its own (its *index checkpoint*).
+fn bundle_checkpoint(l: &Ledger, admin: &SigningKey) -> note::SignedCheckpoint {
+    checkpoint(l, admin);
+    l.checkpoint(admin, t("2026-01-03T09:00:01Z"), EventId([199; 16]))
+        .unwrap()
+}
+
 fn build(dir: &std::path::Path, admin: &SigningKey, names: &[&str]) -> Ledger {
     let (l, _) = Ledger::create(dir, &genesis(admin), admin, t("2026-01-01T09:00:01Z")).unwrap();
     for (i, n) in names.iter().enumerate() {
@@ -221,7 +229,7 @@ fn bundles_verify_offline_and_fail_when_any_byte_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let admin = SigningKey::from_bytes(&[1; 32]);
     let l = build(&tmp.path().join("l"), &admin, NAMES);
-    let cp = checkpoint(&l, &admin);
+    let cp = bundle_checkpoint(&l, &admin);
     let b = bundle::make(&l, &cp, bundle::Claim::Selection, &[2, 4]).unwrap();
     let text = b.to_text();
     let pk = public_key(&admin);
@@ -268,7 +276,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
     let tmp = tempfile::tempdir().unwrap();
     let admin = SigningKey::from_bytes(&[1; 32]);
     let l = build(&tmp.path().join("l"), &admin, NAMES);
-    let cp = checkpoint(&l, &admin);
+    let cp = bundle_checkpoint(&l, &admin);
     assert!(
         !bundle::make(&l, &cp, bundle::Claim::Selection, &[2])
             .unwrap()
@@ -276,7 +284,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
             .contains("hash_only")
     );
 
-    let b = bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[], None).unwrap();
+    let b = bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[]).unwrap();
     assert!(
         b.keys.is_empty(),
         "the genesis admin key needs no enrolment entry"
@@ -319,7 +327,7 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
         "{err}"
     );
     // A seq past the checkpoint cannot be proved.
-    let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size], &[], None).unwrap_err();
+    let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size], &[]).unwrap_err();
     assert!(err.to_string().contains("igl checkpoint"), "{err}");
 }
 
@@ -412,8 +420,8 @@ fn trimmable(dir: &std::path::Path) -> (Ledger, SigningKey, note::SignedCheckpoi
         now,
     )
     .unwrap();
-    let cp = checkpoint(&l, &admin);
-    assert_eq!(cp.checkpoint.size, 9);
+    let cp = bundle_checkpoint(&l, &admin);
+    assert_eq!(cp.checkpoint.size, 10);
     (l, admin, cp)
 }
 
@@ -512,7 +520,7 @@ fn a_selective_bundle_carries_every_key_event_of_the_keys_it_needs() {
     let pk = public_key(&admin);
     // Seq 5 is by ig2 (revoked at 6): its enrolment and revocation are carried in full; ig's
     // enrolment (seq 1) only by seq, key and hash.
-    let b = bundle::make_selective(&l, &cp, &[(5, false)], &[4], &[], None).unwrap();
+    let b = bundle::make_selective(&l, &cp, &[(5, false)], &[4], &[]).unwrap();
     let full: Vec<(u64, bool)> = b.keys.iter().map(|k| (k.seq, k.entry.is_some())).collect();
     assert_eq!(full, [(1, false), (2, true), (6, true)]);
     let v = bundle::verify_detailed(&b.to_text(), Trust::Key(&pk)).unwrap();
@@ -604,7 +612,7 @@ mod robustness {
         let tmp = tempfile::tempdir().unwrap();
         let admin = SigningKey::from_bytes(&[1; 32]);
         let l = build(&tmp.path().join("l"), &admin, NAMES);
-        let cp = checkpoint(&l, &admin);
+        let cp = bundle_checkpoint(&l, &admin);
         Fixture {
             pk: public_key(&admin),
             full: bundle::make(
@@ -614,15 +622,8 @@ mod robustness {
                 &[1, 2, 3, 4],
             )
             .unwrap(),
-            selective: bundle::make_selective(
-                &l,
-                &cp,
-                &[(1, false), (4, true)],
-                &[2, 3],
-                &[],
-                None,
-            )
-            .unwrap(),
+            selective: bundle::make_selective(&l, &cp, &[(1, false), (4, true)], &[2, 3], &[])
+                .unwrap(),
         }
     });
 
@@ -906,4 +907,49 @@ fn a_prepared_checkpoint_is_recorded_with_its_cosignatures_unless_the_ledger_mov
             .map(|c| c.checkpoint.size),
         Some(size)
     );
+}
+
+/// A bundle judges its entries' authors by the key history up to its index checkpoint, the
+/// checkpoint entry inside its own tree (the only commitment bound to that tree), so every
+/// entry it carries lies before that one: with an earlier (genuine, proved) checkpoint entry
+/// put in its place, the entries after it are refused.
+#[test]
+fn a_bundle_refuses_entries_at_or_after_its_index_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (l, admin, _) = trimmable(&tmp.path().join("l"));
+    let cp = l
+        .checkpoint(&admin, t("2026-01-03T09:00:02Z"), EventId([198; 16]))
+        .unwrap();
+    let pk = public_key(&admin);
+    assert_eq!(
+        bundle::index_checkpoint(&l, cp.checkpoint.size).unwrap(),
+        10
+    );
+    let b = bundle::make(
+        &l,
+        &cp,
+        bundle::Claim::Range { from: 3, to: 9 },
+        &[3, 4, 5, 6, 7, 8, 9],
+    )
+    .unwrap();
+    bundle::verify(&b.to_text(), Trust::Key(&pk)).unwrap();
+    let err = refused(&b, &pk, |b| {
+        let ic = b.index_checkpoint.as_mut().unwrap();
+        ic.entry = hex::encode(l.entry(9).unwrap().unwrap().entry.encode());
+        ic.seq = 9;
+        ic.proof = l.inclusion_proof(9, cp.checkpoint.size).unwrap();
+    });
+    assert!(
+        err.contains("not before the index checkpoint (seq 9)"),
+        "{err}"
+    );
+    // And `make` refuses to write one.
+    let err = bundle::make(
+        &l,
+        &cp,
+        bundle::Claim::Range { from: 3, to: 10 },
+        &[3, 4, 5, 6, 7, 8, 9, 10],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("igl checkpoint"), "{err}");
 }

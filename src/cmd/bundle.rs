@@ -70,15 +70,15 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
         let subjects = wanted.iter().map(|x| x.to_string()).collect();
         (Claim::Subject { subjects }, v.into_iter().collect())
     } else {
-        if size == 0 {
-            bail!("the checkpoint covers no entries; sign one with `igl checkpoint`");
-        }
+        // Entries up to the checkpoint recorded inside this one: their authors are judged by
+        // the key history up to it, which its entry binds to the signed tree.
+        let at = bundle::index_checkpoint(&ledger, size)?;
         let from = a.from.unwrap_or(0);
-        let to = a.to.unwrap_or(size - 1);
-        if from > to || to >= size {
+        let to = a.to.unwrap_or(at - 1);
+        if from > to || to >= at {
             bail!(
-                "--from {from} --to {to}: the checkpoint covers seq 0..={}; sign a newer one with `igl checkpoint`",
-                size - 1
+                "--from {from} --to {to}: a bundle proved against the checkpoint of {size} entries holds seq 0..={} (the entries before checkpoint {at}, recorded inside it); sign a newer one with `igl checkpoint`",
+                at - 1
             );
         }
         (Claim::Range { from, to }, (from..=to).collect())

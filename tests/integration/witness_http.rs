@@ -963,6 +963,8 @@ impl signed_note::Signer for CosignatureV1Signer {
 fn azul_signed_note_reads_igl_cosigned_checkpoints_and_igl_reads_azul_cosignatures() {
     let c = Council::new();
     let (wkey, _state, w) = witness_for(&c, "witness-state");
+    // An earlier checkpoint: the bundle below holds the entries before it (its index checkpoint).
+    c.igl().args(["checkpoint", "--key"]).arg(&c.ig.path).ok();
     let v = witnessed_checkpoint(&c, &w);
     let text = v["note"].as_str().unwrap();
     let ig_pk = PublicKey::from_hex(&c.ig.public).unwrap();
