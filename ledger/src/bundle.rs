@@ -360,7 +360,7 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
         {
             if by >= at {
                 return Err(LedgerError::Proof(format!(
-                    "the personal data of seq {seq} was erased by seq {by}, after checkpoint {at} (the latest one recorded inside the checkpoint of {size} entries): sign a newer checkpoint with `igl checkpoint` so the erasure can be proved"
+                    "the personal data of seq {seq} was erased by seq {by}, after checkpoint {at} (the one just before the checkpoint of {size} entries): sign a newer checkpoint with `igl checkpoint` so the erasure can be proved"
                 )));
             }
             erasures.insert(by);
@@ -398,21 +398,27 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
     })
 }
 
-/// The latest `CheckpointRecorded` entry inside the tree of `size` entries: the checkpoint a
-/// bundle proved against that tree proves subject lists complete up to (its commitment is bound
-/// to the signed tree by an inclusion proof; the commitment of the checkpoint of `size` itself
-/// is not, since its entry lies outside its own tree).
+/// The **index checkpoint** of a bundle proved against the checkpoint of `size` entries: the
+/// `CheckpointRecorded` entry just before that checkpoint's own (seq `size - 1`). Its commitments
+/// are bound to the signed tree by an inclusion proof (those of the checkpoint's own entry, at seq
+/// `size`, are not: it lies outside its tree); the bundle's key history and subject lists are
+/// proved against it. It must be the entry just before, so that whoever makes a bundle cannot
+/// choose an older one and stop a subject's list early: a council signs two checkpoints in a row
+/// before it makes bundles or answers a request.
 pub fn index_checkpoint(ledger: &Ledger, size: u64) -> Result<u64> {
-    ledger
-        .type_entries("CheckpointRecorded")?
-        .into_iter()
-        .rev()
-        .find(|s| *s < size)
-        .ok_or_else(|| {
-            LedgerError::Proof(format!(
-                "no checkpoint is recorded inside the checkpoint of {size} entries; a bundle proves its entries' authors (and any subject list) against the key history (and subject index) of such a one, bound to the signed tree: sign another checkpoint with `igl checkpoint` and try again"
-            ))
-        })
+    let before = size.checked_sub(1).and_then(|at| {
+        ledger
+            .entry(at)
+            .ok()
+            .flatten()
+            .filter(|e| matches!(e.entry.event.body.event, Event::CheckpointRecorded(_)))
+            .map(|_| at)
+    });
+    before.ok_or_else(|| {
+        LedgerError::Proof(format!(
+            "the checkpoint of {size} entries does not directly follow another checkpoint; a bundle proves its entries' authors (and any subject list) against the key history (and subject index) recorded by the checkpoint just before its own, which is bound to the signed tree: sign two checkpoints in a row with `igl checkpoint` and try again"
+        ))
+    })
 }
 
 /// Refuses entries a bundle would have to judge at or after its index checkpoint `at`: the key
@@ -420,7 +426,7 @@ pub fn index_checkpoint(ledger: &Ledger, size: u64) -> Result<u64> {
 fn before_index(seqs: &[u64], at: u64, size: u64) -> Result<()> {
     match seqs.iter().find(|s| **s >= at) {
         Some(s) => Err(LedgerError::Proof(format!(
-            "seq {s} is not before checkpoint {at}, the latest one recorded inside the checkpoint of {size} entries: a bundle proves its entries' authors against the key history up to that one; sign another checkpoint with `igl checkpoint` and try again"
+            "seq {s} is not before checkpoint {at}, the one just before the checkpoint of {size} entries: a bundle proves its entries' authors against the key history up to that one; sign another checkpoint with `igl checkpoint` and try again"
         ))),
         None => Ok(()),
     }
@@ -1150,8 +1156,10 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             let (entry, h) = decode_entry(ie)?;
             let at = entry.seq;
             let what = |m: &str| bad(format!("index checkpoint (seq {at}): {m}"));
-            if at == 0 || at >= size || ie.payload.is_some() {
-                return Err(what("not an entry before the checkpoint"));
+            if at == 0 || at + 1 != size || ie.payload.is_some() {
+                return Err(what(
+                    "not the entry just before the checkpoint's own (a bundle is proved against a checkpoint signed right after another)",
+                ));
             }
             prove(at, &h, &ie.proof).map_err(|e| what(&e.0))?;
             needs(

@@ -305,7 +305,7 @@ pub fn write_pack(
         )
     })?;
     let size = cp.checkpoint.size;
-    // The lists are proved complete against the latest checkpoint recorded inside this one (its
+    // The lists are proved complete against the checkpoint just before this one (its
     // commitment is bound to the signed tree, [`bundle::index_checkpoint`]).
     let index_at = bundle::index_checkpoint(ledger, size).map_err(|e| {
         pack_err(
@@ -338,8 +338,8 @@ pub fn write_pack(
         return Err(pack_err(
             out_dir,
             format!(
-                "seq {} (about {subject}, or erasing its data) {} recorded after checkpoint {index_at}, the latest one \
-                 inside the signed checkpoint of {size} entries, so the pack could not prove that \
+                "seq {} (about {subject}, or erasing its data) {} recorded after checkpoint {index_at}, the one just \
+                 before the signed checkpoint of {size} entries, so the pack could not prove that \
                  none was left out; sign a checkpoint first with `igl checkpoint --key FILE` (an \
                  admin or ig_officer key), then run this again (nothing was written)",
                 seq_list(&after),
@@ -720,12 +720,9 @@ pub struct PackCheck {
     /// How many entries are about the subject before `complete_up_to`: the list the pack proves
     /// complete against the subject index.
     pub subject_entries: usize,
-    /// The checkpoint (size) the list is complete up to: the latest one recorded inside the
+    /// The checkpoint (size) the list is complete up to: the one just before the
     /// pack's checkpoint.
     pub complete_up_to: u64,
-    /// Entries the report lists at or after `complete_up_to`: in the log, but their list is not
-    /// proved complete (a later checkpoint would).
-    pub after_index: usize,
     /// Entries of that list the report does not show because they were recorded after its
     /// `held_at`: (seq, whether that is checked: carried in full with its `recorded_at`, or by
     /// hash only, so only the writer says so).
@@ -937,7 +934,13 @@ pub fn verify_pack(
         .complete_up_to
         .expect("a bundle that proves a list has an index checkpoint");
     let shown: BTreeSet<u64> = r.entries.iter().map(|e| e.seq).collect();
-    let after_index = shown.iter().filter(|s| **s >= upto).count();
+    // Every entry shown lies before the index checkpoint, in the part of the log the list covers.
+    if let Some(n) = shown.iter().find(|s| **s >= upto) {
+        return Err(bad(format!(
+            "seq {n}: {REPORT_JSON} lists it, but it is not before the index checkpoint (seq {upto}) the list of {} is proved complete up to",
+            r.subject
+        )));
+    }
     // Every entry the report shows before it is about the requester: in their list (so an
     // entry carried by hash only is proved to be theirs, not someone else's).
     let in_list: BTreeSet<u64> = list.iter().copied().collect();
@@ -992,7 +995,6 @@ pub fn verify_pack(
         key_events: b.key_events,
         subject_entries: list.len(),
         complete_up_to: upto,
-        after_index,
         after_held_at,
         checkpoint: b.checkpoint.clone(),
     })

@@ -910,9 +910,9 @@ fn a_prepared_checkpoint_is_recorded_with_its_cosignatures_unless_the_ledger_mov
 }
 
 /// A bundle judges its entries' authors by the key history up to its index checkpoint, the
-/// checkpoint entry inside its own tree (the only commitment bound to that tree), so every
-/// entry it carries lies before that one: with an earlier (genuine, proved) checkpoint entry
-/// put in its place, the entries after it are refused.
+/// checkpoint entry just before its own (the only commitment bound to its tree), so every entry
+/// it carries lies before that one; and the maker cannot put an older (genuine, proved)
+/// checkpoint entry in its place.
 #[test]
 fn a_bundle_refuses_entries_at_or_after_its_index_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
@@ -920,11 +920,9 @@ fn a_bundle_refuses_entries_at_or_after_its_index_checkpoint() {
     let cp = l
         .checkpoint(&admin, t("2026-01-03T09:00:02Z"), EventId([198; 16]))
         .unwrap();
+    let size = cp.checkpoint.size;
     let pk = public_key(&admin);
-    assert_eq!(
-        bundle::index_checkpoint(&l, cp.checkpoint.size).unwrap(),
-        10
-    );
+    assert_eq!(bundle::index_checkpoint(&l, size).unwrap(), 10);
     let b = bundle::make(
         &l,
         &cp,
@@ -933,17 +931,30 @@ fn a_bundle_refuses_entries_at_or_after_its_index_checkpoint() {
     )
     .unwrap();
     bundle::verify(&b.to_text(), Trust::Key(&pk)).unwrap();
+    // An older checkpoint entry as the index checkpoint.
     let err = refused(&b, &pk, |b| {
         let ic = b.index_checkpoint.as_mut().unwrap();
         ic.entry = hex::encode(l.entry(9).unwrap().unwrap().entry.encode());
         ic.seq = 9;
-        ic.proof = l.inclusion_proof(9, cp.checkpoint.size).unwrap();
+        ic.proof = l.inclusion_proof(9, size).unwrap();
+    });
+    assert!(err.contains("not the entry just before"), "{err}");
+    // The range extended to the index checkpoint's own entry.
+    let err = refused(&b, &pk, |b| {
+        b.claim = bundle::Claim::Range { from: 3, to: 10 };
+        b.entries.push(bundle::BundleEntry {
+            seq: 10,
+            entry: hex::encode(l.entry(10).unwrap().unwrap().entry.encode()),
+            payload: None,
+            proof: l.inclusion_proof(10, size).unwrap(),
+        });
     });
     assert!(
-        err.contains("not before the index checkpoint (seq 9)"),
+        err.contains("not before the index checkpoint (seq 10)"),
         "{err}"
     );
-    // And `make` refuses to write one.
+    // And `make` refuses to write one; nor is there a bundle against a checkpoint that does not
+    // directly follow another.
     let err = bundle::make(
         &l,
         &cp,
@@ -952,4 +963,7 @@ fn a_bundle_refuses_entries_at_or_after_its_index_checkpoint() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("igl checkpoint"), "{err}");
+    // (The checkpoint of 9 entries follows a Redacted entry, not a checkpoint.)
+    let err = bundle::index_checkpoint(&l, 9).unwrap_err();
+    assert!(err.to_string().contains("two checkpoints in a row"), "{err}");
 }
