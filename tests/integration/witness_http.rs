@@ -353,10 +353,12 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
 
     // A bundle carries the cosignature in its checkpoint note; verify-bundle checks it (and a
     // witness quorum is a trust anchor once --origin says which ledger: a witness cosigns many).
+    // It is proved against a checkpoint signed right after another (its index checkpoint).
+    let fifth = witnessed_checkpoint(&c, &w);
     let bundle = c.dir.join("bundle.json");
     c.igl().args(["bundle", "--out"]).arg(&bundle).ok();
     let b: Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
-    assert_eq!(b["checkpoint"], fourth["note"]);
+    assert_eq!(b["checkpoint"], fifth["note"]);
     let (out, _) = c
         .dir
         .igl()
@@ -414,9 +416,7 @@ fn a_partner_witness_cosigns_checkpoints_over_http_and_the_ledger_records_them()
             &origin(&c),
         ])
         .ok();
-    // A SAR pack's bundle carries it too (after one more witnessed checkpoint: a pack proves
-    // its list complete up to the checkpoint recorded inside the one it is proved against).
-    witnessed_checkpoint(&c, &w);
+    // A SAR pack's bundle carries it too.
     let pack = c.dir.join("pack");
     c.igl()
         .args(["sar", "person:P100", "--pack"])
