@@ -965,5 +965,8 @@ fn a_bundle_refuses_entries_at_or_after_its_index_checkpoint() {
     assert!(err.to_string().contains("igl checkpoint"), "{err}");
     // (The checkpoint of 9 entries follows a Redacted entry, not a checkpoint.)
     let err = bundle::index_checkpoint(&l, 9).unwrap_err();
-    assert!(err.to_string().contains("two checkpoints in a row"), "{err}");
+    assert!(
+        err.to_string().contains("two checkpoints in a row"),
+        "{err}"
+    );
 }
