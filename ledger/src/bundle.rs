@@ -142,10 +142,11 @@ pub struct Bundle {
     /// appender's signed seal (canonical `Seal`, hex), in seq order (absent when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seals: Vec<String>,
-    /// With `subject_index`: the `CheckpointRecorded` entry whose subject-index commitment the
-    /// proofs are against, in full with its inclusion proof against the bundle's checkpoint (an
-    /// earlier checkpoint, recorded inside the signed tree, so its commitment is the one in the
-    /// log and not one signed beside it). Absent otherwise.
+    /// The index checkpoint: the `CheckpointRecorded` entry just before the bundle's checkpoint's
+    /// own ([`index_checkpoint`]), in full with its inclusion proof against the bundle's
+    /// checkpoint, so its commitments are the ones in the log and not ones signed beside it. The
+    /// key history up to it and the `subject_index` proofs are checked against them, and every
+    /// entry the bundle judges lies before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index_checkpoint: Option<BundleEntry>,
     /// For each subject the bundle answers about (a subject claim's subjects, a SAR pack's
@@ -1189,7 +1190,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         }
         None => {
             return Err(bad(
-                "the bundle carries no index checkpoint (the checkpoint entry recorded inside its checkpoint, which binds its key history to the signed tree)",
+                "the bundle carries no index checkpoint (the checkpoint entry just before its checkpoint's own, which binds its key history to the signed tree)",
             ));
         }
     };

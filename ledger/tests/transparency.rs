@@ -54,7 +54,7 @@ fn checkpoint(l: &Ledger, admin: &SigningKey) -> note::SignedCheckpoint {
 }
 
 /// [`checkpoint`], then one more, which bundles are proved against: a bundle's entries lie
-/// before the checkpoint recorded inside its own (its *index checkpoint*).
+/// before the checkpoint just before its own (its *index checkpoint*).
 fn bundle_checkpoint(l: &Ledger, admin: &SigningKey) -> note::SignedCheckpoint {
     checkpoint(l, admin);
     l.checkpoint(admin, t("2026-01-03T09:00:01Z"), EventId([199; 16]))

@@ -70,14 +70,14 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
         let subjects = wanted.iter().map(|x| x.to_string()).collect();
         (Claim::Subject { subjects }, v.into_iter().collect())
     } else {
-        // Entries up to the checkpoint recorded inside this one: their authors are judged by
+        // Entries before the checkpoint just before this one: their authors are judged by
         // the key history up to it, which its entry binds to the signed tree.
         let at = bundle::index_checkpoint(&ledger, size)?;
         let from = a.from.unwrap_or(0);
         let to = a.to.unwrap_or(at - 1);
         if from > to || to >= at {
             bail!(
-                "--from {from} --to {to}: a bundle proved against the checkpoint of {size} entries holds seq 0..={} (the entries before checkpoint {at}, recorded inside it); sign a newer one with `igl checkpoint`",
+                "--from {from} --to {to}: a bundle proved against the checkpoint of {size} entries holds seq 0..={} (the entries before checkpoint {at}, the one just before it); sign two more in a row with `igl checkpoint`",
                 at - 1
             );
         }
@@ -243,7 +243,7 @@ pub fn run_verify_bundle(a: VerifyBundleArgs) -> Result<Outcome> {
                 match r.claim {
                     Claim::Range { .. } => "complete, every one is there and linked",
                     Claim::Subject { .. } =>
-                        "complete, each list proved against the subject index of the checkpoint recorded inside it",
+                        "complete, each list proved against the subject index of the checkpoint just before it",
                     Claim::Selection => "the entries its maker chose",
                 }
             )?;

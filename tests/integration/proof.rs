@@ -244,7 +244,7 @@ fn checkpoints_signed_by_revoked_or_wrong_role_keys_are_not_trusted() {
 fn bundles_that_include_the_genesis_entry_verify() {
     let c = Council::new();
     c.append(&c.ig, &[person("P100", "Ada Lovelace")]);
-    // Two checkpoints: a bundle holds the entries before the one recorded inside its own.
+    // Two checkpoints in a row: a bundle holds the entries before the one just before its own.
     checkpoint(&c, &c.ig);
     checkpoint(&c, &c.ig);
     c.igl()
