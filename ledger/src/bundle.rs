@@ -6,14 +6,17 @@
 //! what it parsed and refuses a file that differs in any byte.
 //!
 //! **A bundle cannot be trimmed unnoticed.** It states what it claims ([`Claim`]): a range of
-//! seqs (every one must be there, linked), the entries naming some subjects, or a selection (a
-//! SAR pack, whose report says what it lists). It carries the `CheckpointRecorded` entry of its
-//! checkpoint (its signed event), signed by the checkpoint's signer, whose key-history commitment
-//! ([`igl_schema::key_history_step`]) covers every key event before the checkpoint: the bundle's
-//! key history must account for each, in full or (for a key the bundle does not need) by seq,
-//! key and hash, so a `KeyRevoked` cannot be dropped. An entry carried without its personal data
-//! counts as erased only with the signed `Redacted` entry that erased it (range and subject
-//! bundles).
+//! seqs (every one must be there, linked), every entry about some subjects (each list proved
+//! complete by the subject index, [`crate::subject_map`]), or a selection (a SAR pack, whose
+//! report says what it lists). It carries its **index checkpoint**: the `CheckpointRecorded`
+//! entry just before its checkpoint's own, in full with its inclusion proof, so its commitments
+//! are the ones in the signed log (the checkpoint's own entry lies outside its tree, and its
+//! signer could sign another one beside the log). That entry's key-history commitment
+//! ([`igl_schema::key_history_step`]) covers every key event before it: the bundle's key history
+//! must account for each, in full or (for a key the bundle does not need) by seq, key and hash,
+//! so a `KeyRevoked` cannot be dropped, and every entry the bundle judges lies before it. An
+//! entry carried without its personal data counts as erased only with the signed `Redacted`
+//! entry that erased it (range and subject bundles).
 //!
 //! [`make`] writes an auditor's bundle: the claimed entries in full with their personal data,
 //! every key event in full, and the `Redacted` entries of any erased payload. [`make_selective`]
@@ -94,7 +97,8 @@ pub enum Claim {
     Range { from: u64, to: u64 },
     /// Every entry about any of these subjects (`person:ID`, `service-user:ID`, `key:<hex>`), in
     /// full: naming them, signed by a key enrolled to the person, or enrolling or revoking the
-    /// key. Complete: the bundle's `subject_index` proves each list against the checkpoint.
+    /// key, before the index checkpoint. Complete: the bundle's `subject_index` proves each list
+    /// against the index checkpoint's subject index.
     Subject { subjects: Vec<String> },
     /// Entries chosen by whoever made the bundle (a SAR pack: its report says which, and why).
     Selection,
@@ -1149,9 +1153,10 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         hash_only.insert(ho.seq, ho.entry_hash);
     }
 
-    // 10. The subject index: the index checkpoint, an earlier `CheckpointRecorded` entry inside
-    // the signed tree (so its commitments are the log's, not ones signed beside it); each list
-    // proved complete against its commitment, and consistent with every entry carried in full.
+    // 10. The index checkpoint, the `CheckpointRecorded` entry just before the checkpoint's own,
+    // inside the signed tree (so its commitments are the log's, not ones signed beside it); the
+    // key history up to it; every judged entry before it; each subject list proved complete
+    // against its subject map, and consistent with every entry carried in full.
     let (index_size, map) = match &b.index_checkpoint {
         Some(ie) => {
             let (entry, h) = decode_entry(ie)?;

@@ -7,7 +7,9 @@
 //!   against, every entry with what is disclosed, withheld or erased, and how to check the pack;
 //! - `report.json` — the same, machine-readable ([`PackReport`], canonical JSON);
 //! - `bundle.json` — the proofs: an offline bundle (`bundle::make_selective`) with an inclusion
-//!   proof for every listed entry against the latest signed checkpoint.
+//!   proof for every listed entry against the latest signed checkpoint, and the proof, against
+//!   the checkpoint just before it (its index checkpoint), that the list of entries about the
+//!   requester is complete.
 //!
 //! The bundle discloses no more than the report ([`PROOF_RULE`]): an entry the third-party rule
 //! changed nothing in is carried in full (with its personal data only if the report shows it), so
@@ -15,7 +17,7 @@
 //! third party is carried by hash only, since its signed bytes hold that person's identifier.
 //!
 //! [`verify_pack`] checks a pack with no ledger: the bundle, then that the report lists exactly
-//! the proved entries, that every entry carried in full yields exactly the report's text when
+//! the proved entries, and every entry about the requester before the index checkpoint, that every entry carried in full yields exactly the report's text when
 //! the third-party rule is applied to it again, that every erasure is a signed `Redacted` entry
 //! of that entry, and that `report.md` is `report.json` rendered.
 
@@ -270,9 +272,10 @@ fn check_out_dir(out_dir: &Path) -> Result<()> {
 }
 
 /// Writes the SAR pack for `subject` (as held at `held_at`, or everything) into `out_dir`,
-/// which must be new or empty. Every listed entry (and every erasure it cites) must be covered
-/// by the latest checkpoint recorded in the ledger; if not, nothing is written and the error
-/// names the entries and says to sign a checkpoint first. Nothing is written on any error: the
+/// which must be new or empty. Every listed entry (and every erasure it cites) must lie before the
+/// index checkpoint of the latest checkpoint recorded in the ledger (the checkpoint just before
+/// it, [`bundle::index_checkpoint`]); if not, nothing is written and the error names the entries
+/// and says to sign checkpoints first. Nothing is written on any error: the
 /// pack is built in a temporary directory beside `out_dir` and renamed into place at the end.
 pub fn write_pack(
     ledger: &Ledger,

@@ -36,8 +36,10 @@ pub struct SarArgs {
     as_of: Option<String>,
     /// Write a SAR pack into this new or empty directory: report.md, report.json and
     /// bundle.json (an inclusion proof for every listed entry against the latest signed
-    /// checkpoint), checkable with `igl verify-bundle DIR`. Refused, writing nothing, if any
-    /// listed entry was recorded after the latest checkpoint: run `igl checkpoint` first.
+    /// checkpoint, and the proof that the list is complete up to the checkpoint just before it),
+    /// checkable with `igl verify-bundle DIR`. Refused, writing nothing, unless the latest
+    /// checkpoint directly follows another and every listed entry comes before both: run `igl
+    /// checkpoint` twice first.
     #[arg(long, value_name = "OUT_DIR")]
     pack: Option<PathBuf>,
 }
