@@ -411,14 +411,13 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
 /// choose an older one and stop a subject's list early: a council signs two checkpoints in a row
 /// before it makes bundles or answers a request.
 pub fn index_checkpoint(ledger: &Ledger, size: u64) -> Result<u64> {
-    let before = size.checked_sub(1).and_then(|at| {
-        ledger
-            .entry(at)
-            .ok()
-            .flatten()
+    let before = match size.checked_sub(1) {
+        Some(at) => ledger
+            .entry(at)?
             .filter(|e| matches!(e.entry.event.body.event, Event::CheckpointRecorded(_)))
-            .map(|_| at)
-    });
+            .map(|_| at),
+        None => None,
+    };
     before.ok_or_else(|| {
         LedgerError::Proof(format!(
             "the checkpoint of {size} entries does not directly follow another checkpoint; a bundle proves its entries' authors (and any subject list) against the key history (and subject index) recorded by the checkpoint just before its own, which is bound to the signed tree: sign two checkpoints in a row with `igl checkpoint` and try again"
