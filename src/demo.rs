@@ -948,6 +948,28 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
                 data_subject: subject.clone(),
             }),
         );
+        if rid == "SRR-2026-004" {
+            // A broad request about years of records: the council asks which period and which
+            // services it is about, and the clock stops until the answer arrives (UK GDPR
+            // Art. 12A(5)).
+            b.push(
+                ts(add_days(received, 5), 11, 0),
+                ig,
+                Event::SubjectRightsClarificationRequested(SubjectRightsClarificationRequested {
+                    request: request.clone(),
+                    data_subject: subject.clone(),
+                    asked: Pii::new("Asked which years and which services the request is about"),
+                }),
+            );
+            b.push(
+                ts(add_days(received, 12), 9, 30),
+                ig,
+                Event::SubjectRightsClarificationReceived(SubjectRightsClarificationReceived {
+                    request: request.clone(),
+                    data_subject: subject.clone(),
+                }),
+            );
+        }
         if let Some(x) = extended {
             b.push(
                 ts(x, 10, 0),

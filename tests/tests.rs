@@ -25,6 +25,9 @@ mod tamper;
 #[path = "integration/sar.rs"]
 mod sar;
 
+#[path = "integration/readme.rs"]
+mod readme;
+
 #[path = "integration/rebuild.rs"]
 mod rebuild;
 

@@ -84,6 +84,83 @@ pub fn subjects_for_id(id: &str) -> Vec<Subject> {
     out
 }
 
+/// What a subject as a user typed it names ([`resolve_subject`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// One subject: written with its kind (`person:ID`, `service-user:ID`), or a bare id under
+    /// which the ledger holds entries for one kind of subject only.
+    One(Subject),
+    /// A bare id under which the ledger holds entries for both a member of staff and a service
+    /// user, with how many each: they may be two different people, so the caller must ask
+    /// which, never guess (a subject access answer about the wrong person is a breach).
+    Ambiguous(Vec<(Subject, usize)>),
+    /// A bare id under which the ledger holds nothing, with every subject it could name.
+    Nothing(Vec<Subject>),
+    /// Neither a subject nor an id: what is wrong with it.
+    Invalid(String),
+}
+
+impl Resolution {
+    /// The question to put when it is ambiguous: `"P7 names both person:P7 (3 entries) and
+    /// service-user:P7 (1 entry), who may be different people; say which: person:P7 or
+    /// service-user:P7"`.
+    pub fn question(text: &str, found: &[(Subject, usize)]) -> String {
+        let n = |k: usize| format!("{k} entr{}", if k == 1 { "y" } else { "ies" });
+        let listed: Vec<String> = found
+            .iter()
+            .map(|(s, k)| format!("{s} ({})", n(*k)))
+            .collect();
+        let names: Vec<String> = found.iter().map(|(s, _)| s.to_string()).collect();
+        format!(
+            "{text} names both {}, who may be different people; say which: {}",
+            listed.join(" and "),
+            names.join(" or ")
+        )
+    }
+}
+
+/// Resolves a subject as typed: `person:ID`, `service-user:ID`, or a bare id looked up as both
+/// kinds, `held` counting the entries held about each. The one resolver `igl sar`, `igl log
+/// --subject`, `igl bundle --subject` and the terminal UI's Subjects screen use.
+pub fn resolve_subject<E>(
+    text: &str,
+    mut held: impl FnMut(&Subject) -> std::result::Result<usize, E>,
+) -> std::result::Result<Resolution, E> {
+    let text = text.trim();
+    if text.contains(':') {
+        return Ok(match Subject::parse(text) {
+            Ok(s) => Resolution::One(s),
+            Err(e) => Resolution::Invalid(e),
+        });
+    }
+    let candidates = subjects_for_id(text);
+    if candidates.is_empty() {
+        return Ok(Resolution::Invalid(format!(
+            "{text:?} is not an id: write person:ID, service-user:ID or a bare id (letters, digits and - _ . / @)"
+        )));
+    }
+    let mut found = Vec::new();
+    for c in &candidates {
+        let n = held(c)?;
+        if n > 0 {
+            found.push((c.clone(), n));
+        }
+    }
+    Ok(match found.len() {
+        0 => Resolution::Nothing(candidates),
+        1 => Resolution::One(found.remove(0).0),
+        _ => Resolution::Ambiguous(found),
+    })
+}
+
+impl Ledger {
+    /// [`resolve_subject`] against the subject index (entries naming or signed by each
+    /// candidate).
+    pub fn resolve_subject(&self, text: &str) -> Result<Resolution> {
+        resolve_subject(text, |s| self.subject_entries(s).map(|v| v.len()))
+    }
+}
+
 /// The index rows of one entry, as (subject, flags) in subject order: every subject the entry
 /// names ([`NAMED`]) and the person of its author's key ([`AUTHOR`]), merged.
 pub fn subject_rows(entry: &Entry, author_person: Option<&PersonId>) -> Vec<(Subject, u8)> {

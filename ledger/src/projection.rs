@@ -175,6 +175,8 @@ pub fn entities(event: &Event, hash: &Hash32) -> Vec<(Kind, String)> {
             v
         }
         Event::SubjectRightsIdentityVerified(e) => vec![s(K::Request, &e.request)],
+        Event::SubjectRightsClarificationRequested(e) => vec![s(K::Request, &e.request)],
+        Event::SubjectRightsClarificationReceived(e) => vec![s(K::Request, &e.request)],
         Event::SubjectRightsRequestExtended(e) => vec![s(K::Request, &e.request)],
         Event::SubjectRightsRequestFulfilled(e) => vec![s(K::Request, &e.request)],
         Event::SubjectRightsRequestRefused(e) => vec![s(K::Request, &e.request)],

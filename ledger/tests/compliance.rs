@@ -60,6 +60,68 @@ fn r1_is_quiet_when_countersigned_at_the_instant_of_the_grant() {
     assert!(l.findings("R1", LATER).is_empty());
 }
 
+/// Mosaic Annex A: "To be countersigned by line manager, to authorise access". A
+/// countersignature by anyone else, or by the declarant, authorises nothing: the grant stands
+/// without an authorised declaration (R1), besides the wrong countersignature itself (R14).
+#[test]
+fn r1_only_the_line_managers_countersignature_authorises_access() {
+    let mut l = L::new();
+    l.onboard("P10");
+    l.person("2026-01-05T09:00:00Z", "P11", "council", Some("M1"));
+    let decl = l.declare("2026-01-05T10:00:00Z", "P11", "1");
+    l.training("P11", "2026-01-05", Some("2027-01-05"));
+    let wrong = l.countersign("2026-01-05T11:00:00Z", decl, "P11", "M2");
+    l.grant("2026-01-06T09:00:00Z", "G-P11", "P11", false, None);
+    let f = only(&l.findings("R1", "2026-02-01T00:00:00Z")).clone();
+    assert_eq!(f.status, Status::Open);
+    assert!(
+        f.detail
+            .contains("countersigned only by M2, who was not P11's line manager on record (M1)"),
+        "{}",
+        f.detail
+    );
+    assert!(f.seqs.contains(&wrong) && f.seqs.contains(&decl));
+    assert_eq!(l.findings("R14", "2026-02-01T00:00:00Z").len(), 1);
+    // The line manager countersigns later: R1 is resolved then.
+    let right = l.countersign("2026-02-10T11:00:00Z", decl, "P11", "M1");
+    let f = only(&l.findings("R1", LATER)).clone();
+    assert_eq!(f.status, Status::Resolved);
+    assert_eq!(f.until, Some(t("2026-02-10T11:00:00Z")));
+    assert!(f.seqs.contains(&right));
+
+    // Countersigned by the declarant (a manager, with a manager's key).
+    let mut l = L::new();
+    l.onboard("P10");
+    l.person("2026-01-05T09:00:00Z", "M3", "council", Some("M1"));
+    l.key(&pid("M3"), Role::Manager);
+    let decl = l.declare("2026-01-05T10:00:00Z", "M3", "1");
+    l.countersign("2026-01-05T11:00:00Z", decl, "M3", "M3");
+    l.training("M3", "2026-01-05", Some("2027-01-05"));
+    l.grant("2026-01-06T09:00:00Z", "G-M3", "M3", false, None);
+    let f = only(&l.findings("R1", LATER)).clone();
+    assert_eq!(f.status, Status::Open);
+    assert!(
+        f.detail.contains("countersigned only by M3 themself"),
+        "{}",
+        f.detail
+    );
+
+    // Someone with no line manager on record: no countersignature can authorise.
+    let mut l = L::new();
+    l.onboard("P10");
+    l.person("2026-01-05T09:00:00Z", "P12", "council", None);
+    let decl = l.declare("2026-01-05T10:00:00Z", "P12", "1");
+    l.countersign("2026-01-05T11:00:00Z", decl, "P12", "M1");
+    l.training("P12", "2026-01-05", Some("2027-01-05"));
+    l.grant("2026-01-06T09:00:00Z", "G-P12", "P12", false, None);
+    let f = only(&l.findings("R1", LATER)).clone();
+    assert!(
+        f.detail.contains("line manager on record (none)"),
+        "{}",
+        f.detail
+    );
+}
+
 #[test]
 fn r1_fires_with_no_declaration_at_all() {
     let mut l = L::new();
@@ -83,11 +145,12 @@ fn r2_fires_on_the_expiry_date_and_not_a_microsecond_before() {
     l.countersign("2026-01-05T11:00:00Z", decl, "P10", "M1");
     let tr = l.training("P10", "2026-01-05", Some("2026-05-01"));
     l.grant("2026-01-06T09:00:00Z", "G-P10", "P10", false, None);
-    assert!(l.findings("R2", "2026-04-30T23:59:59.999999Z").is_empty());
-    let fs = l.findings("R2", "2026-05-01T00:00:00Z");
+    // 1 May 2026 starts at 23:00Z on 30 April in London (BST).
+    assert!(l.findings("R2", "2026-04-30T22:59:59.999999Z").is_empty());
+    let fs = l.findings("R2", "2026-04-30T23:00:00Z");
     let f = only(&fs);
     assert_eq!(f.status, Status::Open);
-    assert_eq!(f.since, t("2026-05-01T00:00:00Z"));
+    assert_eq!(f.since, t("2026-04-30T23:00:00Z"));
     assert!(f.seqs.contains(&tr));
 }
 
@@ -127,22 +190,23 @@ fn r2_fires_when_granted_without_any_training() {
 
 #[test]
 fn r3_sla_over_a_weekend_is_the_end_of_monday() {
-    // Employment ends on Friday 14 August 2026 at 17:00; 1 working day: due by the end of Monday.
+    // Employment ends on Friday 14 August 2026 at 18:00 BST; 1 working day: due by the end of
+    // Monday in London, 22:59:59.999999Z.
     let mut l = L::new();
     l.onboard("P10");
     l.ended("2026-08-14T17:00:00Z", "P10");
-    l.revoke("2026-08-17T23:59:59.999999Z", "G-P10", "P10");
+    l.revoke("2026-08-17T22:59:59.999999Z", "G-P10", "P10");
     assert!(l.findings("R3", "2026-09-01T00:00:00Z").is_empty());
 
     let mut l = L::new();
     l.onboard("P10");
     let end = l.ended("2026-08-14T17:00:00Z", "P10");
-    let rev = l.revoke("2026-08-18T00:00:00Z", "G-P10", "P10");
+    let rev = l.revoke("2026-08-17T23:00:00Z", "G-P10", "P10");
     let f = only(&l.findings("R3", "2026-09-01T00:00:00Z")).clone();
     assert_eq!(f.status, Status::Resolved);
-    assert_eq!(f.due, Some(t("2026-08-17T23:59:59.999999Z")));
-    assert_eq!(f.since, t("2026-08-18T00:00:00Z"));
-    assert_eq!(f.until, Some(t("2026-08-18T00:00:00Z")));
+    assert_eq!(f.due, Some(t("2026-08-17T22:59:59.999999Z")));
+    assert_eq!(f.since, t("2026-08-17T23:00:00Z"));
+    assert_eq!(f.until, Some(t("2026-08-17T23:00:00Z")));
     assert!(f.seqs.contains(&end) && f.seqs.contains(&rev));
 }
 
@@ -151,12 +215,13 @@ fn r3_open_while_access_outlives_employment() {
     let mut l = L::new();
     l.onboard("P10");
     l.ended("2026-08-14T17:00:00Z", "P10");
-    // On Monday it is not yet late, up to its last microsecond; on Tuesday it is.
-    assert!(l.findings("R3", "2026-08-17T23:00:00Z").is_empty());
-    assert!(l.findings("R3", "2026-08-17T23:59:59.999999Z").is_empty());
-    assert!(l.findings("R13", "2026-08-17T23:59:59.999999Z").is_empty());
-    assert_eq!(l.findings("R3", "2026-08-18T00:00:00Z").len(), 1);
-    let fs = l.findings("R3", "2026-08-20T00:00:00Z");
+    // On Monday it is not yet late, up to its last microsecond in London (BST); on Tuesday,
+    // which starts at 23:00Z, it is.
+    assert!(l.findings("R3", "2026-08-17T22:00:00Z").is_empty());
+    assert!(l.findings("R3", "2026-08-17T22:59:59.999999Z").is_empty());
+    assert!(l.findings("R13", "2026-08-17T22:59:59.999999Z").is_empty());
+    assert_eq!(l.findings("R3", "2026-08-17T23:00:00Z").len(), 1);
+    let fs = l.findings("R3", "2026-08-19T23:00:00Z");
     let f = only(&fs);
     assert_eq!(f.status, Status::Open);
     assert_eq!(f.overdue_seconds, Some(2 * 86_400));
@@ -183,7 +248,7 @@ fn r3_bank_holiday_moves_the_deadline_and_the_sla_is_configurable() {
         ..Config::default()
     };
     let f = only(&l.findings_with("R3", as_of, &same_day)).clone();
-    assert_eq!(f.due, Some(t("2026-08-28T23:59:59.999999Z")));
+    assert_eq!(f.due, Some(t("2026-08-28T22:59:59.999999Z")));
     let three = Config {
         sla_working_days: 3,
         ..Config::default()
@@ -389,10 +454,11 @@ fn r8_fires_without_a_summary_dpia_and_when_the_isa_lapses() {
     );
     l.agreement("partner", AgreementKind::Dpia, "2025-01-01", None);
     l.onboard_in("X1", "partner", Some("M1"));
-    assert!(l.findings("R8", "2026-03-31T23:59:59Z").is_empty());
-    let fs = l.findings("R8", "2026-04-01T00:00:00Z");
+    // Valid through 31 March in London (BST since the 29th): until 22:59:59.999999Z.
+    assert!(l.findings("R8", "2026-03-31T22:59:59Z").is_empty());
+    let fs = l.findings("R8", "2026-03-31T23:00:00Z");
     let f = only(&fs);
-    assert_eq!(f.since, t("2026-04-01T00:00:00Z"));
+    assert_eq!(f.since, t("2026-03-31T23:00:00Z"));
     assert!(f.detail.contains("information-sharing agreement"));
 }
 
@@ -486,22 +552,29 @@ fn r10_is_quiet_once_the_device_passes_a_new_attestation() {
 // R11 -----------------------------------------------------------------------------------------
 
 #[test]
-fn r11_verified_31_january_is_due_28_february_in_2026() {
+fn r11_verified_31_january_is_due_28_february_moved_off_the_weekend() {
+    // Verified 31 January 2026: the month ends on 28 February, a Saturday, so the answer is due
+    // by the end of Monday 2 March (ICO).
     let mut l = L::new();
     l.request("2026-01-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2026-01-31T10:00:00Z", "SRR-1");
-    l.fulfilled("2026-02-28T23:00:00Z", "SRR-1");
+    l.fulfilled("2026-03-02T23:00:00Z", "SRR-1");
     assert!(l.findings("R11", LATER).is_empty());
 
     let mut l = L::new();
     l.request("2026-01-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2026-01-31T10:00:00Z", "SRR-1");
-    assert!(l.findings("R11", "2026-02-28T23:59:59.999999Z").is_empty());
-    let fs = l.findings("R11", "2026-03-01T00:00:00Z");
+    assert!(l.findings("R11", "2026-03-02T23:59:59.999999Z").is_empty());
+    let fs = l.findings("R11", "2026-03-03T00:00:00Z");
     let f = only(&fs);
     assert_eq!(f.status, Status::Open);
-    assert_eq!(f.due, Some(t("2026-02-28T23:59:59.999999Z")));
-    l.fulfilled("2026-03-01T09:00:00Z", "SRR-1");
+    assert_eq!(f.due, Some(t("2026-03-02T23:59:59.999999Z")));
+    assert!(
+        f.detail.contains("2026-02-28 is not a working day"),
+        "{}",
+        f.detail
+    );
+    l.fulfilled("2026-03-03T09:00:00Z", "SRR-1");
     assert_eq!(only(&l.findings("R11", LATER)).status, Status::Resolved);
 }
 
@@ -596,8 +669,8 @@ fn r13_fires_for_a_leaver_whose_key_is_still_enrolled() {
     l.onboard("P10"); // P10 has a staff key (their declaration)
     let end = l.ended("2026-08-14T17:00:00Z", "P10");
     l.revoke("2026-08-14T17:30:00Z", "G-P10", "P10");
-    assert!(l.findings("R13", "2026-08-17T23:59:59Z").is_empty());
-    let fs = l.findings("R13", "2026-08-18T00:00:00Z");
+    assert!(l.findings("R13", "2026-08-17T22:59:59Z").is_empty());
+    let fs = l.findings("R13", "2026-08-17T23:00:00Z");
     let f = only(&fs);
     assert_eq!(f.status, Status::Open);
     assert!(f.seqs.contains(&end));
@@ -667,13 +740,15 @@ fn r15_fires_for_an_erasure_request_neither_done_nor_refused() {
     let mut l = L::new();
     let rq = l.request("2026-07-01T10:00:00Z", "SRR-5", Right::Erasure);
     l.verified("2026-07-04T10:00:00Z", "SRR-5");
-    assert!(l.findings("R15", "2026-08-04T23:00:00Z").is_empty());
-    let fs = l.findings("R15", "2026-08-05T00:00:00Z");
+    // Verified Saturday 4 July: due Tuesday 4 August, by 22:59:59.999999Z (BST).
+    assert!(l.findings("R15", "2026-08-04T22:59:59.999999Z").is_empty());
+    let fs = l.findings("R15", "2026-08-04T23:00:00Z");
     let f = only(&fs);
     assert_eq!(f.status, Status::Open);
+    assert_eq!(f.due, Some(t("2026-08-04T22:59:59.999999Z")));
     assert!(f.seqs.contains(&rq));
-    // R11 fires for the same request (its clock), R15 for its outcome.
-    assert_eq!(l.findings("R11", "2026-08-05T00:00:00Z").len(), 1);
+    // One finding per late request: R11 leaves erasure requests to R15.
+    assert!(l.findings("R11", "2026-08-05T00:00:00Z").is_empty());
 }
 
 #[test]

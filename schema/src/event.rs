@@ -537,6 +537,20 @@ catalogue! {
         /// checkpoint can show it lists every entry about a subject, or that none names it.
         subject_map_root: Hash32,
     }
+    /// The council asked the requester for information it reasonably needs to identify what a
+    /// right-of-access request is about (UK GDPR Art. 12A(5), Data (Use and Access) Act 2025):
+    /// the statutory clock stops from this day until the day the answer arrives, both included.
+    SubjectRightsClarificationRequested {
+        request: RequestId,
+        data_subject: Subject,
+        /// What was asked (it may name the requester's circumstances: personal data).
+        asked: Pii,
+    }
+    /// The requester's clarification arrived: the clock runs again from the next day.
+    SubjectRightsClarificationReceived {
+        request: RequestId,
+        data_subject: Subject,
+    }
 }
 
 impl Event {
@@ -570,6 +584,8 @@ impl Event {
             }
             Event::SubjectRightsRequestReceived(_)
             | Event::SubjectRightsIdentityVerified(_)
+            | Event::SubjectRightsClarificationRequested(_)
+            | Event::SubjectRightsClarificationReceived(_)
             | Event::SubjectRightsRequestExtended(_)
             | Event::SubjectRightsRequestFulfilled(_)
             | Event::SubjectRightsRequestRefused(_)

@@ -781,6 +781,10 @@ fn one_event_of_each_type() -> Vec<Event> {
         serde_json::json!({"type": "CheckpointRecorded", "tree_size": 1, "root": HASH,
             "time": OCCURRED_AT, "note_signature": sig, "cosignatures": [], "key_history": HASH,
             "subject_map_size": 3, "subject_map_root": HASH}),
+        serde_json::json!({"type": "SubjectRightsClarificationRequested", "request": "Q",
+            "data_subject": "person:P1", "asked": "A"}),
+        serde_json::json!({"type": "SubjectRightsClarificationReceived", "request": "Q",
+            "data_subject": "person:P1"}),
     ];
     samples
         .into_iter()

@@ -21,7 +21,7 @@ use crate::{Outcome, out};
 pub struct Judging {
     /// Judge the world as it stood at this instant, as the ledger now knows it (entries that
     /// occurred at or before it): RFC 3339 (2026-03-01T09:00:00Z) or a date (the end of that
-    /// day, UTC). Default: now.
+    /// day in the UK). Default: now.
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
     /// R3/R13: access and keys must go by the end of this many working days after employment
@@ -38,11 +38,7 @@ impl Judging {
     fn as_of(&self) -> Result<Timestamp> {
         match &self.as_of {
             None => Ok(Timestamp::now()),
-            Some(s) if !s.contains('T') && !s.contains('t') => {
-                let d = Date::parse(s).map_err(|e| anyhow!("--as-of: {e}"))?;
-                Ok(time::day_end(d.0))
-            }
-            Some(s) => Timestamp::parse(s).map_err(|e| anyhow!("--as-of: {e}")),
+            Some(s) => super::requests::parse_instant("--as-of", s),
         }
     }
     fn config(&self) -> Config {
@@ -634,10 +630,8 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
         .filter(|q| q.line_manager.as_ref() == Some(&id))
         .map(|q| q.id.clone())
         .collect();
-    let today = Date(now.datetime().date_naive());
-    let training_valid = |t: &igl_ledger::compliance::state::Training| {
-        t.completed_on <= today && t.expires_on.is_none_or(|e| today < e)
-    };
+    let today = Date(time::uk_date(now));
+    let training_valid = |t: &igl_ledger::compliance::state::Training| t.valid_at(now);
     let mut o = out::stdout();
     if a.json {
         let v = json!({
@@ -661,6 +655,7 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
                 "current_version_then": d.current_version_then,
                 "confirms_training": d.confirms_training,
                 "countersigned": d.countersigned().is_some(),
+                "authorised": d.authorised().is_some(),
                 "countersigns": d.countersigns,
             })).collect::<Vec<_>>(),
             "training": training.iter().map(|t| json!({
@@ -673,7 +668,7 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
                 "sponsor": g.sponsor.as_ref().map(|sp| &sp.person),
                 "organisation": g.organisation, "third_party": g.third_party,
                 "reviews": g.reviews, "revoked": g.revoked, "active": g.active_at(now),
-                "next_review_due": next_review(g, now),
+                "next_review_due": g.next_review_due(now),
             })).collect::<Vec<_>>(),
             "devices": devices.iter().map(|d| {
                 let latest = d.attestation_at(now);
@@ -782,19 +777,33 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
         writeln!(o, "  ✘ none signed")?;
     }
     for d in &decls {
-        let cs = match d.countersigned() {
-            Some(c) => format!(
-                "countersigned by {} {} (seq {})",
+        // Only the line manager's countersignature authorises access (Mosaic Annex A; R1).
+        let cs = match (d.authorised(), d.countersigned()) {
+            (Some(c), _) => format!(
+                "countersigned by line manager {} {} (seq {})",
                 c.manager,
                 hm(c.stamp.at),
                 c.stamp.seq
             ),
-            None => "NOT countersigned".into(),
+            (None, Some(c)) if c.manager == d.person => format!(
+                "countersigned only by the declarant {} (seq {}): NOT authorised",
+                hm(c.stamp.at),
+                c.stamp.seq
+            ),
+            (None, Some(c)) => format!(
+                "countersigned only by {}, not the line manager on record{} (seq {}): NOT authorised",
+                c.manager,
+                c.line_manager_then
+                    .as_ref()
+                    .map_or_else(String::new, |m| format!(" ({m})")),
+                c.stamp.seq
+            ),
+            (None, None) => "NOT countersigned".into(),
         };
         writeln!(
             o,
             "  {} {} {}  signed {} (seq {}), {cs}",
-            mark(d.countersigned().is_some()),
+            mark(d.authorised().is_some()),
             d.policy,
             d.version,
             hm(d.signed.at),
@@ -877,7 +886,8 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
             ),
             None => "never reviewed".into(),
         };
-        let due = next_review(g, now)
+        let due = g
+            .next_review_due(now)
             .map(|d| format!(", next review due by {}", d.datetime().format("%Y-%m-%d")))
             .unwrap_or_default();
         writeln!(
@@ -950,19 +960,6 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     })
 }
 
-/// When a grant's next review is due (end of the day 12 months after the grant or the last
-/// review), or `None` once revoked.
-fn next_review(g: &igl_ledger::compliance::state::Grant, now: Timestamp) -> Option<Timestamp> {
-    if g.revoked.as_ref().is_some_and(|r| r.stamp.at <= now) {
-        return None;
-    }
-    let anchor = g.last_review(now).map_or(g.granted.at, |r| r.stamp.at);
-    Some(time::day_end(time::add_months(
-        anchor.datetime().date_naive(),
-        12,
-    )))
-}
-
 // ---------------------------------------------------------------------------------------------
 // igl org
 
@@ -1028,7 +1025,7 @@ pub fn run_org(a: OrgArgs, dir: PathBuf) -> Result<Outcome> {
                 .join(", ")
         );
     };
-    let today = Date(now.datetime().date_naive());
+    let today = Date(time::uk_date(now));
     let council = s.is_council(&id);
     let people: Vec<_> = s
         .people

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::bundle::{self, Claim, Trust};
+use igl_ledger::index::Resolution;
 use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
 use igl_ledger::subject_map::{Complete, Named};
 use igl_schema::PublicKey;
@@ -47,19 +48,22 @@ pub fn run_bundle(a: BundleArgs, dir: PathBuf) -> Result<Outcome> {
     };
     let size = cp.checkpoint.size;
     let (claim, seqs): (Claim, Vec<u64>) = if let Some(s) = &a.subject {
-        let wanted: Vec<Named> = if s.contains(':') {
+        // A key by `key:HEX`; a person or service user by the library's one resolver. A bare id
+        // under which nothing is held proves every reading of it absent.
+        let wanted: Vec<Named> = if s.starts_with("key:") {
             vec![Named::parse(s).map_err(|e| anyhow!("--subject: {e}"))?]
         } else {
-            igl_ledger::index::subjects_for_id(s)
-                .into_iter()
-                .map(Named::Subject)
-                .collect()
+            match ledger.resolve_subject(s)? {
+                Resolution::One(one) => vec![Named::Subject(one)],
+                Resolution::Nothing(all) => all.into_iter().map(Named::Subject).collect(),
+                Resolution::Ambiguous(found) => {
+                    bail!("--subject {}", Resolution::question(s, &found))
+                }
+                Resolution::Invalid(e) => bail!(
+                    "--subject {s:?}: not a subject (`person:ID`, `service-user:ID`, `key:HEX`) or an id: {e}"
+                ),
+            }
         };
-        if wanted.is_empty() {
-            bail!(
-                "--subject {s:?}: not a subject (`person:ID`, `service-user:ID`, `key:HEX`) or an id"
-            );
-        }
         // Every entry about them before the checkpoint just before this one, from
         // the subject index it commits to (the bundle proves each list complete, or empty).
         let at = bundle::index_checkpoint(&ledger, size)?;

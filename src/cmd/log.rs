@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
-use igl_ledger::index::{NAMED, subjects_for_id};
+use igl_ledger::index::{NAMED, Resolution};
 use igl_ledger::{Ledger, PayloadState, StoredEntry};
 use igl_schema::{Event, Subject};
 use serde_json::Value;
@@ -48,10 +48,13 @@ fn indexed_seqs(ledger: &Ledger, a: &LogArgs) -> Result<Option<Vec<u64>>> {
     let by_subject = match a.subject.as_deref() {
         None => None,
         Some(s) => {
-            let subjects = if s.contains(':') {
-                vec![Subject::parse(s).map_err(|e| anyhow!("--subject: {e}"))?]
-            } else {
-                subjects_for_id(s)
+            let subjects = match ledger.resolve_subject(s)? {
+                Resolution::One(one) => vec![one],
+                Resolution::Nothing(all) => all,
+                Resolution::Ambiguous(found) => {
+                    bail!("--subject {}", Resolution::question(s, &found))
+                }
+                Resolution::Invalid(e) => bail!("--subject: {e}"),
             };
             let rows = ledger.subjects_entries(&subjects)?;
             Some(

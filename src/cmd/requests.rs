@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow};
-use chrono::Days;
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::requests::{Clock, Outcome as Answer, RequestStatus};
+use igl_ledger::compliance::time;
+use igl_ledger::requests::{Clock, Outcome as Answer, PauseRule, RequestStatus};
 use igl_schema::{Date, Timestamp};
 use serde_json::{Value, json};
 
@@ -24,7 +24,7 @@ pub struct RequestsArgs {
     /// Judge at this instant, as the ledger now knows it: entries that *occurred* at or before
     /// it, whenever they were recorded (the same meaning as `igl audit --as-of`; `igl sar
     /// --held-at` instead lists what had been *recorded* by then). RFC 3339
-    /// (2026-03-01T09:00:00Z) or a date (the end of that day, UTC). Default: now.
+    /// (2026-03-01T09:00:00Z) or a date (the end of that day in the UK). Default: now.
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
     /// Print JSON Lines: one line per request, then a summary line.
@@ -32,27 +32,18 @@ pub struct RequestsArgs {
     json: bool,
 }
 
-/// Parses an instant given to `flag`: a date (`YYYY-MM-DD`, meaning the end of that day, UTC) or
-/// an RFC 3339 time.
+/// Parses an instant given to `flag`: a date (`YYYY-MM-DD`, meaning the end of that day in the
+/// UK, Europe/London) or an RFC 3339 time. `igl audit`, `status`, `org`, `requests` and `sar`
+/// all read instants this one way.
 pub fn parse_instant(flag: &str, s: &str) -> Result<Timestamp> {
-    if let Ok(d) = Date::parse(s) {
-        let end =
-            d.0.checked_add_days(Days::new(1))
-                .and_then(|next| next.and_hms_opt(0, 0, 0))
-                .and_then(|m| Timestamp::from_micros(m.and_utc().timestamp_micros() - 1));
-        return end.ok_or_else(|| anyhow!("{flag}: {s} is out of range"));
-    }
-    Timestamp::parse(s).map_err(|_| {
-        anyhow!(
-            "{flag}: {s:?} is neither a date nor an RFC 3339 time; write e.g. 2026-11-20 (the end of that day, UTC) or 2026-11-20T09:00:00Z"
-        )
-    })
+    time::parse_instant(s).map_err(|e| anyhow!("{flag}: {e}"))
 }
 
 fn clock_name(c: &Clock) -> &'static str {
     match c {
         Clock::AwaitingIdentity => "awaiting_identity",
         Clock::DaysLeft { .. } => "open",
+        Clock::Paused { .. } => "paused",
         Clock::Overdue { .. } => "overdue",
         Clock::AnsweredInTime { .. } => "answered_in_time",
         Clock::AnsweredLate { .. } => "answered_late",
@@ -77,9 +68,19 @@ fn request_json(r: &RequestStatus) -> Value {
         "verified": r.verified.map(|(d, _)| d),
         "verified_seq": r.verified.map(|(_, s)| s),
         "extensions": r.extensions.iter().map(|e| json!({"on": e.on, "seq": e.seq, "in_time": e.in_time})).collect::<Vec<_>>(),
-        "extended": r.deadline.is_some_and(|d| d.extended),
-        "late_extension": r.deadline.and_then(|d| d.late_extension),
-        "due": r.deadline.map(|d| d.due),
+        "clock_start": r.deadline.as_ref().map(|d| d.start),
+        "notice_by": r.deadline.as_ref().map(|d| d.notice_by),
+        "clarifications": r.deadline.as_ref().map_or_else(Vec::new, |d| d.pauses.iter().map(|p| json!({
+            "asked": p.asked, "asked_seq": p.asked_seq, "received": p.received,
+            "received_seq": p.received_seq, "days": p.days, "rule": p.rule,
+        })).collect::<Vec<_>>()),
+        "paused_days": r.deadline.as_ref().map_or(0, |d| d.paused_days),
+        "paused": r.deadline.as_ref().is_some_and(|d| d.paused),
+        "extended": r.deadline.as_ref().is_some_and(|d| d.extended),
+        "late_extension": r.deadline.as_ref().and_then(|d| d.late_extension),
+        "period_end": r.deadline.as_ref().map(|d| d.period_end),
+        "due": r.deadline.as_ref().map(|d| d.due),
+        "due_at": r.deadline.as_ref().map(|d| d.due_at.to_string()),
         "outcome": outcome,
         "answered_on": on,
         "answer_seq": seq,
@@ -89,6 +90,10 @@ fn request_json(r: &RequestStatus) -> Value {
     });
     match r.clock {
         Clock::DaysLeft { days } => v["days_left"] = json!(days),
+        Clock::Paused { since, days } => {
+            v["paused_since"] = json!(since);
+            v["days_left"] = json!(days);
+        }
         Clock::Overdue { days } => v["days_overdue"] = json!(days),
         Clock::AnsweredLate { days } => v["days_late"] = json!(days),
         Clock::AnsweredInTime { days_early } => v["days_early"] = json!(days_early),
@@ -152,6 +157,24 @@ pub fn run(a: RequestsArgs, dir: PathBuf) -> Result<Outcome> {
                     )?;
                 }
             }
+            for p in r.deadline.iter().flat_map(|d| &d.pauses) {
+                let why = match p.rule {
+                    PauseRule::Counted | PauseRule::BeforeStart => continue,
+                    PauseRule::AfterDeadline => "it was asked after the deadline",
+                    PauseRule::NotAccess => {
+                        "the pause is for right-of-access requests only (Art. 12A(5))"
+                    }
+                    PauseRule::BeforeTheAct => {
+                        "the request was received before 5 February 2026, when Art. 12A came into force"
+                    }
+                    PauseRule::AfterAnswer => "it was asked after the request was answered",
+                };
+                writeln!(
+                    o,
+                    "  ⚠ {}: the clarification asked {} (seq {}) does not stop the clock: {why}",
+                    r.request, p.asked, p.asked_seq
+                )?;
+            }
             if let Answer::Refused {
                 reason: Some(why), ..
             } = &r.outcome
@@ -164,7 +187,7 @@ pub fn run(a: RequestsArgs, dir: PathBuf) -> Result<Outcome> {
         }
         writeln!(
             o,
-            "Due: one calendar month from identity verification (the last day of the month when there is no such day), three if extended within the first month."
+            "Due (UK GDPR Art. 12A, UK days): one calendar month from the later of receipt and identity verification (the month's last day when it has no such date), three if extension notice was given within the first month; for access requests the days from asking for clarification to receiving it do not count; a due date on a weekend or bank holiday moves to the next working day."
         )?;
     }
     o.flush()?;
@@ -181,11 +204,7 @@ fn print_table(o: &mut impl Write, rows: &[&RequestStatus]) -> Result<()> {
         .iter()
         .map(|r| {
             let (sym, words) = r.status_text();
-            let due = match r.deadline {
-                Some(dl) if dl.extended => format!("{} (ext.)", dl.due),
-                Some(dl) => dl.due.to_string(),
-                None => "-".into(),
-            };
+            let due = r.due_text();
             [
                 r.request.to_string(),
                 r.right.to_string(),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::index::subjects_for_id;
+use igl_ledger::index::Resolution;
 use igl_ledger::sar::{self, Disclosure, PersonalData};
 use igl_schema::{Subject, Timestamp};
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ pub struct SarArgs {
     json: bool,
     /// Only what the ledger held at this instant: entries *recorded* at or before it, as a SAR
     /// answers with the data held when the request was received. RFC 3339
-    /// (2026-03-01T09:00:00Z) or a date (the end of that day, UTC). Default: everything held
+    /// (2026-03-01T09:00:00Z) or a date (the end of that day in the UK). Default: everything held
     /// now. (Not `--as-of`: `igl requests --as-of` and `igl audit --as-of` mean what had
     /// *occurred* by T, including facts recorded later.)
     #[arg(long, value_name = "TIME")]
@@ -44,36 +44,23 @@ pub struct SarArgs {
     pack: Option<PathBuf>,
 }
 
-/// The subject a SAR is about. A bare id is looked up as both kinds; if both have entries they
-/// may be two different people, so the caller must say which.
+/// The subject a SAR is about, by the library's one resolver: a bare id is looked up as both
+/// kinds, and if both have entries they may be two different people, so the caller must say
+/// which. `None`: nothing is held under the id.
 fn resolve(ledger: &Ledger, s: &str) -> Result<Option<Subject>> {
-    if s.contains(':') {
-        return Subject::parse(s)
-            .map(Some)
-            .map_err(|e| anyhow!("SUBJECT: {e}"));
-    }
-    let candidates = subjects_for_id(s);
-    if candidates.is_empty() {
-        bail!(
-            "SUBJECT: {s:?} is not an id: write person:ID, service-user:ID or a bare id (letters, digits and - _ . / @)"
-        );
-    }
-    let mut found = Vec::new();
-    for c in candidates {
-        let n = ledger.subject_entries(&c)?.len();
-        if n > 0 {
-            found.push((c, n));
-        }
-    }
-    match found.as_slice() {
-        [] => Ok(None),
-        [(one, _)] => Ok(Some(one.clone())),
-        [(a, na), (b, nb), ..] => bail!(
-            "{s} names both {a} ({}) and {b} ({}), who may be different people; \
-             say which: `igl sar {a}` or `igl sar {b}`",
-            entries(*na),
-            entries(*nb)
+    match ledger.resolve_subject(s)? {
+        Resolution::One(one) => Ok(Some(one)),
+        Resolution::Nothing(_) => Ok(None),
+        Resolution::Ambiguous(found) => bail!(
+            "{}: `igl sar {}`",
+            Resolution::question(s, &found),
+            found
+                .iter()
+                .map(|(c, _)| c.to_string())
+                .collect::<Vec<_>>()
+                .join("` or `igl sar ")
         ),
+        Resolution::Invalid(e) => bail!("SUBJECT: {e}"),
     }
 }
 

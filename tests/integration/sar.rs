@@ -528,3 +528,42 @@ fn sar_held_at_is_what_was_recorded_and_requests_as_of_is_what_occurred() {
         "{help}"
     );
 }
+
+/// A bare id naming both a member of staff and a service user with entries is resolved one way
+/// everywhere (the library's resolver): `igl sar`, `igl log --subject` and `igl bundle --subject`
+/// all refuse it and ask which, naming both; with the kind written, each answers.
+#[test]
+fn an_ambiguous_bare_id_is_asked_about_never_guessed() {
+    let c = Council::new();
+    c.append(
+        &c.ig,
+        &[
+            crate::util::person("AMB1", "Ada Lovelace"),
+            json!({"type": "SubjectRightsRequestReceived", "request": "SRR-AMB", "right": "access",
+                   "data_subject": "service-user:AMB1", "details": "By letter",
+                   "occurred_at": at(5, 9)}),
+        ],
+    );
+    for _ in 0..2 {
+        c.igl().args(["checkpoint", "--key"]).arg(&c.ig.path).ok();
+    }
+    for args in [
+        vec!["sar", "AMB1"],
+        vec!["log", "--subject", "AMB1"],
+        vec!["bundle", "--subject", "AMB1", "--out", "b.json"],
+    ] {
+        let (out, err) = c.igl().args(&args).fails(2);
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(
+            err.contains("AMB1 names both person:AMB1 (")
+                && err.contains("and service-user:AMB1 (")
+                && err.contains("say which"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!c.dir.join("b.json").exists());
+    let sar = c.igl().args(["sar", "person:AMB1", "--json"]).json_lines();
+    assert!(sar.len() > 1, "{sar:?}");
+    let log = c.log(&["--subject", "service-user:AMB1"]);
+    assert_eq!(log.len(), 1, "{log:?}");
+}

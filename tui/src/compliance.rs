@@ -234,15 +234,9 @@ impl Compliance {
     }
 }
 
-/// Parses an as-of instant as typed: `YYYY-MM-DD` (the end of that day, UTC) or RFC 3339.
+/// Parses an as-of instant as typed: `YYYY-MM-DD` (the end of that day in the UK) or RFC 3339.
 pub fn parse_as_of(s: &str) -> Result<Timestamp, String> {
-    let s = s.trim();
-    if s.contains(['T', 't']) {
-        Timestamp::parse(s).map_err(|e| e.to_string())
-    } else {
-        let d = igl_schema::Date::parse(s).map_err(|e| e.to_string())?;
-        Ok(igl_ledger::compliance::time::day_end(d.0))
-    }
+    igl_ledger::compliance::time::parse_instant(s)
 }
 
 /// `t` moved by `days` calendar days (negative: back).

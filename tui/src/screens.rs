@@ -102,10 +102,7 @@ fn fields_text(d: &Disclosure) -> String {
 /// A request's row; `narrow` drops the received date and the subject's kind.
 fn request_cells<'a>(r: &RequestStatus, t: &Theme, narrow: bool) -> Vec<Cell<'a>> {
     let (sym, words) = r.status_text();
-    let due = r
-        .deadline
-        .map(|d| d.due.to_string())
-        .unwrap_or_else(|| "–".into());
+    let due = r.due_text();
     let mut cells = vec![
         Cell::from(r.request.to_string()),
         Cell::from(r.right.as_str().to_string()),
@@ -354,10 +351,10 @@ impl App {
                 }
                 for r in requests.iter().take(3) {
                     let (sym, words) = r.status_text();
-                    let due = r
-                        .deadline
-                        .map(|d| format!(", due {}", d.due))
-                        .unwrap_or_default();
+                    let due = match &r.deadline {
+                        Some(_) => format!(", due {}", r.due_text()),
+                        None => String::new(),
+                    };
                     head.push(Line::from(vec![
                         Span::raw(format!(
                             " {} {} received {}{due}: ",

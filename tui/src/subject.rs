@@ -6,6 +6,7 @@
 //! its data subject up. With a subject chosen it lists that subject's entries; Enter opens one
 //! in the timeline.
 
+use igl_ledger::index::Resolution;
 use igl_ledger::requests::{RequestStatus, RequestsReport};
 use igl_ledger::sar::Disclosure;
 use igl_schema::{Subject, Timestamp};
@@ -64,32 +65,38 @@ impl SubjectView {
         }
     }
 
-    /// Looks `text` up: `person:ID`, `service-user:ID`, or a bare id (a person id if it names
-    /// one with entries, else a service user). Returns what to say.
+    /// Looks `text` up by the library's one resolver: `person:ID`, `service-user:ID`, or a
+    /// bare id. When a bare id names both a member of staff and a service user with entries,
+    /// it asks which (they may be different people) rather than guess. Returns what to say.
     pub fn look_up(&mut self, source: &dyn Source, text: &str) -> Result<String, String> {
         let text = text.trim();
-        let candidates = if text.contains(':') {
-            vec![Subject::parse(text).map_err(|e| format!("{text:?}: {e}"))?]
-        } else {
-            igl_ledger::index::subjects_for_id(text)
-        };
-        if candidates.is_empty() {
-            return Err(format!(
-                "{text:?} is not a person id (P00106) or a service-user record id (SU-000142)"
-            ));
-        }
-        let mut first = None;
-        for s in candidates {
-            let entries = source.subject_access(&s).map_err(|e| e.to_string())?;
-            if !entries.is_empty() || first.is_none() {
-                let found = !entries.is_empty();
-                first = Some((s, entries));
-                if found {
-                    break;
-                }
+        let mut held = std::collections::BTreeMap::new();
+        let resolution = igl_ledger::index::resolve_subject(text, |s| {
+            let entries = source.subject_access(s)?;
+            let n = entries.len();
+            held.insert(s.clone(), entries);
+            Ok::<usize, igl_ledger::LedgerError>(n)
+        })
+        .map_err(|e| e.to_string())?;
+        let s = match resolution {
+            Resolution::One(s) => s,
+            Resolution::Nothing(all) => all.into_iter().next().expect("an id names a subject"),
+            Resolution::Ambiguous(found) => {
+                return Err(format!(
+                    "{}: type the one you mean",
+                    Resolution::question(text, &found)
+                ));
             }
-        }
-        let (s, entries) = first.expect("at least one candidate");
+            Resolution::Invalid(_) => {
+                return Err(format!(
+                    "{text:?} is not a person id (P00106) or a service-user record id (SU-000142)"
+                ));
+            }
+        };
+        let entries = match held.remove(&s) {
+            Some(e) => e,
+            None => source.subject_access(&s).map_err(|e| e.to_string())?,
+        };
         let n = entries.len();
         self.subject = Some(s.clone());
         self.entries = entries;

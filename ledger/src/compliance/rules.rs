@@ -4,8 +4,10 @@
 //! Conventions every rule keeps:
 //! - **Deadlines are inclusive.** Something done at the deadline instant is on time; `since` of
 //!   a late finding is one microsecond after `due`.
-//! - **Day-based deadlines end at 23:59:59.999999 UTC** of their last day; `valid_until` dates
-//!   are valid through that day; training has expired *on* its `expires_on` date.
+//! - **Days are UK calendar days** (Europe/London, [`super::time`]): a day-based deadline ends
+//!   at the last instant of its last day in London (23:59:59.999999Z in winter,
+//!   22:59:59.999999Z in summer); `valid_until` dates are valid through that day; training has
+//!   expired *on* its `expires_on` date.
 //! - **History counts.** A rule reports what is wrong now (`open`), what was wrong and was put
 //!   right late (`resolved`), and what should not have happened (`occurred`), each up to the
 //!   as-of instant. Filter on `status` for "are we compliant now".
@@ -14,10 +16,10 @@
 
 use std::collections::BTreeMap;
 
-use igl_schema::{AgreementKind, OrgId, PersonId, Right, Scheme, Timestamp};
+use igl_schema::{AgreementKind, Date, OrgId, PersonId, Right, Scheme, Timestamp};
 
-use super::state::{Declaration, Grant, PROTECTING_INFORMATION, State};
-use super::time::{HOUR, Span, Spans, add_months, day_end, shift};
+use super::state::{Declaration, Grant, PROTECTING_INFORMATION, Request, State, review_due};
+use super::time::{HOUR, Span, Spans, shift, uk_date};
 use super::{Concerns, Config, Finding, Status};
 
 /// A compliance rule.
@@ -36,7 +38,7 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         id: "R1",
-        title: "Access granted without a declaration countersigned before the grant",
+        title: "Access granted without a declaration countersigned by the line manager before the grant",
         source: "Mosaic security policy §5: \"All users must read and sign the personal declaration \
 for Mosaic prior to accessing the system (at Annex A).\" Annex A: \"No accounts will be created on \
 Mosaic systems until a signed statement is received\"; \"To be countersigned by line manager, to \
@@ -127,12 +129,17 @@ device was issued to.\"",
     },
     Rule {
         id: "R11",
-        title: "Subject-rights request not answered within one calendar month of identity verification (three if extended in time)",
-        source: "UK GDPR Art. 12(3): respond \"without undue delay and in any event within one \
-month of receipt of the request\", extendable \"by two further months where necessary\", the data \
-subject being told \"within one month of receipt\"; the ICO counts from receipt of identity \
-verification, and a month with no corresponding day ends on its last day. Eclipse MoU: \"All data \
-stored within Eclipse will be subject to data protection rights requests.\"",
+        title: "Subject-rights request not answered within one month of the clock starting (three if extended in time, the clock stopped for clarification)",
+        source: "UK GDPR Art. 12(3): respond \"without undue delay and in any event within the \
+applicable time period\"; Art. 12A (Data (Use and Access) Act 2025 s.76, in force 5 February \
+2026): the period is \"one month beginning with the relevant time\", the latest of receipt of the \
+request and of the information requested to confirm identity; extendable \"by two further months\" \
+by notice \"given before the end of the period of one month\"; for a right-of-access request \
+\"the period beginning with the day on which the controller makes the request [for clarification] \
+and ending with the day on which the controller receives the information does not count\". ICO: \
+\"If the date for responding falls on a weekend or is a public holiday, the deadline moves to the \
+end of the next working day.\" Eclipse MoU: \"All data stored within Eclipse will be subject to \
+data protection rights requests.\"",
         check: r11_request_overdue,
     },
     Rule {
@@ -164,7 +171,8 @@ has completed the Protecting Information e-learning.\"",
         title: "Erasure request neither done nor refused with a reason in time",
         source: "UK GDPR Art. 17(1): erase \"without undue delay\"; Art. 12(4): if not acting on a \
 request, inform the data subject \"without delay and at the latest within one month of receipt of \
-the request of the reasons for not taking action\".",
+the request of the reasons for not taking action\". Judged against the same deadline as R11 \
+(Art. 12A), which R11 leaves to this rule for erasure requests.",
         check: r15_erasure_unresolved,
     },
     Rule {
@@ -303,9 +311,12 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The rules
 
-/// **R1** — every grant needs a declaration by the grantee *signed and countersigned at or
-/// before the grant*. Any countersignature counts here (who countersigned is R14's business).
-/// Open until the grantee has a countersigned declaration or the grant is revoked.
+/// **R1** — every grant needs a declaration by the grantee *signed, and countersigned by their
+/// line manager on record, at or before the grant* ([`super::state::Countersign::authorises`]):
+/// Annex A's countersignature is what authorises access, so one by the declarant or by anyone
+/// else authorises nothing (R14 reports who countersigned wrongly; R1 reports the grant that
+/// stands unauthorised). Open until the grantee has an authorised declaration or the grant is
+/// revoked.
 pub fn r1_grant_without_countersigned_declaration(s: &State, _c: &Config) -> Vec<Finding> {
     let now = s.now();
     let mut out = Vec::new();
@@ -315,12 +326,13 @@ pub fn r1_grant_without_countersigned_declaration(s: &State, _c: &Config) -> Vec
             .iter()
             .filter(|d| d.person == g.person)
             .collect();
-        // The instants at which each declaration became countersigned.
+        // The instants at which each declaration became authorised.
         let complete: Vec<(Timestamp, &Declaration, u64)> = decls
             .iter()
             .flat_map(|d| {
                 d.countersigns
                     .iter()
+                    .filter(|c| c.authorises(&d.person))
                     .map(move |c| (d.signed.at.max(c.stamp.at), *d, c.stamp.seq))
             })
             .collect();
@@ -330,14 +342,33 @@ pub fn r1_grant_without_countersigned_declaration(s: &State, _c: &Config) -> Vec
         let fixed = complete.iter().min_by_key(|(t, _, _)| *t);
         let revoked = g.revoked.as_ref().map(|r| r.stamp.at);
         let end = [fixed.map(|f| f.0), revoked].into_iter().flatten().min();
-        let why = match (decls.is_empty(), fixed) {
-            (true, _) => "no declaration had been signed".to_string(),
-            (false, Some((t, d, _))) if Some(*t) == end => format!(
-                "the declaration (seq {}) was countersigned only at {}",
+        // Countersignatures at or before the grant that authorise nothing.
+        let wrong: Vec<(&Declaration, &super::state::Countersign)> = decls
+            .iter()
+            .flat_map(|d| d.countersigns.iter().map(move |c| (*d, c)))
+            .filter(|(d, c)| !c.authorises(&d.person) && c.stamp.at <= g.granted.at)
+            .collect();
+        let why = match (decls.is_empty(), fixed, wrong.first()) {
+            (true, _, _) => "no declaration had been signed".to_string(),
+            (false, Some((t, d, _)), _) if Some(*t) == end => format!(
+                "the declaration (seq {}) was countersigned by the line manager only at {}",
                 d.signed.seq,
                 hm(*t)
             ),
-            (false, _) => format!(
+            (false, _, Some((d, c))) if c.manager == d.person => format!(
+                "the declaration (seq {}) was countersigned only by {} themself, which authorises nothing",
+                d.signed.seq, d.person
+            ),
+            (false, _, Some((d, c))) => format!(
+                "the declaration (seq {}) was countersigned only by {}, who was not {}'s line manager on record ({}), which authorises nothing",
+                d.signed.seq,
+                c.manager,
+                d.person,
+                c.line_manager_then
+                    .as_ref()
+                    .map_or_else(|| "none".to_string(), |m| m.to_string())
+            ),
+            (false, _, None) => format!(
                 "the declaration (seq {}) had not been countersigned",
                 decls[0].signed.seq
             ),
@@ -352,6 +383,7 @@ pub fn r1_grant_without_countersigned_declaration(s: &State, _c: &Config) -> Vec
                 hm(g.granted.at)
             ))
             .seqs(decls.iter().map(|d| d.signed.seq))
+            .seqs(wrong.iter().map(|(_, c)| c.stamp.seq))
             .seqs(fixed.map(|f| f.2));
         out.push(f);
     }
@@ -927,39 +959,23 @@ pub fn r10_device_not_attested(s: &State, _c: &Config) -> Vec<Finding> {
     out
 }
 
-/// When a subject-rights request is due: the end of the day one calendar month after identity
-/// verification, or three months when an extension was recorded within the first month.
-/// `None` until the identity is verified (the clock has not started). Also returns the
-/// extension that counted, and whether a late one was ignored.
-pub fn request_due(r: &super::state::Request) -> Option<(Timestamp, Option<u64>, bool)> {
-    let v = r.identity_verified?;
-    let start = v.at.datetime().date_naive();
-    let one = day_end(add_months(start, 1));
-    let in_time = r.extensions.iter().filter(|e| e.at <= one).min();
-    let late = r.extensions.iter().any(|e| e.at > one);
-    Some(match in_time {
-        Some(e) => (day_end(add_months(start, 3)), Some(e.seq), late),
-        None => (one, None, late),
-    })
-}
-
-fn request_subject(r: &super::state::Request) -> Concerns {
+fn request_subject(r: &Request) -> Concerns {
     Concerns::Request {
         request: r.id.clone(),
         data_subject: r.data_subject.clone(),
     }
 }
 
-fn request_finding(
-    s: &State,
-    rule: &'static str,
-    r: &super::state::Request,
-    due: Timestamp,
-) -> Finding {
-    let mut f = new(rule, request_subject(r), shift(due, 1))
-        .seqs([r.received.seq])
-        .seqs(r.identity_verified.map(|v| v.seq))
-        .seqs(r.extensions.iter().map(|e| e.seq));
+fn request_finding(s: &State, rule: &'static str, r: &Request, due: Timestamp) -> Finding {
+    let mut f =
+        new(rule, request_subject(r), shift(due, 1)).seqs(r.seqs.iter().copied().filter(|&q| {
+            q == r.received.seq
+                || r.identity_verified.is_some_and(|v| v.seq == q)
+                || r.extensions.iter().any(|e| e.seq == q)
+                || r.clarifications
+                    .iter()
+                    .any(|c| c.asked.seq == q || c.received.is_some_and(|x| x.seq == q))
+        }));
     if let igl_schema::Subject::Person(p) = &r.data_subject {
         f = f.about(s, p);
     }
@@ -967,51 +983,85 @@ fn request_finding(
     f
 }
 
-/// **R11** — answer (fulfil or refuse) within one calendar month of identity verification,
-/// or three months when the extension was recorded within the first month. Day-clamped:
-/// verified 31 January → due 28 (29) February. Open while unanswered past the deadline;
-/// resolved when answered late.
-pub fn r11_request_overdue(s: &State, _c: &Config) -> Vec<Finding> {
+/// R11 and R15: a request not answered by its deadline ([`Request::deadline`], the one model
+/// `igl requests` also shows), judged at the instant `now`.
+fn requests_late(s: &State, rule: &'static str, erasure: bool) -> Vec<Finding> {
     let now = s.now();
+    let today = Date(uk_date(now));
     let mut out = Vec::new();
-    for r in s.requests.values() {
-        let Some((due, ext, late_ext)) = request_due(r) else {
-            continue;
+    for r in s
+        .requests
+        .values()
+        .filter(|r| (r.right == Right::Erasure) == erasure)
+    {
+        let Some(d) = r.deadline(today) else {
+            continue; // the clock has not started
         };
-        let answered = r.answer.map(|(_, st)| st);
-        let months = if ext.is_some() {
+        let months = if d.extended {
             "three months, extended in time"
-        } else if late_ext {
-            "one month; the extension was recorded after the first month, so it does not count"
+        } else if d.late_extension.is_some() {
+            "one month; the extension was notified after the first month, so it does not count"
         } else {
             "one calendar month"
         };
-        let verified = r.identity_verified.expect("due implies verified").at;
+        let mut how = months.to_string();
+        if d.paused_days > 0 {
+            how.push_str(&format!(
+                ", plus {} day{} the clock stood still awaiting clarification",
+                d.paused_days,
+                if d.paused_days == 1 { "" } else { "s" }
+            ));
+        }
+        if d.due != d.period_end {
+            how.push_str(&format!("; {} is not a working day", d.period_end));
+        }
         let head = format!(
-            "{} ({} request, {}): identity verified {}, due by the end of {} ({months})",
-            r.id,
-            r.right,
-            r.data_subject,
-            day(verified),
-            day(due)
+            "{} ({} request, {}): clock started {}, due by the end of {} ({how})",
+            r.id, r.right, r.data_subject, d.start, d.due
         );
+        let answered = r.answers.first().map(|(st, _)| *st);
+        let what = if erasure {
+            "erased nor refused"
+        } else {
+            "fulfilled nor refused"
+        };
         match answered {
-            Some(a) if a.at <= due => {}
+            Some(a) if a.at <= d.due_at => {}
             Some(a) => out.push(
-                request_finding(s, "R11", r, due)
-                    .period(Some(due), Some(a.at), now)
+                request_finding(s, rule, r, d.due_at)
+                    .period(Some(d.due_at), Some(a.at), now)
                     .detail(format!("{head}; answered only at {}", hm(a.at)))
                     .seqs([a.seq]),
             ),
-            None if now > due => out.push(
-                request_finding(s, "R11", r, due)
-                    .period(Some(due), None, now)
-                    .detail(format!("{head}; not answered")),
+            None if now > d.due_at => out.push(
+                request_finding(s, rule, r, d.due_at)
+                    .period(Some(d.due_at), None, now)
+                    .detail(format!(
+                        "{head}; neither {what}{}",
+                        if erasure {
+                            format!(
+                                " ({} redaction{} made for it)",
+                                r.redactions.len(),
+                                if r.redactions.len() == 1 { "" } else { "s" }
+                            )
+                        } else {
+                            String::new()
+                        }
+                    )),
             ),
             None => {}
         }
     }
     out
+}
+
+/// **R11** — a request for any right but erasure (R15's) must be answered (fulfilled or
+/// refused) by its deadline: one calendar month from the later of receipt and identity
+/// verification, three when extended in time, pushed out by the days the clock stood still
+/// awaiting clarification, and moved off a weekend or bank holiday ([`Request::deadline`]).
+/// Open while unanswered past the deadline; resolved when answered late.
+pub fn r11_request_overdue(s: &State, _c: &Config) -> Vec<Finding> {
+    requests_late(s, "R11", false)
 }
 
 /// **R12** — a grant must be reviewed at least every 12 months: by the end of the day 12
@@ -1023,7 +1073,7 @@ pub fn r12_grant_not_reviewed(s: &State, _c: &Config) -> Vec<Finding> {
     for g in &s.grants {
         let mut anchor = g.granted;
         loop {
-            let due = day_end(add_months(anchor.at.datetime().date_naive(), 12));
+            let due = review_due(anchor.at);
             let revoked = g.revoked.as_ref().map(|r| r.stamp);
             if revoked.is_some_and(|r| r.at <= due) || now <= due {
                 break;
@@ -1175,49 +1225,11 @@ pub fn r14_wrong_countersigner(s: &State, _c: &Config) -> Vec<Finding> {
     out
 }
 
-/// **R15** — an erasure request must be done (fulfilled, or a `Redacted` entry made for it) or
-/// refused with a reason by its deadline (the R11 deadline). Open while neither past the
-/// deadline; resolved when done or refused late.
+/// **R15** — an erasure request must be done (a `Redacted` entry made for it, or fulfilled) or
+/// refused with a reason by its deadline, the same deadline as R11's ([`Request::deadline`]).
+/// Open while neither past the deadline; resolved when done or refused late.
 pub fn r15_erasure_unresolved(s: &State, _c: &Config) -> Vec<Finding> {
-    let now = s.now();
-    let mut out = Vec::new();
-    for r in s.requests.values().filter(|r| r.right == Right::Erasure) {
-        let Some((due, _, _)) = request_due(r) else {
-            continue;
-        };
-        let done = r
-            .answer
-            .map(|(_, st)| st)
-            .into_iter()
-            .chain(r.redactions.iter().copied())
-            .min();
-        let head = format!(
-            "erasure request {} ({}) due by the end of {}",
-            r.id,
-            r.data_subject,
-            day(due)
-        );
-        match done {
-            Some(d) if d.at <= due => {}
-            Some(d) => out.push(
-                request_finding(s, "R15", r, due)
-                    .period(Some(due), Some(d.at), now)
-                    .detail(format!("{head}; done or refused only at {}", hm(d.at)))
-                    .seqs([d.seq]),
-            ),
-            None if now > due => out.push(
-                request_finding(s, "R15", r, due)
-                    .period(Some(due), None, now)
-                    .detail(format!(
-                        "{head}; neither erased nor refused with a reason ({} redaction{} made for it)",
-                        r.redactions.len(),
-                        if r.redactions.len() == 1 { "" } else { "s" }
-                    )),
-            ),
-            None => {}
-        }
-    }
-    out
+    requests_late(s, "R15", true)
 }
 
 /// **R16** — a declaration must be against the version of the policy that was current (the

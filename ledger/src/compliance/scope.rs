@@ -96,9 +96,12 @@ impl<'a> Scope<'a> {
         Ok(&self.entries[&seq])
     }
 
-    /// What every question needs: the genesis (the council) and every policy version.
+    /// What every question needs: the genesis (the council, known from the beginning, so
+    /// whatever its `occurred_at`) and every policy version.
     fn context(&mut self) -> Result<()> {
-        self.add(Kind::Ledger, "")?;
+        for r in self.ledger.history(Kind::Ledger, "", None)? {
+            self.seqs.insert(r.seq);
+        }
         for (_, row) in self
             .ledger
             .history_of_kind(Kind::Policy, Some(self.as_of))?

@@ -15,8 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use igl_schema::{
     AgreementKind, BreachKind, Date, DeviceId, Event, Hash32, OrgId, OrgKind, PersonId, PolicyId,
-    PublicKey, RecordId, RequestId, RevocationReason, Right, Role, Scheme, Subject, SystemId,
-    Timestamp, Version,
+    PublicKey, RecordId, RequestId, RevocationReason, Role, Scheme, SystemId, Timestamp, Version,
 };
 use serde::Serialize;
 
@@ -25,13 +24,7 @@ use super::time::Span;
 /// The course whose completion the policies require (Mosaic policy §6).
 pub const PROTECTING_INFORMATION: &str = "protecting-information";
 
-/// Where a fact comes from: when it happened (`occurred_at`) and the entry's seq. Ordered by
-/// time, then seq: the order of the fold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Stamp {
-    pub at: Timestamp,
-    pub seq: u64,
-}
+pub use super::time::Stamp;
 
 /// One entry as the projection reads it.
 #[derive(Clone, Copy, Debug)]
@@ -224,10 +217,27 @@ pub struct Declaration {
     pub countersigns: Vec<Countersign>,
 }
 
+impl Countersign {
+    /// Whether it authorises access (Mosaic Annex A: "To be countersigned by line manager, to
+    /// authorise access"): made by the declarant's line manager on record at the time, who is
+    /// not the declarant.
+    pub fn authorises(&self, declarant: &PersonId) -> bool {
+        &self.manager != declarant && self.line_manager_then.as_ref() == Some(&self.manager)
+    }
+}
+
 impl Declaration {
     /// The first countersignature, if any.
     pub fn countersigned(&self) -> Option<&Countersign> {
         self.countersigns.iter().min_by_key(|c| c.stamp)
+    }
+    /// The first countersignature that authorises access (by the line manager on record), if
+    /// any. Rule R1 and `igl status` both ask this.
+    pub fn authorised(&self) -> Option<&Countersign> {
+        self.countersigns
+            .iter()
+            .filter(|c| c.authorises(&self.person))
+            .min_by_key(|c| c.stamp)
     }
 }
 
@@ -242,8 +252,13 @@ pub struct Training {
 }
 
 impl Training {
+    /// Whether it is valid at the instant `t`.
+    pub fn valid_at(&self, t: Timestamp) -> bool {
+        let sp = self.valid_span();
+        sp.start <= t.micros() && t.micros() < sp.end
+    }
     /// The instants it is valid: from the start of `completed_on` to the start of `expires_on`
-    /// (it has expired on its expiry date).
+    /// (it has expired on its expiry date), UK days.
     pub fn valid_span(&self) -> Span {
         Span {
             start: super::time::day_start(self.completed_on.0).micros(),
@@ -307,6 +322,17 @@ impl Grant {
     pub fn active_at(&self, t: Timestamp) -> bool {
         self.granted.at <= t && self.revoked.as_ref().is_none_or(|r| t < r.stamp.at)
     }
+    /// When the next review is due as of `now` (the end of the UK day 12 calendar months after
+    /// the grant or its last review: R12's deadline), or `None` once revoked.
+    pub fn next_review_due(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.revoked.as_ref().is_some_and(|r| r.stamp.at <= now) {
+            return None;
+        }
+        let anchor = self
+            .last_review(now)
+            .map_or(self.granted.at, |r| r.stamp.at);
+        Some(review_due(anchor))
+    }
     /// The last review at or before `t`.
     pub fn last_review(&self, t: Timestamp) -> Option<&Review> {
         self.reviews
@@ -314,6 +340,13 @@ impl Grant {
             .filter(|r| r.stamp.at <= t)
             .max_by_key(|r| r.stamp)
     }
+}
+
+/// The review deadline after a grant or review at `anchor` (ISO/IEC 27001 A.5.18, the
+/// council's 12-month interval): the end of the UK day 12 calendar months later (29 February →
+/// 28 February of the next year).
+pub fn review_due(anchor: Timestamp) -> Timestamp {
+    super::time::day_end(super::time::add_months(super::time::uk_date(anchor), 12))
 }
 
 /// An agreement with an organisation.
@@ -475,27 +508,7 @@ impl Breach {
     }
 }
 
-/// How a subject-rights request was answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Answer {
-    Fulfilled,
-    Refused,
-}
-
-/// A subject-rights request.
-#[derive(Clone, Debug, Serialize)]
-pub struct Request {
-    pub id: RequestId,
-    pub right: Right,
-    pub data_subject: Subject,
-    pub received: Stamp,
-    pub identity_verified: Option<Stamp>,
-    pub extensions: Vec<Stamp>,
-    pub answer: Option<(Answer, Stamp)>,
-    /// `Redacted` entries made for this request.
-    pub redactions: Vec<Stamp>,
-}
+pub use crate::requests::{Answer, Request};
 
 /// An event that names something the projection does not know (kept, never refused).
 #[derive(Clone, Debug, Serialize)]
@@ -549,13 +562,24 @@ impl State {
 
     /// Folds `facts` in `occurred_at` order (ties by seq), keeping those with
     /// `occurred_at <= as_of`.
+    ///
+    /// The council named by the genesis entry is the council from the beginning: history dated
+    /// before the genesis (a ledger started with years of back-filled records) is judged with
+    /// the council already known, so its staff are never taken for a third party.
     pub fn build<'a>(as_of: Option<Timestamp>, facts: impl IntoIterator<Item = Fact<'a>>) -> Self {
+        let mut council = None;
         let mut facts: Vec<Fact<'a>> = facts
             .into_iter()
+            .inspect(|f| {
+                if let Event::LedgerCreated(e) = f.event {
+                    council.get_or_insert_with(|| e.organisation.clone());
+                }
+            })
             .filter(|f| as_of.is_none_or(|t| f.occurred_at <= t))
             .collect();
         facts.sort_by_key(|f| (f.occurred_at, f.seq));
         let mut s = State::new(as_of);
+        s.council = council;
         for f in &facts {
             s.apply(f);
         }
@@ -570,10 +594,11 @@ impl State {
         })
     }
 
-    /// Whether the organisation is the council itself.
+    /// Whether the organisation is the council keeping the ledger (named by the genesis entry).
+    /// Another organisation registered as a council is a partner like any other: its staff are
+    /// a third party to this council's systems.
     pub fn is_council(&self, org: &OrgId) -> bool {
         self.council.as_ref() == Some(org)
-            || self.orgs.get(org).and_then(|o| o.kind) == Some(OrgKind::Council)
     }
 
     /// A person's record.
@@ -640,19 +665,6 @@ impl State {
                 None
             }
         }
-    }
-
-    fn request_mut(&mut self, f: &Fact, request: &RequestId) -> Option<&mut Request> {
-        if !self.requests.contains_key(request) {
-            self.note(
-                f.seq,
-                format!(
-                    "{} names request {request}, which had not been received",
-                    f.event.type_name()
-                ),
-            );
-        }
-        self.requests.get_mut(request)
     }
 
     fn breach_mut(&mut self, f: &Fact, breach: &igl_schema::BreachId) -> Option<&mut Breach> {
@@ -927,43 +939,20 @@ impl State {
                     b.closed.get_or_insert(st);
                 }
             }
-            Event::SubjectRightsRequestReceived(e) => {
-                self.requests.entry(e.request.clone()).or_insert(Request {
-                    id: e.request.clone(),
-                    right: e.right,
-                    data_subject: e.data_subject.clone(),
-                    received: st,
-                    identity_verified: None,
-                    extensions: Vec::new(),
-                    answer: None,
-                    redactions: Vec::new(),
-                });
-            }
-            Event::SubjectRightsIdentityVerified(e) => {
-                if let Some(r) = self.request_mut(f, &e.request) {
-                    r.identity_verified.get_or_insert(st);
-                }
-            }
-            Event::SubjectRightsRequestExtended(e) => {
-                if let Some(r) = self.request_mut(f, &e.request) {
-                    r.extensions.push(st);
-                }
-            }
-            Event::SubjectRightsRequestFulfilled(e) => {
-                if let Some(r) = self.request_mut(f, &e.request) {
-                    r.answer.get_or_insert((Answer::Fulfilled, st));
-                }
-            }
-            Event::SubjectRightsRequestRefused(e) => {
-                if let Some(r) = self.request_mut(f, &e.request) {
-                    r.answer.get_or_insert((Answer::Refused, st));
-                }
-            }
-            Event::Redacted(e) => {
-                if let Some(req) = &e.request
-                    && let Some(r) = self.request_mut(f, req)
+            Event::SubjectRightsRequestReceived(_)
+            | Event::SubjectRightsIdentityVerified(_)
+            | Event::SubjectRightsClarificationRequested(_)
+            | Event::SubjectRightsClarificationReceived(_)
+            | Event::SubjectRightsRequestExtended(_)
+            | Event::SubjectRightsRequestFulfilled(_)
+            | Event::SubjectRightsRequestRefused(_)
+            | Event::Redacted(_) => {
+                // The one fold of a request's history (`crate::requests`), shared with
+                // `Ledger::requests`.
+                if let Some(n) =
+                    crate::requests::apply(&mut self.requests, f.seq, f.occurred_at, f.event)
                 {
-                    r.redactions.push(st);
+                    self.note(f.seq, n);
                 }
             }
             Event::CheckpointRecorded(_) => {}

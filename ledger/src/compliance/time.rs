@@ -1,27 +1,74 @@
 //! Time arithmetic for the compliance rules: calendar months, working days and bank holidays,
 //! and spans of instants (the periods during which something was exposed, covered or not).
 //!
-//! All calendar arithmetic is on UTC dates: a deadline of "end of the day" is 23:59:59.999999Z.
+//! **Days are the UK's.** A council's days, working days and month ends are those of the UK
+//! calendar: every date here is a date in Europe/London (GMT in winter, BST in summer), taken
+//! from the IANA time-zone database (`chrono-tz`), never a hand-written offset. A deadline of
+//! "end of the day" is the last microsecond before the next midnight in London: 23:59:59.999999Z
+//! in winter, 22:59:59.999999Z in summer. Instants stay UTC everywhere else (entries, JSON).
 //! Deadlines are *inclusive*: an obligation met at the deadline instant is on time, one
 //! microsecond later is late.
 
-use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Weekday};
+use chrono_tz::Tz;
 use igl_schema::Timestamp;
 use serde::Serialize;
 
 /// Microseconds in an hour.
 pub const HOUR: i64 = 3_600_000_000;
-/// Microseconds in a day.
+/// Microseconds in a day of 24 hours (a UK calendar day has 23 or 25 on the days the clocks
+/// change: use [`day_start`] and [`day_end`] for calendar days).
 pub const DAY: i64 = 24 * HOUR;
 
-/// The first instant of a UTC date (00:00:00Z).
-pub fn day_start(d: NaiveDate) -> Timestamp {
-    Timestamp::truncate(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+/// Where a fact comes from: when it happened (`occurred_at`) and the entry's seq. Ordered by
+/// time, then seq: the order of the governance fold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Stamp {
+    pub at: Timestamp,
+    pub seq: u64,
 }
 
-/// The last instant of a UTC date (23:59:59.999999Z).
+/// The time zone whose calendar the deadlines are counted in.
+pub const ZONE: Tz = chrono_tz::Europe::London;
+
+/// The UK calendar date of an instant (its date in Europe/London).
+pub fn uk_date(t: Timestamp) -> NaiveDate {
+    t.datetime().with_timezone(&ZONE).date_naive()
+}
+
+/// The first instant of a UK calendar date: midnight in London. (The UK's clocks change at
+/// 01:00 UTC, so midnight always exists and is never repeated.)
+pub fn day_start(d: NaiveDate) -> Timestamp {
+    let midnight = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let local = ZONE
+        .from_local_datetime(&midnight)
+        .earliest()
+        .expect("midnight exists in Europe/London");
+    Timestamp::truncate(local.with_timezone(&chrono::Utc))
+}
+
+/// The last instant of a UK calendar date: one microsecond before the next midnight in London
+/// (23:59:59.999999Z in winter, 22:59:59.999999Z in summer).
 pub fn day_end(d: NaiveDate) -> Timestamp {
-    Timestamp::from_micros(day_start(d).micros() + DAY - 1).expect("in range")
+    let next = d
+        .checked_add_days(Days::new(1))
+        .expect("dates stay in range");
+    Timestamp::from_micros(day_start(next).micros() - 1).expect("in range")
+}
+
+/// An instant as a user writes it: an RFC 3339 time (`2026-03-01T09:00:00Z`), or a date
+/// (`2026-03-01`), meaning the last instant of that day in the UK. The CLI's `--as-of` and
+/// `--held-at` and the terminal UI's as-of prompt all read instants this one way.
+pub fn parse_instant(s: &str) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(day_end(d));
+    }
+    Timestamp::parse(s).map_err(|_| {
+        format!(
+            "{s:?} is neither a date nor an RFC 3339 time; write e.g. 2026-11-20 (the end of that day in the UK) or 2026-11-20T09:00:00Z"
+        )
+    })
 }
 
 /// `t` moved by `us` microseconds (unchanged if that leaves the representable range).
@@ -34,13 +81,6 @@ pub fn shift(t: Timestamp, us: i64) -> Timestamp {
 pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_add_months(Months::new(n))
         .expect("dates stay in range")
-}
-
-/// `t` plus `n` calendar months, keeping the time of day (the day clamped as in [`add_months`]).
-pub fn add_months_at(t: Timestamp, n: u32) -> Timestamp {
-    let dt = t.datetime();
-    let d = add_months(dt.date_naive(), n);
-    Timestamp::truncate(d.and_time(dt.time()).and_utc())
 }
 
 /// Which days count as working days for an SLA measured in working days.
@@ -68,11 +108,11 @@ impl Calendar {
     }
 
     /// The deadline of an obligation due `n` working days after the instant `t`: the last
-    /// instant of the `n`th working day after `t`'s date (`n` = 0: the end of `t`'s own day).
+    /// instant of the `n`th working day after `t`'s UK date (`n` = 0: the end of `t`'s own day).
     /// Employment ending on Friday at 17:00 with a 1-working-day SLA is due by the end of
     /// Monday (Tuesday when Monday is a bank holiday).
     pub fn working_days_due(&self, t: Timestamp, n: u32) -> Timestamp {
-        let mut d = t.datetime().date_naive();
+        let mut d = uk_date(t);
         let mut left = n;
         while left > 0 {
             d = d + Days::new(1);
@@ -81,6 +121,15 @@ impl Calendar {
             }
         }
         day_end(d)
+    }
+
+    /// `d` if it is a working day, else the next working day after it.
+    pub fn on_or_next_working_day(&self, d: NaiveDate) -> NaiveDate {
+        let mut d = d;
+        while !self.is_working_day(d) {
+            d = d + Days::new(1);
+        }
+        d
     }
 
     /// A short description for reports.
@@ -217,7 +266,7 @@ impl Span {
     pub fn from(start: Timestamp) -> Span {
         Span::new(start, None)
     }
-    /// The UTC dates `from..=until` (inclusive), `until` = `None` for no end.
+    /// The UK calendar dates `from..=until` (inclusive), `until` = `None` for no end.
     pub fn dates(from: NaiveDate, until: Option<NaiveDate>) -> Span {
         Span {
             start: day_start(from).micros(),
@@ -368,35 +417,104 @@ mod tests {
     #[test]
     fn working_day_deadlines() {
         let cal = Calendar::default();
+        // August is British Summer Time: the end of a UK day is 22:59:59.999999Z.
         // Friday 17:00 + 1 working day: end of Monday.
         assert_eq!(
-            cal.working_days_due(t("2026-08-14T17:00:00Z"), 1),
-            t("2026-08-17T23:59:59.999999Z")
+            cal.working_days_due(t("2026-08-14T16:00:00Z"), 1),
+            t("2026-08-17T22:59:59.999999Z")
         );
         // Friday before the summer bank holiday: end of Tuesday.
         assert_eq!(
-            cal.working_days_due(t("2026-08-28T17:00:00Z"), 1),
-            t("2026-09-01T23:59:59.999999Z")
+            cal.working_days_due(t("2026-08-28T16:00:00Z"), 1),
+            t("2026-09-01T22:59:59.999999Z")
         );
         let plain = Calendar {
             bank_holidays: false,
         };
         assert_eq!(
-            plain.working_days_due(t("2026-08-28T17:00:00Z"), 1),
-            t("2026-08-31T23:59:59.999999Z")
+            plain.working_days_due(t("2026-08-28T16:00:00Z"), 1),
+            t("2026-08-31T22:59:59.999999Z")
         );
         // Saturday: the first working day after is Monday.
         assert_eq!(
             cal.working_days_due(t("2026-08-15T10:00:00Z"), 1),
-            t("2026-08-17T23:59:59.999999Z")
+            t("2026-08-17T22:59:59.999999Z")
         );
         assert_eq!(
             cal.working_days_due(t("2026-08-12T10:00:00Z"), 0),
-            t("2026-08-12T23:59:59.999999Z")
+            t("2026-08-12T22:59:59.999999Z")
         );
         assert_eq!(
             cal.working_days_due(t("2026-08-12T10:00:00Z"), 3),
-            t("2026-08-17T23:59:59.999999Z")
+            t("2026-08-17T22:59:59.999999Z")
+        );
+        // 23:30Z on Sunday 16 August is already Monday in London: due the end of Tuesday.
+        assert_eq!(
+            cal.working_days_due(t("2026-08-16T23:30:00Z"), 1),
+            t("2026-08-18T22:59:59.999999Z")
+        );
+        // Winter (GMT): the end of the day is 23:59:59.999999Z.
+        assert_eq!(
+            cal.working_days_due(t("2026-11-13T17:00:00Z"), 1),
+            t("2026-11-16T23:59:59.999999Z")
+        );
+    }
+
+    #[test]
+    fn uk_days_across_the_clock_changes() {
+        // 2026: clocks go forward at 01:00Z on Sunday 29 March, back at 01:00Z on Sunday
+        // 25 October.
+        let d = |y, m, dd| ymd(y, m, dd);
+        assert_eq!(day_start(d(2026, 3, 28)), t("2026-03-28T00:00:00Z"));
+        assert_eq!(day_end(d(2026, 3, 28)), t("2026-03-28T23:59:59.999999Z"));
+        // The 29th of March has 23 hours: it starts in GMT and ends in BST.
+        assert_eq!(day_start(d(2026, 3, 29)), t("2026-03-29T00:00:00Z"));
+        assert_eq!(day_end(d(2026, 3, 29)), t("2026-03-29T22:59:59.999999Z"));
+        assert_eq!(day_start(d(2026, 3, 30)), t("2026-03-29T23:00:00Z"));
+        // The 25th of October has 25 hours: it starts in BST and ends in GMT.
+        assert_eq!(day_start(d(2026, 10, 25)), t("2026-10-24T23:00:00Z"));
+        assert_eq!(day_end(d(2026, 10, 25)), t("2026-10-25T23:59:59.999999Z"));
+        assert_eq!(
+            day_end(d(2026, 10, 25)).micros() - day_start(d(2026, 10, 25)).micros() + 1,
+            25 * HOUR
+        );
+        // An instant's UK date.
+        assert_eq!(uk_date(t("2026-03-29T22:59:59Z")), d(2026, 3, 29));
+        assert_eq!(uk_date(t("2026-03-29T23:00:00Z")), d(2026, 3, 30));
+        assert_eq!(uk_date(t("2026-10-24T22:59:59Z")), d(2026, 10, 24));
+        assert_eq!(uk_date(t("2026-10-24T23:00:00Z")), d(2026, 10, 25));
+        assert_eq!(uk_date(t("2026-10-25T23:59:59Z")), d(2026, 10, 25));
+        assert_eq!(uk_date(t("2026-10-26T00:00:00Z")), d(2026, 10, 26));
+        // A working-day deadline across each change: Friday 27 March + 1 working day is the
+        // end of Monday 30 March, in BST; Friday 23 October + 1 is Monday 26 October, in GMT.
+        let cal = Calendar::default();
+        assert_eq!(
+            cal.working_days_due(t("2026-03-27T17:00:00Z"), 1),
+            t("2026-03-30T22:59:59.999999Z")
+        );
+        assert_eq!(
+            cal.working_days_due(t("2026-10-23T16:00:00Z"), 1),
+            t("2026-10-26T23:59:59.999999Z")
+        );
+        // Spans of dates follow the same days.
+        let sp = Span::dates(d(2026, 3, 29), Some(d(2026, 3, 29)));
+        assert_eq!(sp.end - sp.start, 23 * HOUR);
+    }
+
+    #[test]
+    fn the_next_working_day() {
+        let cal = Calendar::default();
+        // Saturday 28 February 2026 → Monday 2 March; Good Friday 3 April → Tuesday 7 April.
+        assert_eq!(
+            cal.on_or_next_working_day(ymd(2026, 2, 28)),
+            ymd(2026, 3, 2)
+        );
+        assert_eq!(cal.on_or_next_working_day(ymd(2026, 4, 3)), ymd(2026, 4, 7));
+        assert_eq!(cal.on_or_next_working_day(ymd(2026, 3, 3)), ymd(2026, 3, 3));
+        // Christmas 2026 is a Friday: Friday 25, Monday 28 (Boxing Day substitute) → Tuesday 29.
+        assert_eq!(
+            cal.on_or_next_working_day(ymd(2026, 12, 25)),
+            ymd(2026, 12, 29)
         );
     }
 

@@ -332,3 +332,60 @@ fn filters_by_author_and_recorded_dates() {
     );
     assert_eq!(seqs(&app), vec![15, 16]);
 }
+
+/// The Subjects screen resolves what is typed with the library's one resolver: a bare id under
+/// which both a member of staff and a service user have entries is not guessed at (a subject
+/// access answer about the wrong person is a breach); it asks which, and `person:ID` answers.
+#[test]
+fn subjects_asks_which_when_a_bare_id_names_two_subjects() {
+    use igl_ledger::Ledger;
+    use igl_schema::*;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = small_ledger(tmp.path());
+    let k = keys();
+    {
+        let l = Ledger::open(&path).unwrap();
+        l.append(
+            &[sign(
+                40,
+                Event::SubjectRightsRequestReceived(SubjectRightsRequestReceived {
+                    request: RequestId::new("SRR-9").unwrap(),
+                    right: Right::Access,
+                    data_subject: Subject::ServiceUser(RecordId::new("P00100").unwrap()),
+                    details: None,
+                }),
+                "2026-02-01T10:00:00Z",
+                &k.ig,
+            )],
+            &k.ig,
+            t("2026-02-01T11:00:00Z"),
+        )
+        .unwrap();
+    }
+    let (src, _) = Counting::open(&path);
+    let mut app = igl_tui::app::App::new(Box::new(src), igl_tui::Theme::color());
+    render(&mut app, 100, 30);
+    app.handle(key('3'));
+    assert_eq!(app.screen(), Screen::Subjects);
+    app.handle(key('/'));
+    type_text(&mut app, "P00100");
+    app.handle(code(KeyCode::Enter));
+    let status = app.status().unwrap().to_string();
+    assert!(
+        status.contains("P00100 names both person:P00100 (")
+            && status.contains("service-user:P00100 (1 entry)")
+            && status.contains("say which"),
+        "{status}"
+    );
+    let screen = render(&mut app, 100, 30);
+    assert!(!screen.contains("✔ person:P00100"), "{screen}");
+    app.handle(key('/'));
+    app.handle(ctrl('u'));
+    type_text(&mut app, "service-user:P00100");
+    app.handle(code(KeyCode::Enter));
+    let status = app.status().unwrap().to_string();
+    assert!(
+        status.contains("service-user:P00100: 1 entry held"),
+        "{status}"
+    );
+}
