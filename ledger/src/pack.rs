@@ -38,7 +38,7 @@ use crate::store::{Ledger, PayloadState, StoredEntry};
 use crate::subject_map::Named;
 
 /// The report format this build writes and reads.
-pub const PACK_FORMAT: &str = "igledger-sar-pack/v1";
+pub const PACK_FORMAT: &str = "igledger-sar-pack/v2";
 /// The human-readable report's file name.
 pub const REPORT_MD: &str = "report.md";
 /// The machine-readable report's file name.
@@ -133,6 +133,77 @@ pub struct PackCounts {
     pub erased: usize,
 }
 
+/// One of the requester's subject-rights requests, as the entries the pack lists in full show it
+/// at the instant the pack answers for ([`PackReport::as_of`]): the statutory clock of
+/// `crate::requests`, paused days included.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackRequest {
+    pub request: String,
+    pub right: igl_schema::Right,
+    pub received: igl_schema::Date,
+    /// The day the clock started (the later of receipt and identity verification); null before.
+    pub clock_start: Option<igl_schema::Date>,
+    /// Days the clock stood still awaiting clarification (UK GDPR Art. 12A(5)).
+    pub paused_days: i64,
+    /// Extended in time to three months.
+    pub extended: bool,
+    /// The last day to answer; null before the clock starts.
+    pub due: Option<igl_schema::Date>,
+    /// `open`, `fulfilled`, `refused` or `erased`.
+    pub outcome: String,
+    pub answered_on: Option<igl_schema::Date>,
+    /// Where it stands, as `igl requests` words it (`✘ open, overdue 3 days`).
+    pub status: String,
+    /// The listed entries it is made of.
+    pub seqs: Vec<u64>,
+}
+
+/// The requester's requests as `entries` (seq, occurred_at, event) show them at `as_of`:
+/// folded by the one request model ([`crate::requests::apply`]) in `occurred_at` order. The
+/// pack writer and [`verify_pack`] both call this on the entries the pack lists in full.
+pub fn pack_requests<'a>(
+    entries: impl IntoIterator<Item = (u64, Timestamp, &'a Event)>,
+    requester: &Subject,
+    as_of: Timestamp,
+) -> Vec<PackRequest> {
+    let mut facts: Vec<(u64, Timestamp, &Event)> = entries
+        .into_iter()
+        .filter(|(_, at, _)| *at <= as_of)
+        .collect();
+    facts.sort_by_key(|(seq, at, _)| (*at, *seq));
+    let mut book = BTreeMap::new();
+    for (seq, at, ev) in facts {
+        crate::requests::apply(&mut book, seq, at, ev);
+    }
+    book.values()
+        .filter(|r| &r.data_subject == requester)
+        .map(|r| {
+            let st = r.status(as_of);
+            let (sym, words) = st.status_text();
+            let outcome = match &st.outcome {
+                crate::requests::Outcome::Open => "open",
+                crate::requests::Outcome::Fulfilled { .. } => "fulfilled",
+                crate::requests::Outcome::Refused { .. } => "refused",
+                crate::requests::Outcome::Erased { .. } => "erased",
+            };
+            PackRequest {
+                request: st.request.to_string(),
+                right: st.right,
+                received: st.received,
+                clock_start: st.deadline.as_ref().map(|d| d.start),
+                paused_days: st.deadline.as_ref().map_or(0, |d| d.paused_days),
+                extended: st.deadline.as_ref().is_some_and(|d| d.extended),
+                due: st.deadline.as_ref().map(|d| d.due),
+                outcome: outcome.into(),
+                answered_on: st.outcome.answered_on(),
+                status: format!("{sym} {words}"),
+                seqs: st.seqs.clone(),
+            }
+        })
+        .collect()
+}
+
 /// `report.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -150,10 +221,18 @@ pub struct PackReport {
     pub third_party_rule: String,
     pub proof_rule: String,
     pub summary: PackCounts,
+    /// The requester's subject-rights requests and their clocks, from the listed entries
+    /// ([`pack_requests`]).
+    pub requests: Vec<PackRequest>,
     pub entries: Vec<PackEntry>,
 }
 
 impl PackReport {
+    /// The instant the pack answers for: `held_at`, or when it was made.
+    pub fn as_of(&self) -> Timestamp {
+        self.held_at.unwrap_or(self.made_at)
+    }
+
     /// The canonical file text (pretty JSON and a newline).
     pub fn to_text(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a pack report serialises");
@@ -435,6 +514,25 @@ pub fn write_pack(
         .stored_checkpoint_signer(&cp)?
         .expect("make_selective found the signer");
 
+    let mut listed_full = Vec::new();
+    for e in entries.iter().filter(|e| e.proof == Proof::Full) {
+        listed_full.push(
+            ledger
+                .entry(e.seq)?
+                .ok_or_else(|| pack_err(out_dir, format!("seq {}: the entry is missing", e.seq)))?,
+        );
+    }
+    let requests = pack_requests(
+        listed_full.iter().map(|e| {
+            (
+                e.entry.seq,
+                e.entry.event.body.occurred_at,
+                &e.entry.event.body.event,
+            )
+        }),
+        subject,
+        held_at.unwrap_or(made_at),
+    );
     let report = PackReport {
         format: PACK_FORMAT.into(),
         subject: subject.to_string(),
@@ -450,6 +548,7 @@ pub fn write_pack(
         third_party_rule: sar::RULE.into(),
         proof_rule: PROOF_RULE.into(),
         summary: counts(&entries),
+        requests,
         entries,
     };
     let files = [
@@ -602,6 +701,42 @@ pub fn render_markdown(r: &PackReport) -> String {
         r.checkpoint.signed_by
     ));
     line(String::new());
+    if !r.requests.is_empty() {
+        line(format!("## Your requests, as of {}", when(&r.as_of())));
+        line(String::new());
+        for q in &r.requests {
+            let mut clock = String::new();
+            if let Some(start) = q.clock_start {
+                clock.push_str(&format!(", clock started {start}"));
+            }
+            if q.paused_days > 0 {
+                clock.push_str(&format!(
+                    ", stopped {} day{} awaiting clarification",
+                    q.paused_days,
+                    if q.paused_days == 1 { "" } else { "s" }
+                ));
+            }
+            if q.extended {
+                clock.push_str(", extended");
+            }
+            if let Some(due) = q.due {
+                clock.push_str(&format!(", due {due}"));
+            }
+            line(format!(
+                "- **{}** ({}), received {}{clock}: {} (seqs {})",
+                q.request,
+                q.right,
+                q.received,
+                q.status,
+                q.seqs
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        line(String::new());
+    }
     line("## What is withheld, and why".into());
     line(String::new());
     line(r.third_party_rule.clone());
@@ -898,6 +1033,27 @@ pub fn verify_pack(
                 }
             }
         }
+    }
+    // The requests' clocks are what the request model makes of the entries listed in full.
+    let requests = pack_requests(
+        r.entries
+            .iter()
+            .filter(|e| e.proof == Proof::Full)
+            .filter_map(|e| full.get(&e.seq))
+            .map(|(entry, _, _)| {
+                (
+                    entry.seq,
+                    entry.event.body.occurred_at,
+                    &entry.event.body.event,
+                )
+            }),
+        &requester,
+        r.as_of(),
+    );
+    if requests != r.requests {
+        return Err(bad(format!(
+            "{REPORT_JSON}: its requests do not match what the request entries it lists show (it was edited)"
+        )));
     }
     // 11. Complete: the requester's whole list, proved against the checkpoint's subject index,
     // is accounted for.

@@ -94,9 +94,9 @@ fn judge_with(
     })
 }
 
-/// `2026-08-14 17:00` (UTC).
+/// `2026-08-14 18:00 BST`: UK time, as findings are written.
 fn hm(t: Timestamp) -> String {
-    t.datetime().format("%Y-%m-%d %H:%M").to_string()
+    time::uk_text(t)
 }
 
 fn seq_list(seqs: &[u64], max: usize) -> String {
@@ -511,7 +511,7 @@ fn audit_md(
         }
         writeln!(
             o,
-            "| | Subject | Since (UTC) | Due | Put right / last | Overdue | Evidence (seq) |"
+            "| | Subject | Since (UK time) | Due | Put right / last | Overdue | Evidence (seq) |"
         )?;
         writeln!(o, "|---|---|---|---|---|---|---|")?;
         for f in &fs {

@@ -567,3 +567,57 @@ fn an_ambiguous_bare_id_is_asked_about_never_guessed() {
     let log = c.log(&["--subject", "service-user:AMB1"]);
     assert_eq!(log.len(), 1, "{log:?}");
 }
+
+/// A SAR pack shows the requester's requests with their statutory clocks, paused time included
+/// (the demo's SRR-2026-004 waited 8 days for clarification), computed by the one request model
+/// from the entries it lists; a report whose clocks were edited is refused.
+#[test]
+fn a_pack_shows_the_requesters_request_clocks_and_refuses_edited_ones() {
+    let dir = Dir::new();
+    let ledger = demo(&dir);
+    let out = dir.join("pack-su377");
+    dir.igl()
+        .arg("--ledger")
+        .arg(&ledger)
+        .args(["sar", "service-user:SU-000377", "--pack"])
+        .arg(&out)
+        .ok();
+    let r: PackReport = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    assert_eq!(r.requests.len(), 1, "{:?}", r.requests);
+    let q = &r.requests[0];
+    assert_eq!(q.request, "SRR-2026-004");
+    assert_eq!(q.paused_days, 8);
+    assert_eq!(q.due.map(|d| d.to_string()).as_deref(), Some("2026-10-01"));
+    let md = read(&out.join("report.md"));
+    assert!(
+        md.contains("stopped 8 days awaiting clarification, due 2026-10-01"),
+        "{md}"
+    );
+    let ok = dir
+        .igl()
+        .args(["verify-bundle", "--unanchored", "--json"])
+        .arg(&out)
+        .json();
+    assert_eq!(ok["ok"], true, "{ok}");
+    // Edited clocks, with report.md rendered to match, as a careful forger would.
+    let t = dir.join("tampered-clock");
+    copy_pack(&out, &t);
+    forge(&t, |r| {
+        r.requests[0].paused_days = 30;
+    });
+    let (stdout, _) = dir
+        .igl()
+        .args(["verify-bundle", "--unanchored"])
+        .arg(&t)
+        .fails(1);
+    assert!(stdout.contains("its requests do not match"), "{stdout}");
+    let t = dir.join("tampered-none");
+    copy_pack(&out, &t);
+    forge(&t, |r| r.requests.clear());
+    let (stdout, _) = dir
+        .igl()
+        .args(["verify-bundle", "--unanchored"])
+        .arg(&t)
+        .fails(1);
+    assert!(stdout.contains("its requests do not match"), "{stdout}");
+}

@@ -129,7 +129,7 @@ device was issued to.\"",
     },
     Rule {
         id: "R11",
-        title: "Subject-rights request not answered within one month of the clock starting (three if extended in time, the clock stopped for clarification)",
+        title: "Subject-rights request not answered within one month of the clock starting (three if extended in time)",
         source: "UK GDPR Art. 12(3): respond \"without undue delay and in any event within the \
 applicable time period\"; Art. 12A (Data (Use and Access) Act 2025 s.76, in force 5 February \
 2026): the period is \"one month beginning with the relevant time\", the latest of receipt of the \
@@ -197,14 +197,14 @@ fn title(id: &str) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/// `2026-08-14 17:00` (UTC).
+/// `2026-08-14 18:00 BST`: UK time, as a UK reader reads it.
 fn hm(t: Timestamp) -> String {
-    t.datetime().format("%Y-%m-%d %H:%M").to_string()
+    super::time::uk_text(t)
 }
 
-/// `2026-08-14`.
+/// `2026-08-14`: the UK date.
 fn day(t: Timestamp) -> String {
-    t.datetime().format("%Y-%m-%d").to_string()
+    uk_date(t).to_string()
 }
 
 fn new(rule: &'static str, subject: Concerns, since: Timestamp) -> Finding {

@@ -56,6 +56,15 @@ pub fn day_end(d: NaiveDate) -> Timestamp {
     Timestamp::from_micros(day_start(next).micros() - 1).expect("in range")
 }
 
+/// An instant as a UK reader reads it: its date and time in London with the zone,
+/// `2026-08-14 18:00 BST` or `2026-11-13 17:00 GMT` (reports and findings; JSON keeps UTC).
+pub fn uk_text(t: Timestamp) -> String {
+    t.datetime()
+        .with_timezone(&ZONE)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
 /// An instant as a user writes it: an RFC 3339 time (`2026-03-01T09:00:00Z`), or a date
 /// (`2026-03-01`), meaning the last instant of that day in the UK. The CLI's `--as-of` and
 /// `--held-at` and the terminal UI's as-of prompt all read instants this one way.
@@ -499,6 +508,22 @@ mod tests {
         // Spans of dates follow the same days.
         let sp = Span::dates(d(2026, 3, 29), Some(d(2026, 3, 29)));
         assert_eq!(sp.end - sp.start, 23 * HOUR);
+    }
+
+    #[test]
+    fn instants_read_in_uk_time() {
+        assert_eq!(uk_text(t("2026-08-14T17:00:00Z")), "2026-08-14 18:00 BST");
+        assert_eq!(uk_text(t("2026-11-13T17:00:00Z")), "2026-11-13 17:00 GMT");
+        assert_eq!(uk_text(t("2026-08-17T23:00:00Z")), "2026-08-18 00:00 BST");
+        assert_eq!(
+            parse_instant("2026-08-17"),
+            Ok(t("2026-08-17T22:59:59.999999Z"))
+        );
+        assert_eq!(
+            parse_instant("2026-01-17"),
+            Ok(t("2026-01-17T23:59:59.999999Z"))
+        );
+        assert!(parse_instant("17/08/2026").is_err());
     }
 
     #[test]
