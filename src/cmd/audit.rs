@@ -630,6 +630,12 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
         .filter(|q| q.line_manager.as_ref() == Some(&id))
         .map(|q| q.id.clone())
         .collect();
+    let own_requests: Vec<igl_ledger::requests::RequestStatus> = s
+        .requests
+        .values()
+        .filter(|r| r.data_subject == igl_schema::Subject::Person(id.clone()))
+        .map(|r| r.status(now))
+        .collect();
     let today = Date(time::uk_date(now));
     let training_valid = |t: &igl_ledger::compliance::state::Training| t.valid_at(now);
     let mut o = out::stdout();
@@ -685,6 +691,7 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
                 "last": accesses.last().map(|a| a.stamp),
                 "records": accesses.iter().map(|a| a.record.to_string()).collect::<std::collections::BTreeSet<_>>().len(),
             },
+            "requests": own_requests.iter().map(|r| serde_json::to_value(r).expect("a request status serialises")).collect::<Vec<_>>(),
             "findings": findings.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
         });
         out::json_line(&mut o, &v)?;
@@ -943,6 +950,22 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
             p.id
         )?,
         _ => writeln!(o, "  none")?,
+    }
+
+    // Their own subject-rights requests, by the one request model (`igl requests`, R11, R15).
+    if !own_requests.is_empty() {
+        writeln!(o, "Subject-rights requests")?;
+        for r in &own_requests {
+            let (sym, words) = r.status_text();
+            writeln!(
+                o,
+                "  {sym} {} ({}), received {}, due {}: {words}",
+                r.request,
+                r.right,
+                r.received,
+                r.due_text()
+            )?;
+        }
     }
 
     writeln!(o, "Findings")?;
