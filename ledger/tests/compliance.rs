@@ -506,6 +506,35 @@ fn r9_cyber_essentials_plus_is_valid_through_its_last_day() {
     assert_eq!(f.until, Some(t("2026-03-10T00:00:00Z")));
 }
 
+/// A Cyber Essentials Plus certificate is valid for 12 months and a DSPT submission covers the
+/// year to the next 30 June, whatever expiry was typed in: a recorded `valid_until` beyond that
+/// does not extend cover.
+#[test]
+fn r9_an_accreditation_never_counts_past_what_its_scheme_allows() {
+    let mut l = L::new();
+    l.accreditation(
+        "partner",
+        Scheme::CyberEssentialsPlus,
+        "2025-03-01",
+        "2027-03-01",
+    );
+    l.onboard_in("X1", "partner", Some("M1"));
+    assert!(l.findings("R9", "2026-03-01T23:59:59.999999Z").is_empty());
+    let f = only(&l.findings("R9", "2026-03-02T00:00:00Z")).clone();
+    assert_eq!(f.since, t("2026-03-02T00:00:00Z"));
+    assert!(f.detail.contains("valid for 12 months"), "{}", f.detail);
+
+    // DSPT submitted 10 March 2025 (a leap-free year), recorded as valid to 2027: it covers to
+    // 30 June 2026 (BST: until 22:59:59.999999Z).
+    let mut l = L::new();
+    l.accreditation("partner", Scheme::NhsDspt, "2025-03-10", "2027-06-30");
+    l.onboard_in("X1", "partner", Some("M1"));
+    assert!(l.findings("R9", "2026-06-30T22:59:59.999999Z").is_empty());
+    let f = only(&l.findings("R9", "2026-06-30T23:00:00Z")).clone();
+    assert_eq!(f.since, t("2026-06-30T23:00:00Z"));
+    assert!(f.detail.contains("next 30 June"), "{}", f.detail);
+}
+
 #[test]
 fn r9_a_full_dpia_is_an_alternative_and_no_cover_at_all_fires() {
     let mut l = L::new();
@@ -693,6 +722,39 @@ fn r13_is_quiet_when_the_key_is_revoked_the_next_working_day() {
         }),
     );
     assert!(l.findings("R13", "2026-12-01T00:00:00Z").is_empty());
+}
+
+/// Mosaic §7 removes access "upon termination or suspension"; R3 and R13 start the same clock
+/// at the same instant: a suspended person's signing keys must go by the same deadline as their
+/// access. Reinstatement before the deadline keeps both quiet.
+#[test]
+fn r13_starts_at_a_suspension_as_r3_does() {
+    let mut l = L::new();
+    l.onboard("P10");
+    let susp = l.ev(
+        "2026-03-10T10:00:00Z",
+        Event::EmploymentSuspended(EmploymentSuspended {
+            person: pid("P10"),
+            note: None,
+        }),
+    );
+    l.revoke("2026-03-10T12:00:00Z", "G-P10", "P10");
+    // Due by the end of Wednesday 11 March (GMT).
+    assert!(l.findings("R13", "2026-03-11T23:59:59.999999Z").is_empty());
+    let f = only(&l.findings("R13", "2026-03-12T00:00:00Z")).clone();
+    assert_eq!(f.status, Status::Open);
+    assert_eq!(f.due, Some(t("2026-03-11T23:59:59.999999Z")));
+    assert!(f.seqs.contains(&susp));
+    assert!(f.detail.contains("was suspended"), "{}", f.detail);
+    // Reinstated on 16 March: resolved then (the key may be used again).
+    l.ev(
+        "2026-03-16T09:00:00Z",
+        Event::EmploymentReinstated(EmploymentReinstated { person: pid("P10") }),
+    );
+    let f = only(&l.findings("R13", LATER)).clone();
+    assert_eq!(f.status, Status::Resolved);
+    assert_eq!(f.until, Some(t("2026-03-16T09:00:00Z")));
+    assert!(l.findings("R3", LATER).is_empty(), "the grant went in time");
 }
 
 // R14 -----------------------------------------------------------------------------------------

@@ -1103,7 +1103,8 @@ pub fn run_org(a: OrgArgs, dir: PathBuf) -> Result<Outcome> {
             "accreditations": org.accreditations.iter().map(|c| json!({
                 "seq": c.stamp.seq, "scheme": c.scheme, "reference": c.reference,
                 "awarded_on": c.awarded_on, "valid_until": c.valid_until,
-                "state": validity_state(c.awarded_on, Some(c.valid_until), today),
+                "valid_through": c.valid_through(),
+                "state": validity_state(c.awarded_on, Some(c.valid_through()), today),
             })).collect::<Vec<_>>(),
             "people": people.iter().map(|p| p.id.to_string()).collect::<Vec<_>>(),
             "people_with_access": with_access,
@@ -1183,7 +1184,7 @@ pub fn run_org(a: OrgArgs, dir: PathBuf) -> Result<Outcome> {
         writeln!(o, "  {} none on record", if council { "-" } else { "✘" })?;
     }
     for c in &org.accreditations {
-        let (mut m, mut text) = validity(c.awarded_on, Some(c.valid_until), today);
+        let (mut m, mut text) = validity(c.awarded_on, Some(c.valid_through()), today);
         if m == "✘"
             && let Some(n) = org
                 .accreditations

@@ -113,8 +113,10 @@ made.\"",
         title: "Partner without a current NHS DSPT or Cyber Essentials Plus (or a full DPIA)",
         source: "Eclipse MoU, Organisational security: \"Each organisation accessing Eclipse must \
 be able to demonstrate a minimum level of cyber security ... by obtaining external accreditations \
-such as NHS DSPT, Cyber Essentials Plus. Alternatively, evidence would need to be provided as part \
-of a full Data Protection Impact Assessment\".",
+such as - NHS DSPT - Cyber Essentials Plus Alternatively, evidence would need to be provided as \
+part of a full Data Protection Impact Assessment to demonstrate that the risk has been reduced.\" \
+(the two schemes are a bulleted list in the MoU). Cyber Essentials Plus certificates are valid for \
+12 months; DSPT submissions are annual, due by 30 June.",
         check: r9_partner_without_accreditation,
     },
     Rule {
@@ -145,16 +147,19 @@ data protection rights requests.\"",
     Rule {
         id: "R12",
         title: "Grant not reviewed in 12 months",
-        source: "ISO/IEC 27001:2022 Annex A 5.18: access rights are provided, \"reviewed at \
-planned intervals\", and removed or adjusted; the council's planned interval is 12 months.",
+        source: "ISO/IEC 27001:2022 Annex A 5.18 (access rights): access rights are provisioned, \
+reviewed, modified and removed in accordance with the access control policy; ISO/IEC 27002 5.18 \
+guidance: review them at regular (planned) intervals. Neither seed policy sets the interval: the \
+council's is 12 months.",
         check: r12_grant_not_reviewed,
     },
     Rule {
         id: "R13",
-        title: "Signing key of a person who left still enrolled",
-        source: "Mosaic security policy §7: \"all access rights of users of Council information \
-systems shall be removed in a timely manner upon termination ... of their employment\". A ledger \
-key is a credential: Annex A, \"Agree to be responsible for any use ... using your unique user \
+        title: "Signing key of a person who left or was suspended still enrolled",
+        source: "Mosaic security policy §7: \"Processes must be implemented to ensure that all \
+access rights of users of Council information systems shall be removed in a timely manner upon \
+termination or suspension of their employment, contract or agreement.\" A ledger key is a \
+credential: Annex A, \"Agree to be responsible for any use ... using your unique user \
 credentials\".",
         check: r13_leaver_key_enrolled,
     },
@@ -832,8 +837,10 @@ pub fn r8_partner_without_agreements(s: &State, _c: &Config) -> Vec<Finding> {
 }
 
 /// **R9** — while any of a partner's people holds access, the partner must hold a current NHS
-/// DSPT or Cyber Essentials Plus (valid through `valid_until`), or have a full DPIA in force.
-/// One finding per gap.
+/// DSPT or Cyber Essentials Plus (valid through `valid_until`, but never past what the scheme
+/// allows: 12 months for Cyber Essentials Plus, the next 30 June for the DSPT,
+/// [`super::state::Accreditation::valid_through`]), or have a full DPIA in force. One finding per
+/// gap.
 pub fn r9_partner_without_accreditation(s: &State, _c: &Config) -> Vec<Finding> {
     let now = s.now();
     let mut out = Vec::new();
@@ -859,8 +866,19 @@ pub fn r9_partner_without_accreditation(s: &State, _c: &Config) -> Vec<Finding> 
             let lapsed = accreditations
                 .iter()
                 .filter(|a| a.valid_span().end <= since.micros())
-                .max_by_key(|a| a.valid_until);
+                .max_by_key(|a| a.valid_through());
             let why = match lapsed {
+                Some(a) if a.valid_through() < a.valid_until => format!(
+                    "its {} ({}) expired after {} (recorded as valid until {}, but {})",
+                    a.scheme,
+                    a.reference,
+                    a.valid_through(),
+                    a.valid_until,
+                    match a.scheme {
+                        Scheme::CyberEssentialsPlus => "a certificate is valid for 12 months",
+                        Scheme::NhsDspt => "a DSPT submission covers the year to the next 30 June",
+                    }
+                ),
                 Some(a) => format!(
                     "its {} ({}) expired after {}",
                     a.scheme, a.reference, a.valid_until
@@ -1124,16 +1142,18 @@ pub fn r12_grant_not_reviewed(s: &State, _c: &Config) -> Vec<Finding> {
     out
 }
 
-/// **R13** — when someone leaves, every signing key of theirs must be revoked within the same
-/// SLA as their access (R3). Open while a key is still enrolled past the deadline; resolved
-/// when revoked late (or the person was enrolled again).
+/// **R13** — when someone's employment ends or is suspended, every signing key of theirs must be
+/// revoked within the same SLA, from the same instant, as their access (R3): a key is an access
+/// right to a council system (this ledger). Open while a key is still enrolled past the
+/// deadline; resolved when revoked late (or the person was reinstated or enrolled again, when a
+/// key enrolled before the period may be used again).
 pub fn r13_leaver_key_enrolled(s: &State, c: &Config) -> Vec<Finding> {
     let now = s.now();
     let mut out = Vec::new();
     for p in s.people.values() {
         for period in p.inactive_periods() {
-            let Some(ended) = period.ended else { continue };
-            let due = c.calendar.working_days_due(ended.at, c.sla_working_days);
+            let started = period.start;
+            let due = c.calendar.working_days_due(started.at, c.sla_working_days);
             if now <= due {
                 continue; // not late yet
             }
@@ -1143,6 +1163,10 @@ pub fn r13_leaver_key_enrolled(s: &State, c: &Config) -> Vec<Finding> {
                 start: due.micros(),
                 end: period.end.map_or(i64::MAX, |e| e.at.micros()),
             }]);
+            let what = match period.start_kind {
+                super::state::EmploymentChange::Suspended => "was suspended",
+                _ => "ended",
+            };
             for k in s.keys_of(&p.id) {
                 let enrolled = Spans::new([Span::new(k.enrolled.at, k.revoked.map(|r| r.at))]);
                 for (since, end) in gaps(&enrolled.intersect(&window), &Spans::default(), now) {
@@ -1155,19 +1179,19 @@ pub fn r13_leaver_key_enrolled(s: &State, c: &Config) -> Vec<Finding> {
                         .about(s, &p.id)
                         .period(Some(due), end, now)
                         .detail(format!(
-                            "{} left at {}; their {} key {} was due to be revoked by the end of {} but {}",
+                            "{}'s employment {what} at {}; their {} key {} was due to be revoked by the end of {} but {}",
                             p.id,
-                            hm(ended.at),
+                            hm(started.at),
                             k.role,
                             k.key.short(),
                             day(due),
                             match (k.revoked, end) {
                                 (Some(r), Some(e)) if r.at == e => format!("was revoked only at {}", hm(e)),
-                                (_, Some(e)) => format!("was still enrolled when re-enrolled at {}", hm(e)),
+                                (_, Some(e)) => format!("was still enrolled when reinstated or re-enrolled at {}", hm(e)),
                                 (_, None) => "is still enrolled".into(),
                             }
                         ))
-                        .seqs([ended.seq, k.enrolled.seq])
+                        .seqs([started.seq, k.enrolled.seq])
                         .seqs(k.revoked.map(|r| r.seq)),
                     );
                 }

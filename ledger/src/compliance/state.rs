@@ -380,12 +380,29 @@ pub struct Accreditation {
 }
 
 impl Accreditation {
-    /// Valid from the start of `awarded_on` to the end of `valid_until`.
+    /// The last day it counts: its recorded `valid_until`, but never past what the scheme
+    /// allows. A Cyber Essentials Plus certificate is valid for 12 months from its award; an NHS
+    /// DSPT submission covers the year to the 30 June after it (submissions are due annually by
+    /// 30 June). A recorded date beyond that (a typing error, a wishful expiry) does not extend
+    /// cover.
+    pub fn valid_through(&self) -> Date {
+        let cap = match self.scheme {
+            Scheme::CyberEssentialsPlus => super::time::add_months(self.awarded_on.0, 12),
+            Scheme::NhsDspt => chrono::NaiveDate::from_ymd_opt(
+                chrono::Datelike::year(&self.awarded_on.0) + 1,
+                6,
+                30,
+            )
+            .expect("30 June exists"),
+        };
+        Date(self.valid_until.0.min(cap))
+    }
+    /// Valid from the start of `awarded_on` to the end of [`Self::valid_through`] (UK days).
     pub fn valid_span(&self) -> Span {
-        Span::dates(self.awarded_on.0, Some(self.valid_until.0))
+        Span::dates(self.awarded_on.0, Some(self.valid_through().0))
     }
     pub fn in_force_on(&self, d: Date) -> bool {
-        self.awarded_on <= d && d <= self.valid_until
+        self.awarded_on <= d && d <= self.valid_through()
     }
 }
 
