@@ -1034,27 +1034,6 @@ pub fn verify_pack(
             }
         }
     }
-    // The requests' clocks are what the request model makes of the entries listed in full.
-    let requests = pack_requests(
-        r.entries
-            .iter()
-            .filter(|e| e.proof == Proof::Full)
-            .filter_map(|e| full.get(&e.seq))
-            .map(|(entry, _, _)| {
-                (
-                    entry.seq,
-                    entry.event.body.occurred_at,
-                    &entry.event.body.event,
-                )
-            }),
-        &requester,
-        r.as_of(),
-    );
-    if requests != r.requests {
-        return Err(bad(format!(
-            "{REPORT_JSON}: its requests do not match what the request entries it lists show (it was edited)"
-        )));
-    }
     // 11. Complete: the requester's whole list, proved against the checkpoint's subject index,
     // is accounted for.
     let me = Named::Subject(requester.clone());
@@ -1122,6 +1101,27 @@ pub fn verify_pack(
     {
         return Err(bad(format!(
             "{BUNDLE_JSON} carries seq {extra}, which {REPORT_JSON} does not list"
+        )));
+    }
+    // 13. The requests' clocks are what the request model makes of the entries listed in full.
+    let requests = pack_requests(
+        r.entries
+            .iter()
+            .filter(|e| e.proof == Proof::Full)
+            .filter_map(|e| full.get(&e.seq))
+            .map(|(entry, _, _)| {
+                (
+                    entry.seq,
+                    entry.event.body.occurred_at,
+                    &entry.event.body.event,
+                )
+            }),
+        &requester,
+        r.as_of(),
+    );
+    if requests != r.requests {
+        return Err(bad(format!(
+            "{REPORT_JSON}: its requests do not match what the request entries it lists show (it was edited)"
         )));
     }
     Ok(PackCheck {

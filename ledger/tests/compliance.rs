@@ -208,6 +208,14 @@ fn r3_sla_over_a_weekend_is_the_end_of_monday() {
     assert_eq!(f.since, t("2026-08-17T23:00:00Z"));
     assert_eq!(f.until, Some(t("2026-08-17T23:00:00Z")));
     assert!(f.seqs.contains(&end) && f.seqs.contains(&rev));
+    // Findings speak UK time, with the zone.
+    assert!(
+        f.detail.contains("ended at 2026-08-14 18:00 BST")
+            && f.detail.contains("by the end of 2026-08-17")
+            && f.detail.contains("revoked only at 2026-08-18 00:00 BST"),
+        "{}",
+        f.detail
+    );
 }
 
 #[test]

@@ -668,3 +668,75 @@ fn demo_entries_scales_the_record_accesses_and_keeps_the_findings() {
     };
     assert_eq!(summary("S"), summary("L"));
 }
+
+/// Mosaic Annex A: only the line manager's countersignature authorises access. A declaration
+/// countersigned by another manager shows in `igl status` as NOT authorised, in text and JSON,
+/// and `igl audit` reports the grant (R1) besides the countersignature (R14); the line
+/// manager's own countersignature then authorises it.
+#[test]
+fn status_shows_a_countersignature_by_someone_other_than_the_line_manager_as_not_authorised() {
+    let c = Council::new();
+    // P100's line manager on record is P11, not P10 (whose key the council enrolled).
+    c.append(
+        &c.ig,
+        &[
+            json!({"type": "PersonEnrolled", "person": "P100", "name": "Ada Lovelace",
+                   "job_title": "Social Worker", "business_unit": "Adult Social Care",
+                   "organisation": "test-council", "line_manager": "P11",
+                   "occurred_at": at(2, 9)}),
+            crate::util::training("P100", 1),
+        ],
+    );
+    let decl = c.sign(
+        &c.staff,
+        &[
+            json!({"type": "DeclarationSigned", "person": "P100", "policy": "mosaic-policy",
+                 "version": "2025.1", "confirms_training": true, "occurred_at": at(2, 10)}),
+        ],
+    );
+    c.dir.write("decl.jsonl", &decl);
+    c.igl()
+        .args(["append", "--key"])
+        .arg(&c.ig.path)
+        .arg("decl.jsonl")
+        .ok();
+    let hash = c.log(&["--type", "DeclarationSigned"])[0]["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let counter = c.sign(
+        &c.mgr,
+        &[
+            json!({"type": "DeclarationCountersigned", "declaration": hash, "person": "P100",
+                   "manager": "P10", "training_checked": true, "occurred_at": at(2, 11)}),
+        ],
+    );
+    c.dir.write("counter.jsonl", &counter);
+    c.igl()
+        .args(["append", "--key"])
+        .arg(&c.ig.path)
+        .arg("counter.jsonl")
+        .ok();
+    c.append(&c.ig, &[crate::util::grant("G-1", "P100", "Case work")]);
+
+    let (text, _) = c.igl().args(["status", "P100"]).fails(1);
+    assert!(
+        text.contains("countersigned only by P10, not the line manager on record (P11)")
+            && text.contains("NOT authorised"),
+        "{text}"
+    );
+    let (json, _) = c.igl().args(["status", "P100", "--json"]).fails(1);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["declarations"][0]["countersigned"], true, "{v}");
+    assert_eq!(v["declarations"][0]["authorised"], false, "{v}");
+    let rules: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        rules.contains(&"R1".to_string()) && rules.contains(&"R14".to_string()),
+        "{rules:?}"
+    );
+}
