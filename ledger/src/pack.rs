@@ -228,9 +228,24 @@ pub struct PackReport {
 }
 
 impl PackReport {
-    /// The instant the pack answers for: `held_at`, or when it was made.
-    pub fn as_of(&self) -> Timestamp {
-        self.held_at.unwrap_or(self.made_at)
+    /// The instant the request clocks are judged at: `held_at` when the pack answers for an
+    /// earlier instant, else the signed checkpoint's time (checked against the bundle, so it is
+    /// not the writer's word), else when the pack was made.
+    pub fn clocks_at(&self) -> Timestamp {
+        self.held_at
+            .or(self.checkpoint.time)
+            .unwrap_or(self.made_at)
+    }
+
+    /// The entries the request clocks are computed from: those listed in full, and the
+    /// `Redacted` entries of their erasures (a redaction names no subject, but it can answer an
+    /// erasure request).
+    pub fn clock_seqs(&self) -> BTreeSet<u64> {
+        self.entries
+            .iter()
+            .filter(|e| e.proof == Proof::Full)
+            .flat_map(|e| std::iter::once(e.seq).chain(e.erasure.as_ref().map(|x| x.by_seq)))
+            .collect()
     }
 
     /// The canonical file text (pretty JSON and a newline).
@@ -514,26 +529,7 @@ pub fn write_pack(
         .stored_checkpoint_signer(&cp)?
         .expect("make_selective found the signer");
 
-    let mut listed_full = Vec::new();
-    for e in entries.iter().filter(|e| e.proof == Proof::Full) {
-        listed_full.push(
-            ledger
-                .entry(e.seq)?
-                .ok_or_else(|| pack_err(out_dir, format!("seq {}: the entry is missing", e.seq)))?,
-        );
-    }
-    let requests = pack_requests(
-        listed_full.iter().map(|e| {
-            (
-                e.entry.seq,
-                e.entry.event.body.occurred_at,
-                &e.entry.event.body.event,
-            )
-        }),
-        subject,
-        held_at.unwrap_or(made_at),
-    );
-    let report = PackReport {
+    let mut report = PackReport {
         format: PACK_FORMAT.into(),
         subject: subject.to_string(),
         made_at,
@@ -548,9 +544,28 @@ pub fn write_pack(
         third_party_rule: sar::RULE.into(),
         proof_rule: PROOF_RULE.into(),
         summary: counts(&entries),
-        requests,
+        requests: Vec::new(),
         entries,
     };
+    let mut clock_entries = Vec::new();
+    for seq in report.clock_seqs() {
+        clock_entries.push(
+            ledger
+                .entry(seq)?
+                .ok_or_else(|| pack_err(out_dir, format!("seq {seq}: the entry is missing")))?,
+        );
+    }
+    report.requests = pack_requests(
+        clock_entries.iter().map(|e| {
+            (
+                e.entry.seq,
+                e.entry.event.body.occurred_at,
+                &e.entry.event.body.event,
+            )
+        }),
+        subject,
+        report.clocks_at(),
+    );
     let files = [
         (REPORT_MD, render_markdown(&report)),
         (REPORT_JSON, report.to_text()),
@@ -702,7 +717,7 @@ pub fn render_markdown(r: &PackReport) -> String {
     ));
     line(String::new());
     if !r.requests.is_empty() {
-        line(format!("## Your requests, as of {}", when(&r.as_of())));
+        line(format!("## Your requests, as of {}", when(&r.clocks_at())));
         line(String::new());
         for q in &r.requests {
             let mut clock = String::new();
@@ -905,6 +920,14 @@ pub fn verify_pack(
             b.checkpoint_key.short()
         )));
     }
+    if let Some(signed) = b.time
+        && r.made_at < signed
+    {
+        return Err(bad(format!(
+            "{REPORT_JSON} says it was made at {}, before the checkpoint it is proved against was signed ({signed})",
+            r.made_at
+        )));
+    }
     let requester =
         Subject::parse(&r.subject).map_err(|e| bad(format!("{REPORT_JSON}: subject: {e}")))?;
     if r.entries.windows(2).any(|w| w[0].seq >= w[1].seq) {
@@ -1103,12 +1126,12 @@ pub fn verify_pack(
             "{BUNDLE_JSON} carries seq {extra}, which {REPORT_JSON} does not list"
         )));
     }
-    // 13. The requests' clocks are what the request model makes of the entries listed in full.
+    // 13. The requests' clocks are what the request model makes of the entries listed in full
+    // and the Redacted entries of their erasures (both checked above), at the checked instant.
     let requests = pack_requests(
-        r.entries
+        r.clock_seqs()
             .iter()
-            .filter(|e| e.proof == Proof::Full)
-            .filter_map(|e| full.get(&e.seq))
+            .filter_map(|seq| full.get(seq))
             .map(|(entry, _, _)| {
                 (
                     entry.seq,
@@ -1117,7 +1140,7 @@ pub fn verify_pack(
                 )
             }),
         &requester,
-        r.as_of(),
+        r.clocks_at(),
     );
     if requests != r.requests {
         return Err(bad(format!(

@@ -108,7 +108,7 @@ pub struct Request {
     pub received: Stamp,
     /// The first `SubjectRightsIdentityVerified`.
     pub identity_verified: Option<Stamp>,
-    /// Every request for clarification, in order; a receipt answers the earliest one awaited.
+    /// Every request for clarification, in order; a receipt answers every one awaited.
     pub clarifications: Vec<Clarification>,
     /// Every `SubjectRightsRequestExtended`, in order.
     pub extensions: Vec<Stamp>,
@@ -172,14 +172,18 @@ pub fn apply(
             received: None,
         }),
         Event::SubjectRightsClarificationReceived(_) => {
-            match r.clarifications.iter_mut().find(|c| c.received.is_none()) {
-                Some(c) => c.received = Some(st),
-                None => {
-                    return Some(format!(
-                        "{} for request {request}, which had no clarification awaited",
-                        event.type_name()
-                    ));
-                }
+            // The requester's answer answers every question awaited (a council that asked
+            // twice gets one reply): no clarification stays awaited for ever.
+            let mut answered = false;
+            for c in r.clarifications.iter_mut().filter(|c| c.received.is_none()) {
+                c.received = Some(st);
+                answered = true;
+            }
+            if !answered {
+                return Some(format!(
+                    "{} for request {request}, which had no clarification awaited",
+                    event.type_name()
+                ));
             }
         }
         Event::SubjectRightsRequestExtended(_) => r.extensions.push(st),
@@ -388,7 +392,8 @@ impl Request {
     /// awaited: the clock stands still through today). `None` until the identity is verified.
     pub fn deadline(&self, today: Date) -> Option<Deadline> {
         let start = self.clock_start()?.0;
-        let answered = self.answers.first().map(|(st, _)| uk_date(st.at));
+        let answer = self.answers.first().map(|(st, _)| *st);
+        let answered = answer.map(|st| uk_date(st.at));
         let cal = Calendar::default();
         // Judge each clarification in order against the period as it stood when it was asked.
         let mut stopped: Vec<NaiveDate> = Vec::new();
@@ -419,7 +424,7 @@ impl Request {
                 PauseRule::NotAccess
             } else if uk_date(self.received.at) < ART_12A_IN_FORCE {
                 PauseRule::BeforeTheAct
-            } else if answered.is_some_and(|a| a < on) {
+            } else if answer.is_some_and(|a| a < c.asked) {
                 PauseRule::AfterAnswer
             } else if on > end_now {
                 PauseRule::AfterDeadline

@@ -515,7 +515,7 @@ fn r9_cyber_essentials_plus_is_valid_through_its_last_day() {
 }
 
 /// A Cyber Essentials Plus certificate is valid for 12 months and a DSPT submission covers the
-/// year to the next 30 June, whatever expiry was typed in: a recorded `valid_until` beyond that
+/// year to 30 June of the year after it, whatever expiry was typed in: a recorded `valid_until` beyond that
 /// does not extend cover.
 #[test]
 fn r9_an_accreditation_never_counts_past_what_its_scheme_allows() {
@@ -540,7 +540,11 @@ fn r9_an_accreditation_never_counts_past_what_its_scheme_allows() {
     assert!(l.findings("R9", "2026-06-30T22:59:59.999999Z").is_empty());
     let f = only(&l.findings("R9", "2026-06-30T23:00:00Z")).clone();
     assert_eq!(f.since, t("2026-06-30T23:00:00Z"));
-    assert!(f.detail.contains("next 30 June"), "{}", f.detail);
+    assert!(
+        f.detail.contains("30 June of the year after it"),
+        "{}",
+        f.detail
+    );
 }
 
 #[test]

@@ -28,8 +28,9 @@ pub struct Judging {
     /// ends or is suspended.
     #[arg(long, value_name = "DAYS", default_value_t = 1)]
     sla_days: u32,
-    /// Count only weekends as non-working days (by default England and Wales bank holidays are
-    /// skipped too).
+    /// R3/R13: count only weekends as non-working days (by default England and Wales bank
+    /// holidays are skipped too). Subject-rights deadlines (R11, R15) always follow the ICO's
+    /// rule, weekends and bank holidays, as `igl requests` does.
     #[arg(long)]
     no_bank_holidays: bool,
 }
@@ -895,7 +896,7 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
         };
         let due = g
             .next_review_due(now)
-            .map(|d| format!(", next review due by {}", d.datetime().format("%Y-%m-%d")))
+            .map(|d| format!(", next review due by the end of {}", time::uk_date(d)))
             .unwrap_or_default();
         writeln!(
             o,

@@ -621,3 +621,72 @@ fn a_pack_shows_the_requesters_request_clocks_and_refuses_edited_ones() {
         .fails(1);
     assert!(stdout.contains("its requests do not match"), "{stdout}");
 }
+
+/// An erasure request done by a redaction is answered in the pack as it is in `igl requests`:
+/// the `Redacted` entry names no subject, but the pack carries it (it erased one of the listed
+/// entries) and folds it. And the clocks are judged at the signed checkpoint's time, not at the
+/// writer's `made_at`, which may not be earlier than that time.
+#[test]
+fn a_pack_answers_an_erasure_done_by_redaction_and_judges_clocks_at_the_signed_time() {
+    let c = Council::new();
+    c.append(
+        &c.ig,
+        &[
+            json!({"type": "SubjectRightsRequestReceived", "request": "SRR-E", "right": "erasure",
+                   "data_subject": "service-user:SU-7", "details": "Erase my contact details",
+                   "occurred_at": at(5, 9)}),
+            json!({"type": "SubjectRightsIdentityVerified", "request": "SRR-E",
+                   "data_subject": "service-user:SU-7", "occurred_at": at(6, 9)}),
+        ],
+    );
+    let received = c.log(&["--type", "SubjectRightsRequestReceived"])[0]["seq"]
+        .as_u64()
+        .unwrap();
+    c.igl()
+        .args([
+            "redact",
+            &received.to_string(),
+            "--reason",
+            "Erasure request SRR-E",
+        ])
+        .args(["--request", "SRR-E", "--key"])
+        .arg(&c.ig.path)
+        .ok();
+    for _ in 0..2 {
+        c.igl().args(["checkpoint", "--key"]).arg(&c.ig.path).ok();
+    }
+    let req = c.igl().args(["requests", "--json"]).json_lines();
+    assert_eq!(req[0]["outcome"], "erased", "{req:?}");
+    let out = c.dir.join("pack-su7");
+    c.igl()
+        .args(["sar", "service-user:SU-7", "--pack"])
+        .arg(&out)
+        .ok();
+    let r: PackReport = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
+    assert_eq!(r.requests.len(), 1, "{:?}", r.requests);
+    assert_eq!(r.requests[0].outcome, "erased", "{:?}", r.requests);
+    // Redacted today, long after its 2025 deadline: answered, and late, as R15 says.
+    assert!(
+        r.requests[0].status.contains("erased") && r.requests[0].status.contains("late"),
+        "{:?}",
+        r.requests
+    );
+    let ok = c
+        .igl()
+        .args(["verify-bundle", "--unanchored", "--json"])
+        .arg(&out)
+        .json();
+    assert_eq!(ok["ok"], true, "{ok}");
+    // A made_at before the checkpoint is refused.
+    let t = c.dir.join("tampered-made-at");
+    copy_pack(&out, &t);
+    forge(&t, |r| {
+        r.made_at = igl_schema::Timestamp::parse("2025-01-01T00:00:00Z").unwrap();
+    });
+    let (stdout, _) = c
+        .igl()
+        .args(["verify-bundle", "--unanchored"])
+        .arg(&t)
+        .fails(1);
+    assert!(stdout.contains("before the checkpoint"), "{stdout}");
+}

@@ -913,7 +913,10 @@ impl App {
                         .collect();
                     self.overlay = Overlay::Prompt {
                         kind: PromptKind::Export,
-                        text: format!("sar-pack-{id}-{}", self.now.date()),
+                        text: format!(
+                            "sar-pack-{id}-{}",
+                            igl_ledger::compliance::time::uk_date(self.now)
+                        ),
                     }
                 }
             },

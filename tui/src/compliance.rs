@@ -239,7 +239,8 @@ pub fn parse_as_of(s: &str) -> Result<Timestamp, String> {
     igl_ledger::compliance::time::parse_instant(s)
 }
 
-/// `t` moved by `days` calendar days (negative: back).
+/// `t` moved by `days` UK calendar days (negative: back), as the `[`/`]` keys move the as-of
+/// instant.
 pub fn shift_days(t: Timestamp, days: i64) -> Timestamp {
-    igl_ledger::compliance::time::shift(t, days.saturating_mul(86_400_000_000))
+    igl_ledger::compliance::time::shift_days(t, days)
 }

@@ -377,7 +377,10 @@ impl App {
                 let overdue = requests.iter().filter(|r| r.clock.is_overdue()).count();
                 head.push(Line::from(vec![
                     Span::styled(
-                        format!(" Subject-rights requests as of {}", self.now.date()),
+                        format!(
+                            " Subject-rights requests as of {}",
+                            igl_ledger::compliance::time::uk_date(self.now)
+                        ),
                         t.title(),
                     ),
                     Span::raw(format!("  {} · {open} open · ", requests.len())),

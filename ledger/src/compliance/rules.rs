@@ -838,7 +838,7 @@ pub fn r8_partner_without_agreements(s: &State, _c: &Config) -> Vec<Finding> {
 
 /// **R9** — while any of a partner's people holds access, the partner must hold a current NHS
 /// DSPT or Cyber Essentials Plus (valid through `valid_until`, but never past what the scheme
-/// allows: 12 months for Cyber Essentials Plus, the next 30 June for the DSPT,
+/// allows: 12 months for Cyber Essentials Plus, 30 June of the year after the award for the DSPT,
 /// [`super::state::Accreditation::valid_through`]), or have a full DPIA in force. One finding per
 /// gap.
 pub fn r9_partner_without_accreditation(s: &State, _c: &Config) -> Vec<Finding> {
@@ -876,7 +876,8 @@ pub fn r9_partner_without_accreditation(s: &State, _c: &Config) -> Vec<Finding> 
                     a.valid_until,
                     match a.scheme {
                         Scheme::CyberEssentialsPlus => "a certificate is valid for 12 months",
-                        Scheme::NhsDspt => "a DSPT submission covers the year to the next 30 June",
+                        Scheme::NhsDspt =>
+                            "a DSPT submission covers to 30 June of the year after it",
                     }
                 ),
                 Some(a) => format!(

@@ -382,8 +382,8 @@ pub struct Accreditation {
 impl Accreditation {
     /// The last day it counts: its recorded `valid_until`, but never past what the scheme
     /// allows. A Cyber Essentials Plus certificate is valid for 12 months from its award; an NHS
-    /// DSPT submission covers the year to the 30 June after it (submissions are due annually by
-    /// 30 June). A recorded date beyond that (a typing error, a wishful expiry) does not extend
+    /// DSPT submission covers to 30 June of the year after it (submissions are due annually by
+    /// 30 June, so one made in 2026 stands until the 2027 deadline). A recorded date beyond that (a typing error, a wishful expiry) does not extend
     /// cover.
     pub fn valid_through(&self) -> Date {
         let cap = match self.scheme {

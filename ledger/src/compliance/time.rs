@@ -80,6 +80,31 @@ pub fn parse_instant(s: &str) -> Result<Timestamp, String> {
     })
 }
 
+/// `t` moved by `days` UK calendar days, keeping its time of day in London (a day across a clock
+/// change is 23 or 25 hours). The last instant of a day moves to the last instant of the other
+/// day. A time of day that does not exist on the other day (inside the March gap) moves to the
+/// first instant after the gap.
+pub fn shift_days(t: Timestamp, days: i64) -> Timestamp {
+    let local = t.datetime().with_timezone(&ZONE).naive_local();
+    let Some(date) = local
+        .date()
+        .checked_add_signed(chrono::Duration::days(days))
+    else {
+        return t;
+    };
+    if t == day_end(local.date()) {
+        return day_end(date);
+    }
+    let moved = date.and_time(local.time());
+    match ZONE.from_local_datetime(&moved).earliest() {
+        Some(m) => Timestamp::truncate(m.with_timezone(&chrono::Utc)),
+        None => ZONE
+            .from_local_datetime(&(moved + chrono::Duration::hours(1)))
+            .earliest()
+            .map_or(t, |m| Timestamp::truncate(m.with_timezone(&chrono::Utc))),
+    }
+}
+
 /// `t` moved by `us` microseconds (unchanged if that leaves the representable range).
 pub fn shift(t: Timestamp, us: i64) -> Timestamp {
     Timestamp::from_micros(t.micros().saturating_add(us)).unwrap_or(t)
@@ -524,6 +549,29 @@ mod tests {
             Ok(t("2026-01-17T23:59:59.999999Z"))
         );
         assert!(parse_instant("17/08/2026").is_err());
+    }
+
+    #[test]
+    fn shifting_by_uk_days_across_the_clock_changes() {
+        // The end of 24 October (BST) back and forth across the October change.
+        assert_eq!(
+            shift_days(t("2026-10-24T22:59:59.999999Z"), 1),
+            t("2026-10-25T23:59:59.999999Z")
+        );
+        assert_eq!(
+            shift_days(t("2026-10-25T23:59:59.999999Z"), -1),
+            t("2026-10-24T22:59:59.999999Z")
+        );
+        // 09:00 in London stays 09:00 in London across the March change.
+        assert_eq!(
+            shift_days(t("2026-03-28T09:00:00Z"), 2),
+            t("2026-03-30T08:00:00Z")
+        );
+        // 01:30 on 29 March does not exist in London: the first instant after the gap.
+        assert_eq!(
+            shift_days(t("2026-03-28T01:30:00Z"), 1),
+            t("2026-03-29T01:30:00Z")
+        );
     }
 
     #[test]
