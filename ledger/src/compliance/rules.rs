@@ -113,10 +113,10 @@ made.\"",
         title: "Partner without a current NHS DSPT or Cyber Essentials Plus (or a full DPIA)",
         source: "Eclipse MoU, Organisational security: \"Each organisation accessing Eclipse must \
 be able to demonstrate a minimum level of cyber security ... by obtaining external accreditations \
-such as - NHS DSPT - Cyber Essentials Plus Alternatively, evidence would need to be provided as \
-part of a full Data Protection Impact Assessment to demonstrate that the risk has been reduced.\" \
-(the two schemes are a bulleted list in the MoU). Cyber Essentials Plus certificates are valid for \
-12 months; DSPT submissions are annual, due by 30 June.",
+such as\" [a bulleted list: \"NHS DSPT\", \"Cyber Essentials Plus\"] \"Alternatively, evidence \
+would need to be provided as part of a full Data Protection Impact Assessment to demonstrate that \
+the risk has been reduced.\" Cyber Essentials Plus certificates are valid for 12 months; DSPT \
+submissions are annual, due by 30 June.",
         check: r9_partner_without_accreditation,
     },
     Rule {
