@@ -55,6 +55,9 @@ enum Command {
     Init(cmd::init::InitArgs),
     /// Append events from a JSON Lines file (or stdin) in one atomic, sealed batch.
     Append(cmd::append::AppendArgs),
+    /// Import CSV exports: joiners, movers and leavers from HR (`igl import hr`), record
+    /// accesses from a case system's audit log (`igl import access`). Idempotent.
+    Import(cmd::import::ImportArgs),
     /// Sign events as their author without a ledger, for someone else to append later.
     Sign(cmd::append::SignArgs),
     /// List entries (JSON Lines with --json).
@@ -115,6 +118,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Keys(a) => cmd::keys::run_keys(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Init(a) => cmd::init::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Append(a) => cmd::append::run_append(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Import(a) => cmd::import::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Sign(a) => cmd::append::run_sign(a, ledger.as_deref()),
         Command::Log(a) => cmd::log::run_log(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Show(a) => cmd::log::run_show(a, cmd::ledger_dir(ledger.as_deref())?),

@@ -28,6 +28,9 @@ mod sar;
 #[path = "integration/readme.rs"]
 mod readme;
 
+#[path = "integration/import.rs"]
+mod import;
+
 #[path = "integration/rebuild.rs"]
 mod rebuild;
 

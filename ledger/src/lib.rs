@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod compliance;
 pub mod error;
+pub mod import;
 pub mod index;
 pub mod keys;
 pub mod merkle;

@@ -817,6 +817,12 @@ impl Ledger {
 
     /// Appends a batch in one atomic, fsync'd write, sealed by `appender`. Every event is checked
     /// against the chain rules first; if any is refused, nothing is written.
+    /// The seq of the entry whose event has this id, if the ledger holds one (the
+    /// `by_event_id` index: one lookup). Importers use it to skip rows already imported.
+    pub fn event_seq(&self, id: &EventId) -> Result<Option<u64>> {
+        Ok(self.get(cf::BY_EVENT_ID, &id.0)?.and_then(|b| key_seq(&b)))
+    }
+
     pub fn append(
         &self,
         batch: &[Submission],

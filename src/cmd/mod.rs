@@ -12,6 +12,7 @@ pub mod append;
 pub mod audit;
 pub mod bundle;
 pub mod checkpoint;
+pub mod import;
 pub mod init;
 pub mod keys;
 pub mod log;

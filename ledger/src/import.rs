@@ -1,0 +1,605 @@
+//! Imports from the systems a council already runs, as CSV: the HR system's export of joiners,
+//! movers, leavers and suspensions (`igl import hr`), and a case system's audit export of who
+//! opened which record (`igl import access`).
+//!
+//! **Idempotent.** Every source row has a stable identity: the event id of the entry it becomes
+//! is derived from the ledger id and what the row says happened (`row_event_id`), never from
+//! its position in the file. Importing the same file again, or an export that overlaps one
+//! already imported, appends nothing twice: a row whose event id is already in the ledger is
+//! skipped (the `by_event_id` index answers, one lookup per row).
+//!
+//! **Times.** HR and case systems export UK local times. A time without an offset is read as
+//! Europe/London (`compliance::time::ZONE`) and stored in UTC; a date alone is the mapping's
+//! `default_time` on that day (00:00 unless changed). In the October hour that happens twice,
+//! the earlier instant (BST) is taken; a time inside the March gap does not exist and is refused.
+//! A time with an offset (RFC 3339, `2026-03-02T09:00:00Z`) is taken as written.
+//!
+//! **Errors** name the file, the line and the column (`hr.csv:12:8 (effective): …`). The HR
+//! import reads and checks every row before it appends anything (all or nothing); the access
+//! import appends in batches, each atomic, and a run stopped at any moment is resumed by running
+//! it again (rows already appended are skipped).
+
+use std::io::Read;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use igl_schema::{
+    DeviceId, EmploymentEnded, EmploymentReinstated, EmploymentSuspended, Event, EventId, LedgerId,
+    OrgId, PersonEnrolled, PersonId, Pii, RecordAccessed, RecordId, SystemId, Timestamp,
+};
+use serde::Deserialize;
+
+use crate::compliance::time::ZONE;
+
+/// A row that cannot be imported, or a file that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// `file:line:column (field): message`.
+    #[error("{file}:{line}{}: {message}", column.as_ref().map_or_else(String::new, |(n, name)| format!(":{n} ({name})")))]
+    Row {
+        file: String,
+        line: u64,
+        /// The 1-based column and its header.
+        column: Option<(usize, String)>,
+        message: String,
+    },
+    /// The file as a whole (unreadable, no header, a mapping naming a missing column).
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+}
+
+/// What an HR row records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Change {
+    /// A new member of staff: `PersonEnrolled`.
+    Joiner,
+    /// A change of line manager, business unit, job or organisation: `PersonEnrolled` again.
+    Mover,
+    /// Employment ended: `EmploymentEnded`.
+    Leaver,
+    /// `EmploymentSuspended`.
+    Suspended,
+    /// A suspension lifted: `EmploymentReinstated`.
+    Reinstated,
+}
+
+impl Change {
+    fn tag(self) -> &'static str {
+        match self {
+            Change::Joiner => "joiner",
+            Change::Mover => "mover",
+            Change::Leaver => "leaver",
+            Change::Suspended => "suspended",
+            Change::Reinstated => "reinstated",
+        }
+    }
+}
+
+/// Which column holds each field of an HR export, what the `change` column's values mean, and
+/// how its dates are written. Every key is optional in the TOML file; the defaults are the
+/// column names `igl import hr` documents.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HrMapping {
+    pub person: String,
+    pub name: String,
+    pub job_title: String,
+    pub business_unit: String,
+    pub organisation: String,
+    pub line_manager: String,
+    pub change: String,
+    pub effective: String,
+    pub note: String,
+    /// Values of the `change` column meaning each change (compared ignoring case and spaces at
+    /// either end).
+    pub joiner: Vec<String>,
+    pub mover: Vec<String>,
+    pub leaver: Vec<String>,
+    pub suspended: Vec<String>,
+    pub reinstated: Vec<String>,
+    /// `chrono` formats tried in order for the `effective` column, after RFC 3339.
+    pub date_formats: Vec<String>,
+    /// The time of day, UK time, of a date given without one (`HH:MM`).
+    pub default_time: String,
+}
+
+impl Default for HrMapping {
+    fn default() -> Self {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect();
+        HrMapping {
+            person: "person".into(),
+            name: "name".into(),
+            job_title: "job_title".into(),
+            business_unit: "business_unit".into(),
+            organisation: "organisation".into(),
+            line_manager: "line_manager".into(),
+            change: "change".into(),
+            effective: "effective".into(),
+            note: "note".into(),
+            joiner: v(&["joiner", "new starter", "starter", "hire"]),
+            mover: v(&["mover", "change", "transfer"]),
+            leaver: v(&["leaver", "termination", "left"]),
+            suspended: v(&["suspended", "suspension"]),
+            reinstated: v(&["reinstated", "reinstatement", "return"]),
+            date_formats: default_date_formats(),
+            default_time: "00:00".into(),
+        }
+    }
+}
+
+fn default_date_formats() -> Vec<String> {
+    [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%Y-%m-%d",
+        "%d/%m/%Y",
+        "%d-%m-%Y",
+        "%d %b %Y",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The columns of a case system's audit export, and how its times are written.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessMapping {
+    pub person: String,
+    pub record: String,
+    pub at: String,
+    pub purpose: String,
+    pub device: String,
+    pub date_formats: Vec<String>,
+}
+
+impl Default for AccessMapping {
+    fn default() -> Self {
+        AccessMapping {
+            person: "user".into(),
+            record: "record".into(),
+            at: "accessed_at".into(),
+            purpose: "purpose".into(),
+            device: "device".into(),
+            date_formats: default_date_formats(),
+        }
+    }
+}
+
+/// Reads a mapping from TOML text (`file` names it in errors).
+pub fn parse_mapping<M: for<'de> Deserialize<'de>>(
+    file: &str,
+    text: &str,
+) -> Result<M, ImportError> {
+    toml::from_str(text).map_err(|e| ImportError::File {
+        file: file.into(),
+        message: format!("not a valid mapping: {e}"),
+    })
+}
+
+/// An instant as an HR or case system writes it: RFC 3339 as written, else UK local time by
+/// the formats in order, a date alone at `default_time`.
+pub fn parse_local_instant(
+    s: &str,
+    formats: &[String],
+    default_time: NaiveTime,
+) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("is empty".into());
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(Timestamp::truncate(t.with_timezone(&chrono::Utc)));
+    }
+    for f in formats {
+        let local = match NaiveDateTime::parse_from_str(s, f) {
+            Ok(dt) => dt,
+            Err(_) => match NaiveDate::parse_from_str(s, f) {
+                Ok(d) => d.and_time(default_time),
+                Err(_) => continue,
+            },
+        };
+        return match ZONE.from_local_datetime(&local) {
+            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                Ok(Timestamp::truncate(t.with_timezone(&chrono::Utc)))
+            }
+            chrono::LocalResult::None => Err(format!(
+                "{s:?} does not exist in UK time (the clocks went forward over it)"
+            )),
+        };
+    }
+    Err(format!(
+        "{s:?} is not a date or time in any of the formats {} (UK local time) or RFC 3339",
+        formats.join(", ")
+    ))
+}
+
+/// The event id of the entry a source row becomes: `blake3::derive_key(context, ledger_id ‖
+/// parts…)`, each part length-prefixed, truncated to 16 bytes. The same row always gets the
+/// same id, in this ledger only.
+pub fn row_event_id(context: &str, ledger: LedgerId, parts: &[&[u8]]) -> EventId {
+    let mut h = blake3::Hasher::new_derive_key(context);
+    h.update(&ledger.0);
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    EventId(id)
+}
+
+/// The context of HR row ids.
+pub const HR_CONTEXT: &str = "igledger 2026 import hr row";
+/// The context of access row ids.
+pub const ACCESS_CONTEXT: &str = "igledger 2026 import access row";
+
+/// One row turned into an event, with where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The line of the file (1 is the header).
+    pub line: u64,
+    /// The byte offset of the row in the file (for progress).
+    pub byte: u64,
+    pub event_id: EventId,
+    pub occurred_at: Timestamp,
+    pub event: Event,
+}
+
+/// The header and records of a CSV file.
+struct Csv<R: Read> {
+    file: String,
+    header: Vec<String>,
+    reader: csv::Reader<R>,
+}
+
+impl<R: Read> Csv<R> {
+    fn open(file: &str, input: R) -> Result<Self, ImportError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let header = reader
+            .headers()
+            .map_err(|e| ImportError::File {
+                file: file.into(),
+                message: format!("cannot read the header line: {e}"),
+            })?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_string())
+            .collect();
+        Ok(Csv {
+            file: file.into(),
+            header,
+            reader,
+        })
+    }
+
+    /// The index of a column the mapping names; `required` columns must exist.
+    fn column(&self, name: &str, required: bool) -> Result<Option<usize>, ImportError> {
+        match self
+            .header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+        {
+            Some(i) => Ok(Some(i)),
+            None if required => Err(ImportError::File {
+                file: self.file.clone(),
+                message: format!(
+                    "no column {name:?} in the header ({}); name it in a mapping file (--map)",
+                    self.header.join(", ")
+                ),
+            }),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A record being read: errors point at its line and columns.
+struct Rec<'a> {
+    file: &'a str,
+    header: &'a [String],
+    line: u64,
+    rec: &'a csv::StringRecord,
+}
+
+impl Rec<'_> {
+    fn err(&self, col: Option<usize>, message: impl Into<String>) -> ImportError {
+        ImportError::Row {
+            file: self.file.into(),
+            line: self.line,
+            column: col.map(|i| (i + 1, self.header[i].clone())),
+            message: message.into(),
+        }
+    }
+    fn get(&self, col: Option<usize>) -> Option<&str> {
+        col.and_then(|i| self.rec.get(i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+    fn required(&self, col: usize) -> Result<&str, ImportError> {
+        self.get(Some(col))
+            .ok_or_else(|| self.err(Some(col), "is empty"))
+    }
+    fn parse<T>(
+        &self,
+        col: usize,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, ImportError> {
+        let v = self.required(col)?;
+        f(v).map_err(|e| self.err(Some(col), e))
+    }
+}
+
+fn read_record<R: Read>(
+    csv: &mut Csv<R>,
+    rec: &mut csv::StringRecord,
+) -> Result<Option<(u64, u64)>, ImportError> {
+    match csv.reader.read_record(rec) {
+        Ok(false) => Ok(None),
+        Ok(true) => Ok(Some(
+            rec.position().map_or((0, 0), |p| (p.line(), p.byte())),
+        )),
+        Err(e) => {
+            let line = e.position().map_or(0, |p| p.line());
+            Err(ImportError::Row {
+                file: csv.file.clone(),
+                line,
+                column: None,
+                message: match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("has {len} fields; the header has {expected_len}"),
+                    csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".into(),
+                    _ => e.to_string(),
+                },
+            })
+        }
+    }
+}
+
+/// Reads an HR export: every row, checked, as the event it records, in file order. Stops at the
+/// first bad row (nothing is appended from a file with one).
+pub fn read_hr<R: Read>(
+    file: &str,
+    input: R,
+    mapping: &HrMapping,
+    ledger: LedgerId,
+) -> Result<Vec<Row>, ImportError> {
+    let mut csv = Csv::open(file, input)?;
+    let col = |csv: &Csv<R>, name: &str, req| csv.column(name, req);
+    let person = col(&csv, &mapping.person, true)?.expect("required");
+    let change = col(&csv, &mapping.change, true)?.expect("required");
+    let effective = col(&csv, &mapping.effective, true)?.expect("required");
+    let name = col(&csv, &mapping.name, false)?;
+    let job_title = col(&csv, &mapping.job_title, false)?;
+    let business_unit = col(&csv, &mapping.business_unit, false)?;
+    let organisation = col(&csv, &mapping.organisation, false)?;
+    let line_manager = col(&csv, &mapping.line_manager, false)?;
+    let note = col(&csv, &mapping.note, false)?;
+    let default_time = NaiveTime::parse_from_str(&mapping.default_time, "%H:%M").map_err(|_| {
+        ImportError::File {
+            file: file.into(),
+            message: format!("default_time {:?} is not HH:MM", mapping.default_time),
+        }
+    })?;
+    let words = [
+        (Change::Joiner, &mapping.joiner),
+        (Change::Mover, &mapping.mover),
+        (Change::Leaver, &mapping.leaver),
+        (Change::Suspended, &mapping.suspended),
+        (Change::Reinstated, &mapping.reinstated),
+    ];
+    let mut out = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while let Some((line, byte)) = read_record(&mut csv, &mut rec)? {
+        let r = Rec {
+            file,
+            header: &csv.header,
+            line,
+            rec: &rec,
+        };
+        let who = r.parse(person, |s| PersonId::new(s))?;
+        let kind = r.parse(change, |s| {
+            let s = s.trim();
+            words
+                .iter()
+                .find(|(_, ws)| ws.iter().any(|w| w.trim().eq_ignore_ascii_case(s)))
+                .map(|(k, _)| *k)
+                .ok_or_else(|| {
+                    format!(
+                        "{s:?} is not a change this mapping knows ({})",
+                        words
+                            .iter()
+                            .flat_map(|(_, ws)| ws.iter().map(String::as_str))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+        })?;
+        let at = r.parse(effective, |s| {
+            parse_local_instant(s, &mapping.date_formats, default_time)
+        })?;
+        let text = |c: Option<usize>| r.get(c).map(|s| s.to_string());
+        let need = |c: Option<usize>, what: &str| -> Result<String, ImportError> {
+            match c {
+                None => Err(r.err(None, format!("a {} row needs a {what} column", kind.tag()))),
+                Some(i) => Ok(r.required(i)?.to_string()),
+            }
+        };
+        let event = match kind {
+            Change::Joiner | Change::Mover => {
+                let org = need(organisation, "organisation")?;
+                let org = OrgId::new(&org).map_err(|e| r.err(organisation, e))?;
+                let manager = match r.get(line_manager) {
+                    None => None,
+                    Some(m) => Some(PersonId::new(m).map_err(|e| r.err(line_manager, e))?),
+                };
+                Event::PersonEnrolled(PersonEnrolled {
+                    person: who.clone(),
+                    name: Pii::new(need(name, "name")?),
+                    job_title: Pii::new(need(job_title, "job_title")?),
+                    business_unit: need(business_unit, "business_unit")?,
+                    organisation: org,
+                    line_manager: manager,
+                })
+            }
+            Change::Leaver => Event::EmploymentEnded(EmploymentEnded {
+                person: who.clone(),
+                note: text(note).map(Pii::new),
+            }),
+            Change::Suspended => Event::EmploymentSuspended(EmploymentSuspended {
+                person: who.clone(),
+                note: text(note).map(Pii::new),
+            }),
+            Change::Reinstated => Event::EmploymentReinstated(EmploymentReinstated {
+                person: who.clone(),
+            }),
+        };
+        event
+            .validate()
+            .map_err(|e| r.err(None, format!("{}: {e}", event.type_name())))?;
+        let micros = at.micros().to_le_bytes();
+        let event_id = row_event_id(
+            HR_CONTEXT,
+            ledger,
+            &[kind.tag().as_bytes(), who.as_str().as_bytes(), &micros],
+        );
+        out.push(Row {
+            line,
+            byte,
+            event_id,
+            occurred_at: at,
+            event,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a case system's audit export as `RecordAccessed` rows, streaming: `each` gets every row
+/// in file order and may stop the read by returning an error.
+pub fn read_access<R: Read, E: From<ImportError>>(
+    file: &str,
+    input: R,
+    mapping: &AccessMapping,
+    system: &SystemId,
+    ledger: LedgerId,
+    mut each: impl FnMut(Row) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut csv = Csv::open(file, input)?;
+    let person = csv.column(&mapping.person, true)?.expect("required");
+    let record = csv.column(&mapping.record, true)?.expect("required");
+    let at = csv.column(&mapping.at, true)?.expect("required");
+    let purpose = csv.column(&mapping.purpose, false)?;
+    let device = csv.column(&mapping.device, false)?;
+    let midnight = NaiveTime::from_hms_opt(0, 0, 0).expect("midnight");
+    let mut rec = csv::StringRecord::new();
+    while let Some((line, byte)) = read_record(&mut csv, &mut rec)? {
+        let r = Rec {
+            file,
+            header: &csv.header,
+            line,
+            rec: &rec,
+        };
+        let who = r.parse(person, |s| PersonId::new(s))?;
+        let what = r.parse(record, |s| RecordId::new(s))?;
+        let when = r.parse(at, |s| {
+            parse_local_instant(s, &mapping.date_formats, midnight)
+        })?;
+        let why = r.get(purpose).map_or_else(
+            || "Not recorded by the case system".to_string(),
+            str::to_string,
+        );
+        let dev = match r.get(device) {
+            None => None,
+            Some(d) => Some(DeviceId::new(d).map_err(|e| r.err(device, e))?),
+        };
+        let event = Event::RecordAccessed(RecordAccessed {
+            person: who.clone(),
+            system: system.clone(),
+            record: what.clone(),
+            purpose: Pii::new(why),
+            device: dev.clone(),
+        });
+        event
+            .validate()
+            .map_err(|e| r.err(None, format!("RecordAccessed: {e}")))?;
+        let micros = when.micros().to_le_bytes();
+        let event_id = row_event_id(
+            ACCESS_CONTEXT,
+            ledger,
+            &[
+                system.as_str().as_bytes(),
+                who.as_str().as_bytes(),
+                what.as_str().as_bytes(),
+                &micros,
+                dev.as_ref().map_or(&b""[..], |d| d.as_str().as_bytes()),
+            ],
+        );
+        each(Row {
+            line,
+            byte,
+            event_id,
+            occurred_at: when,
+            event,
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn local_times_are_uk_time() {
+        let f = default_date_formats();
+        let midnight = NaiveTime::from_hms_opt(0, 0, 0).unwrap();
+        let p = |s: &str| parse_local_instant(s, &f, midnight);
+        assert_eq!(p("2026-08-14 17:00"), Ok(t("2026-08-14T16:00:00Z")));
+        assert_eq!(p("14/08/2026 17:00"), Ok(t("2026-08-14T16:00:00Z")));
+        assert_eq!(p("14/01/2026 17:00"), Ok(t("2026-01-14T17:00:00Z")));
+        assert_eq!(p("14/08/2026"), Ok(t("2026-08-13T23:00:00Z")));
+        assert_eq!(p("14 Aug 2026"), Ok(t("2026-08-13T23:00:00Z")));
+        assert_eq!(
+            p("2026-08-14T17:00:00+02:00"),
+            Ok(t("2026-08-14T15:00:00Z"))
+        );
+        // The October hour that happens twice: the first (BST) is taken.
+        assert_eq!(p("25/10/2026 01:30"), Ok(t("2026-10-25T00:30:00Z")));
+        // The March gap does not exist.
+        assert!(
+            p("29/03/2026 01:30")
+                .unwrap_err()
+                .contains("does not exist")
+        );
+        assert!(p("31/02/2026").is_err());
+        assert!(p("").is_err());
+    }
+
+    #[test]
+    fn a_row_has_the_same_id_every_time_and_only_in_its_ledger() {
+        let a = row_event_id(HR_CONTEXT, LedgerId([1; 16]), &[b"joiner", b"P1", &[0; 8]]);
+        assert_eq!(
+            a,
+            row_event_id(HR_CONTEXT, LedgerId([1; 16]), &[b"joiner", b"P1", &[0; 8]])
+        );
+        assert_ne!(
+            a,
+            row_event_id(HR_CONTEXT, LedgerId([2; 16]), &[b"joiner", b"P1", &[0; 8]])
+        );
+        // Parts are length-prefixed: moving a byte between parts changes the id.
+        assert_ne!(
+            row_event_id(ACCESS_CONTEXT, LedgerId([1; 16]), &[b"ab", b"c"]),
+            row_event_id(ACCESS_CONTEXT, LedgerId([1; 16]), &[b"a", b"bc"])
+        );
+    }
+}
