@@ -109,6 +109,9 @@ enum Command {
     /// Subject-rights requests with their statutory deadlines, as of now or any instant (exit 1
     /// when one is overdue).
     Requests(cmd::requests::RequestsArgs),
+    /// A case system's account list against the ledger's grants: orphan accounts, leavers' and
+    /// suspended staff's accounts, grants with no account, role mismatches (exit 1 on any).
+    Reconcile(cmd::reconcile::ReconcileArgs),
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
@@ -119,6 +122,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Init(a) => cmd::init::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Append(a) => cmd::append::run_append(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Import(a) => cmd::import::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Reconcile(a) => cmd::reconcile::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Sign(a) => cmd::append::run_sign(a, ledger.as_deref()),
         Command::Log(a) => cmd::log::run_log(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Show(a) => cmd::log::run_show(a, cmd::ledger_dir(ledger.as_deref())?),

@@ -551,6 +551,86 @@ pub fn read_access<R: Read, E: From<ImportError>>(
     Ok(())
 }
 
+/// The columns of a case system's account list (`igl reconcile`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountMapping {
+    /// The account's own name in the system (a login).
+    pub account: String,
+    /// The person id the account belongs to (the HR number igl knows them by).
+    pub person: String,
+    /// The role the account has in the system (optional column).
+    pub role: String,
+    /// Whether the account is enabled (optional column; absent means enabled). Values
+    /// meaning disabled: `disabled`, `false`, `no`, `0`, `locked`, `inactive`.
+    pub enabled: String,
+}
+
+impl Default for AccountMapping {
+    fn default() -> Self {
+        AccountMapping {
+            account: "account".into(),
+            person: "person".into(),
+            role: "role".into(),
+            enabled: "enabled".into(),
+        }
+    }
+}
+
+/// One account of a case system's account list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub line: u64,
+    pub account: String,
+    /// `None` when the row names no person (a service or shared account).
+    pub person: Option<PersonId>,
+    pub role: Option<String>,
+    pub enabled: bool,
+}
+
+/// Reads an account list (every row, checked; the first bad row stops it).
+pub fn read_accounts<R: Read>(
+    file: &str,
+    input: R,
+    mapping: &AccountMapping,
+) -> Result<Vec<Account>, ImportError> {
+    let mut csv = Csv::open(file, input)?;
+    let account = csv.column(&mapping.account, true)?.expect("required");
+    let person = csv.column(&mapping.person, true)?.expect("required");
+    let role = csv.column(&mapping.role, false)?;
+    let enabled = csv.column(&mapping.enabled, false)?;
+    let mut out = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while let Some((line, _)) = read_record(&mut csv, &mut rec)? {
+        let r = Rec {
+            file,
+            header: &csv.header,
+            line,
+            rec: &rec,
+        };
+        let name = r.required(account)?.to_string();
+        let who = match r.get(Some(person)) {
+            None => None,
+            Some(p) => Some(PersonId::new(p).map_err(|e| r.err(Some(person), e))?),
+        };
+        let on = match r.get(enabled) {
+            None => true,
+            Some(v) => !matches!(
+                v.to_ascii_lowercase().as_str(),
+                "disabled" | "false" | "no" | "n" | "0" | "locked" | "inactive"
+            ),
+        };
+        out.push(Account {
+            line,
+            account: name,
+            person: who,
+            role: r.get(role).map(str::to_string),
+            enabled: on,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

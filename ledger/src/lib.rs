@@ -13,6 +13,7 @@ pub mod keys;
 pub mod merkle;
 pub mod pack;
 pub mod projection;
+pub mod reconcile;
 pub mod requests;
 pub mod rules;
 pub mod sar;

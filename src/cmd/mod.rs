@@ -19,6 +19,7 @@ pub mod log;
 pub mod passphrase;
 pub mod publish;
 pub mod rebuild;
+pub mod reconcile;
 pub mod redact;
 pub mod requests;
 pub mod sar;

@@ -268,3 +268,110 @@ fn an_access_import_killed_mid_way_resumes_without_duplicates() {
     let ok = c.verify();
     assert_eq!(ok["ok"], true, "{ok}");
 }
+
+/// `igl reconcile`: the system's account list against the ledger's grants, each discrepancy
+/// citing the CSV line and the entries that show it; exit 1 on any, 0 on none.
+#[test]
+fn reconcile_finds_orphans_leavers_missing_accounts_and_role_mismatches() {
+    use crate::util::{at, grant, person};
+    let c = Council::new();
+    c.append(
+        &c.ig,
+        &[
+            person("P100", "Ada Lovelace"),
+            person("P103", "Grace Hopper"),
+            person("P104", "Alan Turing"),
+            person("P105", "Mary Somerville"),
+            grant("G-100", "P100", "Case work"),
+            grant("G-103", "P103", "Case work"),
+            grant("G-104", "P104", "Case work"),
+            grant("G-105", "P105", "Case work"),
+        ],
+    );
+    c.append(
+        &c.ig,
+        &[
+            serde_json::json!({"type": "EmploymentEnded", "person": "P103", "note": "Left",
+                             "occurred_at": at(20, 17)}),
+        ],
+    );
+    c.dir.write(
+        "accounts.csv",
+        "account,person,role,enabled\n\
+         ada,P100,Practitioner,yes\n\
+         bob,P101,Practitioner,yes\n\
+         svc-batch,,Administrator,yes\n\
+         old,P102,Practitioner,disabled\n\
+         grace,P103,Practitioner,yes\n\
+         alan,P104,Team Manager,yes\n",
+    );
+    let (out, _) = c
+        .igl()
+        .args([
+            "reconcile",
+            "--system",
+            "Eclipse",
+            "accounts.csv",
+            "--as-of",
+            "2025-07-01",
+            "--json",
+        ])
+        .fails(1);
+    let lines = crate::util::parse_jsonl(&out);
+    let found: Vec<(String, Option<String>)> = lines
+        .iter()
+        .filter(|v| v["record"] == "discrepancy")
+        .map(|v| {
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["source"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let want: Vec<(String, Option<String>)> = [
+        ("orphan", Some("accounts.csv:3")),
+        ("orphan", Some("accounts.csv:4")),
+        ("leaver", Some("accounts.csv:6")),
+        ("no_account", None),
+        ("role_mismatch", Some("accounts.csv:7")),
+    ]
+    .iter()
+    .map(|(k, s)| (k.to_string(), s.map(str::to_string)))
+    .collect();
+    assert_eq!(found, want, "{out}");
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["accounts"], 6);
+    assert_eq!(summary["enabled_accounts"], 5);
+    assert_eq!(summary["active_grants"], 4, "{summary}");
+    // Each finding cites its evidence: the leaver's EmploymentEnded, the missing account's grant.
+    let leaver = lines.iter().find(|v| v["kind"] == "leaver").unwrap();
+    let ended = c.log(&["--type", "EmploymentEnded"])[0]["seq"].clone();
+    assert_eq!(leaver["seqs"], serde_json::json!([ended]), "{leaver}");
+    let missing = lines.iter().find(|v| v["kind"] == "no_account").unwrap();
+    assert_eq!(missing["grant"], "G-105");
+    // Before anyone left and with every account in place: clean, exit 0.
+    c.dir.write(
+        "clean.csv",
+        "account,person,role\nada,P100,Practitioner\ngrace,P103,Practitioner\n\
+         alan,P104,Practitioner\nmary,P105,Practitioner\n",
+    );
+    let text = c
+        .igl()
+        .args([
+            "reconcile",
+            "--system",
+            "Eclipse",
+            "clean.csv",
+            "--as-of",
+            "2025-06-10",
+        ])
+        .ok();
+    assert!(text.contains("✔ no discrepancies"), "{text}");
+    // A malformed list is refused with its line.
+    c.dir.write("bad.csv", "account,person\nada,P 100\n");
+    let (_, err) = c
+        .igl()
+        .args(["reconcile", "--system", "Eclipse", "bad.csv"])
+        .fails(2);
+    assert!(err.contains("bad.csv:2:2 (person)"), "{err}");
+}
