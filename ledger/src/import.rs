@@ -665,6 +665,30 @@ mod tests {
         assert!(p("").is_err());
     }
 
+    /// The golden row ids of FORMAT.md, *Imported rows*, computed independently (Python's
+    /// `blake3` package).
+    #[test]
+    fn golden_row_ids() {
+        let lid = LedgerId([1; 16]);
+        let at = t("2026-08-14T16:00:00Z").micros().to_le_bytes();
+        assert_eq!(
+            hex::encode(row_event_id(HR_CONTEXT, lid, &[b"leaver", b"P201", &at]).0),
+            "d197ee74fd32a347693122226858f127"
+        );
+        let at = t("2026-03-02T09:14:00Z").micros().to_le_bytes();
+        assert_eq!(
+            hex::encode(
+                row_event_id(
+                    ACCESS_CONTEXT,
+                    lid,
+                    &[b"Eclipse", b"P100", b"SU-000142", &at, b"PCC-LT-1"]
+                )
+                .0
+            ),
+            "0ebab7676e04762a2d4a0a5c6b210264"
+        );
+    }
+
     #[test]
     fn a_row_has_the_same_id_every_time_and_only_in_its_ledger() {
         let a = row_event_id(HR_CONTEXT, LedgerId([1; 16]), &[b"joiner", b"P1", &[0; 8]]);
