@@ -551,6 +551,263 @@ pub fn read_access<R: Read, E: From<ImportError>>(
     Ok(())
 }
 
+/// What an import did (or, with `dry_run`, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// Rows read.
+    pub rows: usize,
+    /// Rows appended (with `dry_run`: that would be).
+    pub new: usize,
+    /// Rows whose event the ledger already held (imported before).
+    pub already_imported: usize,
+    /// Rows identical to an earlier row of the file (within a batch, for access imports).
+    pub duplicate_rows: usize,
+    /// New rows per event type.
+    pub by_type: std::collections::BTreeMap<String, usize>,
+    /// Sealed batches appended.
+    pub batches: usize,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub dry_run: bool,
+}
+
+/// Why an import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    /// A row or the file is wrong; `report` says what had been appended before it.
+    #[error("{error}")]
+    Input {
+        error: ImportError,
+        report: ImportReport,
+    },
+    /// The ledger refused a row (`line` of the file) or could not be written.
+    #[error("{}{error}", line.map_or_else(String::new, |l| format!("{file}:{l}: ")))]
+    Ledger {
+        file: String,
+        line: Option<u64>,
+        error: crate::LedgerError,
+        report: ImportReport,
+    },
+}
+
+impl ImportFailure {
+    /// What had been appended before the failure.
+    pub fn report(&self) -> &ImportReport {
+        match self {
+            ImportFailure::Input { report, .. } | ImportFailure::Ledger { report, .. } => report,
+        }
+    }
+}
+
+/// Signs `rows` as `key`'s events, each with its stable event id, and appends them as one
+/// sealed batch. A refused row is named by its line.
+fn append_rows(
+    ledger: &crate::Ledger,
+    rows: &[Row],
+    key: &igl_schema::SigningKey,
+    now: Timestamp,
+) -> Result<crate::AppendReceipt, (Option<u64>, crate::LedgerError)> {
+    let ledger_id = ledger.ledger_id().map_err(|e| (None, e))?;
+    let mut subs = Vec::with_capacity(rows.len());
+    for (index, r) in rows.iter().enumerate() {
+        let salt = crate::keys::random_bytes().map_err(|e| (Some(r.line), e.into()))?;
+        let sub = igl_schema::Submission::sign(
+            ledger_id,
+            r.event.clone(),
+            r.occurred_at,
+            r.event_id,
+            [],
+            key,
+            igl_schema::Salt(salt),
+        )
+        .map_err(|e| {
+            (
+                Some(r.line),
+                crate::LedgerError::Rejected {
+                    index,
+                    seq: None,
+                    event_type: r.event.type_name(),
+                    message: e.to_string(),
+                },
+            )
+        })?;
+        subs.push(sub);
+    }
+    ledger.append(&subs, key, now).map_err(|e| match e {
+        crate::LedgerError::Rejected { index, .. } => (rows.get(index).map(|r| r.line), e),
+        e => (None, e),
+    })
+}
+
+/// `igl import hr`: reads and checks every row, skips those already imported, and appends the
+/// rest as one sealed batch signed by `key` (all or nothing).
+pub fn import_hr<R: Read>(
+    ledger: &crate::Ledger,
+    file: &str,
+    input: R,
+    mapping: &HrMapping,
+    key: &igl_schema::SigningKey,
+    dry_run: bool,
+    now: Timestamp,
+) -> Result<ImportReport, ImportFailure> {
+    let mut report = ImportReport {
+        dry_run,
+        ..ImportReport::default()
+    };
+    let ledger_err = |report: &ImportReport, line, error| ImportFailure::Ledger {
+        file: file.into(),
+        line,
+        error,
+        report: report.clone(),
+    };
+    let ledger_id = ledger
+        .ledger_id()
+        .map_err(|e| ledger_err(&report, None, e))?;
+    let rows = read_hr(file, input, mapping, ledger_id).map_err(|error| ImportFailure::Input {
+        error,
+        report: report.clone(),
+    })?;
+    report.rows = rows.len();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut new_rows = Vec::new();
+    for r in rows {
+        if !seen.insert(r.event_id) {
+            report.duplicate_rows += 1;
+        } else if ledger
+            .event_seq(&r.event_id)
+            .map_err(|e| ledger_err(&report, Some(r.line), e))?
+            .is_some()
+        {
+            report.already_imported += 1;
+        } else {
+            *report
+                .by_type
+                .entry(r.event.type_name().to_string())
+                .or_default() += 1;
+            new_rows.push(r);
+        }
+    }
+    report.new = new_rows.len();
+    if !dry_run && !new_rows.is_empty() {
+        let receipt = append_rows(ledger, &new_rows, key, now).map_err(|(line, e)| {
+            // Nothing was appended: the batch is atomic.
+            let none = ImportReport {
+                new: 0,
+                by_type: Default::default(),
+                ..report.clone()
+            };
+            ledger_err(&none, line, e)
+        })?;
+        report.batches = 1;
+        report.first_seq = Some(receipt.first_seq);
+        report.last_seq = Some(receipt.last_seq);
+    }
+    Ok(report)
+}
+
+/// `igl import access`: streams the rows in sealed batches of `batch`, skipping those already
+/// imported; memory stays that of one batch. `progress` gets each row's byte offset. Stopped at
+/// any point, it is resumed by running it again.
+#[allow(clippy::too_many_arguments)]
+pub fn import_access<R: Read>(
+    ledger: &crate::Ledger,
+    file: &str,
+    input: R,
+    mapping: &AccessMapping,
+    system: &SystemId,
+    key: &igl_schema::SigningKey,
+    batch: usize,
+    dry_run: bool,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportFailure> {
+    let batch = batch.max(1);
+    let mut report = ImportReport {
+        dry_run,
+        ..ImportReport::default()
+    };
+    let ledger_id = ledger.ledger_id().map_err(|error| ImportFailure::Ledger {
+        file: file.into(),
+        line: None,
+        error,
+        report: report.clone(),
+    })?;
+    let mut pending: Vec<Row> = Vec::with_capacity(batch);
+    let mut in_batch = std::collections::HashSet::with_capacity(batch);
+    let flush = |pending: &mut Vec<Row>,
+                 in_batch: &mut std::collections::HashSet<EventId>,
+                 report: &mut ImportReport|
+     -> Result<(), ImportFailure> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if !dry_run {
+            let r =
+                append_rows(ledger, pending, key, Timestamp::now()).map_err(|(line, error)| {
+                    ImportFailure::Ledger {
+                        file: file.into(),
+                        line,
+                        error,
+                        report: report.clone(),
+                    }
+                })?;
+            report.first_seq.get_or_insert(r.first_seq);
+            report.last_seq = Some(r.last_seq);
+            report.batches += 1;
+        }
+        report.new += pending.len();
+        *report
+            .by_type
+            .entry("RecordAccessed".to_string())
+            .or_default() += pending.len();
+        pending.clear();
+        in_batch.clear();
+        Ok(())
+    };
+    let read = read_access(file, input, mapping, system, ledger_id, |row| {
+        report.rows += 1;
+        progress(row.byte);
+        if in_batch.contains(&row.event_id) {
+            report.duplicate_rows += 1;
+        } else if ledger
+            .event_seq(&row.event_id)
+            .map_err(|error| ImportFailure::Ledger {
+                file: file.into(),
+                line: Some(row.line),
+                error,
+                report: report.clone(),
+            })?
+            .is_some()
+        {
+            report.already_imported += 1;
+        } else {
+            in_batch.insert(row.event_id);
+            pending.push(row);
+            if pending.len() >= batch {
+                flush(&mut pending, &mut in_batch, &mut report)?;
+            }
+        }
+        Ok::<(), ImportFailure>(())
+    });
+    match read {
+        Ok(()) => {}
+        Err(ImportFailure::Input { error, .. }) => {
+            return Err(ImportFailure::Input { error, report });
+        }
+        Err(e) => return Err(e),
+    }
+    flush(&mut pending, &mut in_batch, &mut report)?;
+    Ok(report)
+}
+
+impl From<ImportError> for ImportFailure {
+    fn from(error: ImportError) -> Self {
+        ImportFailure::Input {
+            error,
+            report: ImportReport::default(),
+        }
+    }
+}
+
 /// The columns of a case system's account list (`igl reconcile`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]

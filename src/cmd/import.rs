@@ -1,14 +1,15 @@
 //! `igl import hr` and `igl import access`: the HR system's joiners, movers and leavers, and a
-//! case system's audit export, from CSV (`igl_ledger::import`).
+//! case system's audit export, from CSV. The library (`igl_ledger::import`) reads, checks,
+//! skips what is already imported and appends; this module renders.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
-use igl_ledger::import::{self, AccessMapping, HrMapping, ImportError, Row};
-use igl_ledger::{Ledger, LedgerError, keys};
-use igl_schema::{EventId, LedgerId, Salt, SigningKey, Submission, SystemId, Timestamp};
+use igl_ledger::Ledger;
+use igl_ledger::import::{self, AccessMapping, HrMapping, ImportFailure, ImportReport};
+use igl_schema::{SystemId, Timestamp};
 use serde_json::json;
 
 use crate::{Outcome, out};
@@ -101,42 +102,7 @@ fn open_file(p: &Path) -> Result<std::fs::File> {
     std::fs::File::open(p).with_context(|| format!("reading {}", p.display()))
 }
 
-/// Signs a row as `key`'s event, with the row's stable event id.
-fn sign(ledger_id: LedgerId, row: &Row, key: &SigningKey) -> Result<Submission> {
-    Ok(Submission::sign(
-        ledger_id,
-        row.event.clone(),
-        row.occurred_at,
-        row.event_id,
-        [],
-        key,
-        Salt(keys::random_bytes()?),
-    )?)
-}
-
-/// Appends `rows` as one sealed batch; an entry the ledger refuses is named by its line.
-fn append(
-    ledger: &Ledger,
-    file: &str,
-    rows: &[Row],
-    key: &SigningKey,
-    ledger_id: LedgerId,
-) -> Result<igl_ledger::AppendReceipt> {
-    let subs = rows
-        .iter()
-        .map(|r| sign(ledger_id, r, key))
-        .collect::<Result<Vec<_>>>()?;
-    match ledger.append(&subs, key, Timestamp::now()) {
-        Ok(r) => Ok(r),
-        Err(e @ LedgerError::Rejected { index, .. }) => {
-            let line = rows.get(index).map_or(0, |r| r.line);
-            bail!("{file}:{line}: {e}")
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `; 3 duplicate rows (the same as an earlier row of the file)`, or nothing.
+/// `; 3 duplicate rows (the same as earlier rows of the file)`, or nothing.
 fn dup_text(n: usize) -> String {
     match n {
         0 => String::new(),
@@ -145,9 +111,24 @@ fn dup_text(n: usize) -> String {
     }
 }
 
-/// Whether the ledger already holds the entry of this event id.
-fn held(ledger: &Ledger, id: &EventId) -> Result<bool> {
-    Ok(ledger.event_seq(id)?.is_some())
+fn report_json(name: &str, system: Option<&SystemId>, r: &ImportReport) -> serde_json::Value {
+    let mut v = json!({
+        "file": name,
+        "rows": r.rows,
+        "appended": if r.dry_run { 0 } else { r.new },
+        "would_append": if r.dry_run { r.new } else { 0 },
+        "already_imported": r.already_imported,
+        "duplicate_rows": r.duplicate_rows,
+        "by_type": r.by_type,
+        "batches": r.batches,
+        "first_seq": r.first_seq,
+        "last_seq": r.last_seq,
+        "dry_run": r.dry_run,
+    });
+    if let Some(s) = system {
+        v["system"] = json!(s.as_str());
+    }
+    v
 }
 
 fn run_hr(a: HrArgs, dir: PathBuf) -> Result<Outcome> {
@@ -155,77 +136,42 @@ fn run_hr(a: HrArgs, dir: PathBuf) -> Result<Outcome> {
     let m: HrMapping = mapping(c.map.as_deref())?;
     let key = c.pass.load_key(&c.key)?;
     let ledger = Ledger::open(&dir)?;
-    let ledger_id = ledger.ledger_id()?;
     let name = c.file.display().to_string();
-    let rows = import::read_hr(&name, open_file(&c.file)?, &m, ledger_id)
-        .map_err(|e| anyhow::anyhow!("{e}\nnothing was appended"))?;
-    let total = rows.len();
-    let mut seen = std::collections::BTreeSet::new();
-    let mut new_rows = Vec::new();
-    let (mut already, mut duplicates) = (0usize, 0usize);
-    for r in rows {
-        if !seen.insert(r.event_id) {
-            duplicates += 1;
-        } else if held(&ledger, &r.event_id)? {
-            already += 1;
-        } else {
-            new_rows.push(r);
-        }
-    }
-    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
-    for r in &new_rows {
-        *kinds.entry(r.event.type_name()).or_default() += 1;
-    }
-    let receipt = if c.dry_run || new_rows.is_empty() {
-        None
-    } else {
-        Some(
-            append(&ledger, &name, &new_rows, &key, ledger_id)
-                .map_err(|e| e.context("nothing was appended"))?,
-        )
-    };
+    let r = import::import_hr(
+        &ledger,
+        &name,
+        open_file(&c.file)?,
+        &m,
+        &key,
+        c.dry_run,
+        Timestamp::now(),
+    )
+    .map_err(|e| anyhow!("{e}\nnothing was appended"))?;
     let mut o = out::stdout();
     if c.json {
-        out::json_line(
-            &mut o,
-            &json!({
-                "file": name,
-                "rows": total,
-                "appended": if c.dry_run { 0 } else { new_rows.len() },
-                "would_append": if c.dry_run { new_rows.len() } else { 0 },
-                "already_imported": already,
-                "duplicate_rows": duplicates,
-                "by_type": kinds,
-                "first_seq": receipt.as_ref().map(|r| r.first_seq),
-                "last_seq": receipt.as_ref().map(|r| r.last_seq),
-                "dry_run": c.dry_run,
-            }),
-        )?;
+        out::json_line(&mut o, &report_json(&name, None, &r))?;
     } else {
-        let what = kinds
+        let what = r
+            .by_type
             .iter()
             .map(|(k, n)| format!("{n} {k}"))
             .collect::<Vec<_>>()
             .join(", ");
-        match &receipt {
-            Some(r) => writeln!(
+        let (total, already, dups) = (r.rows, r.already_imported, dup_text(r.duplicate_rows));
+        match (r.first_seq, r.last_seq) {
+            (Some(f), Some(l)) => writeln!(
                 o,
-                "✔ imported {} of {total} rows from {name} as seq {}..={}: {what}; {already} already imported{}",
-                new_rows.len(),
-                r.first_seq,
-                r.last_seq,
-                dup_text(duplicates)
+                "✔ imported {} of {total} rows from {name} as seq {f}..={l}: {what}; {already} already imported{dups}",
+                r.new
             )?,
-            None if c.dry_run => writeln!(
+            _ if r.dry_run => writeln!(
                 o,
-                "dry run: {} of {total} rows from {name} would be appended ({what}); {already} already imported{}; nothing was appended",
-                new_rows.len(),
-                dup_text(duplicates)
+                "dry run: {} of {total} rows from {name} would be appended ({what}); {already} already imported{dups}; nothing was appended",
+                r.new
             )?,
-            None => writeln!(
+            _ => writeln!(
                 o,
-                "✔ nothing to import: all {total} rows of {name} are already in the ledger{}",
-                dup_text(duplicates)
+                "✔ nothing to import: all {total} rows of {name} are already in the ledger{dups}"
             )?,
         }
     }
@@ -236,109 +182,69 @@ fn run_hr(a: HrArgs, dir: PathBuf) -> Result<Outcome> {
 fn run_access(a: AccessArgs, dir: PathBuf) -> Result<Outcome> {
     let c = &a.c;
     if a.batch == 0 {
-        bail!("--batch must be at least 1");
+        anyhow::bail!("--batch must be at least 1");
     }
-    let system = SystemId::new(&a.system).map_err(|e| anyhow::anyhow!("--system: {e}"))?;
+    let system = SystemId::new(&a.system).map_err(|e| anyhow!("--system: {e}"))?;
     let m: AccessMapping = mapping(c.map.as_deref())?;
     let key = c.pass.load_key(&c.key)?;
     let ledger = Ledger::open(&dir)?;
-    let ledger_id = ledger.ledger_id()?;
     let name = c.file.display().to_string();
     let file = open_file(&c.file)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let pb = out::progress(len, "importing");
-    let mut rows = 0usize;
-    let mut appended = 0usize;
-    let mut already = 0usize;
-    let mut duplicates = 0usize;
-    let mut batches = 0usize;
-    let mut first_seq = None;
-    let mut last_seq = None;
-    let mut pending: Vec<Row> = Vec::with_capacity(a.batch);
-    let mut in_batch = std::collections::HashSet::new();
-    let mut flush = |pending: &mut Vec<Row>,
-                     in_batch: &mut std::collections::HashSet<EventId>|
-     -> Result<()> {
-        if pending.is_empty() {
-            return Ok(());
-        }
-        if !c.dry_run {
-            let r = append(&ledger, &name, pending, &key, ledger_id).map_err(|e| {
-                e.context(format!(
-                    "the rows before this batch were appended ({appended} in {batches} batches); run the import again to resume"
-                ))
-            })?;
-            first_seq.get_or_insert(r.first_seq);
-            last_seq = Some(r.last_seq);
-            batches += 1;
-        }
-        appended += pending.len();
-        pending.clear();
-        in_batch.clear();
-        Ok(())
-    };
-    let result = import::read_access(&name, file, &m, &system, ledger_id, |row| {
-        rows += 1;
-        pb.set_position(row.byte);
-        if in_batch.contains(&row.event_id) {
-            duplicates += 1;
-        } else if held(&ledger, &row.event_id)? {
-            already += 1;
-        } else {
-            in_batch.insert(row.event_id);
-            pending.push(row);
-            if pending.len() >= a.batch {
-                flush(&mut pending, &mut in_batch)?;
-            }
-        }
-        Ok::<(), anyhow::Error>(())
-    });
-    let result = result.and_then(|()| flush(&mut pending, &mut in_batch));
+    let result = import::import_access(
+        &ledger,
+        &name,
+        file,
+        &m,
+        &system,
+        &key,
+        a.batch,
+        c.dry_run,
+        |byte| pb.set_position(byte),
+    );
     pb.finish_and_clear();
-    if let Err(e) = result {
-        let e = match e.downcast::<ImportError>() {
-            Ok(ie) => anyhow::anyhow!(
-                "{ie}\n{} rows before it were appended in {batches} batches; fix the row and run the import again to resume (rows already appended are skipped)",
-                appended
-            ),
-            Err(e) => e,
-        };
-        return Err(e);
-    }
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let done = e.report();
+            let resume = match &e {
+                ImportFailure::Input { .. } => "fix the row and run the import again to resume",
+                ImportFailure::Ledger { .. } => "run the import again to resume",
+            };
+            return Err(anyhow!(
+                "{e}\n{} rows before it were appended in {} sealed batches; {resume} (rows already appended are skipped)",
+                if done.dry_run { 0 } else { done.new },
+                done.batches
+            ));
+        }
+    };
     let mut o = out::stdout();
     if c.json {
-        out::json_line(
-            &mut o,
-            &json!({
-                "file": name,
-                "system": system.as_str(),
-                "rows": rows,
-                "appended": if c.dry_run { 0 } else { appended },
-                "would_append": if c.dry_run { appended } else { 0 },
-                "already_imported": already,
-                "duplicate_rows": duplicates,
-                "batches": batches,
-                "first_seq": first_seq,
-                "last_seq": last_seq,
-                "dry_run": c.dry_run,
-            }),
-        )?;
-    } else if c.dry_run {
+        out::json_line(&mut o, &report_json(&name, Some(&system), &r))?;
+    } else if r.dry_run {
         writeln!(
             o,
-            "dry run: {appended} of {rows} rows from {name} would be appended as RecordAccessed on {system}; {already} already imported{}; nothing was appended",
-            dup_text(duplicates)
+            "dry run: {} of {} rows from {name} would be appended as RecordAccessed on {system}; {} already imported{}; nothing was appended",
+            r.new,
+            r.rows,
+            r.already_imported,
+            dup_text(r.duplicate_rows)
         )?;
     } else {
         writeln!(
             o,
-            "✔ imported {appended} of {rows} rows from {name} as RecordAccessed on {system} in {batches} sealed batch{}{}; {already} already imported{}",
-            if batches == 1 { "" } else { "es" },
-            match (first_seq, last_seq) {
+            "✔ imported {} of {} rows from {name} as RecordAccessed on {system} in {} sealed batch{}{}; {} already imported{}",
+            r.new,
+            r.rows,
+            r.batches,
+            if r.batches == 1 { "" } else { "es" },
+            match (r.first_seq, r.last_seq) {
                 (Some(f), Some(l)) => format!(" (seq {f}..={l})"),
                 _ => String::new(),
             },
-            dup_text(duplicates)
+            r.already_imported,
+            dup_text(r.duplicate_rows)
         )?;
     }
     o.flush()?;
