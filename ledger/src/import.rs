@@ -578,7 +578,7 @@ pub enum ImportFailure {
     #[error("{error}")]
     Input {
         error: ImportError,
-        report: ImportReport,
+        report: Box<ImportReport>,
     },
     /// The ledger refused a row (`line` of the file) or could not be written.
     #[error("{}{error}", line.map_or_else(String::new, |l| format!("{file}:{l}: ")))]
@@ -586,7 +586,7 @@ pub enum ImportFailure {
         file: String,
         line: Option<u64>,
         error: crate::LedgerError,
-        report: ImportReport,
+        report: Box<ImportReport>,
     },
 }
 
@@ -658,14 +658,14 @@ pub fn import_hr<R: Read>(
         file: file.into(),
         line,
         error,
-        report: report.clone(),
+        report: Box::new(report.clone()),
     };
     let ledger_id = ledger
         .ledger_id()
         .map_err(|e| ledger_err(&report, None, e))?;
     let rows = read_hr(file, input, mapping, ledger_id).map_err(|error| ImportFailure::Input {
         error,
-        report: report.clone(),
+        report: Box::new(report.clone()),
     })?;
     report.rows = rows.len();
     let mut seen = std::collections::BTreeSet::new();
@@ -729,7 +729,7 @@ pub fn import_access<R: Read>(
         file: file.into(),
         line: None,
         error,
-        report: report.clone(),
+        report: Box::new(report.clone()),
     })?;
     let mut pending: Vec<Row> = Vec::with_capacity(batch);
     let mut in_batch = std::collections::HashSet::with_capacity(batch);
@@ -747,7 +747,7 @@ pub fn import_access<R: Read>(
                         file: file.into(),
                         line,
                         error,
-                        report: report.clone(),
+                        report: Box::new(report.clone()),
                     }
                 })?;
             report.first_seq.get_or_insert(r.first_seq);
@@ -774,7 +774,7 @@ pub fn import_access<R: Read>(
                 file: file.into(),
                 line: Some(row.line),
                 error,
-                report: report.clone(),
+                report: Box::new(report.clone()),
             })?
             .is_some()
         {
@@ -791,7 +791,10 @@ pub fn import_access<R: Read>(
     match read {
         Ok(()) => {}
         Err(ImportFailure::Input { error, .. }) => {
-            return Err(ImportFailure::Input { error, report });
+            return Err(ImportFailure::Input {
+                error,
+                report: Box::new(report),
+            });
         }
         Err(e) => return Err(e),
     }
@@ -803,7 +806,7 @@ impl From<ImportError> for ImportFailure {
     fn from(error: ImportError) -> Self {
         ImportFailure::Input {
             error,
-            report: ImportReport::default(),
+            report: Box::default(),
         }
     }
 }
