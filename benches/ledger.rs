@@ -21,6 +21,10 @@
 //! - `subject_index`: checking the proof that a service user's entries are complete (the proof
 //!   alone, and their whole subject bundle; target < 50 ms at 1M entries, proof < 10 KB), and
 //!   making it (reading every subject's head at the checkpoint). The proof's size is printed.
+//! - `import`: `igl import access` of a 10,000-row audit export (CSV parsing, each row's stable
+//!   id looked up, signing, appending in sealed batches of 5,000), against the **limit**: the
+//!   same events signed and appended in the same batches with no CSV and no lookups. Peak memory
+//!   at 100k and 1M rows is measured with the release binary (docs/PERFORMANCE.md, *Memory*).
 //! - `tui`: the first frame of `igl tui` (opening the ledger included; target < 300 ms) and a
 //!   page down (target < 16 ms), at 120×40.
 
@@ -510,5 +514,104 @@ fn crossterm_key() -> crossterm::event::KeyEvent {
     )
 }
 
-criterion_group!(benches, verify, append, group_commit, lookups, tui);
+/// An audit export of `n` distinct rows, the `k`th run of them (each run's rows are new).
+fn access_csv(n: u64, k: u64) -> Vec<u8> {
+    let mut s = String::from("user,record,accessed_at,purpose,device\n");
+    for i in 0..n {
+        let t = ts(T0 + ((k * n + i) * 1_000_000) as i64);
+        s.push_str(&format!(
+            "P{:05},SU-{:06},{},Case review,PCC-LT-{}\n",
+            i % 400,
+            i % 20_000,
+            t,
+            i % 50
+        ));
+    }
+    s.into_bytes()
+}
+
+fn import(c: &mut Criterion) {
+    const N: u64 = 10_000;
+    let admin = key(1);
+    let feed = key(2);
+    let mut g = c.benchmark_group("import");
+    g.throughput(Throughput::Elements(N));
+    g.sample_size(10);
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger_small(dir.path(), &admin, &feed);
+    let l = Ledger::open(&path).unwrap();
+    let system = SystemId::new("Eclipse").unwrap();
+    let mapping = igl_ledger::import::AccessMapping::default();
+    let mut run = 0u64;
+    g.bench_function("access_csv/10000", |b| {
+        b.iter_batched(
+            || {
+                run += 1;
+                access_csv(N, run)
+            },
+            |csv| {
+                let r = igl_ledger::import::import_access(
+                    &l,
+                    "bench.csv",
+                    &csv[..],
+                    &mapping,
+                    &system,
+                    &feed,
+                    5_000,
+                    false,
+                    |_| {},
+                )
+                .unwrap();
+                assert_eq!(r.new as u64, N);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    // The limit: the same rows already parsed, signed and appended in the same batches.
+    g.bench_function("limit/10000", |b| {
+        b.iter_batched(
+            || {
+                run += 1;
+                let mut rows = Vec::new();
+                igl_ledger::import::read_access(
+                    "bench.csv",
+                    &access_csv(N, run)[..],
+                    &mapping,
+                    &system,
+                    LID,
+                    |r| {
+                        rows.push(r);
+                        Ok::<(), igl_ledger::import::ImportError>(())
+                    },
+                )
+                .unwrap();
+                rows
+            },
+            |rows| {
+                for chunk in rows.chunks(5_000) {
+                    let subs: Vec<Submission> = chunk
+                        .iter()
+                        .map(|r| {
+                            Submission::sign(
+                                LID,
+                                r.event.clone(),
+                                r.occurred_at,
+                                r.event_id,
+                                [],
+                                &feed,
+                                Salt([7; 32]),
+                            )
+                            .unwrap()
+                        })
+                        .collect();
+                    l.append(&subs, &feed, Timestamp::now()).unwrap();
+                }
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, verify, append, group_commit, lookups, import, tui);
 criterion_main!(benches);
