@@ -1005,6 +1005,145 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
     (b, admin, ig, end)
 }
 
+/// Writes `imports/` beside the keys: what the council's systems export the week after the
+/// demo ends, for `igl import` and `igl reconcile` (README, "Walkthrough: from CSV to audit").
+/// Nothing in them is in the ledger yet.
+/// - `hr.csv`: a joiner, a mover and a leaver (whose Eclipse access is then not removed);
+/// - `eclipse-audit.csv`: that week's record accesses by people holding Eclipse grants;
+/// - `eclipse-accounts.csv`: Eclipse's account list, with an agency account no grant stands
+///   behind, a role changed in Eclipse only, a grant whose account was deleted, and the accounts
+///   of the demo's leavers still enabled.
+fn write_imports(dir: &Path, ledger: &Ledger, end: Date) -> Result<()> {
+    use std::fmt::Write as _;
+    let state = igl_ledger::compliance::load(ledger, None)?;
+    let at = ts(end, 18, 0);
+    let eclipse = id!(SystemId, "Eclipse");
+    let active: Vec<&igl_ledger::compliance::state::Grant> = state
+        .grants
+        .iter()
+        .filter(|g| g.system == eclipse && g.active_at(at))
+        .collect();
+    let council_active: Vec<&igl_ledger::compliance::state::Grant> = active
+        .iter()
+        .copied()
+        .filter(|g| !g.third_party)
+        .filter(|g| {
+            state.person(&g.person).is_some_and(|p| {
+                matches!(
+                    p.employment_at(at),
+                    igl_ledger::compliance::state::Employment::Active { .. }
+                )
+            })
+        })
+        .collect();
+    let [mover, leaver, .., renamed, deleted] = council_active.as_slice() else {
+        bail!("demo: too few people with Eclipse access to write the import examples");
+    };
+    let manager_of = |p: &PersonId| {
+        state
+            .person(p)
+            .and_then(|x| x.line_manager.clone())
+            .map_or_else(String::new, |m| m.to_string())
+    };
+    let person_row = |p: &PersonId| {
+        let x = state.person(p);
+        (
+            x.and_then(|x| x.name.clone()).unwrap_or_default(),
+            x.and_then(|x| x.job_title.clone()).unwrap_or_default(),
+            x.and_then(|x| x.business_unit.clone()).unwrap_or_default(),
+        )
+    };
+    let imports = dir.join("imports");
+    std::fs::create_dir_all(&imports)?;
+
+    let mut hr = String::from(
+        "person,name,job_title,business_unit,organisation,line_manager,change,effective,note\n",
+    );
+    let day = |n: i64| add_days(end, n).0.format("%d/%m/%Y").to_string();
+    writeln!(
+        hr,
+        "P00300,Nadia Shah,Social Worker,Adult Social Care North,plymouth-cc,{},joiner,{} 09:00,",
+        manager_of(&mover.person),
+        day(3)
+    )?;
+    let (name, title, _) = person_row(&mover.person);
+    writeln!(
+        hr,
+        "{},{name},Senior {title},Adult Social Care South,plymouth-cc,{},mover,{},Promoted",
+        mover.person,
+        manager_of(&leaver.person),
+        day(4)
+    )?;
+    writeln!(
+        hr,
+        "{},,,,,,leaver,{} 17:00,Resigned",
+        leaver.person,
+        day(5)
+    )?;
+    std::fs::write(imports.join("hr.csv"), hr)?;
+
+    let mut audit = String::from("user,record,accessed_at,purpose,device\n");
+    let records: Vec<&RecordId> = state.accesses.iter().map(|a| &a.record).collect();
+    for i in 0..120usize {
+        let g = council_active[i % council_active.len()];
+        let record = records[(i * 7) % records.len().max(1)];
+        let when = add_days(end, 3 + (i / 40) as i64)
+            .0
+            .and_hms_opt(9 + (i % 8) as u32, (i * 7 % 60) as u32, 0)
+            .expect("a time of day");
+        // From the device they last used (attested, so the import plants no R10 finding).
+        let device = state
+            .accesses_by(&g.person)
+            .filter_map(|a| a.device.as_ref())
+            .last()
+            .map_or_else(String::new, |d| d.to_string());
+        writeln!(
+            audit,
+            "{},{record},{},Case work,{device}",
+            g.person,
+            when.format("%Y-%m-%d %H:%M:%S"),
+        )?;
+    }
+    std::fs::write(imports.join("eclipse-audit.csv"), audit)?;
+
+    let mut accounts = String::from("account,person,role,enabled\n");
+    for g in &active {
+        if g.id == deleted.id {
+            continue; // deleted in Eclipse, grant still on record
+        }
+        let role = if g.id == renamed.id {
+            "Team Manager".to_string() // changed in Eclipse only
+        } else {
+            g.role.clone()
+        };
+        writeln!(
+            accounts,
+            "{},{},{role},yes",
+            g.person.as_str().to_lowercase(),
+            g.person
+        )?;
+    }
+    // The accounts of revoked grants are disabled (one per person).
+    let mut disabled = std::collections::BTreeSet::new();
+    for g in state.grants.iter().filter(|g| {
+        g.system == eclipse && !g.active_at(at) && !active.iter().any(|a| a.person == g.person)
+    }) {
+        if !disabled.insert(g.person.clone()) {
+            continue;
+        }
+        writeln!(
+            accounts,
+            "{},{},{},disabled",
+            g.person.as_str().to_lowercase(),
+            g.person,
+            g.role
+        )?;
+    }
+    writeln!(accounts, "agency.temp01,,Practitioner,yes")?;
+    std::fs::write(imports.join("eclipse-accounts.csv"), accounts)?;
+    Ok(())
+}
+
 fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
     if !dir.exists() || std::fs::read_dir(dir)?.next().is_none() {
         return Ok(());
@@ -1140,6 +1279,8 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
         keys::write_new(&path, &a.key)?;
     }
 
+    write_imports(dir, &ledger, end)?;
+
     let head = ledger.head()?.context("the demo ledger has entries")?;
     let mut o = out::stdout();
     let d = dir.display();
@@ -1183,6 +1324,9 @@ Try next (igl is {exe}; `cargo install --path .` puts it on your PATH):
   igl log --subject service-user:SU-000142
   igl show 1                        # one entry in full: author, hashes, signature, seal
   igl prove 1200                    # Merkle inclusion proof against the latest signed checkpoint
+  igl import hr {d}/imports/hr.csv --key {d}/keys/SYS-HR-system_feed.key --dry-run
+  igl import access {d}/imports/eclipse-audit.csv --system Eclipse --key {d}/keys/SYS-ECLIPSE-system_feed.key
+  igl reconcile --system Eclipse {d}/imports/eclipse-accounts.csv   # accounts vs grants (exit 1)
   igl publish {d}-site              # the log as C2SP tlog-tiles static files (entry hashes only)
   igl verify-published {d}-site --trusted-key {ig_key}
   # a partner council's witness over HTTP: README, \"Walkthrough: witnessed, published, checked\"
