@@ -1,6 +1,7 @@
 //! Imports from the systems a council already runs, as CSV: the HR system's export of joiners,
-//! movers, leavers and suspensions (`igl import hr`), and a case system's audit export of who
-//! opened which record (`igl import access`).
+//! movers, leavers and suspensions (`igl import hr`), a case system's audit export of who opened
+//! which record (`igl import access`), and a case system's account list (read for
+//! `igl reconcile`, never appended).
 //!
 //! **Idempotent.** Every source row has a stable identity: the event id of the entry it becomes
 //! is derived from the ledger id and what the row says happened (`row_event_id`), never from

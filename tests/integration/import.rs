@@ -68,6 +68,20 @@ fn hr_import_is_idempotent_reads_uk_time_and_overlapping_exports_append_nothing_
     assert_eq!(next["appended"], 1, "{next}");
     assert_eq!(next["already_imported"], 2);
     assert_eq!(c.log(&["--type", "PersonEnrolled"]).len(), 4);
+    // A row repeated within one file is one event.
+    let dup = format!(
+        "{}\n{}\n{}\n",
+        lines[0],
+        "P203,Ada Byron,Analyst,Business Intelligence,test-council,P200,joiner,2026-10-01,",
+        "P203,Ada Byron,Analyst,Business Intelligence,test-council,P200,joiner,2026-10-01,"
+    );
+    c.dir.write("hr3.csv", dup);
+    let d = import(&c, &feed, "hr", "hr3.csv", &[]);
+    assert_eq!(
+        (d["appended"].as_u64(), d["duplicate_rows"].as_u64()),
+        (Some(1), Some(1)),
+        "{d}"
+    );
     let v = c.verify();
     assert_eq!(v["ok"], true, "{v}");
 }
