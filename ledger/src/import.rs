@@ -203,6 +203,12 @@ pub fn parse_local_instant(
                 Err(_) => continue,
             },
         };
+        if chrono::Datelike::year(&local) < 1900 {
+            return Err(format!(
+                "{s:?} reads as the year {}: write the year in four digits",
+                chrono::Datelike::year(&local)
+            ));
+        }
         return match ZONE.from_local_datetime(&local) {
             chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
                 Ok(Timestamp::truncate(t.with_timezone(&chrono::Utc)))
@@ -231,6 +237,12 @@ pub fn row_event_id(context: &str, ledger: LedgerId, parts: &[&[u8]]) -> EventId
     let mut id = [0u8; 16];
     id.copy_from_slice(&h.finalize().as_bytes()[..16]);
     EventId(id)
+}
+
+/// An event as compact JSON (`{"type": …, fields in catalogue order}`, personal data as its
+/// text): what a row says happened, for its id.
+pub fn event_json(event: &Event) -> Vec<u8> {
+    serde_json::to_vec(event).expect("an event serialises")
 }
 
 /// The context of HR row ids.
@@ -336,7 +348,21 @@ impl Rec<'_> {
     }
 }
 
+/// The next record that is not empty (spreadsheets export trailing rows of bare commas), with
+/// its line and byte offset.
 fn read_record<R: Read>(
+    csv: &mut Csv<R>,
+    rec: &mut csv::StringRecord,
+) -> Result<Option<(u64, u64)>, ImportError> {
+    loop {
+        match read_one(csv, rec)? {
+            Some(_) if rec.iter().all(|f| f.trim().is_empty()) => continue,
+            other => return Ok(other),
+        }
+    }
+}
+
+fn read_one<R: Read>(
     csv: &mut Csv<R>,
     rec: &mut csv::StringRecord,
 ) -> Result<Option<(u64, u64)>, ImportError> {
@@ -468,7 +494,7 @@ pub fn read_hr<R: Read>(
         let event_id = row_event_id(
             HR_CONTEXT,
             ledger,
-            &[kind.tag().as_bytes(), who.as_str().as_bytes(), &micros],
+            &[kind.tag().as_bytes(), &event_json(&event), &micros],
         );
         out.push(Row {
             line,
@@ -530,17 +556,7 @@ pub fn read_access<R: Read, E: From<ImportError>>(
             .validate()
             .map_err(|e| r.err(None, format!("RecordAccessed: {e}")))?;
         let micros = when.micros().to_le_bytes();
-        let event_id = row_event_id(
-            ACCESS_CONTEXT,
-            ledger,
-            &[
-                system.as_str().as_bytes(),
-                who.as_str().as_bytes(),
-                what.as_str().as_bytes(),
-                &micros,
-                dev.as_ref().map_or(&b""[..], |d| d.as_str().as_bytes()),
-            ],
-        );
+        let event_id = row_event_id(ACCESS_CONTEXT, ledger, &[&event_json(&event), &micros]);
         each(Row {
             line,
             byte,
@@ -563,6 +579,10 @@ pub struct ImportReport {
     pub already_imported: usize,
     /// Rows identical to an earlier row of the file (within a batch, for access imports).
     pub duplicate_rows: usize,
+    /// Rows dated in the future (a starter next month, a leaver serving notice): not appended
+    /// now, since an event cannot be recorded before it happens; importing the same export
+    /// again once the date has passed appends them.
+    pub deferred: usize,
     /// New rows per event type.
     pub by_type: std::collections::BTreeMap<String, usize>,
     /// Sealed batches appended.
@@ -598,6 +618,15 @@ impl ImportFailure {
             ImportFailure::Input { report, .. } | ImportFailure::Ledger { report, .. } => report,
         }
     }
+}
+
+/// The latest `occurred_at` the ledger accepts when recording at `now` (its clock-skew allowance).
+fn future_limit(now: Timestamp) -> Timestamp {
+    Timestamp::from_micros(
+        now.micros()
+            .saturating_add(crate::rules::MAX_CLOCK_SKEW_SECS * 1_000_000),
+    )
+    .unwrap_or(now)
 }
 
 /// Signs `rows` as `key`'s events, each with its stable event id, and appends them as one
@@ -671,8 +700,11 @@ pub fn import_hr<R: Read>(
     report.rows = rows.len();
     let mut seen = std::collections::BTreeSet::new();
     let mut new_rows = Vec::new();
+    let latest = future_limit(now);
     for r in rows {
-        if !seen.insert(r.event_id) {
+        if r.occurred_at > latest {
+            report.deferred += 1;
+        } else if !seen.insert(r.event_id) {
             report.duplicate_rows += 1;
         } else if ledger
             .event_seq(&r.event_id)
@@ -732,6 +764,7 @@ pub fn import_access<R: Read>(
         error,
         report: Box::new(report.clone()),
     })?;
+    let latest = future_limit(Timestamp::now());
     let mut pending: Vec<Row> = Vec::with_capacity(batch);
     let mut in_batch = std::collections::HashSet::with_capacity(batch);
     let flush = |pending: &mut Vec<Row>,
@@ -767,7 +800,9 @@ pub fn import_access<R: Read>(
     let read = read_access(file, input, mapping, system, ledger_id, |row| {
         report.rows += 1;
         progress(row.byte);
-        if in_batch.contains(&row.event_id) {
+        if row.occurred_at > latest {
+            report.deferred += 1;
+        } else if in_batch.contains(&row.event_id) {
             report.duplicate_rows += 1;
         } else if ledger
             .event_seq(&row.event_id)
@@ -822,8 +857,10 @@ pub struct AccountMapping {
     pub person: String,
     /// The role the account has in the system (optional column).
     pub role: String,
-    /// Whether the account is enabled (optional column; absent means enabled). Values
-    /// meaning disabled: `disabled`, `false`, `no`, `0`, `locked`, `inactive`.
+    /// Whether the account is enabled (optional column; absent means enabled). Enabled:
+    /// `enabled`, `active`, `yes`, `y`, `true`, `1`; disabled: `disabled`, `inactive`,
+    /// `locked`, `suspended`, `expired`, `deleted`, `no`, `n`, `false`, `0`; anything else is
+    /// refused.
     pub enabled: String,
 }
 
@@ -876,10 +913,19 @@ pub fn read_accounts<R: Read>(
         };
         let on = match r.get(enabled) {
             None => true,
-            Some(v) => !matches!(
-                v.to_ascii_lowercase().as_str(),
-                "disabled" | "false" | "no" | "n" | "0" | "locked" | "inactive"
-            ),
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "enabled" | "active" | "yes" | "y" | "true" | "1" => true,
+                "disabled" | "inactive" | "locked" | "suspended" | "expired" | "deleted" | "no"
+                | "n" | "false" | "0" => false,
+                _ => {
+                    return Err(r.err(
+                        enabled,
+                        format!(
+                            "{v:?} is neither enabled (enabled, active, yes, y, true, 1) nor disabled (disabled, inactive, locked, suspended, expired, deleted, no, n, false, 0)"
+                        ),
+                    ));
+                }
+            },
         };
         out.push(Account {
             line,
@@ -927,26 +973,38 @@ mod tests {
     }
 
     /// The golden row ids of FORMAT.md, *Imported rows*, computed independently (Python's
-    /// `blake3` package).
+    /// `blake3` package over the JSON below).
     #[test]
     fn golden_row_ids() {
         let lid = LedgerId([1; 16]);
+        let ended = Event::EmploymentEnded(EmploymentEnded {
+            person: PersonId::new("P201").unwrap(),
+            note: Some(Pii::new("Resigned")),
+        });
+        assert_eq!(
+            String::from_utf8(event_json(&ended)).unwrap(),
+            r#"{"type":"EmploymentEnded","person":"P201","note":"Resigned"}"#
+        );
         let at = t("2026-08-14T16:00:00Z").micros().to_le_bytes();
         assert_eq!(
-            hex::encode(row_event_id(HR_CONTEXT, lid, &[b"leaver", b"P201", &at]).0),
-            "d197ee74fd32a347693122226858f127"
+            hex::encode(row_event_id(HR_CONTEXT, lid, &[b"leaver", &event_json(&ended), &at]).0),
+            "37e1590a61e724bf3012914b920f4a1e"
+        );
+        let access = Event::RecordAccessed(RecordAccessed {
+            person: PersonId::new("P100").unwrap(),
+            system: SystemId::new("Eclipse").unwrap(),
+            record: RecordId::new("SU-000142").unwrap(),
+            purpose: Pii::new("Case review"),
+            device: Some(DeviceId::new("PCC-LT-1").unwrap()),
+        });
+        assert_eq!(
+            String::from_utf8(event_json(&access)).unwrap(),
+            r#"{"type":"RecordAccessed","person":"P100","system":"Eclipse","record":"SU-000142","purpose":"Case review","device":"PCC-LT-1"}"#
         );
         let at = t("2026-03-02T09:14:00Z").micros().to_le_bytes();
         assert_eq!(
-            hex::encode(
-                row_event_id(
-                    ACCESS_CONTEXT,
-                    lid,
-                    &[b"Eclipse", b"P100", b"SU-000142", &at, b"PCC-LT-1"]
-                )
-                .0
-            ),
-            "0ebab7676e04762a2d4a0a5c6b210264"
+            hex::encode(row_event_id(ACCESS_CONTEXT, lid, &[&event_json(&access), &at]).0),
+            "2bc189bd011cd8ddc04ebbe343f5e452"
         );
     }
 

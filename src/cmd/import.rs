@@ -102,13 +102,22 @@ fn open_file(p: &Path) -> Result<std::fs::File> {
     std::fs::File::open(p).with_context(|| format!("reading {}", p.display()))
 }
 
-/// `; 3 duplicate rows (the same as earlier rows of the file)`, or nothing.
-fn dup_text(n: usize) -> String {
-    match n {
+/// `; 3 duplicate rows (the same as earlier rows of the file)`, or nothing; then the rows
+/// deferred because they are dated in the future.
+fn dup_text(r: &ImportReport) -> String {
+    let mut s = match r.duplicate_rows {
         0 => String::new(),
         1 => "; 1 duplicate row (the same as an earlier row of the file)".into(),
         n => format!("; {n} duplicate rows (the same as earlier rows of the file)"),
+    };
+    match r.deferred {
+        0 => {}
+        1 => s.push_str("; 1 row dated in the future deferred (import the file again once its date has passed)"),
+        n => s.push_str(&format!(
+            "; {n} rows dated in the future deferred (import the file again once their dates have passed)"
+        )),
     }
+    s
 }
 
 fn report_json(name: &str, system: Option<&SystemId>, r: &ImportReport) -> serde_json::Value {
@@ -119,6 +128,7 @@ fn report_json(name: &str, system: Option<&SystemId>, r: &ImportReport) -> serde
         "would_append": if r.dry_run { r.new } else { 0 },
         "already_imported": r.already_imported,
         "duplicate_rows": r.duplicate_rows,
+        "deferred": r.deferred,
         "by_type": r.by_type,
         "batches": r.batches,
         "first_seq": r.first_seq,
@@ -157,7 +167,7 @@ fn run_hr(a: HrArgs, dir: PathBuf) -> Result<Outcome> {
             .map(|(k, n)| format!("{n} {k}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let (total, already, dups) = (r.rows, r.already_imported, dup_text(r.duplicate_rows));
+        let (total, already, dups) = (r.rows, r.already_imported, dup_text(&r));
         match (r.first_seq, r.last_seq) {
             (Some(f), Some(l)) => writeln!(
                 o,
@@ -210,6 +220,10 @@ fn run_access(a: AccessArgs, dir: PathBuf) -> Result<Outcome> {
             let done = e.report();
             let resume = match &e {
                 ImportFailure::Input { .. } => "fix the row and run the import again to resume",
+                ImportFailure::Ledger {
+                    error: igl_ledger::LedgerError::Rejected { .. },
+                    ..
+                } => "fix or remove that line, then run the import again to resume",
                 ImportFailure::Ledger { .. } => "run the import again to resume",
             };
             return Err(anyhow!(
@@ -229,7 +243,7 @@ fn run_access(a: AccessArgs, dir: PathBuf) -> Result<Outcome> {
             r.new,
             r.rows,
             r.already_imported,
-            dup_text(r.duplicate_rows)
+            dup_text(&r)
         )?;
     } else {
         writeln!(
@@ -244,7 +258,7 @@ fn run_access(a: AccessArgs, dir: PathBuf) -> Result<Outcome> {
                 _ => String::new(),
             },
             r.already_imported,
-            dup_text(r.duplicate_rows)
+            dup_text(&r)
         )?;
     }
     o.flush()?;

@@ -21,7 +21,8 @@ pub struct ReconcileArgs {
     #[arg(long, value_name = "NAME")]
     system: String,
     /// The system's account list, CSV. Default columns: account, person, role (optional),
-    /// enabled (optional; `disabled`, `false`, `no`, `0`, `locked`, `inactive` mean disabled).
+    /// enabled (optional: enabled/active/yes/y/true/1 or disabled/inactive/locked/suspended/
+    /// expired/deleted/no/n/false/0; anything else is refused).
     accounts: PathBuf,
     /// A TOML file naming the columns (keys `account`, `person`, `role`, `enabled`).
     #[arg(long, value_name = "MAPPING.toml")]

@@ -86,6 +86,39 @@ fn hr_import_is_idempotent_reads_uk_time_and_overlapping_exports_append_nothing_
     assert_eq!(v["ok"], true, "{v}");
 }
 
+/// A row dated in the future is deferred, not refused with the rest of the file; two different
+/// changes for one person on one day are two events; a row of bare commas is skipped.
+#[test]
+fn future_rows_are_deferred_and_different_rows_on_one_day_are_both_kept() {
+    let c = Council::new();
+    let feed = with_feed(&c);
+    c.dir.write(
+        "hr.csv",
+        "person,name,job_title,business_unit,organisation,line_manager,change,effective,note\n\
+         P400,Ada Lovelace,Analyst,Business Intelligence,test-council,P10,mover,2026-04-01,\n\
+         P400,Ada Lovelace,Senior Analyst,Business Intelligence,test-council,P10,mover,2026-04-01,\n\
+         P401,Grace Hopper,Practitioner,Adult Social Care,test-council,P10,joiner,2099-01-04,\n\
+         ,,,,,,,,\n",
+    );
+    let v = import(&c, &feed, "hr", "hr.csv", &[]);
+    assert_eq!(v["appended"], 2, "{v}");
+    assert_eq!(v["deferred"], 1, "{v}");
+    assert_eq!(v["rows"], 3, "the row of bare commas is not a row: {v}");
+    assert_eq!(c.log(&["--subject", "person:P401"]).len(), 0);
+    // Two-digit years are refused rather than read as the year 26.
+    c.dir
+        .write("hr2.csv", "person,change,effective\nP400,leaver,14/08/26\n");
+    let (_, err) = c
+        .igl()
+        .args(["import", "hr", "hr2.csv", "--key"])
+        .arg(&feed.path)
+        .fails(2);
+    assert!(
+        err.contains("hr2.csv:2:3 (effective)") && err.contains("four digits"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_malformed_hr_row_is_named_by_file_line_and_column_and_nothing_is_written() {
     let c = Council::new();
@@ -209,8 +242,8 @@ fn access_import_streams_in_batches_and_is_idempotent() {
     let again = import(&c, &feed, "access", "acc.csv", &["--system", "Eclipse"]);
     assert_eq!(again["appended"], 0, "{again}");
     assert_eq!(again["already_imported"], 1200);
-    // A bad row part-way: the batches before it are kept, the error names the row, and the
-    // run resumes after the fix.
+    // A bad row part-way: the error names the row and says how to resume; after the fix the run
+    // resumes.
     let mut bad = access_csv(1500);
     bad = bad.replacen("2026-03-01 08:40:00", "yesterday", 1);
     c.dir.write("acc2.csv", &bad);
@@ -226,6 +259,11 @@ fn access_import_streams_in_batches_and_is_idempotent() {
         "{err}"
     );
     assert!(err.contains("run the import again to resume"), "{err}");
+    // Fixed, it resumes: the 1,200 rows imported before are skipped, the 300 new ones appended.
+    c.dir.write("acc2.csv", access_csv(1500));
+    let fixed = import(&c, &feed, "access", "acc2.csv", &["--system", "Eclipse"]);
+    assert_eq!(fixed["appended"], 300, "{fixed}");
+    assert_eq!(fixed["already_imported"], 1200, "{fixed}");
 }
 
 /// Killed at a random moment mid-import (SIGKILL), then run again: every row is in the ledger
@@ -260,7 +298,7 @@ fn an_access_import_killed_mid_way_resumes_without_duplicates() {
             break;
         }
         if n == rows {
-            break; // too slow a kill; the resume below still checks the whole
+            break; // the import finished before the kill: the expect below fails the test
         }
     }
     // The kill landed mid-import at least once (6,000 rows in batches of 50 take seconds in a
@@ -381,6 +419,40 @@ fn reconcile_finds_orphans_leavers_missing_accounts_and_role_mismatches() {
         ])
         .ok();
     assert!(text.contains("✔ no discrepancies"), "{text}");
+    // Suspended staff's enabled accounts.
+    c.append(
+        &c.ig,
+        &[
+            serde_json::json!({"type": "EmploymentSuspended", "person": "P104",
+                             "occurred_at": at(21, 9)}),
+        ],
+    );
+    let (out, _) = c
+        .igl()
+        .args([
+            "reconcile",
+            "--system",
+            "Eclipse",
+            "accounts.csv",
+            "--as-of",
+            "2025-07-01",
+            "--json",
+        ])
+        .fails(1);
+    assert!(
+        crate::util::parse_jsonl(&out)
+            .iter()
+            .any(|v| v["kind"] == "suspended" && v["source"] == "accounts.csv:7"),
+        "{out}"
+    );
+    // An enabled value that means neither is refused with its line and column.
+    c.dir
+        .write("odd.csv", "account,person,enabled\nada,P100,maybe\n");
+    let (_, err) = c
+        .igl()
+        .args(["reconcile", "--system", "Eclipse", "odd.csv"])
+        .fails(2);
+    assert!(err.contains("odd.csv:2:3 (enabled): \"maybe\""), "{err}");
     // A malformed list is refused with its line.
     c.dir.write("bad.csv", "account,person\nada,P 100\n");
     let (_, err) = c
