@@ -293,6 +293,13 @@ impl<R: Read> Csv<R> {
     }
 
     /// The index of a column the mapping names; `required` columns must exist.
+    /// An optional column: absent is fine under its default name, but a column the mapping
+    /// names (another name than the default) must exist, so a typo in a mapping is not
+    /// silently read as "no such column" (which would also change the rows' ids).
+    fn optional(&self, name: &str, default: &str) -> Result<Option<usize>, ImportError> {
+        self.column(name, name != default)
+    }
+
     fn column(&self, name: &str, required: bool) -> Result<Option<usize>, ImportError> {
         match self
             .header
@@ -402,12 +409,13 @@ pub fn read_hr<R: Read>(
     let person = col(&csv, &mapping.person, true)?.expect("required");
     let change = col(&csv, &mapping.change, true)?.expect("required");
     let effective = col(&csv, &mapping.effective, true)?.expect("required");
-    let name = col(&csv, &mapping.name, false)?;
-    let job_title = col(&csv, &mapping.job_title, false)?;
-    let business_unit = col(&csv, &mapping.business_unit, false)?;
-    let organisation = col(&csv, &mapping.organisation, false)?;
-    let line_manager = col(&csv, &mapping.line_manager, false)?;
-    let note = col(&csv, &mapping.note, false)?;
+    let d = HrMapping::default();
+    let name = csv.optional(&mapping.name, &d.name)?;
+    let job_title = csv.optional(&mapping.job_title, &d.job_title)?;
+    let business_unit = csv.optional(&mapping.business_unit, &d.business_unit)?;
+    let organisation = csv.optional(&mapping.organisation, &d.organisation)?;
+    let line_manager = csv.optional(&mapping.line_manager, &d.line_manager)?;
+    let note = csv.optional(&mapping.note, &d.note)?;
     let default_time = NaiveTime::parse_from_str(&mapping.default_time, "%H:%M").map_err(|_| {
         ImportError::File {
             file: file.into(),
@@ -521,8 +529,9 @@ pub fn read_access<R: Read, E: From<ImportError>>(
     let person = csv.column(&mapping.person, true)?.expect("required");
     let record = csv.column(&mapping.record, true)?.expect("required");
     let at = csv.column(&mapping.at, true)?.expect("required");
-    let purpose = csv.column(&mapping.purpose, false)?;
-    let device = csv.column(&mapping.device, false)?;
+    let d = AccessMapping::default();
+    let purpose = csv.optional(&mapping.purpose, &d.purpose)?;
+    let device = csv.optional(&mapping.device, &d.device)?;
     let midnight = NaiveTime::from_hms_opt(0, 0, 0).expect("midnight");
     let mut rec = csv::StringRecord::new();
     while let Some((line, byte)) = read_record(&mut csv, &mut rec)? {
@@ -895,8 +904,9 @@ pub fn read_accounts<R: Read>(
     let mut csv = Csv::open(file, input)?;
     let account = csv.column(&mapping.account, true)?.expect("required");
     let person = csv.column(&mapping.person, true)?.expect("required");
-    let role = csv.column(&mapping.role, false)?;
-    let enabled = csv.column(&mapping.enabled, false)?;
+    let d = AccountMapping::default();
+    let role = csv.optional(&mapping.role, &d.role)?;
+    let enabled = csv.optional(&mapping.enabled, &d.enabled)?;
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
     while let Some((line, _)) = read_record(&mut csv, &mut rec)? {

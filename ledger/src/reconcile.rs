@@ -84,6 +84,21 @@ pub struct Reconciliation {
     pub discrepancies: Vec<Discrepancy>,
 }
 
+impl crate::Ledger {
+    /// Every system the ledger has ever recorded a grant to (from the `by_type` index): how a
+    /// command tells a system name typed differently (`eclipse` for `Eclipse`) from a real one.
+    pub fn systems_granted(&self) -> crate::Result<std::collections::BTreeSet<SystemId>> {
+        let seqs = self.type_entries("AccessGranted")?;
+        let mut out = std::collections::BTreeSet::new();
+        for e in self.entries_at(seqs) {
+            if let igl_schema::Event::AccessGranted(g) = &e?.entry.event.body.event {
+                out.insert(g.system.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn active_grants<'a>(s: &'a State, system: &SystemId, t: Timestamp) -> Vec<&'a Grant> {
     s.grants
         .iter()

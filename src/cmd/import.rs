@@ -198,6 +198,17 @@ fn run_access(a: AccessArgs, dir: PathBuf) -> Result<Outcome> {
     let m: AccessMapping = mapping(c.map.as_deref())?;
     let key = c.pass.load_key(&c.key)?;
     let ledger = Ledger::open(&dir)?;
+    let systems = ledger.systems_granted()?;
+    if !systems.contains(&system) {
+        eprintln!(
+            "warning: the ledger has no grant to a system named {system} (systems with grants: {}); every access imported will be one without a grant (R6). Check --system.",
+            systems
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let name = c.file.display().to_string();
     let file = open_file(&c.file)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);

@@ -57,6 +57,17 @@ pub fn run(a: ReconcileArgs, dir: PathBuf) -> Result<Outcome> {
     let file = std::fs::File::open(&a.accounts).with_context(|| format!("reading {name}"))?;
     let accounts = import::read_accounts(&name, file, &mapping)?;
     let ledger = Ledger::open_read_only(&dir)?;
+    let systems = ledger.systems_granted()?;
+    if !systems.contains(&system) {
+        anyhow::bail!(
+            "--system {system}: the ledger has no grant to a system of that name, so every account would be an orphan; systems with grants: {}",
+            systems
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let state = compliance::load(&ledger, Some(as_of))?;
     let r = reconcile::reconcile(&state, &system, &accounts);
     let mut o = out::stdout();

@@ -199,6 +199,14 @@ fn a_mapping_file_names_the_hr_systems_own_columns_and_words() {
     let e = c.log(&["--type", "PersonEnrolled", "--subject", "person:P300"]);
     assert_eq!(e[0]["event"]["occurred_at"], "2026-01-05T09:00:00Z");
     assert_eq!(e[0]["event"]["line_manager"], "P10");
+    // A column the mapping names must exist, even an optional one (a typo is not "no note").
+    c.dir.write("typo.toml", "person = \"Employee No\"\nchange = \"Action\"\neffective = \"Effective Date\"\nnote = \"Notes\"\n");
+    let (_, err) = c
+        .igl()
+        .args(["import", "hr", "export.csv", "--map", "typo.toml", "--key"])
+        .arg(&feed.path)
+        .fails(2);
+    assert!(err.contains("no column \"Notes\""), "{err}");
     // A mapping with an unknown key is refused.
     c.dir.write("bad.toml", "persn = \"Employee No\"\n");
     let (_, err) = c
@@ -444,6 +452,16 @@ fn reconcile_finds_orphans_leavers_missing_accounts_and_role_mismatches() {
             .iter()
             .any(|v| v["kind"] == "suspended" && v["source"] == "accounts.csv:7"),
         "{out}"
+    );
+    // A system named as the ledger does not (a typo, another case) is refused, naming the real
+    // ones, rather than reporting every account an orphan.
+    let (_, err) = c
+        .igl()
+        .args(["reconcile", "--system", "eclipse", "accounts.csv"])
+        .fails(2);
+    assert!(
+        err.contains("no grant to a system of that name") && err.contains("Eclipse"),
+        "{err}"
     );
     // An enabled value that means neither is refused with its line and column.
     c.dir
