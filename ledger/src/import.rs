@@ -405,10 +405,9 @@ pub fn read_hr<R: Read>(
     ledger: LedgerId,
 ) -> Result<Vec<Row>, ImportError> {
     let mut csv = Csv::open(file, input)?;
-    let col = |csv: &Csv<R>, name: &str, req| csv.column(name, req);
-    let person = col(&csv, &mapping.person, true)?.expect("required");
-    let change = col(&csv, &mapping.change, true)?.expect("required");
-    let effective = col(&csv, &mapping.effective, true)?.expect("required");
+    let person = csv.column(&mapping.person, true)?.expect("required");
+    let change = csv.column(&mapping.change, true)?.expect("required");
+    let effective = csv.column(&mapping.effective, true)?.expect("required");
     let d = HrMapping::default();
     let name = csv.optional(&mapping.name, &d.name)?;
     let job_title = csv.optional(&mapping.job_title, &d.job_title)?;
@@ -642,11 +641,11 @@ fn future_limit(now: Timestamp) -> Timestamp {
 /// sealed batch. A refused row is named by its line.
 fn append_rows(
     ledger: &crate::Ledger,
+    ledger_id: LedgerId,
     rows: &[Row],
     key: &igl_schema::SigningKey,
     now: Timestamp,
 ) -> Result<crate::AppendReceipt, (Option<u64>, crate::LedgerError)> {
-    let ledger_id = ledger.ledger_id().map_err(|e| (None, e))?;
     let mut subs = Vec::with_capacity(rows.len());
     for (index, r) in rows.iter().enumerate() {
         let salt = crate::keys::random_bytes().map_err(|e| (Some(r.line), e.into()))?;
@@ -731,15 +730,16 @@ pub fn import_hr<R: Read>(
     }
     report.new = new_rows.len();
     if !dry_run && !new_rows.is_empty() {
-        let receipt = append_rows(ledger, &new_rows, key, now).map_err(|(line, e)| {
-            // Nothing was appended: the batch is atomic.
-            let none = ImportReport {
-                new: 0,
-                by_type: Default::default(),
-                ..report.clone()
-            };
-            ledger_err(&none, line, e)
-        })?;
+        let receipt =
+            append_rows(ledger, ledger_id, &new_rows, key, now).map_err(|(line, e)| {
+                // Nothing was appended: the batch is atomic.
+                let none = ImportReport {
+                    new: 0,
+                    by_type: Default::default(),
+                    ..report.clone()
+                };
+                ledger_err(&none, line, e)
+            })?;
         report.batches = 1;
         report.first_seq = Some(receipt.first_seq);
         report.last_seq = Some(receipt.last_seq);
@@ -784,15 +784,14 @@ pub fn import_access<R: Read>(
             return Ok(());
         }
         if !dry_run {
-            let r =
-                append_rows(ledger, pending, key, Timestamp::now()).map_err(|(line, error)| {
-                    ImportFailure::Ledger {
-                        file: file.into(),
-                        line,
-                        error,
-                        report: Box::new(report.clone()),
-                    }
-                })?;
+            let r = append_rows(ledger, ledger_id, pending, key, Timestamp::now()).map_err(
+                |(line, error)| ImportFailure::Ledger {
+                    file: file.into(),
+                    line,
+                    error,
+                    report: Box::new(report.clone()),
+                },
+            )?;
             report.first_seq.get_or_insert(r.first_seq);
             report.last_seq = Some(r.last_seq);
             report.batches += 1;

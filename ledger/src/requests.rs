@@ -61,12 +61,6 @@ pub const ART_12A_IN_FORCE: NaiveDate = match NaiveDate::from_ymd_opt(2026, 2, 5
     None => panic!("a real date"),
 };
 
-/// `d` plus `n` calendar months; when the target month has no such day, its last day
-/// (2026-01-31 + 1 month = 2026-02-28; 2028-01-31 + 1 month = 2028-02-29).
-fn months(d: NaiveDate, n: u32) -> NaiveDate {
-    add_months(d, n)
-}
-
 fn next_day(d: NaiveDate) -> NaiveDate {
     d.checked_add_days(Days::new(1))
         .expect("dates stay in range")
@@ -409,7 +403,7 @@ impl Request {
         let mut late_extension = None;
         for (st, c) in events {
             let on = uk_date(st.at);
-            let notice_by = push_out(months(start, 1), &stopped);
+            let notice_by = push_out(add_months(start, 1), &stopped);
             let Some(c) = c else {
                 if on <= notice_by {
                     extended = true;
@@ -418,7 +412,7 @@ impl Request {
                 }
                 continue;
             };
-            let end_now = push_out(months(start, if extended { 3 } else { 1 }), &stopped);
+            let end_now = push_out(add_months(start, if extended { 3 } else { 1 }), &stopped);
             let received = c.received.map(|r| uk_date(r.at));
             let rule = if self.right != Right::Access {
                 PauseRule::NotAccess
@@ -459,8 +453,8 @@ impl Request {
                 rule,
             });
         }
-        let notice_by = push_out(months(start, 1), &stopped);
-        let period_end = push_out(months(start, if extended { 3 } else { 1 }), &stopped);
+        let notice_by = push_out(add_months(start, 1), &stopped);
+        let period_end = push_out(add_months(start, if extended { 3 } else { 1 }), &stopped);
         let due = cal.on_or_next_working_day(period_end);
         Some(Deadline {
             start: Date(start),
@@ -478,8 +472,11 @@ impl Request {
 
     /// Where the request stands on the UK date `today`.
     pub fn clock(&self, today: Date) -> Clock {
-        let deadline = self.deadline(today);
-        let outcome = self.outcome();
+        self.clock_of(self.deadline(today).as_ref(), &self.outcome(), today)
+    }
+
+    /// Where the request stands on `today`, given its deadline and outcome as of then.
+    fn clock_of(&self, deadline: Option<&Deadline>, outcome: &Outcome, today: Date) -> Clock {
         match (deadline, outcome.answered_on()) {
             (None, None) => Clock::AwaitingIdentity,
             (None, Some(_)) => Clock::AnsweredUnverified,
@@ -522,6 +519,7 @@ impl Request {
                 in_time: deadline.as_ref().is_some_and(|d| date(e.at) <= d.notice_by),
             })
             .collect();
+        let outcome = self.outcome();
         RequestStatus {
             request: self.id.clone(),
             right: self.right,
@@ -530,8 +528,8 @@ impl Request {
             received_seq: self.received.seq,
             verified: self.identity_verified.map(|v| (date(v.at), v.seq)),
             extensions,
-            outcome: self.outcome(),
-            clock: self.clock(today),
+            clock: self.clock_of(deadline.as_ref(), &outcome, today),
+            outcome,
             deadline,
             seqs: self.seqs.clone(),
         }

@@ -33,6 +33,20 @@ fn import(c: &Council, feed: &Key, what: &str, file: &str, extra: &[&str]) -> Va
         .json()
 }
 
+/// `igl import WHAT FILE [EXTRA…] --key FEED`, which must fail with exit 2 and print nothing on
+/// stdout; its stderr.
+fn import_fails(c: &Council, feed: &Key, what: &str, file: &str, extra: &[&str]) -> String {
+    let (out, err) = c
+        .igl()
+        .args(["import", what, file])
+        .args(extra)
+        .arg("--key")
+        .arg(&feed.path)
+        .fails(2);
+    assert!(out.is_empty(), "{out}");
+    err
+}
+
 #[test]
 fn hr_import_is_idempotent_reads_uk_time_and_overlapping_exports_append_nothing_twice() {
     let c = Council::new();
@@ -108,11 +122,7 @@ fn future_rows_are_deferred_and_different_rows_on_one_day_are_both_kept() {
     // Two-digit years are refused rather than read as the year 26.
     c.dir
         .write("hr2.csv", "person,change,effective\nP400,leaver,14/08/26\n");
-    let (_, err) = c
-        .igl()
-        .args(["import", "hr", "hr2.csv", "--key"])
-        .arg(&feed.path)
-        .fails(2);
+    let err = import_fails(&c, &feed, "hr", "hr2.csv", &[]);
     assert!(
         err.contains("hr2.csv:2:3 (effective)") && err.contains("four digits"),
         "{err}"
@@ -155,12 +165,7 @@ fn a_malformed_hr_row_is_named_by_file_line_and_column_and_nothing_is_written() 
         ),
     ] {
         c.dir.write("hr.csv", &csv);
-        let (out, err) = c
-            .igl()
-            .args(["import", "hr", "hr.csv", "--key"])
-            .arg(&feed.path)
-            .fails(2);
-        assert!(out.is_empty(), "{out}");
+        let err = import_fails(&c, &feed, "hr", "hr.csv", &[]);
         assert!(err.contains(want), "want {want:?} in: {err}");
         assert!(err.contains("nothing was appended"), "{err}");
         assert_eq!(c.head().0, head, "{want}");
@@ -168,11 +173,7 @@ fn a_malformed_hr_row_is_named_by_file_line_and_column_and_nothing_is_written() 
     // A header without a required column names it and the mapping option.
     c.dir
         .write("hr.csv", "who,change,effective\nP1,joiner,2026-01-01\n");
-    let (_, err) = c
-        .igl()
-        .args(["import", "hr", "hr.csv", "--key"])
-        .arg(&feed.path)
-        .fails(2);
+    let err = import_fails(&c, &feed, "hr", "hr.csv", &[]);
     assert!(
         err.contains("no column \"person\"") && err.contains("--map"),
         "{err}"
@@ -201,19 +202,11 @@ fn a_mapping_file_names_the_hr_systems_own_columns_and_words() {
     assert_eq!(e[0]["event"]["line_manager"], "P10");
     // A column the mapping names must exist, even an optional one (a typo is not "no note").
     c.dir.write("typo.toml", "person = \"Employee No\"\nchange = \"Action\"\neffective = \"Effective Date\"\nnote = \"Notes\"\n");
-    let (_, err) = c
-        .igl()
-        .args(["import", "hr", "export.csv", "--map", "typo.toml", "--key"])
-        .arg(&feed.path)
-        .fails(2);
+    let err = import_fails(&c, &feed, "hr", "export.csv", &["--map", "typo.toml"]);
     assert!(err.contains("no column \"Notes\""), "{err}");
     // A mapping with an unknown key is refused.
     c.dir.write("bad.toml", "persn = \"Employee No\"\n");
-    let (_, err) = c
-        .igl()
-        .args(["import", "hr", "export.csv", "--map", "bad.toml", "--key"])
-        .arg(&feed.path)
-        .fails(2);
+    let err = import_fails(&c, &feed, "hr", "export.csv", &["--map", "bad.toml"]);
     assert!(err.contains("bad.toml: not a valid mapping"), "{err}");
 }
 
@@ -255,13 +248,13 @@ fn access_import_streams_in_batches_and_is_idempotent() {
     let mut bad = access_csv(1500);
     bad = bad.replacen("2026-03-01 08:40:00", "yesterday", 1);
     c.dir.write("acc2.csv", &bad);
-    let (_, err) = c
-        .igl()
-        .args([
-            "import", "access", "acc2.csv", "--system", "Eclipse", "--batch", "100", "--key",
-        ])
-        .arg(&feed.path)
-        .fails(2);
+    let err = import_fails(
+        &c,
+        &feed,
+        "access",
+        "acc2.csv",
+        &["--system", "Eclipse", "--batch", "100"],
+    );
     assert!(
         err.contains("acc2.csv:") && err.contains("(accessed_at): \"yesterday\""),
         "{err}"
