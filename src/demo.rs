@@ -5,7 +5,7 @@
 //! declarations, countersignatures, training and device attestations, access grants and reviews,
 //! record accesses from the Eclipse audit feed, leavers and a suspension, breaches and
 //! subject-rights requests, and a few deliberate policy violations (one or more for each rule
-//! R1–R16). Every event is signed by its author's own key and appended through the same path
+//! R1–R18). Every event is signed by its author's own key and appended through the same path
 //! `igl append` uses, one sealed batch per simulated day.
 
 use std::collections::{BTreeMap, HashMap};
@@ -277,6 +277,11 @@ mod planted {
     pub const NOT_REVIEWED: usize = 0; // R12
     pub const WRONG_COUNTERSIGNER: usize = 12; // R14
     pub const OLD_POLICY_VERSION: usize = 13; // R16
+    // The autumn access review (README, "Access reviews"): NOT_REVIEWED's grant stays undecided
+    // (R18), LEAVER_NEVER_REVOKED's is decided "revoke" and not carried out (R17).
+    pub const REVIEW_REVOKED: usize = 16; // revoked on review, carried out the next morning
+    pub const REVIEW_CHANGED: usize = 17; // changed to read-only on review, carried out
+    pub const REVIEW_LATE: usize = 18; // decided after the due date (R18, resolved)
 }
 
 pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
@@ -520,6 +525,8 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
 
     let mut grants = 0u32;
     let mut leavers = Vec::new();
+    // The grants in force when the access review opens, with their holder's index and team.
+    let mut review_grants: Vec<(usize, GrantId, usize, PersonId)> = Vec::new();
     for s in 0..a.people {
         let team_ix = s % TEAMS.len();
         let team = &TEAMS[team_ix];
@@ -600,6 +607,12 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
             _ => None,
         };
         let stop = left.map_or(end, |(d, _, _)| d).min(end);
+        // Revoked on review: no Eclipse work after the reviewer's decision.
+        let stop = if s == planted::REVIEW_REVOKED {
+            stop.min(date(2026, 10, 21))
+        } else {
+            stop
+        };
 
         // Declaration, training, countersignature.
         let current = if d0 >= date(2026, 4, 1) && s != planted::OLD_POLICY_VERSION {
@@ -686,6 +699,16 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
             }),
         );
 
+        if ![
+            planted::CLEAN_LEAVER,
+            planted::LEAVER_REVOKED_LATE,
+            planted::SUSPENDED,
+        ]
+        .contains(&s)
+        {
+            review_grants.push((s, grant.clone(), team_ix, pers.clone()));
+        }
+
         // Record accesses, from the Eclipse audit feed.
         let first_access = if s == planted::ACCESS_BEFORE_GRANT {
             add_days(granted, -1)
@@ -764,6 +787,7 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
                 }),
             );
             grants += 1;
+            review_grants.push((s, id!(GrantId, "G-{:05}", grants), team_ix, pers.clone()));
             b.push(
                 ts(date(2026, 4, 21), 9, 0),
                 ig,
@@ -814,6 +838,156 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
                 );
             }
         }
+    }
+
+    // The autumn access review of Eclipse (ISO/IEC 27001 A.5.18): every Eclipse grant in force
+    // on 12 October, each for the grantee's line manager to decide by 6 November. Most are
+    // kept; one is revoked and carried out the next morning; one is changed to read-only (a new
+    // grant, then the old one revoked); a leaver's grant is decided "revoke" and nobody carries
+    // it out (R17); one is decided late (R18, resolved); and the grant nobody reviewed all year
+    // (R12) is not decided at all (R18).
+    let review = id!(CampaignId, "AR-2026-Q4-ECLIPSE");
+    let opened = ts(date(2026, 10, 12), 9, 0);
+    b.push(
+        opened,
+        ig,
+        Event::ReviewCampaignOpened(ReviewCampaignOpened {
+            campaign: review.clone(),
+            title: "Eclipse access review, autumn 2026".into(),
+            system: Some(id!(SystemId, "Eclipse")),
+            organisation: None,
+            reports_of: None,
+            reviewer: None,
+            owner: pid("P00002"),
+            due: date(2026, 11, 6),
+            default_decision: None,
+        }),
+    );
+    for (s, grant, team_ix, person) in &review_grants {
+        let (s, team_ix) = (*s, *team_ix);
+        if s == planted::NOT_REVIEWED {
+            continue;
+        }
+        let manager = managers[team_ix];
+        let reviewer = b.actors[manager].person.clone();
+        let day = match s {
+            planted::REVIEW_LATE => date(2026, 11, 10),
+            planted::REVIEW_REVOKED => date(2026, 10, 20),
+            // A working day between 13 October and 4 November.
+            _ => {
+                let d = add_days(date(2026, 10, 13), (s % 17) as i64);
+                match chrono::Datelike::weekday(&d.0) {
+                    chrono::Weekday::Sat => add_days(d, 2),
+                    chrono::Weekday::Sun => add_days(d, 1),
+                    _ => d,
+                }
+            }
+        };
+        let (decision, new_role, why) = match s {
+            planted::LEAVER_NEVER_REVOKED => (
+                ReviewDecision::Revoke,
+                None,
+                "Left the council on 30 September".to_string(),
+            ),
+            planted::REVIEW_REVOKED => (
+                ReviewDecision::Revoke,
+                None,
+                "Moved to the contracts team: no longer works on Eclipse cases".to_string(),
+            ),
+            planted::REVIEW_CHANGED => (
+                ReviewDecision::Change,
+                Some("Read-only".to_string()),
+                "Now quality-assures case files: needs to read them, not edit them".to_string(),
+            ),
+            _ => (
+                ReviewDecision::Keep,
+                None,
+                format!("Active caseload in {}", TEAMS[team_ix].unit),
+            ),
+        };
+        let at = ts(day, 14, 30);
+        b.push(
+            at,
+            manager,
+            Event::ReviewDecisionRecorded(ReviewDecisionRecorded {
+                campaign: review.clone(),
+                grant: grant.clone(),
+                person: person.clone(),
+                reviewer: reviewer.clone(),
+                decision,
+                new_role: new_role.clone(),
+                justification: Pii::new(why),
+            }),
+        );
+        // IG carries the decisions out before work starts the next morning (08:00), except
+        // the leaver's.
+        let next = ts(add_days(day, 1), 8, 0);
+        if s == planted::REVIEW_CHANGED {
+            grants += 1;
+            b.push(
+                next,
+                ig,
+                Event::AccessGranted(AccessGranted {
+                    grant: id!(GrantId, "G-{:05}", grants),
+                    person: person.clone(),
+                    system: id!(SystemId, "Eclipse"),
+                    role: "Read-only".into(),
+                    business_need: Pii::new("Quality assurance of case files (access review)"),
+                    mfa_required: false,
+                    approver: reviewer.clone(),
+                    sponsor: None,
+                }),
+            );
+        }
+        if s == planted::REVIEW_CHANGED || s == planted::REVIEW_REVOKED {
+            b.push(
+                next,
+                ig,
+                Event::AccessRevoked(AccessRevoked {
+                    grant: grant.clone(),
+                    person: person.clone(),
+                    reason: RevocationReason::Review,
+                    note: Some(Pii::new(format!("Access review {review}"))),
+                }),
+            );
+        }
+    }
+
+    // Livewell's staff reviewed by the council employee who sponsors their access (Mosaic
+    // policy §3), with a default: whatever is undecided on 13 November is kept.
+    let partners = id!(CampaignId, "AR-2026-LIVEWELL");
+    b.push(
+        ts(date(2026, 10, 26), 9, 0),
+        ig,
+        Event::ReviewCampaignOpened(ReviewCampaignOpened {
+            campaign: partners.clone(),
+            title: "Livewell Southwest staff on Eclipse, sponsor's review".into(),
+            system: None,
+            organisation: Some(id!(OrgId, "livewell-sw")),
+            reports_of: None,
+            reviewer: Some(sponsor.clone()),
+            owner: pid("P00002"),
+            due: date(2026, 11, 13),
+            default_decision: Some(ReviewDecision::Keep),
+        }),
+    );
+    if let Some((_, grant, _, person)) = review_grants
+        .iter()
+        .find(|(_, _, t, _)| TEAMS[*t].org == "livewell-sw")
+    {
+        b.push(
+            ts(date(2026, 11, 2), 11, 0),
+            managers[2],
+            Event::ReviewDecisionRecorded(ReviewDecisionRecorded {
+                campaign: partners,
+                grant: grant.clone(),
+                person: person.clone(),
+                reviewer: sponsor.clone(),
+                decision: ReviewDecision::Keep,
+                new_role: None,
+                justification: Pii::new("Community nursing caseload shared with the council"),
+            }),
+        );
     }
 
     // Breaches: one handled well, one decided late, one still undecided.

@@ -90,7 +90,7 @@ enum Command {
     Witness(cmd::witness::WitnessArgs),
     /// List the event types and their fields.
     Types(cmd::types::TypesArgs),
-    /// Check the ledger against the compliance rules R1–R16, as of now or any instant (exit 1
+    /// Check the ledger against the compliance rules R1–R18, as of now or any instant (exit 1
     /// when there are findings).
     Audit(cmd::audit::AuditArgs),
     /// Everything about one member of staff: declarations, training, grants, devices, keys,
@@ -112,6 +112,10 @@ enum Command {
     /// A case system's account list against the ledger's grants: orphan accounts, leavers' and
     /// suspended staff's accounts, grants with no account, role mismatches (exit 1 on any).
     Reconcile(cmd::reconcile::ReconcileArgs),
+    /// Access-review campaigns: open one, see who must decide what, write a reviewer's
+    /// worksheet, sign their decisions offline (list and show exit 1 when an item is overdue or
+    /// a revocation a decision calls for is past its SLA).
+    Review(cmd::review::ReviewArgs),
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
@@ -123,6 +127,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Append(a) => cmd::append::run_append(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Import(a) => cmd::import::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Reconcile(a) => cmd::reconcile::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Review(a) => cmd::review::run(a, ledger.as_deref()),
         Command::Sign(a) => cmd::append::run_sign(a, ledger.as_deref()),
         Command::Log(a) => cmd::log::run_log(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Show(a) => cmd::log::run_show(a, cmd::ledger_dir(ledger.as_deref())?),

@@ -263,14 +263,14 @@ pub struct Row {
 }
 
 /// The header and records of a CSV file.
-struct Csv<R: Read> {
+pub(crate) struct Csv<R: Read> {
     file: String,
-    header: Vec<String>,
+    pub(crate) header: Vec<String>,
     reader: csv::Reader<R>,
 }
 
 impl<R: Read> Csv<R> {
-    fn open(file: &str, input: R) -> Result<Self, ImportError> {
+    pub(crate) fn open(file: &str, input: R) -> Result<Self, ImportError> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
@@ -300,7 +300,7 @@ impl<R: Read> Csv<R> {
         self.column(name, name != default)
     }
 
-    fn column(&self, name: &str, required: bool) -> Result<Option<usize>, ImportError> {
+    pub(crate) fn column(&self, name: &str, required: bool) -> Result<Option<usize>, ImportError> {
         match self
             .header
             .iter()
@@ -320,15 +320,15 @@ impl<R: Read> Csv<R> {
 }
 
 /// A record being read: errors point at its line and columns.
-struct Rec<'a> {
-    file: &'a str,
-    header: &'a [String],
-    line: u64,
-    rec: &'a csv::StringRecord,
+pub(crate) struct Rec<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) header: &'a [String],
+    pub(crate) line: u64,
+    pub(crate) rec: &'a csv::StringRecord,
 }
 
 impl Rec<'_> {
-    fn err(&self, col: Option<usize>, message: impl Into<String>) -> ImportError {
+    pub(crate) fn err(&self, col: Option<usize>, message: impl Into<String>) -> ImportError {
         ImportError::Row {
             file: self.file.into(),
             line: self.line,
@@ -336,12 +336,12 @@ impl Rec<'_> {
             message: message.into(),
         }
     }
-    fn get(&self, col: Option<usize>) -> Option<&str> {
+    pub(crate) fn get(&self, col: Option<usize>) -> Option<&str> {
         col.and_then(|i| self.rec.get(i))
             .map(str::trim)
             .filter(|s| !s.is_empty())
     }
-    fn required(&self, col: usize) -> Result<&str, ImportError> {
+    pub(crate) fn required(&self, col: usize) -> Result<&str, ImportError> {
         self.get(Some(col))
             .ok_or_else(|| self.err(Some(col), "is empty"))
     }
@@ -357,7 +357,7 @@ impl Rec<'_> {
 
 /// The next record that is not empty (spreadsheets export trailing rows of bare commas), with
 /// its line and byte offset.
-fn read_record<R: Read>(
+pub(crate) fn read_record<R: Read>(
     csv: &mut Csv<R>,
     rec: &mut csv::StringRecord,
 ) -> Result<Option<(u64, u64)>, ImportError> {

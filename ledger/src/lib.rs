@@ -15,6 +15,7 @@ pub mod pack;
 pub mod projection;
 pub mod reconcile;
 pub mod requests;
+pub mod review;
 pub mod rules;
 pub mod sar;
 pub mod store;

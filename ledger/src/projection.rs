@@ -65,10 +65,12 @@ pub enum Kind {
     Accessor = 13,
     /// A service user: who opened their record, and the requests they made.
     ServiceUser = 14,
+    /// An access-review campaign: its opening and every decision in it.
+    Campaign = 15,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Ledger,
         Kind::Person,
         Kind::Manages,
@@ -84,6 +86,7 @@ impl Kind {
         Kind::Policy,
         Kind::Accessor,
         Kind::ServiceUser,
+        Kind::Campaign,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -102,6 +105,7 @@ impl Kind {
             Kind::Policy => "policy",
             Kind::Accessor => "accessor",
             Kind::ServiceUser => "service-user",
+            Kind::Campaign => "campaign",
         }
     }
     fn from_byte(b: u8) -> Option<Kind> {
@@ -182,6 +186,12 @@ pub fn entities(event: &Event, hash: &Hash32) -> Vec<(Kind, String)> {
         Event::SubjectRightsRequestRefused(e) => vec![s(K::Request, &e.request)],
         Event::Redacted(e) => e.request.iter().map(|r| s(K::Request, r)).collect(),
         Event::CheckpointRecorded(_) => vec![],
+        Event::ReviewCampaignOpened(e) => vec![s(K::Campaign, &e.campaign)],
+        Event::ReviewDecisionRecorded(e) => vec![
+            s(K::Campaign, &e.campaign),
+            s(K::Grant, &e.grant),
+            s(K::Person, &e.person),
+        ],
     };
     v.sort();
     v.dedup();

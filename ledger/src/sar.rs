@@ -175,6 +175,16 @@ pub fn roles(ev: &Event) -> (Option<Subject>, Vec<PersonId>) {
         Event::SubjectRightsRequestExtended(e) => (Some(e.data_subject.clone()), vec![]),
         Event::SubjectRightsRequestFulfilled(e) => (Some(e.data_subject.clone()), vec![]),
         Event::SubjectRightsRequestRefused(e) => (Some(e.data_subject.clone()), vec![]),
+        Event::ReviewCampaignOpened(e) => (
+            None,
+            e.reports_of
+                .iter()
+                .chain(&e.reviewer)
+                .chain(std::iter::once(&e.owner))
+                .cloned()
+                .collect(),
+        ),
+        Event::ReviewDecisionRecorded(e) => (p(&e.person), vec![e.reviewer.clone()]),
     }
 }
 
@@ -183,7 +193,9 @@ pub fn roles(ev: &Event) -> (Option<Subject>, Vec<PersonId>) {
 fn individual_field(name: &str, value: &str) -> Option<Subject> {
     match name {
         "person" | "admin_person" | "line_manager" | "manager" | "approver" | "sponsor"
-        | "reviewer" | "reported_by" => PersonId::new(value).ok().map(Subject::Person),
+        | "reviewer" | "reported_by" | "reports_of" | "owner" => {
+            PersonId::new(value).ok().map(Subject::Person)
+        }
         "record" => igl_schema::RecordId::new(value)
             .ok()
             .map(Subject::ServiceUser),
@@ -418,6 +430,12 @@ mod tests {
             "key_history",
             "subject_map_size",
             "subject_map_root",
+            "campaign",
+            "due",
+            "default_decision",
+            "decision",
+            "new_role",
+            "justification",
         ];
         const INDIVIDUAL: &[&str] = &[
             "person",
@@ -428,6 +446,8 @@ mod tests {
             "sponsor",
             "reviewer",
             "reported_by",
+            "reports_of",
+            "owner",
             "record",
             "data_subject",
         ];

@@ -1,4 +1,4 @@
-//! The compliance rules R1–R16 on real ledgers: for every rule a scenario that makes it fire and
+//! The compliance rules R1–R18 on real ledgers: for every rule a scenario that makes it fire and
 //! a neighbouring one that keeps it quiet, at the edges (exactly 72 hours, the SLA over a
 //! weekend and a bank holiday, month ends, leap years).
 //!

@@ -91,7 +91,9 @@ plain_fields!(
     Scheme,
     RevocationReason,
     BreachKind,
-    Right
+    Right,
+    CampaignId,
+    ReviewDecision
 );
 
 impl Field for PersonId {
@@ -551,6 +553,44 @@ catalogue! {
         request: RequestId,
         data_subject: Subject,
     }
+    /// An access-review campaign opened. Its items are the grants in force at `occurred_at`
+    /// within the scope (every filter given must match; none given: every grant); each must be
+    /// decided by the end of the UK day `due`. An item's reviewer is `reviewer` if given, else
+    /// the grantee's line manager on record at the opening, else `owner`; nobody reviews their
+    /// own access (their items go to `owner`). With `default_decision`, an item still undecided
+    /// when the due day ends takes that decision.
+    ReviewCampaignOpened {
+        campaign: CampaignId,
+        title: String,
+        /// Only grants to this system.
+        system: Option<SystemId>,
+        /// Only grants of people whose organisation on record is this one.
+        organisation: Option<OrgId>,
+        /// Only grants of people whose line manager on record is this person.
+        reports_of: Option<PersonId>,
+        /// One reviewer for every item (a system owner), instead of each grantee's line manager.
+        reviewer: Option<PersonId>,
+        /// Accountable for the campaign; reviews the items nobody else can.
+        owner: PersonId,
+        due: Date,
+        /// `keep` or `revoke`, applied to every item still undecided when the due day ends.
+        default_decision: Option<ReviewDecision>,
+    }
+    /// A reviewer's decision on one item of a campaign, signed by the reviewer's own key. The
+    /// latest decision by the item's reviewer counts. A `revoke` or `change` decision is
+    /// carried out by the grant's revocation (a `change` then needs a new grant with
+    /// `new_role`, made the usual way).
+    ReviewDecisionRecorded {
+        campaign: CampaignId,
+        grant: GrantId,
+        person: PersonId,
+        reviewer: PersonId,
+        decision: ReviewDecision,
+        /// The role the access should have instead (`change` only).
+        new_role: Option<String>,
+        /// Why: the business need seen, or why it is gone.
+        justification: Pii,
+    }
 }
 
 impl Event {
@@ -591,6 +631,8 @@ impl Event {
             | Event::SubjectRightsRequestRefused(_)
             | Event::Redacted(_) => &[IgOfficer],
             Event::CheckpointRecorded(_) => &[Admin, IgOfficer],
+            Event::ReviewCampaignOpened(_) => &[Admin, IgOfficer],
+            Event::ReviewDecisionRecorded(_) => &[Admin, IgOfficer, Manager, Staff],
         }
     }
 
@@ -610,6 +652,7 @@ impl Event {
         match self {
             Event::DeclarationSigned(e) => Some(&e.person),
             Event::DeclarationCountersigned(e) => Some(&e.manager),
+            Event::ReviewDecisionRecorded(e) => Some(&e.reviewer),
             _ => None,
         }
     }
@@ -636,6 +679,26 @@ impl Event {
             Event::AccreditationRecorded(e) if e.valid_until <= e.awarded_on => {
                 return Err(field_err("valid_until", "must be after awarded_on"));
             }
+            Event::ReviewCampaignOpened(e)
+                if e.default_decision == Some(ReviewDecision::Change) =>
+            {
+                return Err(field_err(
+                    "default_decision",
+                    "must be keep or revoke (a change needs a new role for each item)",
+                ));
+            }
+            Event::ReviewDecisionRecorded(e) => match (e.decision, &e.new_role) {
+                (ReviewDecision::Change, None) => {
+                    return Err(field_err("new_role", "is required for a change decision"));
+                }
+                (ReviewDecision::Keep | ReviewDecision::Revoke, Some(_)) => {
+                    return Err(field_err(
+                        "new_role",
+                        "is only for a change decision (leave it out for keep or revoke)",
+                    ));
+                }
+                _ => {}
+            },
             Event::BreachIcoDecision(e) if !e.notified && e.reason.is_none() => {
                 return Err(field_err(
                     "reason",

@@ -137,6 +137,11 @@ id_type!(
     "device id"
 );
 id_type!(
+    /// An access-review campaign, e.g. `AR-2026-Q4-ECLIPSE`.
+    CampaignId,
+    "campaign id"
+);
+id_type!(
     /// A breach case, e.g. `BR-2026-003`.
     BreachId,
     "breach id"
@@ -501,6 +506,18 @@ closed_enum!(
         Restriction = "restriction",
         Portability = "portability",
         Objection = "objection",
+    }
+);
+
+closed_enum!(
+    /// A reviewer's decision on a grant in an access-review campaign.
+    ReviewDecision, "review decision" {
+        /// The access is still needed as it is.
+        Keep = "keep",
+        /// The access is no longer needed: remove it.
+        Revoke = "revoke",
+        /// The access is needed with another role: remove this grant and grant that role.
+        Change = "change",
     }
 );
 

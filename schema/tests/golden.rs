@@ -688,6 +688,7 @@ fn format_md_enum_tables_match_the_code() {
         ("RevocationReason", names(RevocationReason::ALL)),
         ("BreachKind", names(BreachKind::ALL)),
         ("Right", names(Right::ALL)),
+        ("ReviewDecision", names(ReviewDecision::ALL)),
     ];
     let documented: Vec<(String, Vec<String>)> = rows
         .iter()
@@ -785,6 +786,12 @@ fn one_event_of_each_type() -> Vec<Event> {
             "data_subject": "person:P1", "asked": "A"}),
         serde_json::json!({"type": "SubjectRightsClarificationReceived", "request": "Q",
             "data_subject": "person:P1"}),
+        serde_json::json!({"type": "ReviewCampaignOpened", "campaign": "C", "title": "T",
+            "system": "S", "organisation": "O", "reports_of": "P2", "reviewer": "P3",
+            "owner": "P4", "due": "2026-12-31", "default_decision": "revoke"}),
+        serde_json::json!({"type": "ReviewDecisionRecorded", "campaign": "C", "grant": "G",
+            "person": "P1", "reviewer": "P3", "decision": "change", "new_role": "R",
+            "justification": "J"}),
     ];
     samples
         .into_iter()

@@ -194,7 +194,7 @@ fn print_finding(o: &mut impl Write, f: &Finding, indent: &str) -> Result<()> {
 pub struct AuditArgs {
     #[command(flatten)]
     judging: Judging,
-    /// Only this rule (R1 … R16).
+    /// Only this rule (R1 … R18).
     #[arg(long, value_name = "RULE")]
     rule: Option<String>,
     /// Only findings about this organisation (a partner, or the council) and its people.

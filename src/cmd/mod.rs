@@ -22,6 +22,7 @@ pub mod rebuild;
 pub mod reconcile;
 pub mod redact;
 pub mod requests;
+pub mod review;
 pub mod sar;
 pub mod types;
 pub mod verify;

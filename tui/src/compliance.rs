@@ -1,4 +1,4 @@
-//! The compliance screen's model: the audit (rules R1–R16 as of an instant) run on a worker
+//! The compliance screen's model: the audit (rules R1–R18 as of an instant) run on a worker
 //! thread with its own read-only handle, the per-rule counts, and the selection.
 //!
 //! Nothing here draws; [`crate::ui`] does. The audit is the same library call `igl audit` makes

@@ -41,7 +41,7 @@ pub trait Source {
     fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash32>>;
     /// A full verification of the ledger, to run on another thread.
     fn verify_job(&self) -> VerifyJob;
-    /// The compliance audit as of `as_of` (rules R1–R16, default configuration), to run on
+    /// The compliance audit as of `as_of` (rules R1–R18, default configuration), to run on
     /// another thread.
     fn audit_job(&self, as_of: Timestamp) -> AuditJob;
     /// Everything the ledger holds about `subject`, with the third-party rule applied (read

@@ -4,7 +4,7 @@
 //! - [`state`] — the projection: a pure fold over entries in `occurred_at` order (ties by seq)
 //!   into people, keys, declarations, training, grants, organisations, devices, record accesses,
 //!   breaches and subject-rights requests, with their histories.
-//! - [`rules`] — R1–R16, each a named function with its policy source, turning a state into
+//! - [`rules`] — R1–R18, each a named function with its policy source, turning a state into
 //!   [`Finding`]s: what is wrong, about whom, since when, how overdue, and the seqs that prove it.
 //! - [`time`] — calendar months, working days (England and Wales bank holidays) and spans.
 //!
@@ -16,6 +16,7 @@
 //! A rule is about what happened, never a reason to refuse an event: the chain rules decide what
 //! may be appended; these rules only report.
 
+pub mod campaign;
 pub mod rules;
 pub mod scope;
 pub mod state;
@@ -138,7 +139,7 @@ impl fmt::Display for Concerns {
 /// One breach of a rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// `R1` … `R16`.
+    /// `R1` … `R18`.
     pub rule: &'static str,
     pub title: &'static str,
     pub subject: Concerns,

@@ -1,4 +1,4 @@
-//! The compliance rules R1–R16: each a named function over a [`State`] with the policy clause
+//! The compliance rules R1–R18: each a named function over a [`State`] with the policy clause
 //! it enforces, returning [`Finding`]s.
 //!
 //! Conventions every rule keeps:
@@ -16,15 +16,16 @@
 
 use std::collections::BTreeMap;
 
-use igl_schema::{AgreementKind, Date, OrgId, PersonId, Right, Scheme, Timestamp};
+use igl_schema::{AgreementKind, Date, OrgId, PersonId, ReviewDecision, Right, Scheme, Timestamp};
 
+use super::campaign::{Execution, ItemState};
 use super::state::{Declaration, Grant, PROTECTING_INFORMATION, Request, State, review_due};
 use super::time::{HOUR, Span, Spans, shift, uk_date};
 use super::{Concerns, Config, Finding, Status};
 
 /// A compliance rule.
 pub struct Rule {
-    /// `R1` … `R16`.
+    /// `R1` … `R18`.
     pub id: &'static str,
     /// What non-compliance looks like, in a line.
     pub title: &'static str,
@@ -187,6 +188,22 @@ the request of the reasons for not taking action\". Judged against the same dead
 Information Security MoU.\" Mosaic Annex A: \"I confirm that I have read these rules and will \
 comply with them\".",
         check: r16_superseded_policy_version,
+    },
+    Rule {
+        id: "R17",
+        title: "Access kept after a review decided to remove or change it",
+        source: "ISO/IEC 27001:2022 Annex A 5.18: access rights are \"reviewed, modified and \
+removed in accordance with\" the access control policy. Mosaic security policy §7: access rights \
+\"shall be removed in a timely manner\". Judged against the SLA R3 uses.",
+        check: r17_review_decision_not_carried_out,
+    },
+    Rule {
+        id: "R18",
+        title: "Access-review campaign item not decided by the campaign's due date",
+        source: "ISO/IEC 27001:2022 Annex A 5.18 and ISO/IEC 27002 5.18: review access rights at \
+regular (planned) intervals. The campaign's own due date is the plan; a campaign with a default \
+decision applies it instead.",
+        check: r18_review_item_overdue,
     },
 ];
 
@@ -1133,6 +1150,180 @@ pub fn r12_grant_not_reviewed(s: &State, _c: &Config) -> Vec<Finding> {
     out
 }
 
+/// **R17** — access a review decided to remove must be revoked by the end of the SLA
+/// (`sla_working_days` working days after the decision): a campaign's `revoke` or `change`
+/// decision, by its reviewer or by the campaign's default ([`super::campaign::Campaign::execution`]), and an
+/// `AccessReviewed` that found the access no longer needed. Open while the grant is still
+/// active past the deadline; resolved when revoked late (or, for an `AccessReviewed`, when a
+/// later review found it needed after all).
+pub fn r17_review_decision_not_carried_out(s: &State, c: &Config) -> Vec<Finding> {
+    let now = s.now();
+    let sla = format!(
+        "{} working day{} SLA",
+        c.sla_working_days,
+        if c.sla_working_days == 1 { "" } else { "s" }
+    );
+    let mut out = Vec::new();
+    for camp in s.campaigns.values() {
+        for item in &camp.items {
+            let Some(g) = s.grant(&item.grant) else {
+                continue;
+            };
+            let (due, end) = match camp.execution(item, Some(g), now, c) {
+                Execution::Awaiting { due } if now > due => (due, None),
+                Execution::Done {
+                    revoked,
+                    due,
+                    late: true,
+                } => (due, Some(revoked)),
+                _ => continue,
+            };
+            let ItemState::Decided {
+                decision,
+                at,
+                seq,
+                by_default,
+                new_role,
+            } = camp.item_state(item, Some(g), now)
+            else {
+                continue;
+            };
+            let what = match (decision, new_role) {
+                (ReviewDecision::Change, Some(r)) => format!("a change to role {r:?}"),
+                _ => "revocation".to_string(),
+            };
+            let who = if by_default {
+                format!(
+                    "campaign {}'s default decided {what} when its due day ended ({})",
+                    camp.id,
+                    hm(at)
+                )
+            } else {
+                format!(
+                    "{} decided {what} in campaign {} at {} (seq {seq})",
+                    item.reviewer,
+                    camp.id,
+                    hm(at)
+                )
+            };
+            out.push(
+                grant_finding(s, "R17", g, shift(due, 1))
+                    .period(Some(due), end.map(|e| e.at), now)
+                    .detail(format!(
+                        "{} ({} on {}): {who}; the grant was due to be revoked by the end of {} \
+                         ({sla}) but was {}",
+                        g.id,
+                        g.person,
+                        g.system,
+                        day(due),
+                        revocation_text(g, end.map(|e| e.at)),
+                    ))
+                    .seqs([seq]),
+            );
+        }
+    }
+    for g in &s.grants {
+        for r in g
+            .reviews
+            .iter()
+            .filter(|r| r.campaign.is_none() && !r.still_needed)
+        {
+            let due = c.calendar.working_days_due(r.stamp.at, c.sla_working_days);
+            let revoked = g.revoked.as_ref().map(|x| x.stamp);
+            if revoked.is_some_and(|x| x.at <= due) || now <= due {
+                continue;
+            }
+            // A later review that found the access needed after all ends the obligation.
+            let later = g
+                .reviews
+                .iter()
+                .filter(|x| x.stamp > r.stamp && x.still_needed)
+                .map(|x| x.stamp)
+                .min();
+            if later.is_some_and(|x| x.at <= due) {
+                continue;
+            }
+            let end = [revoked, later].into_iter().flatten().min_by_key(|x| x.at);
+            let how = match end {
+                Some(e) if later == Some(e) => {
+                    format!("kept until a later review found it needed at {}", hm(e.at))
+                }
+                Some(e) => format!("revoked only at {}", hm(e.at)),
+                None => "still active".into(),
+            };
+            out.push(
+                grant_finding(s, "R17", g, shift(due, 1))
+                    .period(Some(due), end.map(|e| e.at), now)
+                    .detail(format!(
+                        "{} ({} on {}): {} found it no longer needed at {} (seq {}); the grant \
+                         was due to be revoked by the end of {} ({sla}) but was {how}",
+                        g.id,
+                        g.person,
+                        g.system,
+                        r.reviewer,
+                        hm(r.stamp.at),
+                        r.stamp.seq,
+                        day(due),
+                    ))
+                    .seqs([r.stamp.seq])
+                    .seqs(end.map(|e| e.seq)),
+            );
+        }
+    }
+    out
+}
+
+/// **R18** — every item of an access-review campaign with no default decision must be decided
+/// by its reviewer by the end of the campaign's due day. Open while undecided and the grant
+/// still active; resolved by a late decision or by the grant's revocation.
+pub fn r18_review_item_overdue(s: &State, _c: &Config) -> Vec<Finding> {
+    let now = s.now();
+    let mut out = Vec::new();
+    for camp in s
+        .campaigns
+        .values()
+        .filter(|c| c.default_decision.is_none() && now > c.due_at)
+    {
+        for item in &camp.items {
+            let Some(g) = s.grant(&item.grant) else {
+                continue;
+            };
+            let decided = item
+                .decisions
+                .first()
+                .map(|d| d.stamp)
+                .filter(|d| d.at <= now);
+            let revoked = g.revoked.as_ref().map(|r| r.stamp).filter(|r| r.at <= now);
+            if decided.is_some_and(|d| d.at <= camp.due_at)
+                || revoked.is_some_and(|r| r.at <= camp.due_at)
+            {
+                continue;
+            }
+            let end = [decided, revoked]
+                .into_iter()
+                .flatten()
+                .min_by_key(|x| x.at);
+            let how = match end {
+                Some(e) if decided == Some(e) => format!("decided only at {}", hm(e.at)),
+                Some(e) => format!("revoked at {} without a decision", hm(e.at)),
+                None => "not decided".into(),
+            };
+            out.push(
+                grant_finding(s, "R18", g, shift(camp.due_at, 1))
+                    .period(Some(camp.due_at), end.map(|e| e.at), now)
+                    .detail(format!(
+                        "{} ({} on {}) in campaign {} ({:?}) was for {} to decide by the end of \
+                         {}; {how}",
+                        g.id, g.person, g.system, camp.id, camp.title, item.reviewer, camp.due,
+                    ))
+                    .seqs([camp.opened.seq])
+                    .seqs(end.map(|e| e.seq)),
+            );
+        }
+    }
+    out
+}
+
 /// **R13** — when someone's employment ends or is suspended, every signing key of theirs must be
 /// revoked within the same SLA, from the same instant, as their access (R3): a key is an access
 /// right to a council system (this ledger). Open while a key is still enrolled past the
@@ -1318,7 +1509,7 @@ mod tests {
     #[test]
     fn every_rule_is_listed_once_in_order() {
         let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-        let want: Vec<String> = (1..=16).map(|i| format!("R{i}")).collect();
+        let want: Vec<String> = (1..=18).map(|i| format!("R{i}")).collect();
         assert_eq!(ids, want);
         assert!(
             RULES

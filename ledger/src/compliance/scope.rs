@@ -11,7 +11,7 @@
 //!   opened, the full history of every grant, declaration, device (including other people's
 //!   attestations of it) and request those name; the enrolment and employment of each sponsor of
 //!   P's grants and of each person P manages; the organisations all those people belong to; the
-//!   genesis entry and every policy.
+//!   genesis entry, every policy and every access-review campaign's opening.
 //! - **an organisation O** (everything `igl org` shows, and every finding about O or its
 //!   people): O's history, everything about each person ever enrolled in O (as above), and every
 //!   breach and request (findings about them are the council's).
@@ -57,6 +57,28 @@ pub fn org_state(ledger: &Ledger, o: &OrgId, as_of: Timestamp) -> Result<State> 
     s.state()
 }
 
+/// The state as of `as_of` with every access-review campaign and its decisions, every grant
+/// with its history, and the enrolment and employment of every grantee: what `igl review`
+/// answers from, without reading the record accesses.
+pub fn campaigns_state(ledger: &Ledger, as_of: Timestamp) -> Result<State> {
+    let mut s = Scope::new(ledger, as_of);
+    s.context()?;
+    for (_, row) in ledger.history_of_kind(Kind::Campaign, Some(as_of))? {
+        s.seqs.insert(row.seq);
+    }
+    let granted = type_tag("AccessGranted").expect("catalogue type");
+    for (_, row) in ledger.history_of_kind(Kind::Grant, Some(as_of))? {
+        s.seqs.insert(row.seq);
+        if row.tag == granted
+            && let Event::AccessGranted(g) = &s.entry(row.seq)?.entry.event.body.event
+        {
+            let p = g.person.clone();
+            s.person_context(&p)?;
+        }
+    }
+    s.state()
+}
+
 struct Scope<'a> {
     ledger: &'a Ledger,
     as_of: Timestamp,
@@ -97,7 +119,8 @@ impl<'a> Scope<'a> {
     }
 
     /// What every question needs: the genesis (the council, known from the beginning, so
-    /// whatever its `occurred_at`) and every policy version.
+    /// whatever its `occurred_at`), every policy version and every access-review campaign's
+    /// opening (the decisions on a grant come with the grant's history).
     fn context(&mut self) -> Result<()> {
         for r in self.ledger.history(Kind::Ledger, "", None)? {
             self.seqs.insert(r.seq);
@@ -107,6 +130,15 @@ impl<'a> Scope<'a> {
             .history_of_kind(Kind::Policy, Some(self.as_of))?
         {
             self.seqs.insert(row.seq);
+        }
+        let opened = type_tag("ReviewCampaignOpened").expect("catalogue type");
+        for (_, row) in self
+            .ledger
+            .history_of_kind(Kind::Campaign, Some(self.as_of))?
+        {
+            if row.tag == opened {
+                self.seqs.insert(row.seq);
+            }
         }
         Ok(())
     }
@@ -178,6 +210,9 @@ impl<'a> Scope<'a> {
                     self.add(Kind::Grant, g.grant.as_str())?;
                 }
                 Event::AccessRevoked(g) => {
+                    self.add(Kind::Grant, g.grant.as_str())?;
+                }
+                Event::ReviewDecisionRecorded(g) => {
                     self.add(Kind::Grant, g.grant.as_str())?;
                 }
                 Event::DeclarationSigned(_) => {

@@ -275,6 +275,8 @@ pub struct Review {
     pub stamp: Stamp,
     pub reviewer: PersonId,
     pub still_needed: bool,
+    /// The campaign, when the review is a campaign decision (`ReviewDecisionRecorded`).
+    pub campaign: Option<igl_schema::CampaignId>,
 }
 
 /// A revocation of a grant.
@@ -558,6 +560,7 @@ pub struct State {
     pub accesses: Vec<Access>,
     pub breaches: BTreeMap<igl_schema::BreachId, Breach>,
     pub requests: BTreeMap<RequestId, Request>,
+    pub campaigns: BTreeMap<igl_schema::CampaignId, super::campaign::Campaign>,
     pub notes: Vec<Note>,
     #[serde(skip)]
     grant_index: HashMap<igl_schema::GrantId, usize>,
@@ -621,6 +624,15 @@ impl State {
     /// A person's record.
     pub fn person(&self, id: &PersonId) -> Option<&Person> {
         self.people.get(id)
+    }
+
+    /// A grant by id.
+    pub fn grant(&self, id: &igl_schema::GrantId) -> Option<&Grant> {
+        self.grant_index.get(id).map(|&i| &self.grants[i])
+    }
+
+    pub(super) fn grant_by_id_mut(&mut self, id: &igl_schema::GrantId) -> Option<&mut Grant> {
+        self.grant_index.get(id).map(|&i| &mut self.grants[i])
     }
 
     /// The grants made to a person, in order.
@@ -890,6 +902,7 @@ impl State {
                         stamp: st,
                         reviewer: e.reviewer.clone(),
                         still_needed: e.still_needed,
+                        campaign: None,
                     });
                 }
             }
@@ -973,6 +986,16 @@ impl State {
                 }
             }
             Event::CheckpointRecorded(_) => {}
+            Event::ReviewCampaignOpened(e) => {
+                if let Some(n) = super::campaign::open(self, st, e) {
+                    self.note(f.seq, n);
+                }
+            }
+            Event::ReviewDecisionRecorded(e) => {
+                if let Some(n) = super::campaign::decide(self, st, e) {
+                    self.note(f.seq, n);
+                }
+            }
         }
     }
 }

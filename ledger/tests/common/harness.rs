@@ -173,6 +173,10 @@ impl L {
                 self.key(&m, Role::Manager)
             }
             Event::RecordAccessed(_) => self.feed.clone(),
+            Event::ReviewDecisionRecorded(x) => {
+                let r = x.reviewer.clone();
+                self.key(&r, Role::Manager)
+            }
             _ => self.ig.clone(),
         };
         let sub = self.sign(at, e, &author);
