@@ -63,3 +63,6 @@ mod witness_http;
 
 #[path = "integration/walkthrough.rs"]
 mod walkthrough;
+
+#[path = "integration/review.rs"]
+mod review;

@@ -356,6 +356,29 @@ fn audit_text(
             "  every seq is an entry: `igl show SEQ`; `igl verify` proves none was altered"
         )?;
     }
+    if !j.state.campaigns.is_empty() {
+        writeln!(o)?;
+        writeln!(
+            o,
+            "Access-review campaigns (R17, R18; `igl review show ID`):"
+        )?;
+        for c in j.state.campaigns.values() {
+            let p = c.progress(&j.state, j.as_of, &j.config);
+            writeln!(
+                o,
+                "  {} {} {:?}, due {}: {}",
+                if p.overdue + p.revocation_overdue > 0 {
+                    "✘"
+                } else {
+                    "✔"
+                },
+                c.id,
+                c.title,
+                c.due,
+                p.text()
+            )?;
+        }
+    }
     if !j.state.notes.is_empty() {
         writeln!(o)?;
         writeln!(
@@ -398,6 +421,9 @@ fn summary_json(j: &Judged, rules: &[&Rule]) -> Value {
             })
         }).collect::<Vec<_>>(),
         "notes": j.state.notes.iter().map(|n| json!({"seq": n.seq, "message": n.message})).collect::<Vec<_>>(),
+        "campaigns": j.state.campaigns.values()
+            .map(|c| super::review::campaign_json(c, &j.state, j.as_of, &j.config))
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -536,6 +562,24 @@ fn audit_md(
                 "- **{}**: {}",
                 md_escape(&f.subject.to_string()),
                 f.detail
+            )?;
+        }
+    }
+    if !j.state.campaigns.is_empty() {
+        writeln!(o)?;
+        writeln!(o, "## Access-review campaigns")?;
+        writeln!(o)?;
+        writeln!(o, "| Campaign | Title | Due | Default | Progress |")?;
+        writeln!(o, "|---|---|---|---|---|")?;
+        for c in j.state.campaigns.values() {
+            writeln!(
+                o,
+                "| `{}` | {} | {} | {} | {} |",
+                c.id,
+                md_escape(&c.title),
+                c.due,
+                c.default_decision.map_or("-".into(), |d| d.to_string()),
+                md_escape(&c.progress(&j.state, j.as_of, &j.config).text())
             )?;
         }
     }
