@@ -1506,7 +1506,8 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
         "
 It includes deliberate policy violations (a grant before the countersignature, lapsed
 training, leavers whose access and keys outlived them, third-party access without a sponsor,
-a breach decided after 72 hours, an overdue SAR, and more) for `igl audit` to find.
+a breach decided after 72 hours, an overdue SAR, an access review with an item nobody decided
+and a revocation nobody carried out, and more) for `igl audit` to find.
 
 Try next (igl is {exe}; `cargo install --path .` puts it on your PATH):
   export IGL_LEDGER={d}
@@ -1516,6 +1517,8 @@ Try next (igl is {exe}; `cargo install --path .` puts it on your PATH):
   igl status P00105                 # everything about one member of staff
   igl org caring-hands              # a partner's agreements and accreditations
   igl requests                      # subject-rights requests and their statutory deadlines
+  igl review show AR-2026-Q4-ECLIPSE   # an access review: who decided what, was it done (exit 1)
+  igl review todo AR-2026-Q4-ECLIPSE --reviewer P00011 --worksheet P00011.csv
   igl sar P00105                    # everything the ledger holds about one person
   igl sar P00105 --pack sar-P00105 && igl verify-bundle sar-P00105 --trusted-key {ig_key}
   igl log --subject service-user:SU-000142

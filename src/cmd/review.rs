@@ -402,14 +402,7 @@ fn item_json(c: &Campaign, i: &Item, s: &State, now: Timestamp, cfg: &Config) ->
     let (state, decision, at, seq, by_default, new_role) = match &st {
         ItemState::Pending => ("pending", None, None, None, false, None),
         ItemState::Overdue => ("overdue", None, None, None, false, None),
-        ItemState::Withdrawn { revoked } => (
-            "withdrawn",
-            None,
-            Some(revoked.at),
-            Some(revoked.seq),
-            false,
-            None,
-        ),
+        ItemState::Withdrawn { .. } => ("withdrawn", None, None, None, false, None),
         ItemState::Decided {
             decision,
             at,
@@ -435,11 +428,15 @@ fn item_json(c: &Campaign, i: &Item, s: &State, now: Timestamp, cfg: &Config) ->
             .and_then(|d| d.justification.clone()),
         _ => None,
     };
-    let (execution, exec_due, revoked, late) = match c.execution(i, g, now, cfg) {
-        Execution::NotNeeded => ("not_needed", None, None, None),
-        Execution::Awaiting { due } => ("awaiting", Some(due), None, Some(now > due)),
-        Execution::Done { revoked, due, late } => ("done", Some(due), Some(revoked), Some(late)),
+    let (execution, exec_due, late) = match c.execution(i, g, now, cfg) {
+        Execution::NotNeeded => ("not_needed", None, None),
+        Execution::Awaiting { due } => ("awaiting", Some(due), Some(now > due)),
+        Execution::Done { due, late, .. } => ("done", Some(due), Some(late)),
     };
+    let revoked = g
+        .and_then(|g| g.revoked.as_ref())
+        .map(|r| r.stamp)
+        .filter(|r| r.at <= now);
     json!({
         "record": "item",
         "campaign": c.id,

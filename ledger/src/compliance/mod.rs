@@ -3,7 +3,7 @@
 //!
 //! - [`state`] — the projection: a pure fold over entries in `occurred_at` order (ties by seq)
 //!   into people, keys, declarations, training, grants, organisations, devices, record accesses,
-//!   breaches and subject-rights requests, with their histories.
+//!   breaches, subject-rights requests and access-review campaigns, with their histories.
 //! - [`rules`] — R1–R18, each a named function with its policy source, turning a state into
 //!   [`Finding`]s: what is wrong, about whom, since when, how overdue, and the seqs that prove it.
 //! - [`time`] — calendar months, working days (England and Wales bank holidays) and spans.
