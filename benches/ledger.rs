@@ -559,6 +559,8 @@ fn import(c: &mut Criterion) {
                     &feed,
                     5_000,
                     false,
+                    None,
+                    &mut igl_ledger::import::Salts::Random,
                     |_| {},
                 )
                 .unwrap();

@@ -4,9 +4,10 @@
 //! to 20 Nov 2026): partner organisations and their agreements, managers and staff onboarded with
 //! declarations, countersignatures, training and device attestations, access grants and reviews,
 //! record accesses from the Eclipse audit feed, leavers and a suspension, breaches and
-//! subject-rights requests, and a few deliberate policy violations (one or more for each rule
-//! R1–R18). Every event is signed by its author's own key and appended through the same path
-//! `igl append` uses, one sealed batch per simulated day.
+//! subject-rights requests, access-review campaigns, and a few deliberate policy violations (one
+//! or more for each rule R1–R18). Every event is signed by its author's own key and appended
+//! through the same path `igl append` uses, one sealed batch per simulated day; the HR system's
+//! and Eclipse's events come in as their CSV exports through the importers `igl import` uses.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -1361,6 +1362,184 @@ fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// The demo's HR and Eclipse feeds: each day's rows written as the systems export them (UK local
+/// times), appended to `imports/history/hr.csv` and `eclipse-audit.csv`, and loaded through
+/// `import::import_hr` and `import::import_access`, the code `igl import` runs.
+struct Feeds {
+    hr: std::fs::File,
+    access: std::fs::File,
+}
+
+impl Feeds {
+    const HR_HEADER: &'static str =
+        "person,name,job_title,business_unit,organisation,line_manager,change,effective,note\n";
+    const ACCESS_HEADER: &'static str = "user,record,accessed_at,purpose,device\n";
+
+    fn new(dir: &Path) -> Result<Feeds> {
+        let mut hr = std::fs::File::create(dir.join("hr.csv"))?;
+        hr.write_all(Self::HR_HEADER.as_bytes())?;
+        let mut access = std::fs::File::create(dir.join("eclipse-audit.csv"))?;
+        access.write_all(Self::ACCESS_HEADER.as_bytes())?;
+        Ok(Feeds { hr, access })
+    }
+
+    /// Whether the HR export carries this event.
+    fn is_hr(e: &Event) -> bool {
+        matches!(
+            e,
+            Event::PersonEnrolled(_)
+                | Event::EmploymentEnded(_)
+                | Event::EmploymentSuspended(_)
+                | Event::EmploymentReinstated(_)
+        )
+    }
+
+    /// `14/03/2026 09:00`: UK local time, as HR systems export it.
+    fn local(t: Timestamp) -> String {
+        t.datetime()
+            .with_timezone(&igl_ledger::compliance::time::ZONE)
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
+    }
+
+    /// A CSV field, quoted when it must be.
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// Writes and imports one day's rows; returns the entries appended per type.
+    fn import_day(
+        &mut self,
+        ledger: &Ledger,
+        hr_rows: &[(Timestamp, Event)],
+        access_rows: &[(Timestamp, RecordAccessed)],
+        hr_key: &SigningKey,
+        eclipse_key: &SigningKey,
+        recorded: Timestamp,
+        salt: &mut dyn FnMut() -> [u8; 32],
+    ) -> Result<Vec<(&'static str, u64)>> {
+        use igl_ledger::import;
+        let mut out = Vec::new();
+        let pii = |p: &Pii| p.value().map(Self::field).unwrap_or_default();
+        if !hr_rows.is_empty() {
+            let mut text = String::new();
+            for (at, e) in hr_rows {
+                let when = Self::local(*at);
+                let row = match e {
+                    Event::PersonEnrolled(p) => format!(
+                        "{},{},{},{},{},{},{},{when},",
+                        p.person,
+                        pii(&p.name),
+                        pii(&p.job_title),
+                        Self::field(&p.business_unit),
+                        p.organisation,
+                        p.line_manager.as_ref().map_or("", |m| m.as_str()),
+                        // The HR system knows a joiner from a mover; so does the ledger.
+                        if ledger
+                            .history(
+                                igl_ledger::projection::Kind::Person,
+                                p.person.as_str(),
+                                None
+                            )?
+                            .iter()
+                            .any(|r| r.tag
+                                == igl_ledger::index::type_tag("PersonEnrolled").expect("a type"))
+                        {
+                            "mover"
+                        } else {
+                            "joiner"
+                        },
+                    ),
+                    Event::EmploymentEnded(x) => format!(
+                        "{},,,,,,leaver,{when},{}",
+                        x.person,
+                        x.note.as_ref().map(pii).unwrap_or_default()
+                    ),
+                    Event::EmploymentSuspended(x) => format!(
+                        "{},,,,,,suspended,{when},{}",
+                        x.person,
+                        x.note.as_ref().map(pii).unwrap_or_default()
+                    ),
+                    Event::EmploymentReinstated(x) => {
+                        format!("{},,,,,,reinstated,{when},", x.person)
+                    }
+                    other => bail!("demo: {} is not in the HR export", other.type_name()),
+                };
+                text.push_str(&row);
+                text.push('\n');
+            }
+            self.hr.write_all(text.as_bytes())?;
+            let csv = format!("{}{text}", Self::HR_HEADER);
+            let r = import::import_hr(
+                ledger,
+                "imports/history/hr.csv",
+                csv.as_bytes(),
+                &import::HrMapping::default(),
+                hr_key,
+                false,
+                recorded,
+                &mut import::Salts::From(salt),
+            )
+            .map_err(|e| anyhow::anyhow!("demo: importing the HR rows: {e}"))?;
+            if r.new != hr_rows.len() {
+                bail!("demo: {} of {} HR rows imported", r.new, hr_rows.len());
+            }
+            for (t, n) in r.by_type {
+                let t = Event::TYPES
+                    .iter()
+                    .find(|x| **x == t)
+                    .context("an event type")?;
+                out.push((*t, n as u64));
+            }
+        }
+        if !access_rows.is_empty() {
+            let mut text = String::new();
+            for (at, a) in access_rows {
+                text.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    a.person,
+                    a.record,
+                    at.datetime()
+                        .with_timezone(&igl_ledger::compliance::time::ZONE)
+                        .format("%Y-%m-%d %H:%M:%S"),
+                    pii(&a.purpose),
+                    a.device.as_ref().map_or("", |d| d.as_str())
+                ));
+            }
+            self.access.write_all(text.as_bytes())?;
+            let csv = format!("{}{text}", Self::ACCESS_HEADER);
+            let system = access_rows[0].1.system.clone();
+            let r = import::import_access(
+                ledger,
+                "imports/history/eclipse-audit.csv",
+                csv.as_bytes(),
+                &import::AccessMapping::default(),
+                &system,
+                eclipse_key,
+                usize::MAX,
+                false,
+                Some(recorded),
+                &mut import::Salts::From(salt),
+                |_| {},
+            )
+            .map_err(|e| anyhow::anyhow!("demo: importing the Eclipse audit rows: {e}"))?;
+            if r.new != access_rows.len() {
+                bail!(
+                    "demo: {} of {} Eclipse audit rows imported",
+                    r.new,
+                    access_rows.len()
+                );
+            }
+            out.push(("RecordAccessed", r.new as u64));
+        }
+        Ok(out)
+    }
+}
+
 fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) -> Result<Outcome> {
     b.items.sort_by_key(|i| i.at); // stable: same-instant events keep their planned order
     let genesis_at = ts(date(2025, 10, 1), 9, 0);
@@ -1390,6 +1569,14 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
         }
     }
     let pb = out::progress(days.len() as u64, "days");
+    // The HR system's and Eclipse's feeds come in as their exports, day by day, through the
+    // importers `igl import hr` and `igl import access` use; the files are kept in
+    // imports/history/.
+    let history = dir.join("imports").join("history");
+    std::fs::create_dir_all(&history)?;
+    let mut feeds = Feeds::new(&history)?;
+    let hr_feed = b.by_person[&pid("SYS-HR")];
+    let eclipse_feed = b.by_person[&pid("SYS-ECLIPSE")];
     let mut decl_hashes: HashMap<EventId, Hash32> = HashMap::new();
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut first_day = true;
@@ -1398,8 +1585,18 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
         let mut subs = Vec::with_capacity(items.len());
         let mut last = items.last().map_or(ts(day, 18, 0), |i| i.at);
         let mut decls = Vec::new();
-        for (i, item) in items.into_iter().enumerate() {
+        let mut hr_rows = Vec::new();
+        let mut access_rows = Vec::new();
+        for item in items.into_iter() {
             let event = match item.planned {
+                Planned::Event(e) if item.author == hr_feed && Feeds::is_hr(&e) => {
+                    hr_rows.push((item.at, e));
+                    continue;
+                }
+                Planned::Event(Event::RecordAccessed(e)) if item.author == eclipse_feed => {
+                    access_rows.push((item.at, e));
+                    continue;
+                }
                 Planned::Event(e) => e,
                 Planned::Countersign {
                     declaration,
@@ -1418,7 +1615,7 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
                 }
             };
             if matches!(event, Event::DeclarationSigned(_)) {
-                decls.push((i, item.id));
+                decls.push((subs.len(), item.id));
             }
             *counts.entry(event.type_name()).or_default() += 1;
             let sub = Submission::sign(
@@ -1433,19 +1630,39 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
             subs.push(sub);
             last = last.max(item.at);
         }
+        for at in hr_rows
+            .iter()
+            .map(|(at, _)| at)
+            .chain(access_rows.iter().map(|(at, _)| at))
+        {
+            last = last.max(*at);
+        }
         let appender = if first_day { admin } else { ig };
         first_day = false;
         let recorded =
             Timestamp::from_micros(last.micros() + 7 * 60 * 1_000_000).expect("in range");
-        let receipt = ledger
-            .append(&subs, &b.actors[appender].key, recorded)
-            .with_context(|| format!("demo: appending the batch of {day}"))?;
-        for (i, id) in decls {
-            let seq = receipt.first_seq + i as u64;
-            let e = ledger
-                .entry(seq)?
-                .context("demo: reading back a declaration")?;
-            decl_hashes.insert(id, e.hash);
+        if !subs.is_empty() {
+            let receipt = ledger
+                .append(&subs, &b.actors[appender].key, recorded)
+                .with_context(|| format!("demo: appending the batch of {day}"))?;
+            for (i, id) in decls {
+                let seq = receipt.first_seq + i as u64;
+                let e = ledger
+                    .entry(seq)?
+                    .context("demo: reading back a declaration")?;
+                decl_hashes.insert(id, e.hash);
+            }
+        }
+        for (t, n) in feeds.import_day(
+            &ledger,
+            &hr_rows,
+            &access_rows,
+            &b.actors[hr_feed].key,
+            &b.actors[eclipse_feed].key,
+            recorded,
+            &mut || b.rng.bytes(),
+        )? {
+            *counts.entry(t).or_default() += n;
         }
         // The IG officer signs and records a checkpoint at the end of every month.
         let month_ends = days.peek().is_none_or(|(next, _)| {

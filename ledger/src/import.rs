@@ -639,16 +639,34 @@ fn future_limit(now: Timestamp) -> Timestamp {
 
 /// Signs `rows` as `key`'s events, each with its stable event id, and appends them as one
 /// sealed batch. A refused row is named by its line.
+/// Where the personal-data salts of imported entries come from.
+pub enum Salts<'a> {
+    /// The operating system's random generator: every real import.
+    Random,
+    /// A deterministic source: `igl demo`, whose synthetic ledger is the same for the same seed.
+    From(&'a mut dyn FnMut() -> [u8; 32]),
+}
+
+impl Salts<'_> {
+    fn next(&mut self) -> Result<[u8; 32], crate::keys::KeyFileError> {
+        match self {
+            Salts::Random => crate::keys::random_bytes(),
+            Salts::From(f) => Ok(f()),
+        }
+    }
+}
+
 fn append_rows(
     ledger: &crate::Ledger,
     ledger_id: LedgerId,
     rows: &[Row],
     key: &igl_schema::SigningKey,
     now: Timestamp,
+    salts: &mut Salts,
 ) -> Result<crate::AppendReceipt, (Option<u64>, crate::LedgerError)> {
     let mut subs = Vec::with_capacity(rows.len());
     for (index, r) in rows.iter().enumerate() {
-        let salt = crate::keys::random_bytes().map_err(|e| (Some(r.line), e.into()))?;
+        let salt = salts.next().map_err(|e| (Some(r.line), e.into()))?;
         let sub = igl_schema::Submission::sign(
             ledger_id,
             r.event.clone(),
@@ -679,6 +697,7 @@ fn append_rows(
 
 /// `igl import hr`: reads and checks every row, skips those already imported, and appends the
 /// rest as one sealed batch signed by `key` (all or nothing).
+#[allow(clippy::too_many_arguments)]
 pub fn import_hr<R: Read>(
     ledger: &crate::Ledger,
     file: &str,
@@ -687,6 +706,7 @@ pub fn import_hr<R: Read>(
     key: &igl_schema::SigningKey,
     dry_run: bool,
     now: Timestamp,
+    salts: &mut Salts,
 ) -> Result<ImportReport, ImportFailure> {
     let mut report = ImportReport {
         dry_run,
@@ -731,7 +751,7 @@ pub fn import_hr<R: Read>(
     report.new = new_rows.len();
     if !dry_run && !new_rows.is_empty() {
         let receipt =
-            append_rows(ledger, ledger_id, &new_rows, key, now).map_err(|(line, e)| {
+            append_rows(ledger, ledger_id, &new_rows, key, now, salts).map_err(|(line, e)| {
                 // Nothing was appended: the batch is atomic.
                 let none = ImportReport {
                     new: 0,
@@ -749,7 +769,9 @@ pub fn import_hr<R: Read>(
 
 /// `igl import access`: streams the rows in sealed batches of `batch`, skipping those already
 /// imported; memory stays that of one batch. `progress` gets each row's byte offset. Stopped at
-/// any point, it is resumed by running it again.
+/// any point, it is resumed by running it again. `recorded_at` is the recording time of every
+/// batch (`None`: the clock when each is appended); rows dated after it (or after the start),
+/// beyond the clock-skew allowance, are deferred.
 #[allow(clippy::too_many_arguments)]
 pub fn import_access<R: Read>(
     ledger: &crate::Ledger,
@@ -760,6 +782,8 @@ pub fn import_access<R: Read>(
     key: &igl_schema::SigningKey,
     batch: usize,
     dry_run: bool,
+    recorded_at: Option<Timestamp>,
+    salts: &mut Salts,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportReport, ImportFailure> {
     let batch = batch.max(1);
@@ -773,18 +797,19 @@ pub fn import_access<R: Read>(
         error,
         report: Box::new(report.clone()),
     })?;
-    let latest = future_limit(Timestamp::now());
-    let mut pending: Vec<Row> = Vec::with_capacity(batch);
-    let mut in_batch = std::collections::HashSet::with_capacity(batch);
-    let flush = |pending: &mut Vec<Row>,
-                 in_batch: &mut std::collections::HashSet<EventId>,
-                 report: &mut ImportReport|
+    let latest = future_limit(recorded_at.unwrap_or_else(Timestamp::now));
+    let mut pending: Vec<Row> = Vec::with_capacity(batch.min(1 << 16));
+    let mut in_batch = std::collections::HashSet::with_capacity(batch.min(1 << 16));
+    let mut flush = |pending: &mut Vec<Row>,
+                     in_batch: &mut std::collections::HashSet<EventId>,
+                     report: &mut ImportReport|
      -> Result<(), ImportFailure> {
         if pending.is_empty() {
             return Ok(());
         }
         if !dry_run {
-            let r = append_rows(ledger, ledger_id, pending, key, Timestamp::now()).map_err(
+            let at = recorded_at.unwrap_or_else(Timestamp::now);
+            let r = append_rows(ledger, ledger_id, pending, key, at, salts).map_err(
                 |(line, error)| ImportFailure::Ledger {
                     file: file.into(),
                     line,

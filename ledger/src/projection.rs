@@ -3,7 +3,7 @@
 //! Every entry adds one row for each entity it concerns (a person, a key, a declaration, a
 //! training course of a person, a grant, an organisation and its members, a device, a breach, a
 //! subject-rights request, the record accesses of a member of staff and of a service user, a
-//! policy, the people a manager manages). The row's key is the entity, then the entry's
+//! policy, the people a manager manages, an access-review campaign). The row's key is the entity, then the entry's
 //! `occurred_at`, then its seq:
 //!
 //! ```text

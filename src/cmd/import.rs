@@ -155,6 +155,7 @@ fn run_hr(a: HrArgs, dir: PathBuf) -> Result<Outcome> {
         &key,
         c.dry_run,
         Timestamp::now(),
+        &mut import::Salts::Random,
     )
     .map_err(|e| anyhow!("{e}\nnothing was appended"))?;
     let mut o = out::stdout();
@@ -176,8 +177,13 @@ fn run_hr(a: HrArgs, dir: PathBuf) -> Result<Outcome> {
             )?,
             _ if r.dry_run => writeln!(
                 o,
-                "dry run: {} of {total} rows from {name} would be appended ({what}); {already} already imported{dups}; nothing was appended",
-                r.new
+                "dry run: {} of {total} rows from {name} would be appended{}; {already} already imported{dups}; nothing was appended",
+                r.new,
+                if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({what})")
+                }
             )?,
             _ => writeln!(
                 o,
@@ -222,6 +228,8 @@ fn run_access(a: AccessArgs, dir: PathBuf) -> Result<Outcome> {
         &key,
         a.batch,
         c.dry_run,
+        None,
+        &mut import::Salts::Random,
         |byte| pb.set_position(byte),
     );
     pb.finish_and_clear();

@@ -1517,6 +1517,6 @@ mod tests {
                 .all(|r| !r.source.is_empty() && !r.title.is_empty())
         );
         assert_eq!(rule("r3").map(|r| r.id), Some("R3"));
-        assert!(rule("R17").is_none());
+        assert!(rule("R19").is_none());
     }
 }
