@@ -1281,7 +1281,14 @@ fn write_imports(dir: &Path, ledger: &Ledger, end: Date) -> Result<()> {
     std::fs::write(imports.join("hr.csv"), hr)?;
 
     let mut audit = String::from("user,record,accessed_at,purpose,device\n");
-    let records: Vec<&RecordId> = state.accesses.iter().map(|a| &a.record).collect();
+    let records: Vec<&RecordId> = state
+        .accesses
+        .by_person
+        .values()
+        .flat_map(|t| t.records.iter())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     for i in 0..120usize {
         let g = council_active[i % council_active.len()];
         let record = records[(i * 7) % records.len().max(1)];
@@ -1291,9 +1298,10 @@ fn write_imports(dir: &Path, ledger: &Ledger, end: Date) -> Result<()> {
             .expect("a time of day");
         // From the device they last used (attested, so the import plants no R10 finding).
         let device = state
-            .accesses_by(&g.person)
-            .filter_map(|a| a.device.as_ref())
-            .last()
+            .accesses
+            .by_person
+            .get(&g.person)
+            .and_then(|t| t.last_device.as_ref())
             .map_or_else(String::new, |d| d.to_string());
         writeln!(
             audit,
@@ -1412,6 +1420,7 @@ impl Feeds {
     }
 
     /// Writes and imports one day's rows; returns the entries appended per type.
+    #[allow(clippy::too_many_arguments)]
     fn import_day(
         &mut self,
         ledger: &Ledger,

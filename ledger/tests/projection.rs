@@ -22,7 +22,7 @@ fn person_slice(s: &State, p: &PersonId, c: &Config) -> Value {
         "training": s.training.iter().filter(|t| &t.person == p).collect::<Vec<_>>(),
         "grants": s.grants_of(p).collect::<Vec<_>>(),
         "devices": s.devices.values().filter(|d| d.attestations.iter().any(|a| &a.person == p)).collect::<Vec<_>>(),
-        "accesses": s.accesses_by(p).collect::<Vec<_>>(),
+        "accesses": s.accesses.by_person.get(p),
         "reports": s.people.values().filter(|q| q.line_manager.as_ref() == Some(p)).map(|q| &q.id).collect::<Vec<_>>(),
         "findings": compliance::audit(s, c, None).into_iter().filter(|f| f.person.as_ref() == Some(p)).collect::<Vec<_>>(),
     })

@@ -668,7 +668,7 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
         .values()
         .filter(|d| d.attestations.iter().any(|a| a.person == id))
         .collect();
-    let accesses: Vec<_> = s.accesses_by(&id).collect();
+    let accesses = s.accesses.by_person.get(&id).cloned().unwrap_or_default();
     let reports: Vec<_> = s
         .people
         .values()
@@ -731,10 +731,10 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
                 })
             }).collect::<Vec<_>>(),
             "record_accesses": {
-                "count": accesses.len(),
-                "first": accesses.first().map(|a| a.stamp),
-                "last": accesses.last().map(|a| a.stamp),
-                "records": accesses.iter().map(|a| a.record.to_string()).collect::<std::collections::BTreeSet<_>>().len(),
+                "count": accesses.count,
+                "first": accesses.first,
+                "last": accesses.last,
+                "records": accesses.records.len(),
             },
             "requests": own_requests.iter().map(|r| serde_json::to_value(r).expect("a request status serialises")).collect::<Vec<_>>(),
             "findings": findings.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
@@ -985,13 +985,13 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     }
 
     writeln!(o, "Record accesses")?;
-    match (accesses.first(), accesses.last()) {
+    match (accesses.first, accesses.last) {
         (Some(f), Some(l)) => writeln!(
             o,
             "  {} (first {}, last {}); `igl log --subject {} --type RecordAccessed`",
-            accesses.len(),
-            hm(f.stamp.at),
-            hm(l.stamp.at),
+            accesses.count,
+            hm(f.at),
+            hm(l.at),
             p.id
         )?,
         _ => writeln!(o, "  none")?,

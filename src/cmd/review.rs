@@ -462,46 +462,9 @@ fn item_json(c: &Campaign, i: &Item, s: &State, now: Timestamp, cfg: &Config) ->
     })
 }
 
-fn scope_text(c: &Campaign) -> String {
-    let mut s = Vec::new();
-    if let Some(x) = &c.system {
-        s.push(format!("system {x}"));
-    }
-    if let Some(x) = &c.organisation {
-        s.push(format!("organisation {x}"));
-    }
-    if let Some(x) = &c.reports_of {
-        s.push(format!("reports of {x}"));
-    }
-    if s.is_empty() {
-        s.push("every grant".into());
-    }
-    s.join(", ")
-}
-
 fn header(o: &mut impl Write, c: &Campaign, s: &State, now: Timestamp, cfg: &Config) -> Result<()> {
-    writeln!(
-        o,
-        "{} {:?} — due by the end of {}{}",
-        c.id,
-        c.title,
-        c.due,
-        match c.default_decision {
-            Some(d) => format!(", default {d}"),
-            None => String::new(),
-        }
-    )?;
-    writeln!(
-        o,
-        "  opened {} (seq {}), owner {}; scope: {}; reviewer: {}",
-        time::uk_text(c.opened.at),
-        c.opened.seq,
-        c.owner,
-        scope_text(c),
-        c.reviewer
-            .as_ref()
-            .map_or("each grantee's line manager".into(), |r| r.to_string())
-    )?;
+    writeln!(o, "{} {:?} — {}", c.id, c.title, c.due_text())?;
+    writeln!(o, "  {}", c.opened_text())?;
     writeln!(o, "  {}", c.progress(s, now, cfg).text())?;
     Ok(())
 }
@@ -542,56 +505,6 @@ fn list(a: ListArgs, dir: &Path) -> Result<Outcome> {
     Ok(outcome(state.campaigns.values(), &state, now, &cfg))
 }
 
-/// `keep 2026-11-10 (seq 2051)`, `revoke by default 2026-11-27`, `pending`, …
-fn state_text(st: &ItemState) -> String {
-    match st {
-        ItemState::Pending => "pending".into(),
-        ItemState::Overdue => "OVERDUE".into(),
-        ItemState::Withdrawn { revoked } => {
-            format!("revoked {} before a decision", day(revoked.at))
-        }
-        ItemState::Decided {
-            decision,
-            at,
-            seq,
-            by_default: true,
-            ..
-        } => format!("{decision} by default {} (seq {seq})", day(*at)),
-        ItemState::Decided {
-            decision,
-            at,
-            seq,
-            new_role,
-            ..
-        } => format!(
-            "{decision}{} {} (seq {seq})",
-            new_role
-                .as_ref()
-                .map_or(String::new(), |r| format!(" → {r:?}")),
-            day(*at)
-        ),
-    }
-}
-
-fn execution_text(e: Execution, now: Timestamp) -> String {
-    match e {
-        Execution::NotNeeded => "—".into(),
-        Execution::Awaiting { due } if now > due => format!("NOT DONE (due {})", day(due)),
-        Execution::Awaiting { due } => format!("awaiting (due {})", day(due)),
-        Execution::Done {
-            revoked,
-            late: false,
-            ..
-        } => format!("revoked {} (seq {})", day(revoked.at), revoked.seq),
-        Execution::Done { revoked, due, .. } => format!(
-            "revoked LATE {} (seq {}; due {})",
-            day(revoked.at),
-            revoked.seq,
-            day(due)
-        ),
-    }
-}
-
 fn day(t: Timestamp) -> String {
     time::uk_date(t).to_string()
 }
@@ -618,8 +531,8 @@ fn show(a: ShowArgs, dir: &Path) -> Result<Outcome> {
                     i.person.to_string(),
                     format!("{} ({})", i.system, i.role),
                     i.reviewer.to_string(),
-                    state_text(&c.item_state(i, g, now)),
-                    execution_text(c.execution(i, g, now, &cfg), now),
+                    c.item_state(i, g, now).text(),
+                    c.execution(i, g, now, &cfg).text(now),
                 ]
             })
             .collect();

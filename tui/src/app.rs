@@ -19,6 +19,7 @@ use ratatui::layout::Rect;
 use crate::compliance::{Compliance, Pane};
 use crate::detail::{CheckpointState, Detail, FoundCheckpoint};
 use crate::keymap::{self, Action, Context};
+use crate::reviews::Reviews;
 use crate::source::Source;
 use crate::subject::SubjectView;
 use crate::text::thousands;
@@ -45,15 +46,17 @@ pub enum Screen {
     Timeline,
     Compliance,
     Subjects,
+    Reviews,
     Verify,
 }
 
 impl Screen {
-    /// Tab's order.
-    pub const ALL: [Screen; 4] = [
+    /// Tab's order (and the number keys': `1` is the first).
+    pub const ALL: [Screen; 5] = [
         Screen::Timeline,
         Screen::Compliance,
         Screen::Subjects,
+        Screen::Reviews,
         Screen::Verify,
     ];
 }
@@ -183,7 +186,8 @@ pub struct App {
     pub(crate) vp: Viewport,
     pub(crate) comp: Compliance,
     pub(crate) subj: SubjectView,
-    /// "Now": what the compliance screen and the request clocks start from.
+    pub(crate) revs: Reviews,
+    /// "Now": what the compliance and reviews screens and the request clocks start from.
     pub(crate) now: Timestamp,
 }
 
@@ -213,6 +217,7 @@ impl App {
             authors: Authors::default(),
             comp: Compliance::new(Timestamp::now()),
             subj: SubjectView::default(),
+            revs: Reviews::new(Timestamp::now()),
             now: Timestamp::now(),
             vp: Viewport {
                 rows: Rect::new(0, 2, 80, 20),
@@ -228,6 +233,7 @@ impl App {
         self.now = now;
         self.comp = Compliance::new(now);
         self.subj = SubjectView::default();
+        self.revs = Reviews::new(now);
         self
     }
 
@@ -238,6 +244,9 @@ impl App {
     }
     pub fn subject_view(&self) -> &SubjectView {
         &self.subj
+    }
+    pub fn reviews(&self) -> &Reviews {
+        &self.revs
     }
     pub fn screen(&self) -> Screen {
         self.screen
@@ -272,13 +281,14 @@ impl App {
             || matches!(self.checkpoint, CheckpointState::Searching { .. })
             || self.verify.running()
             || self.comp.running()
+            || self.revs.running()
     }
 
     /// Runs background work until none is left (for tests and scripts; the UI ticks instead).
     pub fn settle(&mut self) {
         while self.busy() {
             self.tick();
-            if self.verify.running() || self.comp.running() {
+            if self.verify.running() || self.comp.running() || self.revs.running() {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
@@ -297,6 +307,7 @@ impl App {
                     (Screen::Verify, _) => Context::Verify,
                     (Screen::Compliance, _) => Context::Compliance,
                     (Screen::Subjects, _) => Context::Subjects,
+                    (Screen::Reviews, _) => Context::Reviews,
                 };
                 vec![screen, Context::Global]
             }
@@ -419,6 +430,7 @@ impl App {
                 Context::Verify => self.verify_action(action),
                 Context::Compliance => self.compliance_action(action),
                 Context::Subjects => self.subjects_action(action),
+                Context::Reviews => self.reviews_action(action),
                 Context::Global => {}
             },
         }
@@ -560,7 +572,7 @@ impl App {
                     return;
                 }
                 match crate::compliance::parse_as_of(text) {
-                    Ok(t) => self.audit_as_of(t),
+                    Ok(t) => self.set_as_of(t),
                     Err(e) => self.say(Level::Bad, format!("✘ {text:?}: {e}")),
                 }
             }
@@ -767,7 +779,8 @@ impl App {
 
     // ----- screens -----
 
-    /// Shows `screen`, starting what it needs (the audit, the requests) the first time.
+    /// Shows `screen`, starting what it needs (the audit, the requests, the campaigns) the first
+    /// time.
     fn show(&mut self, screen: Screen) {
         self.screen = screen;
         match screen {
@@ -777,14 +790,29 @@ impl App {
                 self.comp.start(self.source.audit_job(self.comp.as_of));
             }
             Screen::Subjects => self.subj.load_requests(&*self.source, self.now),
+            Screen::Reviews if matches!(self.revs.state, crate::reviews::LoadState::Idle) => {
+                self.revs.start(self.source.campaigns_job(self.revs.as_of));
+            }
             _ => {}
         }
     }
 
-    /// Runs the audit again as of `t`.
-    fn audit_as_of(&mut self, t: Timestamp) {
+    /// Moves the as-of instant to `t`: the Compliance and Reviews screens share it. What has
+    /// run (and what the screen shown needs) runs again as of `t`; the other starts at `t` when
+    /// its screen is first shown.
+    fn set_as_of(&mut self, t: Timestamp) {
         self.comp.as_of = t;
-        self.comp.start(self.source.audit_job(t));
+        self.revs.as_of = t;
+        if self.screen == Screen::Compliance
+            || !matches!(self.comp.state, crate::compliance::AuditState::Idle)
+        {
+            self.comp.start(self.source.audit_job(t));
+        }
+        if self.screen == Screen::Reviews
+            || !matches!(self.revs.state, crate::reviews::LoadState::Idle)
+        {
+            self.revs.start(self.source.campaigns_job(t));
+        }
     }
 
     /// Shows exactly `seqs` in the timeline, with `seq` open in the detail.
@@ -840,10 +868,8 @@ impl App {
                     text: String::new(),
                 }
             }
-            Action::DayBack => self.audit_as_of(crate::compliance::shift_days(self.comp.as_of, -1)),
-            Action::DayForward => {
-                self.audit_as_of(crate::compliance::shift_days(self.comp.as_of, 1))
-            }
+            Action::DayBack => self.set_as_of(crate::compliance::shift_days(self.comp.as_of, -1)),
+            Action::DayForward => self.set_as_of(crate::compliance::shift_days(self.comp.as_of, 1)),
             Action::ToggleOpen => {
                 self.comp.open_only = !self.comp.open_only;
                 self.comp.finding_sel = 0;
@@ -854,7 +880,53 @@ impl App {
             }
             Action::Reload => {
                 let t = self.comp.as_of;
-                self.audit_as_of(t);
+                self.comp.start(self.source.audit_job(t));
+            }
+            _ => {}
+        }
+    }
+
+    fn reviews_action(&mut self, action: Action) {
+        let page = i64::from(self.vp.rows.height.max(1));
+        match action {
+            Action::Down => self.revs.step(1),
+            Action::Up => self.revs.step(-1),
+            Action::Top => self.revs.step(i64::MIN / 2),
+            Action::Bottom => self.revs.step(i64::MAX / 2),
+            Action::PageDown | Action::HalfPageDown => self.revs.step(page),
+            Action::PageUp | Action::HalfPageUp => self.revs.step(-page),
+            Action::Open => {
+                let Some(id) = self.revs.open.clone() else {
+                    if self.revs.open_selected().is_none() && self.revs.data().is_some() {
+                        self.say(Level::Info, "no campaign to open".into());
+                    }
+                    return;
+                };
+                let Some(row) = self.revs.item() else {
+                    return self.say(Level::Info, format!("campaign {id} has no items"));
+                };
+                let label = format!("{id} {}", row.item.grant);
+                let (seqs, seq) = (row.entries(), row.entry());
+                self.show_entries(label, seqs, seq);
+            }
+            Action::Back => {
+                if self.revs.open.is_some() {
+                    self.revs.close();
+                } else {
+                    self.screen = Screen::Timeline;
+                }
+            }
+            Action::AsOf => {
+                self.overlay = Overlay::Prompt {
+                    kind: PromptKind::AsOf,
+                    text: String::new(),
+                }
+            }
+            Action::DayBack => self.set_as_of(crate::compliance::shift_days(self.revs.as_of, -1)),
+            Action::DayForward => self.set_as_of(crate::compliance::shift_days(self.revs.as_of, 1)),
+            Action::Reload => {
+                let t = self.revs.as_of;
+                self.revs.start(self.source.campaigns_job(t));
             }
             _ => {}
         }
@@ -1201,6 +1273,12 @@ impl App {
             && let crate::compliance::AuditState::Done { result: Err(e), .. } = &self.comp.state
         {
             let m = format!("✘ the audit failed: {e}");
+            self.say(Level::Bad, m);
+        }
+        if self.revs.poll()
+            && let crate::reviews::LoadState::Done { result: Err(e), .. } = &self.revs.state
+        {
+            let m = format!("✘ could not read the campaigns: {e}");
             self.say(Level::Bad, m);
         }
         if self.verify.poll()

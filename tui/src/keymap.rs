@@ -16,6 +16,7 @@ pub enum Context {
     Verify,
     Compliance,
     Subjects,
+    Reviews,
     /// The event-type picker.
     Picker,
     /// A one-line prompt (search, subject, go to seq).
@@ -32,6 +33,7 @@ impl Context {
         Context::Detail,
         Context::Compliance,
         Context::Subjects,
+        Context::Reviews,
         Context::Verify,
         Context::Picker,
         Context::Prompt,
@@ -47,6 +49,7 @@ impl Context {
             Context::Verify => "Verify",
             Context::Compliance => "Compliance",
             Context::Subjects => "Subjects (SAR)",
+            Context::Reviews => "Reviews (access-review campaigns)",
             Context::Picker => "Type filter",
             Context::Prompt => "Prompts (search, subject, go to, as of, look up)",
             Context::Help => "This help",
@@ -88,7 +91,7 @@ pub enum Action {
     Reload,
     /// Show screen N (0-based, in Tab's order).
     Screen(u8),
-    /// Compliance: choose the as-of instant.
+    /// Compliance and Reviews: choose the as-of instant (they share it).
     AsOf,
     DayBack,
     DayForward,
@@ -466,7 +469,7 @@ pub const KEYMAP: &[Binding] = &[
         C::Compliance,
         &[ch('a')],
         A::AsOf,
-        "audit as of another date or RFC 3339 time",
+        "audit as of another date or RFC 3339 time (Reviews' too)",
         Some("as of"),
     ),
     b(
@@ -573,6 +576,85 @@ pub const KEYMAP: &[Binding] = &[
         &[code(K::Esc), code(K::Backspace)],
         A::Back,
         "back (to the requests, then the timeline)",
+        Some("back"),
+    ),
+    // Reviews
+    b(
+        C::Reviews,
+        &[ch('j'), code(K::Down)],
+        A::Down,
+        "next campaign or item",
+        Some("move"),
+    ),
+    b(
+        C::Reviews,
+        &[ch('k'), code(K::Up)],
+        A::Up,
+        "previous campaign or item",
+        Some("move"),
+    ),
+    b(C::Reviews, &[ch('g'), code(K::Home)], A::Top, "first", None),
+    b(
+        C::Reviews,
+        &[ch('G'), code(K::End)],
+        A::Bottom,
+        "last",
+        None,
+    ),
+    b(
+        C::Reviews,
+        &[code(K::PageDown), ctrl('d'), ch(' ')],
+        A::PageDown,
+        "page down",
+        None,
+    ),
+    b(
+        C::Reviews,
+        &[code(K::PageUp), ctrl('u')],
+        A::PageUp,
+        "page up",
+        None,
+    ),
+    b(
+        C::Reviews,
+        &[code(K::Enter)],
+        A::Open,
+        "a campaign's items; an item's entries (its decision first)",
+        Some("open"),
+    ),
+    b(
+        C::Reviews,
+        &[ch('a')],
+        A::AsOf,
+        "as of another date or RFC 3339 time (Compliance's too)",
+        Some("as of"),
+    ),
+    b(
+        C::Reviews,
+        &[ch('[')],
+        A::DayBack,
+        "as of one day earlier",
+        Some("day"),
+    ),
+    b(
+        C::Reviews,
+        &[ch(']')],
+        A::DayForward,
+        "as of one day later",
+        Some("day"),
+    ),
+    b(
+        C::Reviews,
+        &[ch('R')],
+        A::Reload,
+        "read the campaigns again",
+        None,
+    ),
+    b(
+        C::Reviews,
+        &[code(K::Esc), code(K::Backspace)],
+        A::Back,
+        "back (to the campaigns, then the timeline)",
         Some("back"),
     ),
     // Verify
@@ -684,7 +766,7 @@ pub const KEYMAP: &[Binding] = &[
         C::Global,
         &[code(K::Tab)],
         A::NextScreen,
-        "next screen (Timeline, Compliance, Subjects, Verify)",
+        "next screen (Timeline, Compliance, Subjects, Reviews, Verify)",
         Some("screen"),
     ),
     b(
@@ -709,7 +791,14 @@ pub const KEYMAP: &[Binding] = &[
         "subjects: SAR lookup and request deadlines",
         None,
     ),
-    b(C::Global, &[ch('4')], A::Screen(3), "verify", None),
+    b(
+        C::Global,
+        &[ch('4')],
+        A::Screen(3),
+        "reviews: access-review campaigns and their items",
+        None,
+    ),
+    b(C::Global, &[ch('5')], A::Screen(4), "verify", None),
     b(
         C::Global,
         &[ch('v')],

@@ -30,6 +30,7 @@ pub mod app;
 pub mod compliance;
 pub mod detail;
 pub mod keymap;
+pub mod reviews;
 mod screens;
 pub mod source;
 pub mod subject;
@@ -120,8 +121,9 @@ fn restore_terminal() {
 type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
 
 /// A panic hook that restores the terminal before the panic message is printed (otherwise the
-/// message is lost on the alternate screen and the shell is left in raw mode). A panic on the
-/// verify worker leaves the terminal alone: the UI reports it and carries on.
+/// message is lost on the alternate screen and the shell is left in raw mode). A panic on a
+/// worker thread (verify, the audit, the campaigns) leaves the terminal alone: the UI reports it
+/// and carries on.
 struct PanicHook {
     previous: Arc<Hook>,
 }
@@ -135,6 +137,9 @@ impl PanicHook {
                 Some(verify::THREAD_NAME) => return verify::record_worker_panic(info.to_string()),
                 Some(compliance::THREAD_NAME) => {
                     return compliance::record_worker_panic(info.to_string());
+                }
+                Some(reviews::THREAD_NAME) => {
+                    return reviews::record_worker_panic(info.to_string());
                 }
                 _ => {}
             }

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use igl_ledger::compliance::state::State;
 use igl_ledger::compliance::{self, Config, Finding};
 use igl_ledger::requests::RequestsReport;
 use igl_ledger::sar::{Disclosure, PackSummary};
@@ -20,6 +21,10 @@ pub type VerifyJob =
 
 /// A compliance audit to run on a worker thread: every finding of every rule as of an instant.
 pub type AuditJob = Box<dyn FnOnce() -> std::result::Result<Vec<Finding>, String> + Send>;
+
+/// The access-review campaigns as of an instant, read on a worker thread: the governance state
+/// `igl review` answers from (every campaign, grant and grantee; no record accesses).
+pub type CampaignsJob = Box<dyn FnOnce() -> std::result::Result<State, String> + Send>;
 
 /// Read access to a ledger: everything the TUI shows comes through here.
 pub trait Source {
@@ -44,6 +49,9 @@ pub trait Source {
     /// The compliance audit as of `as_of` (rules R1–R18, default configuration), to run on
     /// another thread.
     fn audit_job(&self, as_of: Timestamp) -> AuditJob;
+    /// The access-review campaigns as of `as_of` (`compliance::scope::campaigns_state`, the
+    /// call `igl review` makes), to run on another thread.
+    fn campaigns_job(&self, as_of: Timestamp) -> CampaignsJob;
     /// Everything the ledger holds about `subject`, with the third-party rule applied (read
     /// through the subject index).
     fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>>;
@@ -119,6 +127,13 @@ impl Source for LedgerSource {
             let ledger = Ledger::open_read_only(&path).map_err(|e| e.to_string())?;
             let state = compliance::load(&ledger, Some(as_of)).map_err(|e| e.to_string())?;
             Ok(compliance::audit(&state, &Config::default(), None))
+        })
+    }
+    fn campaigns_job(&self, as_of: Timestamp) -> CampaignsJob {
+        let path = self.path.clone();
+        Box::new(move || {
+            let ledger = Ledger::open_read_only(&path).map_err(|e| e.to_string())?;
+            compliance::scope::campaigns_state(&ledger, as_of).map_err(|e| e.to_string())
         })
     }
     fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>> {

@@ -151,6 +151,7 @@ impl App {
             (Screen::Verify, _) => self.draw_verify(f, a.body),
             (Screen::Compliance, _) => self.draw_compliance(f, a.body),
             (Screen::Subjects, _) => self.draw_subjects(f, a.body),
+            (Screen::Reviews, _) => self.draw_reviews(f, a.body),
         }
         self.draw_status(f, a.status);
         self.draw_keys(f, a.keys);
@@ -207,12 +208,21 @@ impl App {
             None if self.comp.running() => "Compliance …".to_string(),
             None => "Compliance".to_string(),
         };
+        let reviews = match self.revs.data() {
+            Some(_) => match self.revs.late_count() {
+                0 => "Reviews ✔".to_string(),
+                n => format!("Reviews ✘{n}"),
+            },
+            None if self.revs.running() => "Reviews …".to_string(),
+            None => "Reviews".to_string(),
+        };
         let mut x = TABS_START;
         let mut out = Vec::new();
         for (screen, label) in [
             (Screen::Timeline, timeline),
             (Screen::Compliance, compliance),
             (Screen::Subjects, "Subjects".to_string()),
+            (Screen::Reviews, reviews),
             (Screen::Verify, verify),
         ] {
             let text = if screen == self.screen {

@@ -331,6 +331,116 @@ impl Campaign {
     }
 }
 
+/// An instant's UK date, as campaigns are written.
+fn day(t: Timestamp) -> String {
+    super::time::uk_date(t).to_string()
+}
+
+impl ItemState {
+    /// `keep 2026-11-10 (seq 2051)`, `revoke by default 2026-11-27 (seq 1964)`, `change →
+    /// "Read-only" …`, `pending`, `OVERDUE`, `revoked D before a decision`: the one wording of
+    /// an item's decision (`igl review show`, the TUI's Reviews screen).
+    pub fn text(&self) -> String {
+        match self {
+            ItemState::Pending => "pending".into(),
+            ItemState::Overdue => "OVERDUE".into(),
+            ItemState::Withdrawn { revoked } => {
+                format!("revoked {} before a decision", day(revoked.at))
+            }
+            ItemState::Decided {
+                decision,
+                at,
+                seq,
+                by_default: true,
+                ..
+            } => format!("{decision} by default {} (seq {seq})", day(*at)),
+            ItemState::Decided {
+                decision,
+                at,
+                seq,
+                new_role,
+                ..
+            } => format!(
+                "{decision}{} {} (seq {seq})",
+                new_role
+                    .as_ref()
+                    .map_or(String::new(), |r| format!(" → {r:?}")),
+                day(*at)
+            ),
+        }
+    }
+}
+
+impl Execution {
+    /// `—`, `awaiting (due D)`, `NOT DONE (due D)`, `revoked D (seq N)`, `revoked LATE D (seq
+    /// N; due D)`, at `now`: the one wording of whether a decision was carried out.
+    pub fn text(&self, now: Timestamp) -> String {
+        match *self {
+            Execution::NotNeeded => "—".into(),
+            Execution::Awaiting { due } if now > due => format!("NOT DONE (due {})", day(due)),
+            Execution::Awaiting { due } => format!("awaiting (due {})", day(due)),
+            Execution::Done {
+                revoked,
+                late: false,
+                ..
+            } => format!("revoked {} (seq {})", day(revoked.at), revoked.seq),
+            Execution::Done { revoked, due, .. } => format!(
+                "revoked LATE {} (seq {}; due {})",
+                day(revoked.at),
+                revoked.seq,
+                day(due)
+            ),
+        }
+    }
+}
+
+impl Campaign {
+    /// `system Eclipse, organisation livewell-sw`, or `every grant`.
+    pub fn scope_text(&self) -> String {
+        let mut s = Vec::new();
+        if let Some(x) = &self.system {
+            s.push(format!("system {x}"));
+        }
+        if let Some(x) = &self.organisation {
+            s.push(format!("organisation {x}"));
+        }
+        if let Some(x) = &self.reports_of {
+            s.push(format!("reports of {x}"));
+        }
+        if s.is_empty() {
+            s.push("every grant".into());
+        }
+        s.join(", ")
+    }
+
+    /// `due by the end of 2026-11-13, default keep`.
+    pub fn due_text(&self) -> String {
+        format!(
+            "due by the end of {}{}",
+            self.due,
+            match self.default_decision {
+                Some(d) => format!(", default {d}"),
+                None => String::new(),
+            }
+        )
+    }
+
+    /// `opened 2026-10-12 10:00 BST (seq 1851), owner P00002; scope: system Eclipse; reviewer:
+    /// each grantee's line manager`.
+    pub fn opened_text(&self) -> String {
+        format!(
+            "opened {} (seq {}), owner {}; scope: {}; reviewer: {}",
+            super::time::uk_text(self.opened.at),
+            self.opened.seq,
+            self.owner,
+            self.scope_text(),
+            self.reviewer
+                .as_ref()
+                .map_or("each grantee's line manager".into(), |r| r.to_string())
+        )
+    }
+}
+
 /// Folds a campaign's opening: fixes its items from the grants in force (the state is at the
 /// opening instant, as facts fold in `occurred_at` order). Returns a note for a campaign id
 /// used twice.

@@ -16,6 +16,7 @@
 //! A rule is about what happened, never a reason to refuse an event: the chain rules decide what
 //! may be appended; these rules only report.
 
+pub mod accesses;
 pub mod campaign;
 pub mod rules;
 pub mod scope;
@@ -196,8 +197,25 @@ pub fn fact(e: &StoredEntry) -> Fact<'_> {
     }
 }
 
-/// Reads every entry of `ledger` and builds the state as of `as_of` (`None`: everything).
+/// Builds the state as of `as_of` (`None`: everything) from every entry of `ledger`, in memory
+/// that does not grow with the record accesses: every other entry is read (through the type
+/// index) and folded first, then the accesses stream past one at a time and are judged
+/// against the result ([`accesses`]).
 pub fn load(ledger: &Ledger, as_of: Option<Timestamp>) -> Result<State> {
-    let entries = ledger.entries(0).collect::<Result<Vec<_>>>()?;
-    Ok(State::build(as_of, entries.iter().map(fact)))
+    let access = crate::index::type_tag("RecordAccessed").expect("a catalogue type");
+    let mut seqs = Vec::new();
+    for (tag, name) in igl_schema::Event::TYPES.iter().enumerate() {
+        if tag as u32 != access {
+            seqs.extend(ledger.type_entries(name)?);
+        }
+    }
+    seqs.sort_unstable();
+    let entries = ledger.entries_at(seqs).collect::<Result<Vec<_>>>()?;
+    let mut state = State::build(as_of, entries.iter().map(fact));
+    drop(entries);
+    for seq in ledger.type_seqs("RecordAccessed") {
+        let e = ledger.entries_at([seq?]).next().expect("one seq")?;
+        state.observe_access(&fact(&e));
+    }
+    Ok(state)
 }

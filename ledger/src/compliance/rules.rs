@@ -641,23 +641,12 @@ pub fn r5_breach_decision_late(s: &State, _c: &Config) -> Vec<Finding> {
 /// **R6** — a record may only be opened by someone holding a grant to that system at that
 /// instant (`granted <= t < revoked`). One finding per person and system, listing every access.
 pub fn r6_access_without_grant(s: &State, _c: &Config) -> Vec<Finding> {
-    let mut groups: BTreeMap<(PersonId, igl_schema::SystemId), Vec<&super::state::Access>> =
-        BTreeMap::new();
-    for a in &s.accesses {
-        let covered = s
-            .grants_of(&a.person)
-            .any(|g| g.system == a.system && g.active_at(a.stamp.at));
-        if !covered {
-            groups
-                .entry((a.person.clone(), a.system.clone()))
-                .or_default()
-                .push(a);
-        }
-    }
     let mut out = Vec::new();
-    for ((person, system), accesses) in groups {
-        let first = accesses[0];
-        let last = accesses[accesses.len() - 1];
+    for ((person, system), u) in &s.accesses.ungranted {
+        let (Some((first, record)), Some(last)) = (&u.first, u.last) else {
+            continue;
+        };
+        let (person, system) = (person.clone(), system.clone());
         let grants: Vec<&Grant> = s
             .grants_of(&person)
             .filter(|g| g.system == system)
@@ -683,19 +672,18 @@ pub fn r6_access_without_grant(s: &State, _c: &Config) -> Vec<Finding> {
             Concerns::Person {
                 person: person.clone(),
             },
-            first.stamp.at,
+            first.at,
         )
         .about(s, &person)
         .detail(format!(
-            "{} to {system} with no active grant, first {} at {} ({context})",
-            plural(accesses.len(), "record access", "record accesses"),
-            first.record,
-            hm(first.stamp.at),
+            "{} to {system} with no active grant, first {record} at {} ({context})",
+            plural(u.seqs.len(), "record access", "record accesses"),
+            hm(first.at),
         ))
-        .seqs(accesses.iter().map(|a| a.stamp.seq))
+        .seqs(u.seqs.iter().copied())
         .seqs(grants.iter().map(|g| g.granted.seq));
-        if accesses.len() > 1 {
-            f.until = Some(last.stamp.at);
+        if u.seqs.len() > 1 {
+            f.until = Some(last.at);
         }
         out.push(f);
     }
@@ -725,22 +713,18 @@ pub fn r7_no_mfa_on_own_device(s: &State, _c: &Config) -> Vec<Finding> {
                 ));
             }
         }
-        if let Some(a) = s.accesses_by(&g.person).find(|a| {
-            a.system == g.system
-                && a.device.as_ref().is_some_and(|dev| {
-                    s.devices
-                        .get(dev)
-                        .and_then(|d| d.attestation_at(a.stamp.at))
-                        .is_none_or(|att| !att.council_provided)
-                })
-        }) {
+        if let Some((at, device)) = s
+            .accesses
+            .non_council
+            .get(&(g.person.clone(), g.system.clone()))
+        {
             evidence.push((
-                a.stamp.at,
-                a.stamp.seq,
+                at.at,
+                at.seq,
                 format!(
                     "accessed {} from device {}, not attested as council-provided",
-                    a.system,
-                    a.device.as_ref().map_or("-".into(), |d| d.to_string())
+                    g.system,
+                    device.as_ref().map_or("-".into(), |d| d.to_string())
                 ),
             ));
         }
@@ -933,62 +917,28 @@ pub fn r9_partner_without_accreditation(s: &State, _c: &Config) -> Vec<Finding> 
 /// instant passes (not shared, supported OS, patched, anti-virus current) and was made for the
 /// person using it. One finding per person and device, listing every access.
 pub fn r10_device_not_attested(s: &State, _c: &Config) -> Vec<Finding> {
-    // (person, device) → (what is wrong, evidence seqs, access instants)
-    type Group = (String, Vec<u64>, Vec<Timestamp>);
-    let mut groups: BTreeMap<(PersonId, Option<igl_schema::DeviceId>), Group> = BTreeMap::new();
-    for a in &s.accesses {
-        let problem = match &a.device {
-            None => Some(("no device recorded".to_string(), None)),
-            Some(d) => match s
-                .devices
-                .get(d)
-                .and_then(|dev| dev.attestation_at(a.stamp.at))
-            {
-                None => Some((format!("device {d} was never attested"), None)),
-                Some(att) if att.person != a.person => Some((
-                    format!("device {d} was attested to {}, not to its user", att.person),
-                    Some(att.stamp.seq),
-                )),
-                Some(att) if !att.passes() => Some((
-                    format!(
-                        "device {d} failed its attestation ({}) at seq {}",
-                        att.failures().join(", "),
-                        att.stamp.seq
-                    ),
-                    Some(att.stamp.seq),
-                )),
-                Some(_) => None,
-            },
-        };
-        if let Some((why, att_seq)) = problem {
-            let e = groups
-                .entry((a.person.clone(), a.device.clone()))
-                .or_insert_with(|| (why, Vec::new(), Vec::new()));
-            e.1.extend(att_seq);
-            e.1.push(a.stamp.seq);
-            e.2.push(a.stamp.at);
-        }
-    }
     let mut out = Vec::new();
-    for ((person, _device), (why, seqs, times)) in groups {
-        let n = times.len();
+    for ((person, _device), b) in &s.accesses.bad_device {
+        let (Some((first, why)), Some(last)) = (&b.first, b.last) else {
+            continue;
+        };
         let mut f = new(
             "R10",
             Concerns::Person {
                 person: person.clone(),
             },
-            times[0],
+            first.at,
         )
-        .about(s, &person)
+        .about(s, person)
         .detail(format!(
             "{} by {person} from {} to {}: {why}",
-            plural(n, "record access", "record accesses"),
-            hm(times[0]),
-            hm(times[n - 1])
+            plural(b.count as usize, "record access", "record accesses"),
+            hm(first.at),
+            hm(last.at)
         ))
-        .seqs(seqs);
-        if n > 1 {
-            f.until = Some(times[n - 1]);
+        .seqs(b.seqs.iter().copied());
+        if b.count > 1 {
+            f.until = Some(last.at);
         }
         out.push(f);
     }

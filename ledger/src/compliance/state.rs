@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use igl_schema::{
     AgreementKind, BreachKind, Date, DeviceId, Event, Hash32, OrgId, OrgKind, PersonId, PolicyId,
-    PublicKey, RecordId, RequestId, RevocationReason, Role, Scheme, SystemId, Timestamp, Version,
+    PublicKey, RequestId, RevocationReason, Role, Scheme, SystemId, Timestamp, Version,
 };
 use serde::Serialize;
 
@@ -485,16 +485,6 @@ impl Device {
     }
 }
 
-/// A record opened in a case system.
-#[derive(Clone, Debug, Serialize)]
-pub struct Access {
-    pub stamp: Stamp,
-    pub person: PersonId,
-    pub system: SystemId,
-    pub record: RecordId,
-    pub device: Option<DeviceId>,
-}
-
 /// The ICO notification decision on a breach.
 #[derive(Clone, Debug, Serialize)]
 pub struct IcoDecision {
@@ -557,13 +547,17 @@ pub struct State {
     pub training: Vec<Training>,
     pub grants: Vec<Grant>,
     pub devices: BTreeMap<DeviceId, Device>,
-    pub accesses: Vec<Access>,
+    /// The record accesses, judged one at a time against the rest and not kept
+    /// ([`super::accesses`]).
+    pub accesses: super::accesses::Accesses,
     pub breaches: BTreeMap<igl_schema::BreachId, Breach>,
     pub requests: BTreeMap<RequestId, Request>,
     pub campaigns: BTreeMap<igl_schema::CampaignId, super::campaign::Campaign>,
     pub notes: Vec<Note>,
     #[serde(skip)]
     grant_index: HashMap<igl_schema::GrantId, usize>,
+    #[serde(skip)]
+    grants_by_person: HashMap<PersonId, Vec<usize>>,
     #[serde(skip)]
     declaration_index: HashMap<Hash32, usize>,
     /// Countersignatures folded before their declaration (an earlier `occurred_at`).
@@ -581,13 +575,15 @@ impl State {
     }
 
     /// Folds `facts` in `occurred_at` order (ties by seq), keeping those with
-    /// `occurred_at <= as_of`.
+    /// `occurred_at <= as_of`; then judges the record accesses among them against the result
+    /// ([`Self::observe_access`]).
     ///
     /// The council named by the genesis entry is the council from the beginning: history dated
     /// before the genesis (a ledger started with years of back-filled records) is judged with
     /// the council already known, so its staff are never taken for a third party.
     pub fn build<'a>(as_of: Option<Timestamp>, facts: impl IntoIterator<Item = Fact<'a>>) -> Self {
         let mut council = None;
+        let mut accesses = Vec::new();
         let mut facts: Vec<Fact<'a>> = facts
             .into_iter()
             .inspect(|f| {
@@ -596,6 +592,13 @@ impl State {
                 }
             })
             .filter(|f| as_of.is_none_or(|t| f.occurred_at <= t))
+            .filter(|f| {
+                let access = matches!(f.event, Event::RecordAccessed(_));
+                if access {
+                    accesses.push(*f);
+                }
+                !access
+            })
             .collect();
         facts.sort_by_key(|f| (f.occurred_at, f.seq));
         let mut s = State::new(as_of);
@@ -603,7 +606,32 @@ impl State {
         for f in &facts {
             s.apply(f);
         }
+        for f in &accesses {
+            s.observe_access(f);
+        }
         s
+    }
+
+    /// Judges one record access against the state, which must hold every other fact up to
+    /// `as_of` already (a state from [`Self::build`]); any order of accesses gives the same
+    /// result. Other facts, and accesses after `as_of`, are ignored.
+    pub fn observe_access(&mut self, f: &Fact) {
+        let Event::RecordAccessed(a) = f.event else {
+            return;
+        };
+        if self.as_of.is_some_and(|t| f.occurred_at > t) {
+            return;
+        }
+        self.count(f);
+        let mut acc = std::mem::take(&mut self.accesses);
+        acc.observe(self, f.stamp(), a);
+        self.accesses = acc;
+    }
+
+    fn count(&mut self, f: &Fact) {
+        self.entries += 1;
+        self.last_seq = Some(self.last_seq.map_or(f.seq, |s| s.max(f.seq)));
+        self.latest = Some(self.latest.map_or(f.occurred_at, |l| l.max(f.occurred_at)));
     }
 
     /// The instant rules judge "now" at: `as_of`, or the latest fact folded.
@@ -637,22 +665,16 @@ impl State {
 
     /// The grants made to a person, in order.
     pub fn grants_of<'a>(&'a self, p: &'a PersonId) -> impl Iterator<Item = &'a Grant> + 'a {
-        self.grants.iter().filter(move |g| &g.person == p)
+        self.grants_by_person
+            .get(p)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.grants[i])
     }
 
     /// The keys enrolled for a person.
     pub fn keys_of<'a>(&'a self, p: &'a PersonId) -> impl Iterator<Item = &'a Key> + 'a {
         self.keys.values().filter(move |k| &k.person == p)
-    }
-
-    /// A person's record accesses, in order.
-    pub fn accesses_by<'a>(&'a self, p: &'a PersonId) -> impl Iterator<Item = &'a Access> + 'a {
-        self.accesses.iter().filter(move |a| &a.person == p)
-    }
-
-    /// The accesses to a service user's record, in order.
-    pub fn accesses_to<'a>(&'a self, r: &'a RecordId) -> impl Iterator<Item = &'a Access> + 'a {
-        self.accesses.iter().filter(move |a| &a.record == r)
     }
 
     /// The latest published version of a policy at or before `t`.
@@ -709,12 +731,11 @@ impl State {
         self.breaches.get_mut(breach)
     }
 
-    /// Folds one fact in. Facts must come in `occurred_at` order (ties by seq).
-    pub fn apply(&mut self, f: &Fact) {
+    /// Folds one fact in. Facts must come in `occurred_at` order (ties by seq); record accesses
+    /// are judged afterwards ([`Self::observe_access`]).
+    fn apply(&mut self, f: &Fact) {
         let st = f.stamp();
-        self.entries += 1;
-        self.last_seq = Some(self.last_seq.map_or(f.seq, |s| s.max(f.seq)));
-        self.latest = Some(self.latest.map_or(f.occurred_at, |l| l.max(f.occurred_at)));
+        self.count(f);
         match f.event {
             Event::LedgerCreated(e) => {
                 self.council = Some(e.organisation.clone());
@@ -880,6 +901,10 @@ impl State {
                     }
                 });
                 self.grant_index.insert(e.grant.clone(), self.grants.len());
+                self.grants_by_person
+                    .entry(e.person.clone())
+                    .or_default()
+                    .push(self.grants.len());
                 self.grants.push(Grant {
                     id: e.grant.clone(),
                     person: e.person.clone(),
@@ -928,13 +953,8 @@ impl State {
                 .person_mut(&e.person)
                 .employment
                 .push((EmploymentChange::Reinstated, st)),
-            Event::RecordAccessed(e) => self.accesses.push(Access {
-                stamp: st,
-                person: e.person.clone(),
-                system: e.system.clone(),
-                record: e.record.clone(),
-                device: e.device.clone(),
-            }),
+            // Judged after the fold, against its result (`observe_access`).
+            Event::RecordAccessed(_) => {}
             Event::BreachReported(e) => {
                 self.breaches.entry(e.breach.clone()).or_insert(Breach {
                     id: e.breach.clone(),

@@ -400,6 +400,9 @@ impl Source for Counting {
     fn audit_job(&self, as_of: Timestamp) -> igl_tui::source::AuditJob {
         self.inner.audit_job(as_of)
     }
+    fn campaigns_job(&self, as_of: Timestamp) -> igl_tui::source::CampaignsJob {
+        self.inner.campaigns_job(as_of)
+    }
     fn subject_access(
         &self,
         subject: &igl_schema::Subject,
@@ -472,4 +475,386 @@ pub fn type_text(app: &mut App, s: &str) {
     for c in s.chars() {
         app.handle(key(c));
     }
+}
+
+/// A reviewer's key (managers P00011 to P00017 sign their own review decisions).
+pub fn reviewer_key(person: &str) -> SigningKey {
+    let n: u8 = person[1..].parse().unwrap();
+    SigningKey::from_bytes(&[n; 32])
+}
+
+/// A ledger with the demo's two access-review campaigns, small enough to read at a glance:
+/// `igl demo`'s AR-2026-Q4-ECLIPSE and AR-2026-LIVEWELL with the same ids, dates, grants, people
+/// and reviewers for the cases the demo plants (the TUI's tests cannot build the demo itself: it
+/// lives in the `igl` binary), plus two cases the demo lacks (G-00009, revoked before anyone
+/// decided; G-00021, revoked after its SLA). As of 2026-11-20:
+///
+/// ```text
+/// AR-2026-Q4-ECLIPSE  opened 2026-10-12, system Eclipse, each grantee's line manager, due
+///                     2026-11-06, no default
+///   G-00001 P00100  P00011  undecided                            OVERDUE (R18)
+///   G-00002 P00101  P00012  keep 2026-10-14
+///   G-00005 P00104  P00015  keep 2026-10-19                      (livewell-sw)
+///   G-00007 P00106  P00017  revoke 2026-10-19, never carried out NOT DONE (R17)
+///   G-00009 P00108  P00012  revoked 2026-10-15 before a decision
+///   G-00018 P00116  P00013  revoke 2026-10-20, revoked 2026-10-21
+///   G-00019 P00117  P00014  change → Read-only 2026-10-13 (G-00050), revoked 2026-10-14
+///   G-00020 P00118  P00015  keep 2026-11-10 (late, R18 put right) (livewell-sw)
+///   G-00021 P00119  P00016  revoke 2026-10-22 (Thu), revoked LATE 2026-10-26 (due 10-23)
+/// AR-2026-LIVEWELL    opened 2026-10-26, organisation livewell-sw, reviewer P00013, due
+///                     2026-11-13, default keep
+///   G-00005 P00104  keep 2026-11-02;  G-00020 P00118  keep by default 2026-11-13
+/// ```
+pub fn review_ledger(dir: &Path) -> PathBuf {
+    let k = keys();
+    let path = dir.join("reviews");
+    let (l, _) = Ledger::create(
+        &path,
+        &genesis(&k.admin),
+        &k.admin,
+        t("2026-01-05T09:00:01Z"),
+    )
+    .unwrap();
+    let managers = [
+        "P00011", "P00012", "P00013", "P00014", "P00015", "P00016", "P00017",
+    ];
+    let org = |s: &str| OrgId::new(s).unwrap();
+    let grant_id = |s: &str| GrantId::new(s).unwrap();
+    let campaign = |s: &str| CampaignId::new(s).unwrap();
+    let mut n = 100;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    // Keys and organisations.
+    let mut batch = vec![
+        enrol(next(), &k.ig, "P00002", Role::IgOfficer, &k.admin),
+        enrol(next(), &k.feed, "SYS-HR", Role::SystemFeed, &k.admin),
+    ];
+    for m in managers {
+        batch.push(enrol(next(), &reviewer_key(m), m, Role::Manager, &k.admin));
+    }
+    for (o, name, kind) in [
+        ("plymouth-cc", "Plymouth City Council", OrgKind::Council),
+        ("livewell-sw", "Livewell Southwest CIC", OrgKind::Partner),
+    ] {
+        batch.push(sign(
+            next(),
+            Event::OrganisationRegistered(OrganisationRegistered {
+                organisation: org(o),
+                name: name.into(),
+                kind,
+            }),
+            "2026-01-05T09:06:00Z",
+            &k.admin,
+        ));
+    }
+    l.append(&batch, &k.admin, t("2026-01-05T09:10:00Z"))
+        .unwrap();
+    // The staff, and their grants to Eclipse.
+    let staff = [
+        ("G-00001", "P00100", "plymouth-cc", "P00011", "Practitioner"),
+        ("G-00002", "P00101", "plymouth-cc", "P00012", "Practitioner"),
+        (
+            "G-00005",
+            "P00104",
+            "livewell-sw",
+            "P00015",
+            "Partner read-only",
+        ),
+        ("G-00007", "P00106", "plymouth-cc", "P00017", "Practitioner"),
+        ("G-00009", "P00108", "plymouth-cc", "P00012", "Practitioner"),
+        ("G-00018", "P00116", "plymouth-cc", "P00013", "Practitioner"),
+        ("G-00019", "P00117", "plymouth-cc", "P00014", "Practitioner"),
+        (
+            "G-00020",
+            "P00118",
+            "livewell-sw",
+            "P00015",
+            "Partner read-only",
+        ),
+        ("G-00021", "P00119", "plymouth-cc", "P00016", "Practitioner"),
+    ];
+    let mut batch = Vec::new();
+    for (_, person, o, manager, _) in staff {
+        batch.push(sign(
+            next(),
+            Event::PersonEnrolled(PersonEnrolled {
+                person: p(person),
+                name: Pii::new(format!("Staff {person}")),
+                job_title: Pii::new("Social Worker"),
+                business_unit: "Adult Social Care North".into(),
+                organisation: org(o),
+                line_manager: Some(p(manager)),
+            }),
+            "2026-01-06T09:30:00Z",
+            &k.feed,
+        ));
+    }
+    for (grant, person, _, manager, role) in staff {
+        batch.push(sign(
+            next(),
+            Event::AccessGranted(AccessGranted {
+                grant: grant_id(grant),
+                person: p(person),
+                system: SystemId::new("Eclipse").unwrap(),
+                role: role.into(),
+                business_need: Pii::new("Case work"),
+                mfa_required: true,
+                approver: p(manager),
+                sponsor: None,
+            }),
+            "2026-01-07T09:30:00Z",
+            &k.ig,
+        ));
+    }
+    l.append(&batch, &k.ig, t("2026-01-07T11:00:00Z")).unwrap();
+    // What happens in the autumn, one sealed batch per day.
+    let opened = |n,
+                  id: &str,
+                  title: &str,
+                  organisation: Option<OrgId>,
+                  reviewer,
+                  due,
+                  default,
+                  at: &str| {
+        sign(
+            n,
+            Event::ReviewCampaignOpened(ReviewCampaignOpened {
+                campaign: campaign(id),
+                title: title.into(),
+                system: if organisation.is_none() {
+                    Some(SystemId::new("Eclipse").unwrap())
+                } else {
+                    None
+                },
+                organisation,
+                reports_of: None,
+                reviewer,
+                owner: p("P00002"),
+                due,
+                default_decision: default,
+            }),
+            at,
+            &k.ig,
+        )
+    };
+    let decide = |n, c: &str, grant: &str, person: &str, reviewer: &str, d, why: &str, at: &str| {
+        let new_role = (d == ReviewDecision::Change).then(|| "Read-only".to_string());
+        sign(
+            n,
+            Event::ReviewDecisionRecorded(ReviewDecisionRecorded {
+                campaign: campaign(c),
+                grant: grant_id(grant),
+                person: p(person),
+                reviewer: p(reviewer),
+                decision: d,
+                new_role,
+                justification: Pii::new(why),
+            }),
+            at,
+            &reviewer_key(reviewer),
+        )
+    };
+    let revoke = |n, grant: &str, person: &str, reason, at: &str| {
+        sign(
+            n,
+            Event::AccessRevoked(AccessRevoked {
+                grant: grant_id(grant),
+                person: p(person),
+                reason,
+                note: None,
+            }),
+            at,
+            &k.ig,
+        )
+    };
+    let eclipse = "AR-2026-Q4-ECLIPSE";
+    let livewell = "AR-2026-LIVEWELL";
+    use ReviewDecision::{Change, Keep, Revoke};
+    use RevocationReason::{NoLongerNeeded, Review};
+    let days: Vec<(&str, Vec<Submission>)> = vec![
+        (
+            "2026-10-12",
+            vec![opened(
+                next(),
+                eclipse,
+                "Eclipse access review, autumn 2026",
+                None,
+                None,
+                Date::ymd(2026, 11, 6).unwrap(),
+                None,
+                "2026-10-12T09:00:00Z",
+            )],
+        ),
+        (
+            "2026-10-13",
+            vec![decide(
+                next(),
+                eclipse,
+                "G-00019",
+                "P00117",
+                "P00014",
+                Change,
+                "Now quality-assures case files: needs to read them, not edit them",
+                "2026-10-13T14:30:00Z",
+            )],
+        ),
+        (
+            "2026-10-14",
+            vec![
+                sign(
+                    next(),
+                    Event::AccessGranted(AccessGranted {
+                        grant: grant_id("G-00050"),
+                        person: p("P00117"),
+                        system: SystemId::new("Eclipse").unwrap(),
+                        role: "Read-only".into(),
+                        business_need: Pii::new("Quality assurance of case files"),
+                        mfa_required: true,
+                        approver: p("P00014"),
+                        sponsor: None,
+                    }),
+                    "2026-10-14T08:00:00Z",
+                    &k.ig,
+                ),
+                revoke(next(), "G-00019", "P00117", Review, "2026-10-14T08:00:00Z"),
+                decide(
+                    next(),
+                    eclipse,
+                    "G-00002",
+                    "P00101",
+                    "P00012",
+                    Keep,
+                    "Active caseload",
+                    "2026-10-14T14:30:00Z",
+                ),
+            ],
+        ),
+        (
+            "2026-10-15",
+            vec![revoke(
+                next(),
+                "G-00009",
+                "P00108",
+                NoLongerNeeded,
+                "2026-10-15T08:00:00Z",
+            )],
+        ),
+        (
+            "2026-10-19",
+            vec![
+                decide(
+                    next(),
+                    eclipse,
+                    "G-00005",
+                    "P00104",
+                    "P00015",
+                    Keep,
+                    "Community nursing caseload",
+                    "2026-10-19T14:00:00Z",
+                ),
+                decide(
+                    next(),
+                    eclipse,
+                    "G-00007",
+                    "P00106",
+                    "P00017",
+                    Revoke,
+                    "Left the council on 30 September",
+                    "2026-10-19T14:30:00Z",
+                ),
+            ],
+        ),
+        (
+            "2026-10-20",
+            vec![decide(
+                next(),
+                eclipse,
+                "G-00018",
+                "P00116",
+                "P00013",
+                Revoke,
+                "Moved to the contracts team",
+                "2026-10-20T14:30:00Z",
+            )],
+        ),
+        (
+            "2026-10-21",
+            vec![revoke(
+                next(),
+                "G-00018",
+                "P00116",
+                Review,
+                "2026-10-21T08:00:00Z",
+            )],
+        ),
+        (
+            "2026-10-22",
+            vec![decide(
+                next(),
+                eclipse,
+                "G-00021",
+                "P00119",
+                "P00016",
+                Revoke,
+                "No Eclipse cases since the summer",
+                "2026-10-22T14:30:00Z",
+            )],
+        ),
+        (
+            "2026-10-26",
+            vec![
+                revoke(next(), "G-00021", "P00119", Review, "2026-10-26T08:00:00Z"),
+                opened(
+                    next(),
+                    livewell,
+                    "Livewell Southwest staff on Eclipse, sponsor's review",
+                    Some(org("livewell-sw")),
+                    Some(p("P00013")),
+                    Date::ymd(2026, 11, 13).unwrap(),
+                    Some(Keep),
+                    "2026-10-26T09:00:00Z",
+                ),
+            ],
+        ),
+        (
+            "2026-11-02",
+            vec![decide(
+                next(),
+                livewell,
+                "G-00005",
+                "P00104",
+                "P00013",
+                Keep,
+                "Community nursing caseload shared with the council",
+                "2026-11-02T11:00:00Z",
+            )],
+        ),
+        (
+            "2026-11-10",
+            vec![decide(
+                next(),
+                eclipse,
+                "G-00020",
+                "P00118",
+                "P00015",
+                Keep,
+                "Hospital discharge team",
+                "2026-11-10T14:30:00Z",
+            )],
+        ),
+    ];
+    for (day, batch) in days {
+        l.append(&batch, &k.ig, t(&format!("{day}T18:00:00Z")))
+            .unwrap();
+    }
+    path
+}
+
+/// An app over [`review_ledger`], seen on 2026-11-20 (as the demo's `igl audit --as-of`).
+pub fn review_app(dir: &Path) -> App {
+    let path = review_ledger(dir);
+    let (src, _) = Counting::open(&path);
+    App::new(Box::new(src), Theme::color()).with_now(t("2026-11-20T12:00:00Z"))
 }

@@ -97,7 +97,7 @@ fn detail_of_an_entry_after_the_latest_checkpoint() {
 fn verify_passes() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut app, _) = small_app(tmp.path());
-    app.handle(key('4'));
+    app.handle(key('5'));
     insta::assert_snapshot!("verify_idle_80x24", render(&mut app, 80, 24));
     app.handle(code(KeyCode::Enter));
     app.settle();
@@ -339,4 +339,17 @@ fn subjects_exports_a_sar_pack_with_the_same_library_call_as_the_cli() {
     type_text(&mut app, out.to_str().unwrap());
     app.handle(code(KeyCode::Enter));
     assert!(app.status().unwrap().starts_with('✘'), "{:?}", app.status());
+}
+
+#[test]
+fn reviews_lists_the_campaigns_and_a_campaigns_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut app = review_app(tmp.path());
+    app.handle(key('4'));
+    app.settle();
+    snap_all("reviews_campaigns", &mut app);
+    // The campaigns are listed by id: AR-2026-Q4-ECLIPSE is the second.
+    app.handle(key('j'));
+    app.handle(code(KeyCode::Enter));
+    snap_all("reviews_eclipse_items", &mut app);
 }
