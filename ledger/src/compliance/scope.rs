@@ -83,6 +83,8 @@ struct Scope<'a> {
     ledger: &'a Ledger,
     as_of: Timestamp,
     seqs: BTreeSet<u64>,
+    /// Record accesses: read again, one at a time, after the rest is folded (never kept).
+    accesses: BTreeSet<u64>,
     entries: BTreeMap<u64, StoredEntry>,
     full: BTreeSet<PersonId>,
     context: BTreeSet<PersonId>,
@@ -94,6 +96,7 @@ impl<'a> Scope<'a> {
             ledger,
             as_of,
             seqs: BTreeSet::new(),
+            accesses: BTreeSet::new(),
             entries: BTreeMap::new(),
             full: BTreeSet::new(),
             context: BTreeSet::new(),
@@ -177,17 +180,26 @@ impl<'a> Scope<'a> {
             return Ok(());
         }
         // Rows already taken as context are walked again in full.
-        let mut seqs: Vec<u64> = self
+        let seqs: Vec<u64> = self
             .ledger
             .history(Kind::Person, p.as_str(), Some(self.as_of))?
             .into_iter()
             .map(|r| r.seq)
             .collect();
+        // The records P opened: each read once for its device, then let go.
         for r in self
             .ledger
             .history(Kind::Accessor, p.as_str(), Some(self.as_of))?
         {
-            seqs.push(r.seq);
+            if !self.accesses.insert(r.seq) {
+                continue;
+            }
+            let e = self.ledger.entries_at([r.seq]).next().expect("one seq")?;
+            if let Event::RecordAccessed(a) = &e.entry.event.body.event
+                && let Some(d) = &a.device
+            {
+                self.add(Kind::Device, d.as_str())?;
+            }
         }
         for seq in self.add(Kind::Manages, p.as_str())? {
             if let Event::PersonEnrolled(e) = &self.entry(seq)?.entry.event.body.event {
@@ -224,11 +236,6 @@ impl<'a> Scope<'a> {
                 Event::DeviceAttested(d) => {
                     self.add(Kind::Device, d.device.as_str())?;
                 }
-                Event::RecordAccessed(a) => {
-                    if let Some(d) = &a.device {
-                        self.add(Kind::Device, d.as_str())?;
-                    }
-                }
                 Event::SubjectRightsRequestReceived(r) => {
                     self.add(Kind::Request, r.request.as_str())?;
                 }
@@ -252,9 +259,14 @@ impl<'a> Scope<'a> {
         for seq in missing {
             self.entry(seq)?;
         }
-        Ok(State::build(
+        let mut state = State::build(
             Some(self.as_of),
             self.seqs.iter().map(|s| fact(&self.entries[s])),
-        ))
+        );
+        drop(self.entries);
+        for e in self.ledger.entries_at(self.accesses.iter().copied()) {
+            state.observe_access(&fact(&e?));
+        }
+        Ok(state)
     }
 }
