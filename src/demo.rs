@@ -720,7 +720,10 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
         while day < stop {
             let suspended =
                 s == planted::SUSPENDED && day >= date(2026, 3, 10) && day < date(2026, 4, 21);
-            for k in 0..if suspended { 0 } else { per_visit } {
+            // The audit export never holds two identical rows (the importer would take them
+            // for one access): a repeat within a visit is a second later.
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..if suspended { 0 } else { per_visit } {
                 let record = id!(RecordId, "SU-{:06}", 100 + b.rng.below(300));
                 let device = if s == planted::FAILED_DEVICE && day > add_days(d0, 30) {
                     devices[1].clone()
@@ -728,13 +731,10 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
                     devices[0].clone()
                 };
                 let purpose = b.rng.pick(PURPOSES).to_string();
-                // The k-th access of a visit is k seconds later: the audit export never holds
-                // two identical rows (which the importer would take for one).
-                let at = Timestamp::from_micros(
-                    ts(day, 9 + b.rng.below(8) as u32, b.rng.below(60) as u32).micros()
-                        + k as i64 * 1_000_000,
-                )
-                .expect("in range");
+                let mut at = ts(day, 9 + b.rng.below(8) as u32, b.rng.below(60) as u32);
+                while !seen.insert((at, record.clone(), purpose.clone())) {
+                    at = Timestamp::from_micros(at.micros() + 1_000_000).expect("in range");
+                }
                 b.push(
                     at,
                     eclipse,

@@ -25,10 +25,11 @@ pub struct Judging {
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
     /// R3/R13: access and keys must go by the end of this many working days after employment
-    /// ends or is suspended.
+    /// ends or is suspended; R17: access a review decided to remove, by the end of this many
+    /// working days after the decision.
     #[arg(long, value_name = "DAYS", default_value_t = 1)]
     sla_days: u32,
-    /// R3/R13: count only weekends as non-working days (by default England and Wales bank
+    /// R3/R13/R17: count only weekends as non-working days (by default England and Wales bank
     /// holidays are skipped too). Subject-rights deadlines (R11, R15) always follow the ICO's
     /// rule, weekends and bank holidays, as `igl requests` does.
     #[arg(long)]
@@ -36,13 +37,13 @@ pub struct Judging {
 }
 
 impl Judging {
-    fn as_of(&self) -> Result<Timestamp> {
+    pub fn as_of(&self) -> Result<Timestamp> {
         match &self.as_of {
             None => Ok(Timestamp::now()),
             Some(s) => super::requests::parse_instant("--as-of", s),
         }
     }
-    fn config(&self) -> Config {
+    pub fn config(&self) -> Config {
         Config {
             sla_working_days: self.sla_days,
             calendar: Calendar {
@@ -367,11 +368,7 @@ fn audit_text(
             writeln!(
                 o,
                 "  {} {} {:?}, due {}: {}",
-                if p.overdue + p.revocation_overdue > 0 {
-                    "✘"
-                } else {
-                    "✔"
-                },
+                if p.late() { "✘" } else { "✔" },
                 c.id,
                 c.title,
                 c.due,

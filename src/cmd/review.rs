@@ -50,33 +50,6 @@ enum ReviewCommand {
 }
 
 #[derive(Args)]
-struct When {
-    /// Judge at this instant, as the ledger now knows it: RFC 3339 or a date (the end of that
-    /// UK day). Default: now.
-    #[arg(long, value_name = "TIME")]
-    as_of: Option<String>,
-    /// Revocations that carry out decisions are due by the end of this many working days
-    /// (the SLA `igl audit --sla-days` uses).
-    #[arg(long, value_name = "DAYS", default_value_t = 1)]
-    sla_days: u32,
-}
-
-impl When {
-    fn as_of(&self) -> Result<Timestamp> {
-        match &self.as_of {
-            None => Ok(Timestamp::now()),
-            Some(s) => super::requests::parse_instant("--as-of", s),
-        }
-    }
-    fn config(&self) -> Config {
-        Config {
-            sla_working_days: self.sla_days,
-            ..Config::default()
-        }
-    }
-}
-
-#[derive(Args)]
 struct OpenArgs {
     /// The campaign's id, e.g. AR-2026-Q4-ECLIPSE.
     campaign: String,
@@ -121,7 +94,7 @@ struct OpenArgs {
 #[derive(Args)]
 struct ListArgs {
     #[command(flatten)]
-    when: When,
+    when: super::audit::Judging,
     /// Print JSON Lines: one line per campaign.
     #[arg(long)]
     json: bool,
@@ -132,7 +105,7 @@ struct ShowArgs {
     /// The campaign's id.
     campaign: String,
     #[command(flatten)]
-    when: When,
+    when: super::audit::Judging,
     /// Print JSON Lines: the campaign, then one line per item.
     #[arg(long)]
     json: bool,
@@ -146,7 +119,7 @@ struct TodoArgs {
     #[arg(long, value_name = "PERSON")]
     reviewer: String,
     #[command(flatten)]
-    when: When,
+    when: super::audit::Judging,
     /// Write the reviewer's worksheet (CSV, with names and business needs: personal data, for
     /// the reviewer only) to this file; `-` for stdout.
     #[arg(long, value_name = "FILE")]
@@ -352,7 +325,7 @@ fn open(a: OpenArgs, dir: &Path) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-fn load(dir: &Path, when: &When) -> Result<(State, Timestamp, Config)> {
+fn load(dir: &Path, when: &super::audit::Judging) -> Result<(State, Timestamp, Config)> {
     let as_of = when.as_of()?;
     let ledger = Ledger::open_read_only(dir)?;
     Ok((campaigns_state(&ledger, as_of)?, as_of, when.config()))
@@ -476,10 +449,9 @@ fn outcome<'a>(
     now: Timestamp,
     cfg: &Config,
 ) -> Outcome {
-    let late = campaigns.into_iter().any(|c| {
-        let p = c.progress(s, now, cfg);
-        p.overdue + p.revocation_overdue > 0
-    });
+    let late = campaigns
+        .into_iter()
+        .any(|c| c.progress(s, now, cfg).late());
     if late { Outcome::Finding } else { Outcome::Ok }
 }
 

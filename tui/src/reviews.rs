@@ -58,7 +58,7 @@ impl CampaignRow<'_> {
     /// Whether an item is overdue or a revocation a decision calls for is past its SLA (what
     /// makes `igl review list` exit 1).
     pub fn late(&self) -> bool {
-        self.progress.overdue + self.progress.revocation_overdue > 0
+        self.progress.late()
     }
 }
 

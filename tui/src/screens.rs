@@ -733,7 +733,7 @@ impl App {
             w,
             t.plain(),
         ));
-        let late = p.overdue + p.revocation_overdue > 0;
+        let late = p.late();
         let (sym, style) = if late {
             ('✘', t.bad())
         } else {

@@ -145,6 +145,12 @@ impl Progress {
         self.keep + self.revoke + self.change
     }
 
+    /// Whether an item is overdue or a revocation a decision calls for is past its SLA: what
+    /// marks a campaign ✘ (and makes `igl review list` and `show` exit 1).
+    pub fn late(&self) -> bool {
+        self.overdue + self.revocation_overdue > 0
+    }
+
     /// `12 items: 9 decided (7 keep, 1 revoke, 1 change; 2 by default), 2 pending, 1
     /// overdue, 0 withdrawn; revocations: 1 carried out, 1 awaiting (1 past the SLA)`: the one
     /// wording of a campaign's progress (CLI, audit and TUI).
