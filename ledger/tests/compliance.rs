@@ -937,3 +937,58 @@ fn unknown_references_become_notes_never_errors() {
     assert_eq!(s.notes.len(), 1);
     assert!(s.notes[0].message.contains("G-NOPE"));
 }
+
+// The record accesses, judged one at a time -----------------------------------------------------
+
+/// R6, R7 and R10 judge each record access against the rest of the record, which is folded
+/// first: the accesses may come in any order and are not kept. The order they are judged in
+/// changes nothing, and `compliance::load` (every other entry through the type index, then the
+/// accesses in one pass) gives the state `State::build` gives from every entry at once,
+/// including when an access is recorded before the grant or attestation that judges it
+/// (back-dated entries).
+#[test]
+fn record_accesses_judged_in_any_order_give_the_same_findings() {
+    let mut l = L::new();
+    l.onboard("P10");
+    l.onboard("P11");
+    // R6: before the grant; R10: a device that fails; R7: a device never attested.
+    l.access("2026-01-06T08:00:00Z", "P10", Some("PCC-P10"));
+    l.access("2026-01-20T10:00:00Z", "P11", Some("HOME-PC"));
+    l.access("2026-01-21T10:00:00Z", "P11", Some("HOME-PC"));
+    l.access("2026-01-22T10:00:00Z", "P10", None);
+    // A back-dated attestation and grant, recorded after the accesses they judge.
+    l.access("2026-03-02T10:00:00Z", "P10", Some("TAB-1"));
+    l.device("2026-03-01T10:00:00Z", "P10", "TAB-1", false, false);
+    l.access("2026-03-05T10:00:00Z", "P12", Some("PCC-P12"));
+    l.person("2026-03-01T09:00:00Z", "P12", "council", Some("M1"));
+    l.grant("2026-03-01T09:00:00Z", "G-P12", "P12", false, None);
+    for as_of in ["2026-01-21T12:00:00Z", LATER] {
+        let entries: Vec<_> = l
+            .ledger
+            .entries(0)
+            .collect::<igl_ledger::Result<Vec<_>>>()
+            .unwrap();
+        let all = State::build(Some(t(as_of)), entries.iter().map(compliance::fact));
+        let (accesses, rest): (Vec<_>, Vec<_>) = entries
+            .iter()
+            .partition(|e| matches!(e.entry.event.body.event, Event::RecordAccessed(_)));
+        let mut reversed = State::build(Some(t(as_of)), rest.iter().map(|e| compliance::fact(e)));
+        for e in accesses.iter().rev() {
+            reversed.observe_access(&compliance::fact(e));
+        }
+        let loaded = l.state(as_of);
+        let c = Config::default();
+        let findings = compliance::audit(&all, &c, None);
+        assert!(
+            ["R6", "R7", "R10"]
+                .iter()
+                .all(|r| findings.iter().any(|f| f.rule == *r)),
+            "{findings:#?}"
+        );
+        assert_eq!(compliance::audit(&reversed, &c, None), findings, "as of {as_of}");
+        assert_eq!(compliance::audit(&loaded, &c, None), findings, "as of {as_of}");
+        assert_eq!(reversed.accesses.by_person, all.accesses.by_person);
+        assert_eq!(loaded.accesses.by_person, all.accesses.by_person);
+        assert_eq!((loaded.entries, loaded.last_seq), (all.entries, all.last_seq));
+    }
+}

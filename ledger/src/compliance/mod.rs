@@ -213,9 +213,12 @@ pub fn load(ledger: &Ledger, as_of: Option<Timestamp>) -> Result<State> {
     let entries = ledger.entries_at(seqs).collect::<Result<Vec<_>>>()?;
     let mut state = State::build(as_of, entries.iter().map(fact));
     drop(entries);
-    for seq in ledger.type_seqs("RecordAccessed") {
-        let e = ledger.entries_at([seq?]).next().expect("one seq")?;
-        state.observe_access(&fact(&e));
+    // One sequential pass (faster than a point read per access from the type index).
+    for e in ledger.entries(0) {
+        let e = e?;
+        if matches!(e.entry.event.body.event, igl_schema::Event::RecordAccessed(_)) {
+            state.observe_access(&fact(&e));
+        }
     }
     Ok(state)
 }
