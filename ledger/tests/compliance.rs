@@ -985,10 +985,21 @@ fn record_accesses_judged_in_any_order_give_the_same_findings() {
                 .all(|r| findings.iter().any(|f| f.rule == *r)),
             "{findings:#?}"
         );
-        assert_eq!(compliance::audit(&reversed, &c, None), findings, "as of {as_of}");
-        assert_eq!(compliance::audit(&loaded, &c, None), findings, "as of {as_of}");
+        assert_eq!(
+            compliance::audit(&reversed, &c, None),
+            findings,
+            "as of {as_of}"
+        );
+        assert_eq!(
+            compliance::audit(&loaded, &c, None),
+            findings,
+            "as of {as_of}"
+        );
         assert_eq!(reversed.accesses.by_person, all.accesses.by_person);
         assert_eq!(loaded.accesses.by_person, all.accesses.by_person);
-        assert_eq!((loaded.entries, loaded.last_seq), (all.entries, all.last_seq));
+        assert_eq!(
+            (loaded.entries, loaded.last_seq),
+            (all.entries, all.last_seq)
+        );
     }
 }

@@ -206,7 +206,12 @@ fn open(a: OpenArgs, dir: &Path) -> Result<Outcome> {
             time::uk_date(now)
         );
     }
-    let ledger = Ledger::open(dir)?;
+    // A dry run writes nothing: it needs no lock on the ledger.
+    let ledger = if a.dry_run {
+        Ledger::open_read_only(dir)?
+    } else {
+        Ledger::open(dir)?
+    };
     for (flag, p) in [
         ("--owner", Some(&owner)),
         ("--reviewer", reviewer.as_ref()),
@@ -259,7 +264,7 @@ fn open(a: OpenArgs, dir: &Path) -> Result<Outcome> {
         at: now,
         seq: ledger.head()?.map_or(0, |h| h.seq + 1),
     };
-    let preview = campaign::campaign_of(&state, at, &e);
+    let mut preview = campaign::campaign_of(&state, at, &e);
     if preview.items.is_empty() {
         bail!(
             "campaign {}: no grant in force matches its scope, so there is nothing to review; \
@@ -283,6 +288,7 @@ fn open(a: OpenArgs, dir: &Path) -> Result<Outcome> {
             .append(&[sub], &key, Timestamp::now())
             .context("nothing was written")?;
         seqs = Some(r.first_seq);
+        preview.opened.seq = r.first_seq;
     }
     let reviewers = preview.reviewers(&state, now);
     let mut o = out::stdout();

@@ -60,11 +60,17 @@ pub struct Accesses {
     /// Every access by each member of staff, in brief.
     pub by_person: BTreeMap<PersonId, Tally>,
     /// R6: per person and system.
+    // Tuple keys have no JSON form; the findings carry this evidence.
+    #[serde(skip)]
     pub ungranted: BTreeMap<(PersonId, SystemId), Ungranted>,
     /// R7: per person and system, the first access from a device not attested as
     /// council-provided at that instant.
+    // Tuple keys have no JSON form; the findings carry this evidence.
+    #[serde(skip)]
     pub non_council: BTreeMap<(PersonId, SystemId), (Stamp, Option<DeviceId>)>,
     /// R10: per person and device (`None`: no device recorded).
+    // Tuple keys have no JSON form; the findings carry this evidence.
+    #[serde(skip)]
     pub bad_device: BTreeMap<(PersonId, Option<DeviceId>), BadDevice>,
 }
 

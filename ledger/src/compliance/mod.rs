@@ -216,7 +216,10 @@ pub fn load(ledger: &Ledger, as_of: Option<Timestamp>) -> Result<State> {
     // One sequential pass (faster than a point read per access from the type index).
     for e in ledger.entries(0) {
         let e = e?;
-        if matches!(e.entry.event.body.event, igl_schema::Event::RecordAccessed(_)) {
+        if matches!(
+            e.entry.event.body.event,
+            igl_schema::Event::RecordAccessed(_)
+        ) {
             state.observe_access(&fact(&e));
         }
     }
