@@ -558,3 +558,44 @@ fn scoped_states_give_the_full_replays_campaign_findings() {
     assert!(!l.findings("R17", "2026-04-01T00:00:00Z").is_empty());
     assert!(!l.findings("R18", "2026-04-01T00:00:00Z").is_empty());
 }
+
+/// The reviewer may change their mind before the campaign closes: the latest decision counts,
+/// and a revoke changed to keep within the SLA calls for no revocation.
+#[test]
+fn the_reviewers_latest_decision_counts() {
+    let mut l = council();
+    open(&mut l, OPENED, "ALL", EVERYTHING);
+    decide(
+        &mut l,
+        "2026-02-09T10:00:00Z",
+        "ALL",
+        "G-P10",
+        "P10",
+        "M1",
+        ReviewDecision::Revoke,
+    );
+    let keep = decide(
+        &mut l,
+        "2026-02-09T15:00:00Z",
+        "ALL",
+        "G-P10",
+        "P10",
+        "M1",
+        ReviewDecision::Keep,
+    );
+    let now = "2026-02-20T00:00:00Z";
+    let s = l.state(now);
+    let c = &s.campaigns[&cid("ALL")];
+    let i = c.item(&gid("G-P10")).unwrap();
+    assert_eq!(i.decisions.len(), 2);
+    match c.item_state(i, s.grant(&i.grant), t(now)) {
+        ItemState::Decided {
+            decision: ReviewDecision::Keep,
+            seq,
+            by_default: false,
+            ..
+        } => assert_eq!(seq, keep),
+        other => panic!("{other:?}"),
+    }
+    assert!(l.findings("R17", now).is_empty());
+}

@@ -170,7 +170,7 @@ fn a_reviewer_decides_offline_and_ig_appends_the_signed_decisions() {
             "new_role is only for a change decision",
         ),
     ] {
-        c.dir.write(name, fill(g1, ","));
+        c.dir.write(name, fill(g1, ",,,"));
         let (out, err) = c
             .dir
             .igl()
@@ -182,6 +182,36 @@ fn a_reviewer_decides_offline_and_ig_appends_the_signed_decisions() {
         assert!(err.contains("nothing was signed"), "{err}");
         assert!(out.is_empty(), "{out}");
     }
+
+    // A row left blank stays undecided: the reviewer can sign what they have decided so far.
+    c.dir
+        .write("partial.csv", fill(",keep,,Active caseload", ",,,"));
+    let out = c
+        .dir
+        .igl()
+        .args(["review", "decide", "partial.csv", "--key"])
+        .arg(&c.mgr.path)
+        .args(["--ledger-id", &ledger_id])
+        .output();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("signed 1 decision (1 row left undecided)"),
+        "{err}"
+    );
+    c.dir.write("blank.csv", fill(",,,", ",,,"));
+    let (_, err) = c
+        .dir
+        .igl()
+        .args(["review", "decide", "blank.csv", "--key"])
+        .arg(&c.mgr.path)
+        .args(["--ledger-id", &ledger_id])
+        .fails(2);
+    assert!(
+        err.contains("no row has a decision (2 left undecided)"),
+        "{err}"
+    );
 
     // Filled in well and signed offline (no ledger at hand: --ledger-id).
     c.dir.write(
