@@ -116,6 +116,10 @@ enum Command {
     /// worksheet, sign their decisions offline (list and show exit 1 when an item is overdue or
     /// a revocation a decision calls for is past its SLA).
     Review(cmd::review::ReviewArgs),
+    /// Print a shell completion script: `igl completions bash > /etc/bash_completion.d/igl`.
+    Completions(cmd::shell::CompletionsArgs),
+    /// Print the manual page (`igl man | man -l -`), or write every page with --dir.
+    Man(cmd::shell::ManArgs),
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
@@ -153,6 +157,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             .map_err(Into::into),
         Command::Sar(a) => cmd::sar::run(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Requests(a) => cmd::requests::run(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Completions(a) => {
+            cmd::shell::completions(a, <Cli as clap::CommandFactory>::command())
+        }
+        Command::Man(a) => cmd::shell::man(a, <Cli as clap::CommandFactory>::command()),
     }
 }
 

@@ -24,6 +24,7 @@ pub mod redact;
 pub mod requests;
 pub mod review;
 pub mod sar;
+pub mod shell;
 pub mod types;
 pub mod verify;
 pub mod witness;

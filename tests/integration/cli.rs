@@ -740,3 +740,25 @@ fn status_shows_a_countersignature_by_someone_other_than_the_line_manager_as_not
         "{rules:?}"
     );
 }
+
+/// Shell completions and manual pages are generated from the clap definitions that parse the
+/// command line, so every subcommand and flag is in them.
+#[test]
+fn completions_and_man_pages_come_from_the_command_line() {
+    let dir = Dir::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = dir.igl().args(["completions", shell]).ok();
+        for word in ["review", "reconcile", "verify-bundle", "--as-of"] {
+            assert!(out.contains(word), "{shell}: {word}");
+        }
+    }
+    let (_, err) = dir.igl().args(["completions", "tcsh"]).fails(2);
+    assert!(err.contains("tcsh"), "{err}");
+    let page = dir.igl().arg("man").ok();
+    assert!(page.contains(".TH igl 1"), "{page}");
+    assert!(page.contains("review"), "{page}");
+    dir.igl().args(["man", "--dir", "pages"]).ok();
+    let open = std::fs::read_to_string(dir.join("pages/igl-review-open.1")).unwrap();
+    assert!(open.contains("\\-\\-due"), "{open}");
+    assert!(dir.join("pages/igl.1").exists());
+}
