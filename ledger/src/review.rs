@@ -113,6 +113,13 @@ pub fn read_worksheet<R: Read>(file: &str, input: R) -> Result<Worksheet, Import
             rec: &rec,
         };
         let Some(d) = r.get(Some(decision)) else {
+            if r.get(Some(justification)).is_some() || r.get(Some(role_col)).is_some() {
+                return Err(r.err(
+                    Some(decision),
+                    "is empty, but the row has a justification or a new role: write keep, \
+                     revoke or change, or clear the row to leave it undecided",
+                ));
+            }
             out.undecided += 1;
             continue;
         };

@@ -599,3 +599,98 @@ fn the_reviewers_latest_decision_counts() {
     }
     assert!(l.findings("R17", now).is_empty());
 }
+
+/// Nobody reviews their own access: an owner who holds a grant in scope cannot decide it (the
+/// item stays undecided, so R18 shows it), and a line manager who has left hands the item to
+/// the owner.
+#[test]
+fn nobody_decides_their_own_access_and_a_departed_manager_reviews_nothing() {
+    let mut l = council();
+    l.grant("2026-01-06T09:00:00Z", "G-P2", "P2", false, None); // the owner's own grant
+    l.ended("2026-01-30T17:00:00Z", "M1"); // P10's and P11's line manager leaves
+    open(&mut l, OPENED, "ALL", EVERYTHING);
+    let r = reviewers(&l, "ALL", AFTER_DUE);
+    assert!(r.contains(&("G-P10".into(), "P2".into(), "owner")), "{r:?}");
+    assert!(r.contains(&("G-P2".into(), "P2".into(), "owner")), "{r:?}");
+    let own = l.ev(
+        "2026-02-10T10:00:00Z",
+        Event::ReviewDecisionRecorded(ReviewDecisionRecorded {
+            campaign: cid("ALL"),
+            grant: gid("G-P2"),
+            person: pid("P2"),
+            reviewer: pid("P2"),
+            decision: ReviewDecision::Keep,
+            new_role: None,
+            justification: Pii::new("Mine"),
+        }),
+    );
+    let s = l.state(AFTER_DUE);
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.seq == own && n.message.contains("nobody reviews their own access")),
+        "{:#?}",
+        s.notes
+    );
+    assert!(
+        l.findings("R18", AFTER_DUE)
+            .iter()
+            .any(|f| f.detail.starts_with("G-P2")),
+    );
+}
+
+/// The SLA runs from the first "revoke": deciding it again does not move the deadline.
+#[test]
+fn deciding_revoke_again_does_not_move_the_deadline() {
+    let mut l = council();
+    open(&mut l, OPENED, "ALL", EVERYTHING);
+    decide(
+        &mut l,
+        "2026-02-09T10:00:00Z",
+        "ALL",
+        "G-P10",
+        "P10",
+        "M1",
+        ReviewDecision::Revoke,
+    );
+    decide(
+        &mut l,
+        "2026-02-16T10:00:00Z",
+        "ALL",
+        "G-P10",
+        "P10",
+        "M1",
+        ReviewDecision::Revoke,
+    );
+    let f = l.findings("R17", "2026-02-20T00:00:00Z");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].due, Some(t("2026-02-10T23:59:59.999999Z")));
+}
+
+/// Finding access unneeded twice, with no review between that found it needed, is one
+/// obligation and one R17 finding.
+#[test]
+fn a_repeated_unneeded_review_is_one_obligation() {
+    let mut l = council();
+    let unneeded = |l: &mut L, at: &str| {
+        l.ev(
+            at,
+            Event::AccessReviewed(AccessReviewed {
+                grant: gid("G-P10"),
+                person: pid("P10"),
+                reviewer: pid("M1"),
+                still_needed: false,
+                note: None,
+            }),
+        )
+    };
+    let first = unneeded(&mut l, "2026-02-09T10:00:00Z");
+    unneeded(&mut l, "2026-02-16T10:00:00Z");
+    let f = l.findings("R17", "2026-03-01T00:00:00Z");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].seqs.contains(&first));
+    // After a review that found it needed, finding it unneeded again is a new obligation.
+    l.review("2026-03-02T10:00:00Z", "G-P10", "P10");
+    unneeded(&mut l, "2026-03-09T10:00:00Z");
+    assert_eq!(l.findings("R17", "2026-03-20T00:00:00Z").len(), 2);
+}

@@ -265,6 +265,15 @@ fn open(a: OpenArgs, dir: &Path) -> Result<Outcome> {
         seq: ledger.head()?.map_or(0, |h| h.seq + 1),
     };
     let mut preview = campaign::campaign_of(&state, at, &e);
+    if let Some(i) = preview.items.iter().find(|i| i.reviewer == i.person) {
+        bail!(
+            "campaign {}: {} would review their own grant {} (they are the owner, and nobody \
+             else can review it); choose another --owner; nothing was written",
+            e.campaign,
+            i.person,
+            i.grant
+        );
+    }
     if preview.items.is_empty() {
         bail!(
             "campaign {}: no grant in force matches its scope, so there is nothing to review; \

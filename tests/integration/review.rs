@@ -169,6 +169,11 @@ fn a_reviewer_decides_offline_and_ig_appends_the_signed_decisions() {
             ",keep,Read-only,Still needed",
             "new_role is only for a change decision",
         ),
+        (
+            "bad5.csv",
+            ",,,Still needed",
+            "bad5.csv:2:12 (decision): is empty, but the row has a justification",
+        ),
     ] {
         c.dir.write(name, fill(g1, ",,,"));
         let (out, err) = c
@@ -366,4 +371,21 @@ fn the_demo_runs_an_access_review() {
         livewell["progress"]["by_default"].as_u64().unwrap() >= 1,
         "{livewell}"
     );
+}
+
+/// Nobody reviews their own access: a campaign whose owner would have to review their own grant
+/// is refused, and nothing is written.
+#[test]
+fn a_campaign_whose_owner_would_review_their_own_grant_is_refused() {
+    let c = council();
+    c.append(&c.ig, &[grant("G3", "P2", "IG case audits")]);
+    let head = c.head().0;
+    let (_, err) = c
+        .igl()
+        .args(open_args())
+        .args(["--reviewer", "P2", "--key"])
+        .arg(&c.ig.path)
+        .fails(2);
+    assert!(err.contains("P2 would review their own grant G3"), "{err}");
+    assert_eq!(c.head().0, head);
 }

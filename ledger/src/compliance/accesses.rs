@@ -5,8 +5,9 @@
 //! in force (R6), was the device attested as council-provided (R7), did its attestation pass
 //! (R10)? So [`super::State::build`] folds every other fact first, in `occurred_at` order, and
 //! then [`Accesses::observe`]s each access against that final state, in any order: what it
-//! keeps is one tally per member of staff, and the accesses that break a rule (the evidence).
-//! Memory grows with the people and the violations, not with the accesses.
+//! keeps is one tally per member of staff (with the distinct records they opened), and the
+//! accesses that break a rule (the evidence). Memory grows with the people, their records and
+//! the violations, not with the number of accesses.
 //!
 //! Judging against the final state is what the rules always did: "a grant in force at the
 //! access's instant" asks the grant's whole history, revocations included. And every order

@@ -32,7 +32,7 @@ use igl_schema::{
 use serde::Serialize;
 
 use super::Config;
-use super::state::{Grant, Review, State};
+use super::state::{Employment, Grant, Review, State};
 use super::time::{Stamp, day_end};
 
 /// An access-review campaign.
@@ -91,7 +91,7 @@ pub enum ItemState {
     /// Not decided, past the due date, and no default.
     Overdue,
     /// Decided by the reviewer (`by_default` false) or by the campaign's default at its due
-    /// date (`stamp` is then the campaign's opening entry and `at` the end of the due day).
+    /// date (`seq` is then the campaign's opening entry and `at` the end of the due day).
     Decided {
         decision: ReviewDecision,
         at: Timestamp,
@@ -152,8 +152,8 @@ impl Progress {
     }
 
     /// `12 items: 9 decided (7 keep, 1 revoke, 1 change; 2 by default), 2 pending, 1
-    /// overdue, 0 withdrawn; revocations: 1 carried out, 1 awaiting (1 past the SLA)`: the one
-    /// wording of a campaign's progress (CLI, audit and TUI).
+    /// overdue, 1 revoked before a decision; revocations: 1 carried out, 1 awaiting (1 past the
+    /// SLA)`: the one wording of a campaign's progress (CLI, audit and TUI).
     pub fn text(&self) -> String {
         let mut s = format!(
             "{} item{}: {} decided ({} keep, {} revoke, {} change",
@@ -249,7 +249,17 @@ impl Campaign {
         if decision == ReviewDecision::Keep {
             return Execution::NotNeeded;
         }
-        let due = c.calendar.working_days_due(at, c.sla_working_days);
+        // The SLA runs from the first revoke or change since the last keep: deciding "revoke"
+        // again does not move the deadline.
+        let since = item
+            .decisions
+            .iter()
+            .filter(|d| d.stamp.at <= now)
+            .rev()
+            .take_while(|d| d.decision != ReviewDecision::Keep)
+            .last()
+            .map_or(at, |d| d.stamp.at);
+        let due = c.calendar.working_days_due(since, c.sla_working_days);
         match grant
             .and_then(|g| g.revoked.as_ref())
             .filter(|r| r.stamp.at <= now)
@@ -476,9 +486,18 @@ pub fn campaign_of(s: &State, at: Stamp, e: &ReviewCampaignOpened) -> Campaign {
         {
             continue;
         }
+        // A line manager who has left or is suspended cannot review: the owner does.
+        let in_post = |m: &PersonId| {
+            !s.person(m).is_some_and(|p| {
+                matches!(
+                    p.employment_at(at.at),
+                    Employment::Ended { .. } | Employment::Suspended { .. }
+                )
+            })
+        };
         let (reviewer, assigned_as) = match (&e.reviewer, manager) {
             (Some(r), _) if *r != g.person => (r.clone(), "campaign"),
-            (None, Some(m)) if *m != g.person => (m.clone(), "line_manager"),
+            (None, Some(m)) if *m != g.person && in_post(m) => (m.clone(), "line_manager"),
             _ => (e.owner.clone(), "owner"),
         };
         items.push(Item {
@@ -534,6 +553,13 @@ pub(super) fn decide(s: &mut State, at: Stamp, e: &ReviewDecisionRecorded) -> Op
         return Some(format!(
             "decision on grant {} names {}, but the grant is {}'s; it does not count",
             e.grant, e.person, item.person
+        ));
+    }
+    if e.reviewer == item.person {
+        return Some(format!(
+            "{} decided their own grant {} in campaign {}: nobody reviews their own access; it \
+             does not count",
+            e.reviewer, e.grant, e.campaign
         ));
     }
     if item.reviewer != e.reviewer {

@@ -1168,7 +1168,8 @@ pub fn r17_review_decision_not_carried_out(s: &State, c: &Config) -> Vec<Finding
                         day(due),
                         revocation_text(g, end.map(|e| e.at)),
                     ))
-                    .seqs([seq]),
+                    .seqs([seq])
+                    .seqs(end.map(|e| e.seq)),
             );
         }
     }
@@ -1178,11 +1179,6 @@ pub fn r17_review_decision_not_carried_out(s: &State, c: &Config) -> Vec<Finding
             .iter()
             .filter(|r| r.campaign.is_none() && !r.still_needed)
         {
-            let due = c.calendar.working_days_due(r.stamp.at, c.sla_working_days);
-            let revoked = g.revoked.as_ref().map(|x| x.stamp);
-            if revoked.is_some_and(|x| x.at <= due) || now <= due {
-                continue;
-            }
             // A later review that found the access needed after all ends the obligation.
             let later = g
                 .reviews
@@ -1190,6 +1186,25 @@ pub fn r17_review_decision_not_carried_out(s: &State, c: &Config) -> Vec<Finding
                 .filter(|x| x.stamp > r.stamp && x.still_needed)
                 .map(|x| x.stamp)
                 .min();
+            // Finding it unneeded again, while an earlier such review still stands, is the same
+            // obligation: one finding, from the first.
+            let repeated = g.reviews.iter().any(|x| {
+                x.campaign.is_none()
+                    && !x.still_needed
+                    && x.stamp < r.stamp
+                    && !g
+                        .reviews
+                        .iter()
+                        .any(|y| y.still_needed && y.stamp > x.stamp && y.stamp < r.stamp)
+            });
+            if repeated {
+                continue;
+            }
+            let due = c.calendar.working_days_due(r.stamp.at, c.sla_working_days);
+            let revoked = g.revoked.as_ref().map(|x| x.stamp);
+            if revoked.is_some_and(|x| x.at <= due) || now <= due {
+                continue;
+            }
             if later.is_some_and(|x| x.at <= due) {
                 continue;
             }

@@ -10,8 +10,8 @@
 //!   with their reviews and revocations, device attestations, requests about P), the records P
 //!   opened, the full history of every grant, declaration, device (including other people's
 //!   attestations of it) and request those name; the enrolment and employment of each sponsor of
-//!   P's grants and of each person P manages; the organisations all those people belong to; the
-//!   genesis entry, every policy and every access-review campaign's opening.
+//!   P's grants, of P's line managers and of each person P manages; the organisations all those
+//!   people belong to; the genesis entry, every policy and every access-review campaign's opening.
 //! - **an organisation O** (everything `igl org` shows, and every finding about O or its
 //!   people): O's history, everything about each person ever enrolled in O (as above), and every
 //!   breach and request (findings about them are the council's).
@@ -58,7 +58,8 @@ pub fn org_state(ledger: &Ledger, o: &OrgId, as_of: Timestamp) -> Result<State> 
 }
 
 /// The state as of `as_of` with every access-review campaign and its decisions, every grant
-/// with its history, and the enrolment and employment of every grantee: what `igl review`
+/// with its history, and the enrolment and employment of every grantee and of their line
+/// managers: what `igl review`
 /// answers from, without reading the record accesses.
 pub fn campaigns_state(ledger: &Ledger, as_of: Timestamp) -> Result<State> {
     let mut s = Scope::new(ledger, as_of);
@@ -73,7 +74,7 @@ pub fn campaigns_state(ledger: &Ledger, as_of: Timestamp) -> Result<State> {
             && let Event::AccessGranted(g) = &s.entry(row.seq)?.entry.event.body.event
         {
             let p = g.person.clone();
-            s.person_context(&p)?;
+            s.person_context_with(&p, true)?;
         }
     }
     s.state()
@@ -149,9 +150,16 @@ impl<'a> Scope<'a> {
     /// A person's enrolment and employment only (a sponsor, a report), with their
     /// organisations.
     fn person_context(&mut self, q: &PersonId) -> Result<()> {
+        self.person_context_with(q, false)
+    }
+
+    /// [`Self::person_context`], and with `managers` the same for each line manager the
+    /// person's enrolments name (whether they were in post: an access review's reviewer).
+    fn person_context_with(&mut self, q: &PersonId, managers: bool) -> Result<()> {
         if self.full.contains(q) || !self.context.insert(q.clone()) {
             return Ok(());
         }
+        let mut line_managers = Vec::new();
         let tags: Vec<u32> = [
             "PersonEnrolled",
             "EmploymentEnded",
@@ -168,7 +176,13 @@ impl<'a> Scope<'a> {
             self.seqs.insert(r.seq);
             if let Event::PersonEnrolled(e) = &self.entry(r.seq)?.entry.event.body.event {
                 let o = e.organisation.clone();
+                line_managers.extend(e.line_manager.clone());
                 self.add(Kind::Org, o.as_str())?;
+            }
+        }
+        if managers {
+            for m in line_managers {
+                self.person_context(&m)?;
             }
         }
         Ok(())
@@ -241,6 +255,10 @@ impl<'a> Scope<'a> {
                 }
                 Event::PersonEnrolled(e) => {
                     self.add(Kind::Org, e.organisation.as_str())?;
+                    // Whether P's line manager is in post (an access review's reviewer).
+                    if let Some(m) = &e.line_manager {
+                        self.person_context(m)?;
+                    }
                 }
                 _ => {}
             }
