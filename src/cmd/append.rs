@@ -175,8 +175,10 @@ pub fn run_append(a: AppendArgs, dir: PathBuf) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-pub fn run_sign(a: SignArgs, ledger: Option<&Path>) -> Result<Outcome> {
-    let ledger_id = match (&a.ledger_id, ledger) {
+/// The ledger an offline signature names (`igl sign`, `igl review decide`): `--ledger-id HEX`,
+/// else the id of the ledger `--ledger DIR` names.
+pub fn signing_ledger_id(hex: Option<&str>, ledger: Option<&Path>) -> Result<LedgerId> {
+    Ok(match (hex, ledger) {
         (Some(hex), _) => {
             LedgerId::from_hex(hex.trim()).map_err(|e| anyhow::anyhow!("--ledger-id: {e}"))?
         }
@@ -184,7 +186,11 @@ pub fn run_sign(a: SignArgs, ledger: Option<&Path>) -> Result<Outcome> {
         (None, None) => bail!(
             "pass --ledger-id HEX (the id of the ledger the events are for, as `igl verify` prints it) or --ledger DIR: a signature names its ledger"
         ),
-    };
+    })
+}
+
+pub fn run_sign(a: SignArgs, ledger: Option<&Path>) -> Result<Outcome> {
+    let ledger_id = signing_ledger_id(a.ledger_id.as_deref(), ledger)?;
     let key = a.pass.load_key(&a.key)?;
     let (name, text) = read_input(a.input.as_deref())?;
     let subs = read_events(&name, &text, ledger_id, &key, Mode::Sign)?;

@@ -17,8 +17,8 @@ use igl_ledger::projection::Kind;
 use igl_ledger::review;
 use igl_schema::json::submission_json;
 use igl_schema::{
-    CampaignId, Date, Event, EventId, LedgerId, OrgId, PersonId, ReviewCampaignOpened,
-    ReviewDecision, Salt, Submission, SystemId, Timestamp,
+    CampaignId, Date, Event, EventId, OrgId, PersonId, ReviewCampaignOpened, ReviewDecision, Salt,
+    Submission, SystemId, Timestamp,
 };
 use serde_json::{Value, json};
 
@@ -651,16 +651,7 @@ fn todo(a: TodoArgs, dir: &Path) -> Result<Outcome> {
 }
 
 fn decide(a: DecideArgs, ledger: Option<&Path>) -> Result<Outcome> {
-    let ledger_id = match (&a.ledger_id, ledger) {
-        (Some(hex), _) => {
-            LedgerId::from_hex(hex.trim()).map_err(|e| anyhow!("--ledger-id: {e}"))?
-        }
-        (None, Some(dir)) => Ledger::open_read_only(dir)?.ledger_id()?,
-        (None, None) => bail!(
-            "pass --ledger-id HEX (as `igl review todo` printed it) or --ledger DIR: a signature \
-             names its ledger"
-        ),
-    };
+    let ledger_id = super::append::signing_ledger_id(a.ledger_id.as_deref(), ledger)?;
     let name = a.worksheet.display().to_string();
     let f = std::fs::File::open(&a.worksheet).with_context(|| format!("reading {name}"))?;
     let sheet = review::read_worksheet(&name, f).map_err(|e| anyhow!("{e}\nnothing was signed"))?;
