@@ -637,8 +637,6 @@ fn future_limit(now: Timestamp) -> Timestamp {
     .unwrap_or(now)
 }
 
-/// Signs `rows` as `key`'s events, each with its stable event id, and appends them as one
-/// sealed batch. A refused row is named by its line.
 /// Where the personal-data salts of imported entries come from.
 pub enum Salts<'a> {
     /// The operating system's random generator: every real import.
@@ -656,6 +654,8 @@ impl Salts<'_> {
     }
 }
 
+/// Signs `rows` as `key`'s events, each with its stable event id, and appends them as one
+/// sealed batch. A refused row is named by its line.
 fn append_rows(
     ledger: &crate::Ledger,
     ledger_id: LedgerId,
