@@ -265,7 +265,7 @@ pub struct Row {
 /// The header and records of a CSV file.
 pub(crate) struct Csv<R: Read> {
     file: String,
-    pub(crate) header: Vec<String>,
+    header: Vec<String>,
     reader: csv::Reader<R>,
 }
 
@@ -290,6 +290,16 @@ impl<R: Read> Csv<R> {
             header,
             reader,
         })
+    }
+
+    /// The record just read at `line`, for errors that point at its columns.
+    pub(crate) fn rec<'a>(&'a self, line: u64, rec: &'a csv::StringRecord) -> Rec<'a> {
+        Rec {
+            file: &self.file,
+            header: &self.header,
+            line,
+            rec,
+        }
     }
 
     /// The index of a column the mapping names; `required` columns must exist.
@@ -321,10 +331,10 @@ impl<R: Read> Csv<R> {
 
 /// A record being read: errors point at its line and columns.
 pub(crate) struct Rec<'a> {
-    pub(crate) file: &'a str,
-    pub(crate) header: &'a [String],
-    pub(crate) line: u64,
-    pub(crate) rec: &'a csv::StringRecord,
+    file: &'a str,
+    header: &'a [String],
+    line: u64,
+    rec: &'a csv::StringRecord,
 }
 
 impl Rec<'_> {
@@ -431,12 +441,7 @@ pub fn read_hr<R: Read>(
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
     while let Some((line, byte)) = read_record(&mut csv, &mut rec)? {
-        let r = Rec {
-            file,
-            header: &csv.header,
-            line,
-            rec: &rec,
-        };
+        let r = csv.rec(line, &rec);
         let who = r.parse(person, |s| PersonId::new(s))?;
         let kind = r.parse(change, |s| {
             let s = s.trim();
@@ -534,12 +539,7 @@ pub fn read_access<R: Read, E: From<ImportError>>(
     let midnight = NaiveTime::from_hms_opt(0, 0, 0).expect("midnight");
     let mut rec = csv::StringRecord::new();
     while let Some((line, byte)) = read_record(&mut csv, &mut rec)? {
-        let r = Rec {
-            file,
-            header: &csv.header,
-            line,
-            rec: &rec,
-        };
+        let r = csv.rec(line, &rec);
         let who = r.parse(person, |s| PersonId::new(s))?;
         let what = r.parse(record, |s| RecordId::new(s))?;
         let when = r.parse(at, |s| {
@@ -934,12 +934,7 @@ pub fn read_accounts<R: Read>(
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
     while let Some((line, _)) = read_record(&mut csv, &mut rec)? {
-        let r = Rec {
-            file,
-            header: &csv.header,
-            line,
-            rec: &rec,
-        };
+        let r = csv.rec(line, &rec);
         let name = r.required(account)?.to_string();
         let who = match r.get(Some(person)) {
             None => None,

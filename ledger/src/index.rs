@@ -269,38 +269,27 @@ impl Ledger {
     /// one prefix iteration over the `by_type` index. An unknown type name has no entries
     /// (check names with [`type_tag`] or `Event::field_names`).
     pub fn type_entries(&self, type_name: &str) -> Result<Vec<u64>> {
-        self.type_seqs(type_name).collect()
-    }
-
-    /// [`Self::type_entries`] as a stream, for the types with millions of entries
-    /// (`RecordAccessed`): memory stays that of one row.
-    pub fn type_seqs<'a>(&'a self, type_name: &str) -> Box<dyn Iterator<Item = Result<u64>> + 'a> {
         let Some(tag) = type_tag(type_name) else {
-            return Box::new(std::iter::empty());
+            return Ok(Vec::new());
         };
-        if let Err(e) = self.check_indexed() {
-            return Box::new(std::iter::once(Err(e)));
-        }
+        self.check_indexed()?;
         let prefix = tag.to_be_bytes();
-        let path = self.path().to_path_buf();
-        Box::new(
-            self.iter_from(cf::BY_TYPE, &prefix)
-                .map_while(move |r| match r {
-                    Err(e) => Some(Err(e)),
-                    Ok((k, _)) => {
-                        let rest = k.strip_prefix(prefix.as_slice())?;
-                        Some(key_seq(rest).ok_or_else(|| {
-                            damaged(
-                                path.clone(),
-                                "type index",
-                                0,
-                                "a key does not end in an 8-byte seq",
-                            )
-                        }))
-                    }
-                })
-                .fuse(),
-        )
+        let mut out = Vec::new();
+        for r in self.iter_from(cf::BY_TYPE, &prefix) {
+            let (k, _) = r?;
+            let Some(rest) = k.strip_prefix(prefix.as_slice()) else {
+                break;
+            };
+            out.push(key_seq(rest).ok_or_else(|| {
+                damaged(
+                    self.path().to_path_buf(),
+                    "type index",
+                    0,
+                    "a key does not end in an 8-byte seq",
+                )
+            })?);
+        }
+        Ok(out)
     }
 
     /// Reads the entries at `seqs` (from an index), failing if one is missing.

@@ -18,7 +18,7 @@ use igl_schema::{
 
 use crate::compliance::State;
 use crate::compliance::campaign::Campaign;
-use crate::import::{Csv, ImportError, Rec, read_record};
+use crate::import::{Csv, ImportError, read_record};
 use crate::keys;
 
 /// The worksheet's columns, in order.
@@ -106,12 +106,7 @@ pub fn read_worksheet<R: Read>(file: &str, input: R) -> Result<Worksheet, Import
     };
     let mut rec = csv::StringRecord::new();
     while let Some((line, _)) = read_record(&mut csv, &mut rec)? {
-        let r = Rec {
-            file,
-            header: &csv.header,
-            line,
-            rec: &rec,
-        };
+        let r = csv.rec(line, &rec);
         let Some(d) = r.get(Some(decision)) else {
             if r.get(Some(justification)).is_some() || r.get(Some(role_col)).is_some() {
                 return Err(r.err(
