@@ -329,50 +329,71 @@ impl Ledger {
 
     /// Checks the `history` column family against the entries without trusting it: every row
     /// each entry implies is stored with the right value, and it holds nothing else. One pass
-    /// over the entries with batched point lookups, then a count of the stored rows.
+    /// over the entries with batched point lookups, then a count of the stored rows. `verify`
+    /// runs the same check ([`HistoryCheck`]) in its one pass over the entries.
     pub fn check_history(&self) -> Result<Option<crate::verify::Failure>> {
-        let mut expected = 0u64;
-        let mut entries = self.entries(0);
-        loop {
-            let mut rows: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
-            let mut read = 0;
-            for e in entries.by_ref().take(CHECK_CHUNK) {
-                let e = e?;
-                read += 1;
-                let body = &e.entry.event.body;
-                for (k, v) in rows_of(e.entry.seq, body.occurred_at, &body.event, &e.hash) {
-                    rows.push((e.entry.seq, k, v));
-                }
-            }
-            if read == 0 {
-                break;
-            }
-            expected += rows.len() as u64;
-            let keys: Vec<&[u8]> = rows.iter().map(|(_, k, _)| k.as_slice()).collect();
-            let got = self.get_many(cf::HISTORY, &keys)?;
-            for ((seq, k, v), stored) in rows.iter().zip(&got) {
-                let message = match stored.as_deref() {
-                    Some(stored) if stored == v.as_slice() => continue,
-                    Some(_) => format!(
-                        "column family `history`: the history projection row {} does not hold what the entry implies",
-                        describe_key(k)
-                    ),
-                    None => format!(
-                        "column family `history`: the history projection has no row {}",
-                        describe_key(k)
-                    ),
-                };
-                return Ok(Some(crate::verify::Failure { seq: *seq, message }));
+        let mut check = HistoryCheck::default();
+        for chunk in self.decoded_chunks(CHECK_CHUNK) {
+            if let Some(f) = check.chunk(self, &chunk?)? {
+                return Ok(Some(f));
             }
         }
-        let stored = self
-            .iter_from(cf::HISTORY, &[])
+        check.finish(self)
+    }
+}
+
+/// The history projection checked against the entries a chunk at a time
+/// ([`HistoryCheck::chunk`]), then its row count ([`HistoryCheck::finish`]).
+#[derive(Default)]
+pub(crate) struct HistoryCheck {
+    expected: u64,
+}
+
+impl HistoryCheck {
+    /// Checks the rows these entries imply: the first missing or different one.
+    pub(crate) fn chunk(
+        &mut self,
+        ledger: &Ledger,
+        entries: &[(igl_schema::Entry, Hash32)],
+    ) -> Result<Option<crate::verify::Failure>> {
+        let mut rows: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
+        for (entry, hash) in entries {
+            let body = &entry.event.body;
+            for (k, v) in rows_of(entry.seq, body.occurred_at, &body.event, hash) {
+                rows.push((entry.seq, k, v));
+            }
+        }
+        self.expected += rows.len() as u64;
+        let keys: Vec<&[u8]> = rows.iter().map(|(_, k, _)| k.as_slice()).collect();
+        let got = ledger.get_many(cf::HISTORY, &keys)?;
+        for ((seq, k, v), stored) in rows.iter().zip(&got) {
+            let message = match stored.as_deref() {
+                Some(stored) if stored == v.as_slice() => continue,
+                Some(_) => format!(
+                    "column family `history`: the history projection row {} does not hold what the entry implies",
+                    describe_key(k)
+                ),
+                None => format!(
+                    "column family `history`: the history projection has no row {}",
+                    describe_key(k)
+                ),
+            };
+            return Ok(Some(crate::verify::Failure { seq: *seq, message }));
+        }
+        Ok(None)
+    }
+
+    /// After the last chunk: the projection holds no row the entries do not imply.
+    pub(crate) fn finish(&self, ledger: &Ledger) -> Result<Option<crate::verify::Failure>> {
+        let stored = ledger
+            .scan_from(cf::HISTORY, &[])
             .try_fold(0u64, |n, r| r.map(|_| n + 1))?;
-        if stored != expected {
+        if stored != self.expected {
             return Ok(Some(crate::verify::Failure {
-                seq: self.head()?.map_or(0, |h| h.seq),
+                seq: ledger.head()?.map_or(0, |h| h.seq),
                 message: format!(
-                    "column family `history`: the history projection holds {stored} rows but the entries imply {expected}"
+                    "column family `history`: the history projection holds {stored} rows but the entries imply {}",
+                    self.expected
                 ),
             }));
         }

@@ -102,7 +102,8 @@ pub enum Effect {
     Redaction { target: u64, by: u64 },
 }
 
-/// The chain state entries change. Verify keeps all of it in memory; append keeps the changes
+/// The chain state entries change. Verify keeps it in memory (all but the event ids, which a
+/// full verify checks against `by_event_id` instead); append keeps the changes
 /// its batch makes on top of the stored state. Both change it only through [`ChainState::apply`].
 #[derive(Clone, Debug, Default)]
 pub struct ChainState {

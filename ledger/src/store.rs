@@ -271,6 +271,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// fills every one of them: 360 MB resident for a verify of a million entries.)
 const BLOCK_CACHE_BYTES: usize = 32 << 20;
 
+/// Readahead for whole-column-family scans ([`Ledger::scan_from`]).
+const SCAN_READAHEAD: usize = 2 << 20;
+
 /// How many times a read-only open that failed on its files is tried again.
 const READ_ONLY_RETRIES: u32 = 8;
 
@@ -628,6 +631,27 @@ impl Ledger {
             .map(move |r| r.map_err(|e| self.storage(e)))
     }
 
+    /// Reads a whole column family from `from` onwards, in key order, without filling the
+    /// block cache (a scan's blocks are read once; caching them would evict the index blocks
+    /// and rows that point lookups beside it need) and with readahead. For verify's passes
+    /// over every row.
+    pub(crate) fn scan_from<'a>(
+        &'a self,
+        cf_name: &str,
+        from: &[u8],
+    ) -> impl Iterator<Item = Kv> + use<'a> {
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.fill_cache(false);
+        ro.set_readahead_size(SCAN_READAHEAD);
+        self.db
+            .iterator_cf_opt(
+                self.cf(cf_name),
+                ro,
+                IteratorMode::From(from, Direction::Forward),
+            )
+            .map(move |r| r.map_err(|e| self.storage(e)))
+    }
+
     /// A raw iterator over a column family (for seeks backwards; check its `status()`).
     pub(crate) fn raw_iter(&self, cf_name: &str) -> rocksdb::DBRawIterator<'_> {
         self.db.raw_iterator_cf(self.cf(cf_name))
@@ -766,6 +790,38 @@ impl Ledger {
                 hash,
                 payload,
             })
+        })
+    }
+
+    /// The entries in seq order, `n` at a time, each decoded with its hash and without its
+    /// personal data: what verify's derived-data checks recompute the rows from. Stops at the
+    /// first error.
+    pub(crate) fn decoded_chunks(
+        &self,
+        n: usize,
+    ) -> impl Iterator<Item = Result<Vec<(Entry, Hash32)>>> + use<'_> {
+        let mut stored = self.scan_from(cf::ENTRIES, &[]);
+        let mut failed = false;
+        std::iter::from_fn(move || {
+            if failed {
+                return None;
+            }
+            let mut chunk = Vec::with_capacity(n);
+            for r in stored.by_ref().take(n) {
+                let decoded = r.and_then(|(k, v)| {
+                    let seq =
+                        key_seq(&k).ok_or_else(|| self.corrupt("entry key", 0, "not 8 bytes"))?;
+                    self.decode_entry(seq, &v)
+                });
+                match decoded {
+                    Ok(e) => chunk.push(e),
+                    Err(e) => {
+                        failed = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            (!chunk.is_empty()).then_some(Ok(chunk))
         })
     }
 

@@ -450,6 +450,51 @@ fn reordered_and_relinked_entries_fail_at_the_first_seal_after_them() {
     assert!(message.contains("rewritten"), "{message}");
 }
 
+/// An insider holding the appender's key copies an accepted event over the last entry and
+/// reseals its batch: every link and seal holds, but the event is in the record twice. Verify
+/// finds it (without holding every event id: through `by_event_id`, whichever entry the
+/// attacker makes its row name), and so does `igl rebuild`'s check of the record, which changes
+/// nothing.
+#[test]
+fn an_event_copied_and_resealed_by_its_appender_fails_at_the_copy() {
+    for row_names_the_copy in [false, true] {
+        let c = base();
+        let appender = igl_ledger::keys::load(&c.ig.path).unwrap();
+        let copied;
+        {
+            let raw = Raw::open(&c.ledger);
+            let mut chain = raw.chain();
+            let len = chain.len();
+            copied = chain[9].entry.event.clone();
+            assert!(chain[9].payload.is_none() && chain[12].payload.is_none());
+            chain[12].entry.event = copied.clone();
+            raw.write_chain(&mut chain, 12, len);
+            raw.edit(cf::SEALS, 12, |v| {
+                let seal: Seal = codec::decode(v).unwrap();
+                let mut body = seal.body;
+                assert_eq!(body.first_seq, 11);
+                body.head_hash = entry_hash(&chain[12].entry.encode());
+                *v = codec::encode(&body.sign(&appender));
+            });
+            if row_names_the_copy {
+                let h = raw.db.cf_handle(cf::BY_EVENT_ID).unwrap();
+                raw.db
+                    .put_cf(h, copied.body.event_id.0, seq_key(12))
+                    .unwrap();
+            }
+        }
+        let message = fails_at(&c, 12, "already appended at seq 9");
+        assert!(message.contains("accepted once"), "{message}");
+        assert!(!message.contains("rebuild"), "a record failure: {message}");
+        let (_, err) = c.igl().arg("rebuild").fails(2);
+        assert!(
+            err.contains("seq 12") && err.contains("already appended at seq 9"),
+            "{err}"
+        );
+        assert!(err.contains("nothing was changed"), "{err}");
+    }
+}
+
 // (9)
 #[test]
 fn altered_personal_data_fails_at_that_entry() {
