@@ -784,13 +784,11 @@ impl App {
     fn show(&mut self, screen: Screen) {
         self.screen = screen;
         match screen {
-            Screen::Compliance
-                if matches!(self.comp.state, crate::compliance::AuditState::Idle) =>
-            {
+            Screen::Compliance if self.comp.state.idle() => {
                 self.comp.start(self.source.audit_job(self.comp.as_of));
             }
             Screen::Subjects => self.subj.load_requests(&*self.source, self.now),
-            Screen::Reviews if matches!(self.revs.state, crate::reviews::LoadState::Idle) => {
+            Screen::Reviews if self.revs.state.idle() => {
                 self.revs.start(self.source.campaigns_job(self.revs.as_of));
             }
             _ => {}
@@ -803,14 +801,10 @@ impl App {
     fn set_as_of(&mut self, t: Timestamp) {
         self.comp.as_of = t;
         self.revs.as_of = t;
-        if self.screen == Screen::Compliance
-            || !matches!(self.comp.state, crate::compliance::AuditState::Idle)
-        {
+        if self.screen == Screen::Compliance || !self.comp.state.idle() {
             self.comp.start(self.source.audit_job(t));
         }
-        if self.screen == Screen::Reviews
-            || !matches!(self.revs.state, crate::reviews::LoadState::Idle)
-        {
+        if self.screen == Screen::Reviews || !self.revs.state.idle() {
             self.revs.start(self.source.campaigns_job(t));
         }
     }
@@ -1270,13 +1264,13 @@ impl App {
     pub fn tick(&mut self) {
         let deadline = Instant::now() + TICK_BUDGET;
         if self.comp.poll()
-            && let crate::compliance::AuditState::Done { result: Err(e), .. } = &self.comp.state
+            && let Some(e) = self.comp.state.error()
         {
             let m = format!("✘ the audit failed: {e}");
             self.say(Level::Bad, m);
         }
         if self.revs.poll()
-            && let crate::reviews::LoadState::Done { result: Err(e), .. } = &self.revs.state
+            && let Some(e) = self.revs.state.error()
         {
             let m = format!("✘ could not read the campaigns: {e}");
             self.say(Level::Bad, m);

@@ -5,40 +5,14 @@
 //! (`compliance::load` then `compliance::audit` with the default configuration), so the screen
 //! and the command always agree.
 
-use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::time::{Duration, Instant};
-
 use igl_ledger::compliance::{Finding, RULES, Rule, Status};
 use igl_schema::Timestamp;
 
 use crate::source::AuditJob;
+use crate::worker::Job;
 
-/// The worker thread's name (the panic hook leaves the terminal alone for it).
-pub const THREAD_NAME: &str = "igl-audit";
-
-static WORKER_PANIC: Mutex<Option<String>> = Mutex::new(None);
-
-/// Called by the panic hook when the audit thread panics: the screen reports it.
-pub fn record_worker_panic(message: String) {
-    if let Ok(mut p) = WORKER_PANIC.lock() {
-        *p = Some(message);
-    }
-}
-
-/// Where the audit stands.
-pub enum AuditState {
-    /// Not run yet (it starts when the screen is first shown).
-    Idle,
-    Running {
-        rx: Receiver<Result<Vec<Finding>, String>>,
-        started: Instant,
-    },
-    Done {
-        result: Result<Vec<Finding>, String>,
-        elapsed: Duration,
-    },
-}
+/// Where the audit stands (it starts when the screen is first shown).
+pub type AuditState = Job<Vec<Finding>>;
 
 /// Which list has the selection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,60 +67,23 @@ impl Compliance {
 
     /// Starts `job` on a worker thread (replacing any result).
     pub fn start(&mut self, job: AuditJob) {
-        let (tx, rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name(THREAD_NAME.into())
-            .spawn(move || {
-                let _ = tx.send(job());
-            });
-        self.state = match spawned {
-            Ok(_) => AuditState::Running {
-                rx,
-                started: Instant::now(),
-            },
-            Err(e) => AuditState::Done {
-                result: Err(format!("could not start the audit thread: {e}")),
-                elapsed: Duration::ZERO,
-            },
-        };
+        self.state = Job::start("audit", job);
         self.finding_sel = 0;
         self.finding_offset = 0;
     }
 
     /// Takes the worker's result. Returns whether the audit finished just now.
     pub fn poll(&mut self) -> bool {
-        let AuditState::Running { rx, started } = &self.state else {
-            return false;
-        };
-        let result = match rx.try_recv() {
-            Ok(r) => r,
-            Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => {
-                let why = WORKER_PANIC
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.take())
-                    .unwrap_or_else(|| "no reason given".into());
-                Err(format!("the audit thread stopped: {why}"))
-            }
-        };
-        self.state = AuditState::Done {
-            result,
-            elapsed: started.elapsed(),
-        };
-        true
+        self.state.poll()
     }
 
     pub fn running(&self) -> bool {
-        matches!(self.state, AuditState::Running { .. })
+        self.state.running()
     }
 
     /// Every finding, when the audit is done and succeeded.
     pub fn findings(&self) -> Option<&[Finding]> {
-        match &self.state {
-            AuditState::Done { result: Ok(f), .. } => Some(f),
-            _ => None,
-        }
+        self.state.value().map(Vec::as_slice)
     }
 
     fn shown(&self, f: &Finding) -> bool {

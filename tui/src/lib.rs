@@ -39,6 +39,7 @@ pub mod theme;
 pub mod timeline;
 pub mod ui;
 pub mod verify;
+pub mod worker;
 
 pub use app::{App, Screen};
 pub use keymap::Action;
@@ -135,11 +136,8 @@ impl PanicHook {
         std::panic::set_hook(Box::new(move |info| {
             match std::thread::current().name() {
                 Some(verify::THREAD_NAME) => return verify::record_worker_panic(info.to_string()),
-                Some(compliance::THREAD_NAME) => {
-                    return compliance::record_worker_panic(info.to_string());
-                }
-                Some(reviews::THREAD_NAME) => {
-                    return reviews::record_worker_panic(info.to_string());
+                Some(name) if name.starts_with(worker::THREAD_PREFIX) => {
+                    return worker::record_panic(name, info.to_string());
                 }
                 _ => {}
             }

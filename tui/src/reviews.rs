@@ -11,42 +11,16 @@
 //! an item opens its entries in the timeline (the decision's, or the grant's). Nothing here
 //! draws; [`crate::screens`] does.
 
-use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::time::{Duration, Instant};
-
 use igl_ledger::compliance::Config;
 use igl_ledger::compliance::campaign::{Campaign, Execution, Item, ItemState, Progress};
 use igl_ledger::compliance::state::{Grant, State};
 use igl_schema::{CampaignId, PersonId, Timestamp};
 
 use crate::source::CampaignsJob;
+use crate::worker::Job;
 
-/// The worker thread's name (the panic hook leaves the terminal alone for it).
-pub const THREAD_NAME: &str = "igl-reviews";
-
-static WORKER_PANIC: Mutex<Option<String>> = Mutex::new(None);
-
-/// Called by the panic hook when the campaigns thread panics: the screen reports it.
-pub fn record_worker_panic(message: String) {
-    if let Ok(mut p) = WORKER_PANIC.lock() {
-        *p = Some(message);
-    }
-}
-
-/// Where reading the campaigns stands.
-pub enum LoadState {
-    /// Not read yet (it starts when the screen is first shown).
-    Idle,
-    Running {
-        rx: Receiver<Result<State, String>>,
-        started: Instant,
-    },
-    Done {
-        result: Result<Box<State>, String>,
-        elapsed: Duration,
-    },
-}
+/// Where reading the campaigns stands (it starts when the screen is first shown).
+pub type LoadState = Job<Box<State>>;
 
 /// A campaign's line in the list: the campaign and its progress at the instant.
 pub struct CampaignRow<'a> {
@@ -155,45 +129,14 @@ impl Reviews {
     /// Starts `job` on a worker thread (replacing any result; the open campaign stays open if
     /// it is still there when the result comes).
     pub fn start(&mut self, job: CampaignsJob) {
-        let (tx, rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name(THREAD_NAME.into())
-            .spawn(move || {
-                let _ = tx.send(job());
-            });
-        self.state = match spawned {
-            Ok(_) => LoadState::Running {
-                rx,
-                started: Instant::now(),
-            },
-            Err(e) => LoadState::Done {
-                result: Err(format!("could not start the campaigns thread: {e}")),
-                elapsed: Duration::ZERO,
-            },
-        };
+        self.state = Job::start("campaigns", move || job().map(Box::new));
     }
 
     /// Takes the worker's result. Returns whether the campaigns were read just now.
     pub fn poll(&mut self) -> bool {
-        let LoadState::Running { rx, started } = &self.state else {
+        if !self.state.poll() {
             return false;
-        };
-        let result = match rx.try_recv() {
-            Ok(r) => r.map(Box::new),
-            Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => {
-                let why = WORKER_PANIC
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.take())
-                    .unwrap_or_else(|| "no reason given".into());
-                Err(format!("the campaigns thread stopped: {why}"))
-            }
-        };
-        self.state = LoadState::Done {
-            result,
-            elapsed: started.elapsed(),
-        };
+        }
         // The same campaign and selection where they still exist.
         if self
             .open
@@ -207,15 +150,12 @@ impl Reviews {
     }
 
     pub fn running(&self) -> bool {
-        matches!(self.state, LoadState::Running { .. })
+        self.state.running()
     }
 
     /// The state read, when reading is done and succeeded.
     pub fn data(&self) -> Option<&State> {
-        match &self.state {
-            LoadState::Done { result: Ok(s), .. } => Some(s.as_ref()),
-            _ => None,
-        }
+        self.state.value().map(Box::as_ref)
     }
 
     /// Every campaign opened by the instant, by id (as `igl review list`), with its progress.
