@@ -313,9 +313,9 @@ impl Ledger {
 impl Ledger {
     /// Checks the indexes against the entries, without trusting them: every row each entry
     /// implies is stored with the right flags, and the indexes hold nothing else (their row
-    /// counts match). One pass over the entries with batched point lookups. Returns the first
-    /// discrepancy, or `None` when the indexes are exactly what the entries say. `verify` runs
-    /// the same check ([`IndexCheck`]) in its one pass over the entries for all derived data.
+    /// counts match). One pass over the entries, then one scan of each index ([`IndexCheck`]).
+    /// Returns the first discrepancy, or `None` when the indexes are exactly what the entries
+    /// say. `verify` runs the same check in its one pass over the entries for all derived data.
     pub fn check_indexes(&self) -> Result<Option<crate::verify::Failure>> {
         self.run_index_check(IndexCheck::default())
     }

@@ -285,6 +285,11 @@ fn db_options(cache: &Cache) -> Options {
     let mut o = Options::default();
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
+    // Index blocks live in the block cache too, not beside it in each table reader: otherwise
+    // they are held for every open file and a reader's memory grows with the ledger (verify:
+    // 85 MB at a million entries, 249 MB at ten million). The first level's stay pinned.
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_pin_l0_filter_and_index_blocks_in_cache(true);
     o.set_block_based_table_factory(&table);
     // Readers open read-only and replay the write-ahead log into memory each time: keep it
     // short (RocksDB flushes the memtables once the log passes this size).
