@@ -896,11 +896,17 @@ impl Ledger {
 /// entry, and a row names one seq, so no two entries share an id. When a row does not name its
 /// entry, the entries are searched for another with that id, to report a duplicate as the
 /// record's failure rather than the index's.
+///
+/// The Merkle nodes are folded into one digest per level ([`RowDigests`]) and compared with one
+/// scan of the column family, as the indexes are; only if a level differs is the tree checked
+/// again node by node (`row_by_row`), to name the first.
 #[derive(Default)]
 struct LookupsCheck {
+    row_by_row: bool,
     frontier: Frontier,
     entries: u64,
     nodes: u64,
+    node_rows: RowDigests,
 }
 
 impl LookupsCheck {
@@ -954,6 +960,12 @@ impl LookupsCheck {
             );
         }
         let keys: Vec<[u8; 9]> = made.iter().map(|(_, l, i, _)| node_key(*l, *i)).collect();
+        if !self.row_by_row {
+            for (k, (_, _, _, h)) in keys.iter().zip(&made) {
+                self.node_rows.add(k, &h.0);
+            }
+            return Ok(None);
+        }
         let got = ledger.get_many(cf::MERKLE, &keys)?;
         for ((seq, level, index, h), v) in made.iter().zip(&got) {
             if v.as_deref() != Some(&h.0[..]) {
@@ -972,11 +984,39 @@ impl LookupsCheck {
     /// After the last chunk: each column family holds exactly the rows the entries imply.
     fn finish(&self, ledger: &Ledger) -> Result<Option<Failure>> {
         let (n, last) = (self.entries, self.entries.saturating_sub(1));
-        for (name, want) in [
+        if !self.row_by_row
+            && self
+                .node_rows
+                .differs_from(ledger.scan_from(cf::MERKLE, &[]))?
+        {
+            // Say which node, as the node-by-node check finds it.
+            let mut check = LookupsCheck {
+                row_by_row: true,
+                ..LookupsCheck::default()
+            };
+            for chunk in ledger.decoded_chunks(CHUNK) {
+                if let Some(Found::Derived(f) | Found::Record(f)) = check.chunk(ledger, &chunk?)? {
+                    return Ok(Some(f));
+                }
+            }
+            return Ok(check.finish(ledger)?.or_else(|| {
+                Some(Failure {
+                    seq: last,
+                    message: format!(
+                        "column family `{}`: its rows are not the Merkle nodes the entries imply",
+                        cf::MERKLE
+                    ),
+                })
+            }));
+        }
+        // (The node digests compared above already count the Merkle rows.)
+        let counted = [
             (cf::BY_HASH, n),
             (cf::BY_EVENT_ID, n),
             (cf::MERKLE, self.nodes),
-        ] {
+        ];
+        for (name, want) in &counted[..if self.row_by_row { 3 } else { 2 }] {
+            let (name, want) = (*name, *want);
             let stored = ledger
                 .scan_from(name, &[])
                 .try_fold(0u64, |c, r| r.map(|_| c + 1))?;
