@@ -492,24 +492,24 @@ impl IndexCheck {
         let fail = |seq: u64, message: String| Ok(Some(crate::verify::Failure { seq, message }));
         let (n_subject, n_type, n_chain) = (self.n_subject, self.n_type, self.n_chain);
         let head = ledger.head()?.map_or(0, |h| h.seq);
-        if !self.row_by_row {
-            match ledger.get(cf::BY_SUBJECT, INDEXED_MARKER)? {
-                Some(v) if *v != [INDEX_VERSION] => {
-                    return fail(
-                        0,
-                        format!(
-                            "column family `by_subject`: the index marker row holds {v:?}, not [{INDEX_VERSION}]"
-                        ),
-                    );
-                }
-                None if n_type > 0 => {
-                    return fail(
-                        0,
-                        "column family `by_subject`: the index marker row is missing".into(),
-                    );
-                }
-                _ => {}
+        match ledger.get(cf::BY_SUBJECT, INDEXED_MARKER)? {
+            Some(v) if *v != [INDEX_VERSION] => {
+                return fail(
+                    0,
+                    format!(
+                        "column family `by_subject`: the index marker row holds {v:?}, not [{INDEX_VERSION}]"
+                    ),
+                );
             }
+            None if n_type > 0 => {
+                return fail(
+                    0,
+                    "column family `by_subject`: the index marker row is missing".into(),
+                );
+            }
+            _ => {}
+        }
+        if !self.row_by_row {
             for (digests, name) in [
                 (&self.subject_rows, cf::BY_SUBJECT),
                 (&self.type_rows, cf::BY_TYPE),
@@ -532,29 +532,12 @@ impl IndexCheck {
             }
             return Ok(None);
         }
+        // Every row but the marker (checked above).
         let mut stored = 0u64;
-        let mut marker = false;
         for r in ledger.scan_from(cf::BY_SUBJECT, &[]) {
-            let (k, v) = r?;
-            if *k == *INDEXED_MARKER {
-                if *v != [INDEX_VERSION] {
-                    return fail(
-                        0,
-                        format!(
-                            "column family `by_subject`: the index marker row holds {v:?}, not [{INDEX_VERSION}]"
-                        ),
-                    );
-                }
-                marker = true;
-            } else {
+            if *r?.0 != *INDEXED_MARKER {
                 stored += 1;
             }
-        }
-        if !marker && n_type > 0 {
-            return fail(
-                0,
-                "column family `by_subject`: the index marker row is missing".into(),
-            );
         }
         if stored != n_subject {
             return fail(

@@ -21,6 +21,10 @@ pub fn record_panic(thread: &str, message: String) {
     }
 }
 
+fn thread_name(what: &str) -> String {
+    format!("{THREAD_PREFIX}{what}")
+}
+
 fn take_panic(thread: &str) -> Option<String> {
     let mut p = PANICS.lock().ok()?;
     let i = p.iter().position(|(t, _)| t == thread)?;
@@ -34,9 +38,8 @@ pub enum Job<T> {
     Running {
         rx: Receiver<Result<T, String>>,
         started: Instant,
-        /// What is being worked out, for messages ("audit", "campaigns").
+        /// What is being worked out, for messages ("audit", "campaigns"); it names the thread.
         what: &'static str,
-        thread: String,
     },
     Done {
         result: Result<T, String>,
@@ -51,9 +54,8 @@ impl<T: Send + 'static> Job<T> {
         work: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Job<T> {
         let (tx, rx) = mpsc::channel();
-        let thread = format!("{THREAD_PREFIX}{what}");
         let spawned = std::thread::Builder::new()
-            .name(thread.clone())
+            .name(thread_name(what))
             .spawn(move || {
                 let _ = tx.send(work());
             });
@@ -62,7 +64,6 @@ impl<T: Send + 'static> Job<T> {
                 rx,
                 started: Instant::now(),
                 what,
-                thread,
             },
             Err(e) => Job::Done {
                 result: Err(format!("could not start the {what} thread: {e}")),
@@ -73,20 +74,15 @@ impl<T: Send + 'static> Job<T> {
 
     /// Takes the result if it has come. Returns whether it came just now.
     pub fn poll(&mut self) -> bool {
-        let Job::Running {
-            rx,
-            started,
-            what,
-            thread,
-        } = &*self
-        else {
+        let Job::Running { rx, started, what } = &*self else {
             return false;
         };
         let result = match rx.try_recv() {
             Ok(r) => r,
             Err(TryRecvError::Empty) => return false,
             Err(TryRecvError::Disconnected) => {
-                let why = take_panic(thread).unwrap_or_else(|| "no reason given".into());
+                let why =
+                    take_panic(&thread_name(what)).unwrap_or_else(|| "no reason given".into());
                 Err(format!("the {what} thread stopped: {why}"))
             }
         };
