@@ -11,7 +11,7 @@ pub fn stdout() -> BufWriter<Stdout> {
 }
 
 /// Writes one JSON value as a line.
-pub fn json_line(out: &mut impl Write, v: &serde_json::Value) -> io::Result<()> {
+pub fn json_line(out: &mut impl Write, v: &(impl serde::Serialize + ?Sized)) -> io::Result<()> {
     serde_json::to_writer(&mut *out, v)?;
     out.write_all(b"\n")
 }

@@ -66,3 +66,6 @@ mod walkthrough;
 
 #[path = "integration/review.rs"]
 mod review;
+
+#[path = "integration/views.rs"]
+mod views;

@@ -360,7 +360,7 @@ pub(crate) struct IndexCheck {
     n_chain: u64,
     heads: BTreeMap<igl_schema::Hash32, igl_schema::Hash32>,
     ledger_id: Option<igl_schema::LedgerId>,
-    authors: BTreeMap<igl_schema::PublicKey, Option<PersonId>>,
+    authors: BTreeMap<igl_schema::PublicKey, PersonId>,
 }
 
 impl IndexCheck {
@@ -378,24 +378,30 @@ impl IndexCheck {
         for (entry, hash) in entries {
             let seq = entry.seq;
             let author = entry.event.body.author;
-            let person = match self.authors.entry(author) {
-                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(ledger.key(&author)?.map(|k| k.person))
+            // Each key's person is learnt from the entry that enrolled it, as the replay
+            // learns it: the stored `keys` column family is derived data this check must not
+            // read (a damaged row there is the state-table check's failure, not an error here).
+            match &entry.event.body.event {
+                igl_schema::Event::LedgerCreated(g) => {
+                    self.authors.insert(g.admin_key, g.admin_person.clone());
                 }
-            };
-            for (s, flags) in subject_rows(entry, person.as_ref()) {
+                igl_schema::Event::KeyEnrolled(e) => {
+                    self.authors
+                        .entry(e.key)
+                        .or_insert_with(|| e.person.clone());
+                }
+                _ => {}
+            }
+            let person = self.authors.get(&author);
+            for (s, flags) in subject_rows(entry, person) {
                 subjects.push((seq, s, flags));
             }
             let id = *self.ledger_id.get_or_insert(entry.event.body.ledger_id);
-            for (key, head) in crate::subject_map::accumulate(
-                &mut self.heads,
-                &id,
-                entry,
-                hash,
-                person.as_ref(),
-                |_| Ok::<_, LedgerError>(None),
-            )? {
+            for (key, head) in
+                crate::subject_map::accumulate(&mut self.heads, &id, entry, hash, person, |_| {
+                    Ok::<_, LedgerError>(None)
+                })?
+            {
                 chain.push((seq, key, head));
             }
             types.push((seq, entry.event.body.event.type_name()));

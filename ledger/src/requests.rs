@@ -285,6 +285,19 @@ pub enum Clock {
 }
 
 impl Clock {
+    /// Its JSON name: `awaiting_identity`, `open`, `paused`, `overdue`, `answered_in_time`,
+    /// `answered_late` or `answered_unverified`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Clock::AwaitingIdentity => "awaiting_identity",
+            Clock::DaysLeft { .. } => "open",
+            Clock::Paused { .. } => "paused",
+            Clock::Overdue { .. } => "overdue",
+            Clock::AnsweredInTime { .. } => "answered_in_time",
+            Clock::AnsweredLate { .. } => "answered_late",
+            Clock::AnsweredUnverified => "answered_unverified",
+        }
+    }
     /// Open past its due date.
     pub fn is_overdue(&self) -> bool {
         matches!(self, Clock::Overdue { .. })
@@ -618,6 +631,107 @@ impl Ledger {
             requests: requests.values().map(|r| r.status(as_of)).collect(),
             notes,
         })
+    }
+}
+
+/// A request as one JSON line of `igl requests --json` (schema/FORMAT.md, "`igl requests
+/// --json`"): the [`RequestStatus`] flattened for readers, the clock's kind named in `status`
+/// and its numbers in the keys that kind has. `igl status --json` lists a person's own requests
+/// the same way.
+#[derive(Serialize)]
+pub struct RequestLine<'a> {
+    record: &'static str,
+    request: &'a RequestId,
+    right: Right,
+    data_subject: &'a Subject,
+    received: Date,
+    received_seq: u64,
+    verified: Option<Date>,
+    verified_seq: Option<u64>,
+    extensions: &'a [Extension],
+    clock_start: Option<Date>,
+    notice_by: Option<Date>,
+    clarifications: &'a [Pause],
+    paused_days: i64,
+    paused: bool,
+    extended: bool,
+    late_extension: Option<Date>,
+    period_end: Option<Date>,
+    due: Option<Date>,
+    due_at: Option<Timestamp>,
+    outcome: &'static str,
+    answered_on: Option<Date>,
+    answer_seq: Option<u64>,
+    reason: Option<&'a str>,
+    status: &'static str,
+    seqs: &'a [u64],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paused_since: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days_left: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days_overdue: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days_late: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    days_early: Option<i64>,
+}
+
+impl<'a> RequestLine<'a> {
+    pub fn new(r: &'a RequestStatus) -> Self {
+        let (outcome, answered_on, answer_seq, reason) = match &r.outcome {
+            Outcome::Open => ("open", None, None, None),
+            Outcome::Fulfilled { on, seq } => ("fulfilled", Some(*on), Some(*seq), None),
+            Outcome::Refused { on, seq, reason } => {
+                ("refused", Some(*on), Some(*seq), reason.as_deref())
+            }
+            Outcome::Erased { on, seq } => ("erased", Some(*on), Some(*seq), None),
+        };
+        let d = r.deadline.as_ref();
+        let mut line = RequestLine {
+            record: "request",
+            request: &r.request,
+            right: r.right,
+            data_subject: &r.data_subject,
+            received: r.received,
+            received_seq: r.received_seq,
+            verified: r.verified.map(|(d, _)| d),
+            verified_seq: r.verified.map(|(_, s)| s),
+            extensions: &r.extensions,
+            clock_start: d.map(|d| d.start),
+            notice_by: d.map(|d| d.notice_by),
+            clarifications: d.map_or(&[][..], |d| &d.pauses),
+            paused_days: d.map_or(0, |d| d.paused_days),
+            paused: d.is_some_and(|d| d.paused),
+            extended: d.is_some_and(|d| d.extended),
+            late_extension: d.and_then(|d| d.late_extension),
+            period_end: d.map(|d| d.period_end),
+            due: d.map(|d| d.due),
+            due_at: d.map(|d| d.due_at),
+            outcome,
+            answered_on,
+            answer_seq,
+            reason,
+            status: r.clock.name(),
+            seqs: &r.seqs,
+            paused_since: None,
+            days_left: None,
+            days_overdue: None,
+            days_late: None,
+            days_early: None,
+        };
+        match r.clock {
+            Clock::DaysLeft { days } => line.days_left = Some(days),
+            Clock::Paused { since, days } => {
+                line.paused_since = Some(since);
+                line.days_left = Some(days);
+            }
+            Clock::Overdue { days } => line.days_overdue = Some(days),
+            Clock::AnsweredLate { days } => line.days_late = Some(days),
+            Clock::AnsweredInTime { days_early } => line.days_early = Some(days_early),
+            Clock::AwaitingIdentity | Clock::AnsweredUnverified => {}
+        }
+        line
     }
 }
 

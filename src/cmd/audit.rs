@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::compliance::state::{Employment, PROTECTING_INFORMATION, State};
-use igl_ledger::compliance::{
-    self, Calendar, Concerns, Config, Finding, RULES, Rule, Status, rules, time,
+use igl_ledger::compliance::profile::{
+    Authorisation, Counts, FindingLine, OrgProfile, PersonProfile, Validity,
 };
+use igl_ledger::compliance::state::{Employment, PROTECTING_INFORMATION, State};
+use igl_ledger::compliance::{self, Calendar, Config, Finding, RULES, Rule, Status, rules, time};
 use igl_schema::{Date, OrgId, PersonId, Timestamp};
 use serde_json::{Value, json};
 
@@ -110,53 +111,19 @@ fn seq_list(seqs: &[u64], max: usize) -> String {
     s
 }
 
-fn finding_json(f: &Finding) -> Value {
-    let mut v = serde_json::to_value(f).unwrap_or(Value::Null);
-    v["overdue"] = json!(f.overdue_text());
-    let mut m = serde_json::Map::new();
-    m.insert("record".into(), json!("finding"));
-    if let Value::Object(o) = v {
-        m.extend(o);
+/// `3 open, 1 resolved late`.
+fn counts_text(c: &Counts) -> String {
+    let mut parts = Vec::new();
+    if c.open > 0 {
+        parts.push(format!("{} open", c.open));
     }
-    Value::Object(m)
-}
-
-/// Counts per status.
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    open: usize,
-    resolved: usize,
-    occurred: usize,
-}
-
-impl Counts {
-    fn of<'a>(fs: impl IntoIterator<Item = &'a Finding>) -> Counts {
-        let mut c = Counts::default();
-        for f in fs {
-            match f.status {
-                Status::Open => c.open += 1,
-                Status::Resolved => c.resolved += 1,
-                Status::Occurred => c.occurred += 1,
-            }
-        }
-        c
+    if c.resolved > 0 {
+        parts.push(format!("{} resolved late", c.resolved));
     }
-    fn total(&self) -> usize {
-        self.open + self.resolved + self.occurred
+    if c.occurred > 0 {
+        parts.push(format!("{} occurred", c.occurred));
     }
-    fn text(&self) -> String {
-        let mut parts = Vec::new();
-        if self.open > 0 {
-            parts.push(format!("{} open", self.open));
-        }
-        if self.resolved > 0 {
-            parts.push(format!("{} resolved late", self.resolved));
-        }
-        if self.occurred > 0 {
-            parts.push(format!("{} occurred", self.occurred));
-        }
-        parts.join(", ")
-    }
+    parts.join(", ")
 }
 
 fn findings_word(n: usize) -> &'static str {
@@ -321,7 +288,7 @@ fn audit_text(
             r.title,
             c.total(),
             findings_word(c.total()),
-            c.text()
+            counts_text(&c)
         )?;
         for f in fs {
             print_finding(o, f, "    ")?;
@@ -347,7 +314,7 @@ fn audit_text(
             "✘ {} {} ({}) under {rules_hit} of {} rule{} as of {}",
             c.total(),
             findings_word(c.total()),
-            c.text(),
+            counts_text(&c),
             rules.len(),
             if rules.len() == 1 { "" } else { "s" },
             j.as_of
@@ -426,7 +393,7 @@ fn summary_json(j: &Judged, rules: &[&Rule]) -> Value {
 
 fn audit_json(o: &mut impl Write, j: &Judged, rules: &[&Rule], _a: &AuditArgs) -> Result<()> {
     for f in &j.findings {
-        out::json_line(o, &finding_json(f))?;
+        out::json_line(o, &FindingLine::new(f))?;
     }
     out::json_line(o, &summary_json(j, rules))?;
     Ok(())
@@ -502,7 +469,7 @@ fn audit_md(
              have happened did.",
             c.total(),
             findings_word(c.total()),
-            c.text()
+            counts_text(&c)
         )?;
     }
     writeln!(o)?;
@@ -644,122 +611,43 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     let j = judge_with(&dir, &a.judging, None, |l, t| {
         compliance::scope::person_state(l, &id, t)
     })?;
-    let s = &j.state;
-    let now = j.as_of;
-    let Some(p) = s.person(&id) else {
+    let Some(p) = PersonProfile::build(&j.state, &j.findings, &id) else {
         bail!(
-            "no person {id} in the ledger as of {now} (try `igl log --subject {id}` or a later --as-of)"
+            "no person {id} in the ledger as of {} (try `igl log --subject {id}` or a later --as-of)",
+            j.as_of
         );
     };
-    let findings: Vec<&Finding> = j
-        .findings
-        .iter()
-        .filter(|f| f.person.as_ref() == Some(&id))
-        .collect();
-    let keys: Vec<_> = s.keys_of(&id).collect();
-    let decls: Vec<_> = s.declarations.iter().filter(|d| d.person == id).collect();
-    let training: Vec<_> = s.training.iter().filter(|t| t.person == id).collect();
-    let grants: Vec<_> = s.grants_of(&id).collect();
-    let devices: Vec<_> = s
-        .devices
-        .values()
-        .filter(|d| d.attestations.iter().any(|a| a.person == id))
-        .collect();
-    let accesses = s.accesses.by_person.get(&id).cloned().unwrap_or_default();
-    let reports: Vec<_> = s
-        .people
-        .values()
-        .filter(|q| q.line_manager.as_ref() == Some(&id))
-        .map(|q| q.id.clone())
-        .collect();
-    let own_requests: Vec<igl_ledger::requests::RequestStatus> = s
-        .requests
-        .values()
-        .filter(|r| r.data_subject == igl_schema::Subject::Person(id.clone()))
-        .map(|r| r.status(now))
-        .collect();
-    let today = Date(time::uk_date(now));
-    let training_valid = |t: &igl_ledger::compliance::state::Training| t.valid_at(now);
     let mut o = out::stdout();
     if a.json {
-        let v = json!({
-            "person": p.id,
-            "as_of": now.to_string(),
-            "name": p.name,
-            "job_title": p.job_title,
-            "business_unit": p.business_unit,
-            "organisation": p.organisation,
-            "line_manager": p.line_manager,
-            "enrolled": p.enrolled,
-            "employment": p.employment_at(now),
-            "employment_history": p.employment.iter().map(|(c, st)| json!({"change": c, "seq": st.seq, "at": st.at})).collect::<Vec<_>>(),
-            "manages": reports,
-            "keys": keys.iter().map(|k| json!({
-                "key": k.key, "role": k.role, "enrolled": k.enrolled, "revoked": k.revoked,
-                "active": k.revoked.is_none(),
-            })).collect::<Vec<_>>(),
-            "declarations": decls.iter().map(|d| json!({
-                "seq": d.signed.seq, "signed_at": d.signed.at, "policy": d.policy, "version": d.version,
-                "current_version_then": d.current_version_then,
-                "confirms_training": d.confirms_training,
-                "countersigned": d.countersigned().is_some(),
-                "authorised": d.authorised().is_some(),
-                "countersigns": d.countersigns,
-            })).collect::<Vec<_>>(),
-            "training": training.iter().map(|t| json!({
-                "seq": t.stamp.seq, "course": t.course, "completed_on": t.completed_on,
-                "expires_on": t.expires_on, "valid": training_valid(t),
-            })).collect::<Vec<_>>(),
-            "grants": grants.iter().map(|g| json!({
-                "grant": g.id, "system": g.system, "role": g.role, "business_need": g.business_need,
-                "granted": g.granted, "approver": g.approver, "mfa_required": g.mfa_required,
-                "sponsor": g.sponsor.as_ref().map(|sp| &sp.person),
-                "organisation": g.organisation, "third_party": g.third_party,
-                "reviews": g.reviews, "revoked": g.revoked, "active": g.active_at(now),
-                "next_review_due": g.next_review_due(now),
-            })).collect::<Vec<_>>(),
-            "devices": devices.iter().map(|d| {
-                let latest = d.attestation_at(now);
-                json!({
-                    "device": d.id,
-                    "attestations": d.attestations,
-                    "passes": latest.map(|a| a.passes()),
-                    "failures": latest.map(|a| a.failures()),
-                })
-            }).collect::<Vec<_>>(),
-            "record_accesses": {
-                "count": accesses.count,
-                "first": accesses.first,
-                "last": accesses.last,
-                "records": accesses.records.len(),
-            },
-            "requests": own_requests.iter().map(|r| serde_json::to_value(r).expect("a request status serialises")).collect::<Vec<_>>(),
-            "findings": findings.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
-        });
-        out::json_line(&mut o, &v)?;
-        o.flush()?;
-        return Ok(if findings.is_empty() {
-            Outcome::Ok
-        } else {
-            Outcome::Finding
-        });
+        out::json_line(&mut o, &p)?;
+    } else {
+        status_text(&mut o, &p)?;
     }
+    o.flush()?;
+    Ok(if p.findings.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Finding
+    })
+}
 
+/// `igl status` for terminals.
+fn status_text(o: &mut impl Write, p: &PersonProfile) -> Result<()> {
     writeln!(
         o,
         "{}  {}{}",
-        p.id,
-        p.name.as_deref().unwrap_or("(name erased or not recorded)"),
-        match (&p.job_title, &p.business_unit) {
+        p.person,
+        p.name.unwrap_or("(name erased or not recorded)"),
+        match (p.job_title, p.business_unit) {
             (Some(t), Some(u)) => format!(" — {t}, {u}"),
             (Some(t), None) => format!(" — {t}"),
             (None, Some(u)) => format!(" — {u}"),
             (None, None) => String::new(),
         }
     )?;
-    writeln!(o, "  as of         {now}")?;
-    if let Some(org) = &p.organisation {
-        let kind = if s.is_council(org) {
+    writeln!(o, "  as of         {}", p.as_of)?;
+    if let Some(org) = p.organisation {
+        let kind = if p.organisation_is_council {
             "council"
         } else {
             "third party"
@@ -770,19 +658,14 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
         o,
         "  line manager  {}",
         p.line_manager
-            .as_ref()
             .map_or("none on record".into(), |m| m.to_string())
     )?;
-    writeln!(
-        o,
-        "  employment    {}",
-        employment_text(p.employment_at(now))
-    )?;
-    if !reports.is_empty() {
+    writeln!(o, "  employment    {}", employment_text(p.employment))?;
+    if !p.manages.is_empty() {
         writeln!(
             o,
             "  manages       {}",
-            reports
+            p.manages
                 .iter()
                 .map(|r| r.to_string())
                 .collect::<Vec<_>>()
@@ -791,20 +674,14 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     }
 
     writeln!(o, "Keys")?;
-    if keys.is_empty() {
+    if p.keys.is_empty() {
         writeln!(o, "  none")?;
     }
-    let open_about = |c: &dyn Fn(&Concerns) -> bool| {
-        findings
-            .iter()
-            .any(|f| f.status == Status::Open && c(&f.subject))
-    };
-    for k in &keys {
-        let bad = open_about(&|c| matches!(c, Concerns::Key { key, .. } if *key == k.key));
+    for k in &p.keys {
         writeln!(
             o,
             "  {} {:<11} {}  enrolled {} (seq {}){}",
-            if bad {
+            if k.open_finding {
                 "✘"
             } else if k.revoked.is_some() {
                 "·"
@@ -822,24 +699,23 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     }
 
     writeln!(o, "Declarations")?;
-    if decls.is_empty() {
+    if p.declarations.is_empty() {
         writeln!(o, "  ✘ none signed")?;
     }
-    for d in &decls {
-        // Only the line manager's countersignature authorises access (Mosaic Annex A; R1).
-        let cs = match (d.authorised(), d.countersigned()) {
-            (Some(c), _) => format!(
+    for d in &p.declarations {
+        let cs = match d.authorisation {
+            Authorisation::ByLineManager(c) => format!(
                 "countersigned by line manager {} {} (seq {})",
                 c.manager,
                 hm(c.stamp.at),
                 c.stamp.seq
             ),
-            (None, Some(c)) if c.manager == d.person => format!(
+            Authorisation::OnlyByDeclarant(c) => format!(
                 "countersigned only by the declarant {} (seq {}): NOT authorised",
                 hm(c.stamp.at),
                 c.stamp.seq
             ),
-            (None, Some(c)) => format!(
+            Authorisation::OnlyByOther(c) => format!(
                 "countersigned only by {}, not the line manager on record{} (seq {}): NOT authorised",
                 c.manager,
                 c.line_manager_then
@@ -847,33 +723,30 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
                     .map_or_else(String::new, |m| format!(" ({m})")),
                 c.stamp.seq
             ),
-            (None, None) => "NOT countersigned".into(),
+            Authorisation::NotCountersigned => "NOT countersigned".into(),
         };
         writeln!(
             o,
             "  {} {} {}  signed {} (seq {}), {cs}",
-            mark(d.authorised().is_some()),
+            mark(d.authorised),
             d.policy,
             d.version,
-            hm(d.signed.at),
-            d.signed.seq
+            hm(d.signed_at),
+            d.seq
         )?;
     }
 
     writeln!(o, "Training")?;
-    if training.is_empty() {
+    if p.training.is_empty() {
         writeln!(o, "  ✘ none on record")?;
     }
-    for t in &training {
-        let renewed = training
-            .iter()
-            .any(|n| n.course == t.course && n.completed_on > t.completed_on && training_valid(n));
+    for t in &p.training {
         writeln!(
             o,
             "  {} {}  completed {}, {} (seq {})",
-            if training_valid(t) {
+            if t.valid {
                 "✔"
-            } else if renewed {
+            } else if t.renewed {
                 "·"
             } else {
                 "✘"
@@ -881,52 +754,49 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
             t.course,
             t.completed_on,
             match t.expires_on {
-                Some(e) if e <= today => format!("expired {e}"),
+                Some(e) if t.expired => format!("expired {e}"),
                 Some(e) => format!("expires {e}"),
                 None => "no expiry".into(),
             },
-            t.stamp.seq
+            t.seq
         )?;
     }
-    if !training.iter().any(|t| t.course == PROTECTING_INFORMATION) {
+    if p.no_protecting_information {
         writeln!(o, "  ✘ no {PROTECTING_INFORMATION} training on record")?;
     }
 
     writeln!(o, "Grants")?;
-    if grants.is_empty() {
+    if p.grants.is_empty() {
         writeln!(o, "  none")?;
     }
-    for g in &grants {
-        let state = match &g.revoked {
-            Some(r) if r.stamp.at <= now => {
-                format!(
-                    "revoked {} ({}, seq {})",
-                    hm(r.stamp.at),
-                    r.reason,
-                    r.stamp.seq
-                )
-            }
+    for g in &p.grants {
+        let state = match g.revoked {
+            Some(r) if g.revoked_by_then => format!(
+                "revoked {} ({}, seq {})",
+                hm(r.stamp.at),
+                r.reason,
+                r.stamp.seq
+            ),
             _ => "active".into(),
         };
-        let bad = open_about(&|c| matches!(c, Concerns::Grant { grant, .. } if *grant == g.id));
         writeln!(
             o,
             "  {} {} {} ({})  granted {} (seq {}) by {}, {state}",
-            if bad {
+            if g.open_finding {
                 "✘"
-            } else if g.active_at(now) {
+            } else if g.active {
                 "✔"
             } else {
                 "·"
             },
-            g.id,
+            g.grant,
             g.system,
             g.role,
             hm(g.granted.at),
             g.granted.seq,
             g.approver
         )?;
-        let review = match g.last_review(now) {
+        let review = match g.last_review {
             Some(r) => format!(
                 "last reviewed {} by {} (seq {})",
                 hm(r.stamp.at),
@@ -936,7 +806,7 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
             None => "never reviewed".into(),
         };
         let due = g
-            .next_review_due(now)
+            .next_review_due
             .map(|d| format!(", next review due by the end of {}", time::uk_date(d)))
             .unwrap_or_default();
         writeln!(
@@ -947,24 +817,22 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
             } else {
                 "not required"
             },
-            g.sponsor
-                .as_ref()
-                .map_or("none".into(), |sp| sp.person.to_string()),
+            g.sponsor.map_or("none".into(), |sp| sp.person.to_string()),
         )?;
     }
 
     writeln!(o, "Devices")?;
-    if devices.is_empty() {
+    if p.devices.is_empty() {
         writeln!(o, "  none attested")?;
     }
-    for d in &devices {
-        if let Some(att) = d.attestation_at(now) {
+    for d in &p.devices {
+        if let Some(att) = d.latest {
             let f = att.failures();
             writeln!(
                 o,
                 "  {} {}  {}, attested {} (seq {}){}",
                 mark(f.is_empty()),
-                d.id,
+                d.device,
                 if att.council_provided {
                     "council-provided"
                 } else {
@@ -982,22 +850,21 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     }
 
     writeln!(o, "Record accesses")?;
-    match (accesses.first, accesses.last) {
+    match (p.record_accesses.first, p.record_accesses.last) {
         (Some(f), Some(l)) => writeln!(
             o,
             "  {} (first {}, last {}); `igl log --subject {} --type RecordAccessed`",
-            accesses.count,
+            p.record_accesses.count,
             hm(f.at),
             hm(l.at),
-            p.id
+            p.person
         )?,
         _ => writeln!(o, "  none")?,
     }
 
-    // Their own subject-rights requests, by the one request model (`igl requests`, R11, R15).
-    if !own_requests.is_empty() {
+    if !p.requests.is_empty() {
         writeln!(o, "Subject-rights requests")?;
-        for r in &own_requests {
+        for r in &p.requests {
             let (sym, words) = r.status_text();
             writeln!(
                 o,
@@ -1011,18 +878,13 @@ pub fn run_status(a: StatusArgs, dir: PathBuf) -> Result<Outcome> {
     }
 
     writeln!(o, "Findings")?;
-    if findings.is_empty() {
+    if p.findings.is_empty() {
         writeln!(o, "  ✔ none")?;
     }
-    for f in &findings {
-        print_finding(&mut o, f, "  ")?;
+    for f in &p.findings {
+        print_finding(o, f, "  ")?;
     }
-    o.flush()?;
-    Ok(if findings.is_empty() {
-        Outcome::Ok
-    } else {
-        Outcome::Finding
-    })
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1039,35 +901,37 @@ pub struct OrgArgs {
     json: bool,
 }
 
-/// How a dated thing stands on `today`: in force, expiring soon, expired, not yet.
-fn validity(from: Date, until: Option<Date>, today: Date) -> (&'static str, String) {
-    if today < from {
-        return ("⚠", format!("not in force until {from}"));
-    }
-    match until {
-        None => ("✔", "in force, no expiry".into()),
-        Some(u) if u < today => ("✘", format!("EXPIRED after {u}")),
-        Some(u) => {
-            let left = (u.0 - today.0).num_days();
-            if left <= 60 {
-                (
-                    "⚠",
-                    format!("in force, expires after {u} ({left} days left)"),
-                )
-            } else {
-                ("✔", format!("in force until {u}"))
-            }
+/// How an agreement or accreditation stands, for terminals: a mark and words.
+fn validity_text(
+    v: Validity,
+    from: Date,
+    until: Option<Date>,
+    superseded_by: Option<&str>,
+) -> (&'static str, String) {
+    let (m, text) = match (v, until) {
+        (Validity::NotYet, _) => ("⚠", format!("not in force until {from}")),
+        (Validity::InForce { .. }, None) => ("✔", "in force, no expiry".into()),
+        (Validity::InForce { days_left }, Some(u)) if v.expiring_soon() => (
+            "⚠",
+            format!(
+                "in force, expires after {u} ({} days left)",
+                days_left.unwrap_or_default()
+            ),
+        ),
+        (Validity::InForce { .. }, Some(u)) => ("✔", format!("in force until {u}")),
+        (Validity::Expired, u) => (
+            "✘",
+            format!(
+                "EXPIRED after {}",
+                u.map(|u| u.to_string()).unwrap_or_default()
+            ),
+        ),
+    };
+    match superseded_by {
+        Some(n) if v == Validity::Expired => {
+            ("·", format!("{}, superseded by {n}", text.to_lowercase()))
         }
-    }
-}
-
-fn validity_state(from: Date, until: Option<Date>, today: Date) -> &'static str {
-    if today < from {
-        "not_yet"
-    } else if until.is_some_and(|u| u < today) {
-        "expired"
-    } else {
-        "in_force"
+        _ => (m, text),
     }
 }
 
@@ -1076,13 +940,12 @@ pub fn run_org(a: OrgArgs, dir: PathBuf) -> Result<Outcome> {
     let j = judge_with(&dir, &a.judging, None, |l, t| {
         compliance::scope::org_state(l, &id, t)
     })?;
-    let s = &j.state;
-    let now = j.as_of;
-    let Some(org) = s.orgs.get(&id) else {
+    let Some(org) = OrgProfile::build(&j.state, &j.findings, &id) else {
         // Naming the organisations that do exist takes the whole state.
-        let all = compliance::load(&Ledger::open_read_only(&dir)?, Some(now))?;
+        let all = compliance::load(&Ledger::open_read_only(&dir)?, Some(j.as_of))?;
         bail!(
-            "no organisation {id} in the ledger as of {now}; known: {}",
+            "no organisation {id} in the ledger as of {}; known: {}",
+            j.as_of,
             all.orgs
                 .keys()
                 .map(|o| o.to_string())
@@ -1090,183 +953,104 @@ pub fn run_org(a: OrgArgs, dir: PathBuf) -> Result<Outcome> {
                 .join(", ")
         );
     };
-    let today = Date(time::uk_date(now));
-    let council = s.is_council(&id);
-    let people: Vec<_> = s
-        .people
-        .values()
-        .filter(|p| p.organisation.as_ref() == Some(&id))
-        .collect();
-    let with_access: Vec<&PersonId> = people
-        .iter()
-        .filter(|p| s.grants_of(&p.id).any(|g| g.active_at(now)))
-        .map(|p| &p.id)
-        .collect();
-    let own: Vec<&Finding> = j
-        .findings
-        .iter()
-        .filter(|f| matches!(&f.subject, Concerns::Org { org } if *org == id))
-        .collect();
-    let people_findings = j
-        .findings
-        .iter()
-        .filter(|f| f.org.as_ref() == Some(&id) && !matches!(f.subject, Concerns::Org { .. }))
-        .count();
-    let by_rule: Vec<(&str, usize)> = RULES
-        .iter()
-        .map(|r| {
-            let n = j
-                .findings
-                .iter()
-                .filter(|f| {
-                    f.rule == r.id
-                        && f.org.as_ref() == Some(&id)
-                        && !matches!(f.subject, Concerns::Org { .. })
-                })
-                .count();
-            (r.id, n)
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
     let mut o = out::stdout();
     if a.json {
-        let v = json!({
-            "organisation": org.id,
-            "as_of": now.to_string(),
-            "name": org.name,
-            "kind": org.kind,
-            "council": council,
-            "registered": org.registered,
-            "agreements": org.agreements.iter().map(|g| json!({
-                "seq": g.stamp.seq, "kind": g.kind, "reference": g.reference,
-                "valid_from": g.valid_from, "valid_until": g.valid_until,
-                "state": validity_state(g.valid_from, g.valid_until, today),
-            })).collect::<Vec<_>>(),
-            "accreditations": org.accreditations.iter().map(|c| json!({
-                "seq": c.stamp.seq, "scheme": c.scheme, "reference": c.reference,
-                "awarded_on": c.awarded_on, "valid_until": c.valid_until,
-                "valid_through": c.valid_through(),
-                "state": validity_state(c.awarded_on, Some(c.valid_through()), today),
-            })).collect::<Vec<_>>(),
-            "people": people.iter().map(|p| p.id.to_string()).collect::<Vec<_>>(),
-            "people_with_access": with_access,
-            "findings": own.iter().map(|f| finding_json(f)).collect::<Vec<_>>(),
-            "findings_about_its_people": people_findings,
-            "findings_about_its_people_by_rule": by_rule.iter().map(|(r, n)| (r.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-        });
-        out::json_line(&mut o, &v)?;
-        o.flush()?;
-        return Ok(if own.is_empty() {
-            Outcome::Ok
-        } else {
-            Outcome::Finding
-        });
+        out::json_line(&mut o, &org)?;
+    } else {
+        org_text(&mut o, &org)?;
     }
+    o.flush()?;
+    Ok(if org.findings.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Finding
+    })
+}
+
+/// `igl org` for terminals.
+fn org_text(o: &mut impl Write, org: &OrgProfile) -> Result<()> {
     writeln!(
         o,
         "{}  {} ({}){}",
-        org.id,
-        org.name.as_deref().unwrap_or("(not registered)"),
+        org.organisation,
+        org.name.unwrap_or("(not registered)"),
         match org.kind {
             Some(k) => k.as_str(),
-            None if council => "council",
+            None if org.council => "council",
             None => "kind not recorded",
         },
         org.registered
             .map(|r| format!(", registered {} (seq {})", hm(r.at), r.seq))
             .unwrap_or_default()
     )?;
-    writeln!(o, "  as of  {now}")?;
+    writeln!(o, "  as of  {}", org.as_of)?;
     writeln!(
         o,
         "  people {} ({} with active access)",
-        people.len(),
-        with_access.len()
+        org.people.len(),
+        org.people_with_access.len()
     )?;
+    let none = if org.council { "-" } else { "✘" };
     writeln!(o, "Agreements")?;
     if org.agreements.is_empty() {
-        writeln!(o, "  {} none on record", if council { "-" } else { "✘" })?;
+        writeln!(o, "  {none} none on record")?;
     }
     for g in &org.agreements {
-        let (mut m, mut text) = validity(g.valid_from, g.valid_until, today);
-        if m == "✘"
-            && let Some(n) = org
-                .agreements
-                .iter()
-                .find(|n| n.kind == g.kind && n.in_force_on(today))
-        {
-            m = "·";
-            text = format!("{}, superseded by {}", text.to_lowercase(), n.reference);
-        }
+        let (m, text) = validity_text(g.state, g.valid_from, g.valid_until, g.superseded_by);
         writeln!(
             o,
             "  {m} {:<9} {}  from {}: {text} (seq {})",
             g.kind.as_str(),
             g.reference,
             g.valid_from,
-            g.stamp.seq
+            g.seq
         )?;
     }
-    if !council {
-        use igl_schema::AgreementKind::*;
-        let has = |k: &[igl_schema::AgreementKind]| {
-            org.agreements
-                .iter()
-                .any(|g| k.contains(&g.kind) && g.in_force_on(today))
-        };
-        if !has(&[Isa]) {
-            writeln!(o, "  ✘ no information-sharing agreement in force")?;
-        }
-        if !has(&[Dpia, FullDpia]) {
-            writeln!(o, "  ✘ no summary DPIA in force")?;
-        }
+    if org.lacks_isa {
+        writeln!(o, "  ✘ no information-sharing agreement in force")?;
+    }
+    if org.lacks_dpia {
+        writeln!(o, "  ✘ no summary DPIA in force")?;
     }
     writeln!(o, "Accreditations")?;
     if org.accreditations.is_empty() {
-        writeln!(o, "  {} none on record", if council { "-" } else { "✘" })?;
+        writeln!(o, "  {none} none on record")?;
     }
     for c in &org.accreditations {
-        let (mut m, mut text) = validity(c.awarded_on, Some(c.valid_through()), today);
-        if m == "✘"
-            && let Some(n) = org
-                .accreditations
-                .iter()
-                .find(|n| n.scheme == c.scheme && n.in_force_on(today))
-        {
-            m = "·";
-            text = format!("{}, superseded by {}", text.to_lowercase(), n.reference);
-        }
+        let (m, text) = validity_text(
+            c.state,
+            c.awarded_on,
+            Some(c.valid_through),
+            c.superseded_by,
+        );
         writeln!(
             o,
             "  {m} {:<21} {}  awarded {}: {text} (seq {})",
             c.scheme.as_str(),
             c.reference,
             c.awarded_on,
-            c.stamp.seq
+            c.seq
         )?;
     }
     writeln!(o, "Findings")?;
-    if own.is_empty() {
+    if org.findings.is_empty() {
         writeln!(o, "  ✔ none about the organisation")?;
     }
-    for f in &own {
-        print_finding(&mut o, f, "  ")?;
+    for f in &org.findings {
+        print_finding(o, f, "  ")?;
     }
-    if people_findings > 0 {
+    if org.findings_about_its_people > 0 {
         writeln!(
             o,
-            "  {people_findings} more about its people ({}): `igl audit --org {id}`",
-            by_rule
+            "  {} more about its people ({}): `igl audit --org {}`",
+            org.findings_about_its_people,
+            org.findings_about_its_people_by_rule
                 .iter()
                 .map(|(r, n)| format!("{r} ×{n}"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            org.organisation
         )?;
     }
-    o.flush()?;
-    Ok(if own.is_empty() {
-        Outcome::Ok
-    } else {
-        Outcome::Finding
-    })
+    Ok(())
 }

@@ -7,9 +7,9 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::compliance::time;
-use igl_ledger::requests::{Clock, Outcome as Answer, PauseRule, RequestStatus};
+use igl_ledger::requests::{Outcome as Answer, PauseRule, RequestLine, RequestStatus};
 use igl_schema::{Date, Timestamp};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{Outcome, out};
 
@@ -39,69 +39,6 @@ pub fn parse_instant(flag: &str, s: &str) -> Result<Timestamp> {
     time::parse_instant(s).map_err(|e| anyhow!("{flag}: {e}"))
 }
 
-fn clock_name(c: &Clock) -> &'static str {
-    match c {
-        Clock::AwaitingIdentity => "awaiting_identity",
-        Clock::DaysLeft { .. } => "open",
-        Clock::Paused { .. } => "paused",
-        Clock::Overdue { .. } => "overdue",
-        Clock::AnsweredInTime { .. } => "answered_in_time",
-        Clock::AnsweredLate { .. } => "answered_late",
-        Clock::AnsweredUnverified => "answered_unverified",
-    }
-}
-
-fn request_json(r: &RequestStatus) -> Value {
-    let (outcome, on, seq, reason) = match &r.outcome {
-        Answer::Open => ("open", None, None, None),
-        Answer::Fulfilled { on, seq } => ("fulfilled", Some(on), Some(seq), None),
-        Answer::Refused { on, seq, reason } => ("refused", Some(on), Some(seq), reason.as_ref()),
-        Answer::Erased { on, seq } => ("erased", Some(on), Some(seq), None),
-    };
-    let mut v = json!({
-        "record": "request",
-        "request": r.request,
-        "right": r.right,
-        "data_subject": r.data_subject,
-        "received": r.received,
-        "received_seq": r.received_seq,
-        "verified": r.verified.map(|(d, _)| d),
-        "verified_seq": r.verified.map(|(_, s)| s),
-        "extensions": r.extensions.iter().map(|e| json!({"on": e.on, "seq": e.seq, "in_time": e.in_time})).collect::<Vec<_>>(),
-        "clock_start": r.deadline.as_ref().map(|d| d.start),
-        "notice_by": r.deadline.as_ref().map(|d| d.notice_by),
-        "clarifications": r.deadline.as_ref().map_or_else(Vec::new, |d| d.pauses.iter().map(|p| json!({
-            "asked": p.asked, "asked_seq": p.asked_seq, "received": p.received,
-            "received_seq": p.received_seq, "days": p.days, "rule": p.rule,
-        })).collect::<Vec<_>>()),
-        "paused_days": r.deadline.as_ref().map_or(0, |d| d.paused_days),
-        "paused": r.deadline.as_ref().is_some_and(|d| d.paused),
-        "extended": r.deadline.as_ref().is_some_and(|d| d.extended),
-        "late_extension": r.deadline.as_ref().and_then(|d| d.late_extension),
-        "period_end": r.deadline.as_ref().map(|d| d.period_end),
-        "due": r.deadline.as_ref().map(|d| d.due),
-        "due_at": r.deadline.as_ref().map(|d| d.due_at.to_string()),
-        "outcome": outcome,
-        "answered_on": on,
-        "answer_seq": seq,
-        "reason": reason,
-        "status": clock_name(&r.clock),
-        "seqs": r.seqs,
-    });
-    match r.clock {
-        Clock::DaysLeft { days } => v["days_left"] = json!(days),
-        Clock::Paused { since, days } => {
-            v["paused_since"] = json!(since);
-            v["days_left"] = json!(days);
-        }
-        Clock::Overdue { days } => v["days_overdue"] = json!(days),
-        Clock::AnsweredLate { days } => v["days_late"] = json!(days),
-        Clock::AnsweredInTime { days_early } => v["days_early"] = json!(days_early),
-        _ => {}
-    }
-    v
-}
-
 pub fn run(a: RequestsArgs, dir: PathBuf) -> Result<Outcome> {
     let as_of = match &a.as_of {
         Some(s) => parse_instant("--as-of", s)?,
@@ -121,7 +58,7 @@ pub fn run(a: RequestsArgs, dir: PathBuf) -> Result<Outcome> {
     let mut o = out::stdout();
     if a.json {
         for r in &shown {
-            out::json_line(&mut o, &request_json(r))?;
+            out::json_line(&mut o, &RequestLine::new(r))?;
         }
         for n in &report.notes {
             out::json_line(&mut o, &json!({"record": "note", "message": n}))?;

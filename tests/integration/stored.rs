@@ -1,5 +1,5 @@
 //! Every stored byte is checked: for **every column family the store declares**
-//! (`igl_ledger::store::cf::ALL`), a value flipped, a row deleted and a stray row inserted
+//! (`igl_ledger::store::cf::ALL`), a value flipped, a value cut short, a row deleted and a stray row inserted
 //! through a second RocksDB client each make `igl verify` exit 1, naming the column family and a
 //! seq. A column family added to the store is covered here without a change to this file, and
 //! fails here until verify checks it.
@@ -60,7 +60,10 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[derive(Clone, Copy, Debug)]
 enum Damage {
+    /// The value's last byte flipped.
     Flip,
+    /// The value's last byte removed: a row that no longer decodes.
+    Truncate,
     Delete,
     Stray,
 }
@@ -82,6 +85,13 @@ fn damage(path: &Path, name: &str, damage: Damage) -> Option<u64> {
             match v.last_mut() {
                 Some(b) => *b ^= 0x01,
                 None => v.push(0x01),
+            }
+            db.put_cf(h, k, v).unwrap();
+        }
+        Damage::Truncate => {
+            let mut v = v.to_vec();
+            if v.pop().is_none() {
+                v.extend_from_slice(b"\x01\x02");
             }
             db.put_cf(h, k, v).unwrap();
         }
@@ -129,9 +139,14 @@ fn every_column_family_flipped_deleted_or_with_a_stray_row_fails_verify_naming_i
     let scratch = Dir::new();
     let mut wrong = Vec::new();
     for (i, name) in cf::ALL.iter().enumerate() {
-        for (j, d) in [Damage::Flip, Damage::Delete, Damage::Stray]
-            .into_iter()
-            .enumerate()
+        for (j, d) in [
+            Damage::Flip,
+            Damage::Truncate,
+            Damage::Delete,
+            Damage::Stray,
+        ]
+        .into_iter()
+        .enumerate()
         {
             let copy = scratch.join(&format!("l-{i}-{j}"));
             copy_dir(&c.ledger, &copy);
@@ -155,6 +170,41 @@ fn every_column_family_flipped_deleted_or_with_a_stray_row_fails_verify_naming_i
         "not caught as expected:\n{}",
         wrong.join("\n")
     );
+}
+
+/// Each key's record in turn made undecodable (its last byte cut): verify fails naming the
+/// `keys` column family (exit 1), whichever key it is. The check of the indexes, which needs
+/// each author's person, learns it from the entries that enrolled the keys, never from this
+/// derived row (reading it there once made such damage an IO error, exit 2).
+#[test]
+fn each_key_record_cut_short_fails_verify_naming_the_keys_column_family() {
+    let c = full_ledger();
+    let scratch = Dir::new();
+    let n = {
+        let db = open_raw(&c.ledger);
+        let h = db.cf_handle(cf::KEYS).unwrap();
+        db.iterator_cf(h, IteratorMode::Start).count()
+    };
+    assert!(n >= 4, "the ledger has {n} keys");
+    for i in 0..n {
+        let copy = scratch.join(&format!("k-{i}"));
+        copy_dir(&c.ledger, &copy);
+        {
+            let db = open_raw(&copy);
+            let h = db.cf_handle(cf::KEYS).unwrap();
+            let (k, v) = db
+                .iterator_cf(h, IteratorMode::Start)
+                .nth(i)
+                .unwrap()
+                .unwrap();
+            db.put_cf(h, &k, &v[..v.len() - 1]).unwrap();
+            db.flush_cf(h).unwrap();
+        }
+        let (code, stdout, stderr) = verify_copy(&c, &copy);
+        assert_eq!(code, Some(1), "key row {i}: {stdout}{stderr}");
+        assert!(stdout.contains("`keys`"), "key row {i}: {stdout}");
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
 }
 
 /// Nothing is stored outside the column families igl declares: a row in RocksDB's `default`

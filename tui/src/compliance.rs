@@ -5,6 +5,7 @@
 //! (`compliance::load` then `compliance::audit` with the default configuration), so the screen
 //! and the command always agree.
 
+use igl_ledger::compliance::profile::{Counts, counts_by_rule};
 use igl_ledger::compliance::{Finding, RULES, Rule, Status};
 use igl_schema::Timestamp;
 
@@ -19,21 +20,6 @@ pub type AuditState = Job<Vec<Finding>>;
 pub enum Pane {
     Rules,
     Findings,
-}
-
-/// One rule's line in the summary.
-#[derive(Clone)]
-pub struct RuleCount {
-    pub rule: &'static Rule,
-    pub open: usize,
-    pub resolved: usize,
-    pub occurred: usize,
-}
-
-impl RuleCount {
-    pub fn total(&self) -> usize {
-        self.open + self.resolved + self.occurred
-    }
 }
 
 /// The compliance screen's state.
@@ -91,27 +77,13 @@ impl Compliance {
     }
 
     /// Per-rule counts of the shown findings, in rule order.
-    pub fn counts(&self) -> Vec<RuleCount> {
-        let all = self.findings().unwrap_or(&[]);
-        RULES
-            .iter()
-            .map(|rule| {
-                let mut c = RuleCount {
-                    rule,
-                    open: 0,
-                    resolved: 0,
-                    occurred: 0,
-                };
-                for f in all.iter().filter(|f| f.rule == rule.id && self.shown(f)) {
-                    match f.status {
-                        Status::Open => c.open += 1,
-                        Status::Resolved => c.resolved += 1,
-                        Status::Occurred => c.occurred += 1,
-                    }
-                }
-                c
-            })
-            .collect()
+    pub fn counts(&self) -> Vec<(&'static Rule, Counts)> {
+        counts_by_rule(
+            self.findings()
+                .unwrap_or(&[])
+                .iter()
+                .filter(|f| self.shown(f)),
+        )
     }
 
     /// The selected rule.
@@ -165,7 +137,7 @@ impl Compliance {
 
     /// Totals over every rule: (open, resolved, occurred).
     pub fn totals(&self) -> (usize, usize, usize) {
-        self.counts().iter().fold((0, 0, 0), |(o, r, c), x| {
+        self.counts().iter().fold((0, 0, 0), |(o, r, c), (_, x)| {
             (o + x.open, r + x.resolved, c + x.occurred)
         })
     }

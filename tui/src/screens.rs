@@ -251,7 +251,7 @@ impl App {
         let counts = c.counts();
         let rows: Vec<TRow> = counts
             .iter()
-            .map(|r| {
+            .map(|(rule, r)| {
                 let (sym, style) = if r.open + r.occurred > 0 {
                     ("✘", t.bad())
                 } else if r.resolved > 0 {
@@ -270,11 +270,11 @@ impl App {
                     )
                 };
                 TRow::new([
-                    Cell::from(Span::styled(format!("{sym} {}", r.rule.id), style)),
+                    Cell::from(Span::styled(format!("{sym} {}", rule.id), style)),
                     n(r.open),
                     n(r.resolved),
                     n(r.occurred),
-                    Cell::from(r.rule.title),
+                    Cell::from(rule.title),
                 ])
             })
             .collect();

@@ -6,6 +6,8 @@
 //!   breaches, subject-rights requests and access-review campaigns, with their histories.
 //! - [`rules`] — R1–R18, each a named function with its policy source, turning a state into
 //!   [`Finding`]s: what is wrong, about whom, since when, how overdue, and the seqs that prove it.
+//! - [`profile`] — one person's or one organisation's profile as of an instant (`igl status`,
+//!   `igl org`), and findings counted by status.
 //! - [`time`] — calendar months, working days (England and Wales bank holidays) and spans.
 //!
 //! **As of T** means the state of the world at instant T as the ledger *now* knows it: every
@@ -18,6 +20,7 @@
 
 pub mod accesses;
 pub mod campaign;
+pub mod profile;
 pub mod rules;
 pub mod scope;
 pub mod state;
