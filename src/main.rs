@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod advice;
 mod cmd;
 mod demo;
 mod out;
@@ -189,6 +190,9 @@ fn main() -> ExitCode {
             let _ = writeln!(err, "igl: error: {e}");
             for cause in e.chain().skip(1) {
                 let _ = writeln!(err, "  caused by: {cause}");
+            }
+            if let Some(advice) = advice::for_error(&e) {
+                let _ = writeln!(err, "  to fix: {advice}");
             }
             ExitCode::from(EXIT_ERROR)
         }

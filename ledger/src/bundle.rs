@@ -269,8 +269,8 @@ fn check_checkpoint(
         )));
     }
     if let Some(s) = seqs.iter().find(|s| **s >= size) {
-        return Err(LedgerError::Proof(format!(
-            "seq {s} is not covered by the checkpoint of {size} entries; sign a newer checkpoint with `igl checkpoint`"
+        return Err(LedgerError::NeedsCheckpoint(format!(
+            "seq {s} is not covered by the checkpoint of {size} entries; sign a newer checkpoint"
         )));
     }
     let recorded = ledger.entry(size)?.filter(|e| {
@@ -288,8 +288,8 @@ fn check_checkpoint(
             }
             Ok((hex::encode(codec::encode(&e.entry.event)), note))
         }
-        None => Err(LedgerError::Proof(format!(
-            "the checkpoint of {size} entries is not the one recorded in this ledger at seq {size}; prove against a checkpoint signed with `igl checkpoint`"
+        None => Err(LedgerError::NeedsCheckpoint(format!(
+            "the checkpoint of {size} entries is not the one recorded in this ledger at seq {size}; prove against a checkpoint this ledger recorded"
         ))),
     }
 }
@@ -364,8 +364,8 @@ pub fn make(ledger: &Ledger, cp: &SignedCheckpoint, claim: Claim, seqs: &[u64]) 
             && !listed.contains(&by)
         {
             if by >= at {
-                return Err(LedgerError::Proof(format!(
-                    "the personal data of seq {seq} was erased by seq {by}, after checkpoint {at} (the one just before the checkpoint of {size} entries): sign a newer checkpoint with `igl checkpoint` so the erasure can be proved"
+                return Err(LedgerError::NeedsCheckpoint(format!(
+                    "the personal data of seq {seq} was erased by seq {by}, after checkpoint {at} (the one just before the checkpoint of {size} entries): sign a newer checkpoint so the erasure can be proved"
                 )));
             }
             erasures.insert(by);
@@ -419,8 +419,8 @@ pub fn index_checkpoint(ledger: &Ledger, size: u64) -> Result<u64> {
         None => None,
     };
     before.ok_or_else(|| {
-        LedgerError::Proof(format!(
-            "the checkpoint of {size} entries does not directly follow another checkpoint; a bundle proves its entries' authors (and any subject list) against the key history (and subject index) recorded by the checkpoint just before its own, which is bound to the signed tree: sign two checkpoints in a row with `igl checkpoint` and try again"
+        LedgerError::NeedsCheckpoint(format!(
+            "the checkpoint of {size} entries does not directly follow another checkpoint; a bundle proves its entries' authors (and any subject list) against the key history (and subject index) recorded by the checkpoint just before its own, which is bound to the signed tree: sign two checkpoints in a row and try again"
         ))
     })
 }
@@ -429,8 +429,8 @@ pub fn index_checkpoint(ledger: &Ledger, size: u64) -> Result<u64> {
 /// history after it is not bound to the signed tree of `size` entries.
 fn before_index(seqs: &[u64], at: u64, size: u64) -> Result<()> {
     match seqs.iter().find(|s| **s >= at) {
-        Some(s) => Err(LedgerError::Proof(format!(
-            "seq {s} is not before checkpoint {at}, the one just before the checkpoint of {size} entries: a bundle proves its entries' authors against the key history up to that one; sign another checkpoint with `igl checkpoint` and try again"
+        Some(s) => Err(LedgerError::NeedsCheckpoint(format!(
+            "seq {s} is not before checkpoint {at}, the one just before the checkpoint of {size} entries: a bundle proves its entries' authors against the key history up to that one; sign another checkpoint and try again"
         ))),
         None => Ok(()),
     }

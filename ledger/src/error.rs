@@ -1,16 +1,31 @@
-//! The ledger's error type.
+//! The ledger's error type, and what to do about an error ([`Remedy`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// What a user can do about an error (or a failed verification), named for any front end: the
+/// messages here never name a command. The CLI words a remedy as an `igl` command line
+/// (`src/advice.rs`); a server or another tool words it its own way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Remedy {
+    /// Create a ledger there (or a sample one).
+    Create,
+    /// Verify the whole ledger, for the full report of what is wrong.
+    Verify,
+    /// Rewrite the derived data (indexes, key registry, projections) from the entries.
+    Rebuild,
+    /// Sign a (newer) checkpoint of the ledger.
+    Checkpoint,
+}
 
 /// Everything that can go wrong opening, reading or appending to a ledger.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("no ledger at {0} (create one with `igl init`, or `igl demo` for a sample)")]
+    #[error("no ledger at {0}")]
     NotFound(PathBuf),
-    #[error("{0} is not empty; `igl init` creates a ledger only in a new or empty directory")]
+    #[error("{0} is not empty; a ledger is created only in a new or empty directory")]
     NotEmpty(PathBuf),
     #[error(
-        "ledger {0} is locked by another process (an `igl append` or `igl demo` is running); wait for it to finish"
+        "ledger {0} is locked by another process (another igl command is writing it); wait for it to finish"
     )]
     Locked(PathBuf),
     #[error("ledger {path}: storage error: {message}")]
@@ -18,13 +33,13 @@ pub enum LedgerError {
     /// The file system holding the ledger is full (`ENOSPC`). The write that hit it was not
     /// acknowledged.
     #[error(
-        "ledger {path}: the disk is full (no space left on the file system holding the ledger): {message}; the write that hit it was not acknowledged: free some space there and run the command again (every acknowledged entry is kept; `igl verify` checks the ledger)"
+        "ledger {path}: the disk is full (no space left on the file system holding the ledger): {message}; the write that hit it was not acknowledged: free some space there and run the command again (every acknowledged entry is kept)"
     )]
     DiskFull { path: PathBuf, message: String },
     /// RocksDB found its files damaged: a checksum mismatch, a truncated or missing table
     /// file, a bad MANIFEST or CURRENT, corruption in the write-ahead log before its tail.
     #[error(
-        "ledger {path}: its storage files are damaged: {message}; igl will not read or write a damaged ledger: restore the ledger directory from a backup, then run `igl verify --ledger {path}`"
+        "ledger {path}: its storage files are damaged: {message}; igl will not read or write a damaged ledger: restore the ledger directory from a backup, then verify it"
     )]
     Damaged { path: PathBuf, message: String },
     #[error("ledger {path}: {what} at seq {seq} is damaged: {message}")]
@@ -57,11 +72,19 @@ pub enum LedgerError {
     Key(#[from] crate::keys::KeyFileError),
     #[error("{0}")]
     Proof(String),
+    /// A proof (a bundle, an erasure, a complete list) needs a checkpoint the ledger does not
+    /// have yet: a newer one, or two in a row.
+    #[error("{0}")]
+    NeedsCheckpoint(String),
     #[error("{}: {message}", path.display())]
-    Pack { path: PathBuf, message: String },
+    Pack {
+        path: PathBuf,
+        message: String,
+        remedy: Option<Remedy>,
+    },
     /// The ledger did not verify, so nothing that vouches for it (a checkpoint) was signed.
     #[error(
-        "ledger {path} does not verify (seq {seq}: {message}); no checkpoint was signed: run `igl verify --ledger {path}` and restore the ledger from a backup"
+        "ledger {path} does not verify (seq {seq}: {message}); no checkpoint was signed: restore the ledger from a backup"
     )]
     Unverified {
         path: PathBuf,
@@ -69,7 +92,7 @@ pub enum LedgerError {
         message: String,
     },
     #[error(
-        "ledger {path}: {reason}; its derived data (indexes, key registry, projections) must be rebuilt from the entries: run `igl rebuild --ledger {path}`"
+        "ledger {path}: {reason}; its derived data (indexes, key registry, projections) must be rebuilt from the entries"
     )]
     NeedsRebuild { path: PathBuf, reason: String },
     #[error(
@@ -83,6 +106,23 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
+    /// What to do about it, and the ledger it concerns when known; `None` when the message
+    /// says all there is to do.
+    pub fn remedy(&self) -> Option<(Remedy, Option<&Path>)> {
+        use LedgerError::*;
+        match self {
+            NotFound(path) => Some((Remedy::Create, Some(path))),
+            DiskFull { path, .. }
+            | Damaged { path, .. }
+            | Corrupt { path, .. }
+            | Unverified { path, .. } => Some((Remedy::Verify, Some(path))),
+            NeedsRebuild { path, .. } => Some((Remedy::Rebuild, Some(path))),
+            NeedsCheckpoint(_) => Some((Remedy::Checkpoint, None)),
+            Pack { remedy, .. } => remedy.map(|r| (r, None)),
+            _ => None,
+        }
+    }
+
     /// Classifies an error message from RocksDB (or the file system under it): damage and a
     /// full disk get their own variants, with what to do; anything else is `Storage`.
     pub(crate) fn from_storage(path: &std::path::Path, message: String) -> LedgerError {
@@ -118,8 +158,50 @@ pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
-    use super::LedgerError;
-    use std::path::Path;
+    use super::{LedgerError, Remedy};
+    use std::path::{Path, PathBuf};
+
+    /// Each error that another operation puts right names that operation as a `Remedy`, with
+    /// the ledger concerned; none names a command in its message.
+    #[test]
+    fn remedies_are_typed_and_messages_name_no_command() {
+        let l = || PathBuf::from("L");
+        let cases = [
+            (
+                LedgerError::NotFound(l()),
+                Some((Remedy::Create, Some(Path::new("L")))),
+            ),
+            (
+                LedgerError::from_storage(Path::new("L"), "Corruption: checksum mismatch".into()),
+                Some((Remedy::Verify, Some(Path::new("L")))),
+            ),
+            (
+                LedgerError::NeedsRebuild {
+                    path: l(),
+                    reason: "r".into(),
+                },
+                Some((Remedy::Rebuild, Some(Path::new("L")))),
+            ),
+            (
+                LedgerError::Unverified {
+                    path: l(),
+                    seq: 3,
+                    message: "m".into(),
+                },
+                Some((Remedy::Verify, Some(Path::new("L")))),
+            ),
+            (
+                LedgerError::NeedsCheckpoint("n".into()),
+                Some((Remedy::Checkpoint, None)),
+            ),
+            (LedgerError::Locked(l()), None),
+            (LedgerError::NotEmpty(l()), None),
+        ];
+        for (e, want) in &cases {
+            assert_eq!(e.remedy(), *want, "{e}");
+            assert!(!e.to_string().contains("`igl"), "{e}");
+        }
+    }
 
     fn kind(msg: &str) -> &'static str {
         match LedgerError::from_storage(Path::new("L"), msg.into()) {

@@ -219,16 +219,11 @@ impl Ledger {
                 ),
             )),
             None if self.head()?.is_none() => Ok(()),
-            None => Err(damaged(
-                self.path().to_path_buf(),
-                "subject index",
-                0,
-                format!(
-                    "the ledger has no subject and type indexes (it was written by an older igl); \
-                     run `igl rebuild --ledger {}`",
-                    self.path().display()
-                ),
-            )),
+            None => Err(LedgerError::NeedsRebuild {
+                path: self.path().to_path_buf(),
+                reason: "it has no subject and type indexes (it was written by an older igl)"
+                    .into(),
+            }),
         }
     }
 

@@ -70,9 +70,8 @@ pub enum KeyFileError {
     Encrypted { path: PathBuf },
     #[error("{path}: wrong passphrase or damaged key file")]
     WrongPassphrase { path: PathBuf },
-    #[error(
-        "{path}: already encrypted with a passphrase (`igl key passwd` changes the passphrase)"
-    )]
+    /// Encrypting it again is refused; changing its passphrase is another operation.
+    #[error("{path}: already encrypted with a passphrase")]
     AlreadyEncrypted { path: PathBuf },
     #[error("{path}: not encrypted; nothing to decrypt")]
     NotEncrypted { path: PathBuf },

@@ -25,7 +25,7 @@ pub mod transparency;
 pub mod verify;
 pub mod witness;
 
-pub use error::{LedgerError, Result};
+pub use error::{LedgerError, Remedy, Result};
 pub use rules::{Head, KeyRecord};
 pub use store::{AppendReceipt, Ledger, PayloadState, RebuildReport, StoredEntry};
 pub use verify::{Failure, VerifyReport};

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::bundle::{self, Trust};
-use crate::error::{LedgerError, Result};
+use crate::error::{LedgerError, Remedy, Result};
 use crate::index::{AUTHOR, NAMED};
 use crate::sar::{self, Disclosure, PersonalData};
 use crate::store::{Ledger, PayloadState, StoredEntry};
@@ -329,6 +329,16 @@ fn pack_err(path: &Path, message: impl Into<String>) -> LedgerError {
     LedgerError::Pack {
         path: path.to_path_buf(),
         message: message.into(),
+        remedy: None,
+    }
+}
+
+/// A pack refused with something to do about it first.
+fn pack_err_until(path: &Path, remedy: Remedy, message: impl Into<String>) -> LedgerError {
+    LedgerError::Pack {
+        path: path.to_path_buf(),
+        message: message.into(),
+        remedy: Some(remedy),
     }
 }
 
@@ -384,31 +394,31 @@ pub fn write_pack(
         .iter()
         .find(|d| d.personal_data == PersonalData::Missing)
     {
-        return Err(pack_err(
+        return Err(pack_err_until(
             out_dir,
+            Remedy::Verify,
             format!(
-                "seq {}: its personal data is missing with no redaction on record; run `igl verify` \
-                 and repair the ledger before answering the request (nothing was written)",
+                "seq {}: its personal data is missing with no redaction on record; verify and \
+                 repair the ledger before answering the request (nothing was written)",
                 d.seq
             ),
         ));
     }
     let cp = ledger.latest_checkpoint()?.ok_or_else(|| {
-        pack_err(
+        pack_err_until(
             out_dir,
-            "the ledger has no signed checkpoint to prove the entries against; sign one with \
-             `igl checkpoint --key FILE` (an admin or ig_officer key), then run this again \
-             (nothing was written)",
+            Remedy::Checkpoint,
+            "the ledger has no signed checkpoint to prove the entries against; sign one, then \
+             run this again (nothing was written)",
         )
     })?;
     let size = cp.checkpoint.size;
     // The lists are proved complete against the checkpoint just before this one (its
     // commitment is bound to the signed tree, [`bundle::index_checkpoint`]).
-    let index_at = bundle::index_checkpoint(ledger, size).map_err(|e| {
-        pack_err(
-            out_dir,
-            format!("{e} (a pack proves its answer complete; nothing was written)"),
-        )
+    let index_at = bundle::index_checkpoint(ledger, size).map_err(|e| LedgerError::Pack {
+        path: out_dir.to_path_buf(),
+        message: format!("{e} (a pack proves its answer complete; nothing was written)"),
+        remedy: e.remedy().map(|(r, _)| r),
     })?;
     // The two checkpoints' own `CheckpointRecorded` entries (seqs `index_at` and `size`) are
     // about the person whose key signed them, and neither lies inside the list it proves: they
@@ -432,13 +442,14 @@ pub fn write_pack(
     after.sort_unstable();
     after.dedup();
     if !after.is_empty() {
-        return Err(pack_err(
+        return Err(pack_err_until(
             out_dir,
+            Remedy::Checkpoint,
             format!(
                 "seq {} (about {subject}, or erasing its data) {} recorded after checkpoint {index_at}, the one just \
                  before the signed checkpoint of {size} entries, so the pack could not prove that \
-                 none was left out; sign a checkpoint first with `igl checkpoint --key FILE` (an \
-                 admin or ig_officer key), then run this again (nothing was written)",
+                 none was left out; sign a checkpoint first, then run this again (nothing was \
+                 written)",
                 seq_list(&after),
                 if after.len() == 1 { "was" } else { "were" }
             ),
@@ -450,12 +461,17 @@ pub fn write_pack(
     for d in &found {
         if let PersonalData::Erased { by } = d.personal_data {
             let r = ledger.entry(by)?.ok_or_else(|| {
-                pack_err(out_dir, format!("seq {by}: the Redacted entry is missing"))
+                pack_err_until(
+                    out_dir,
+                    Remedy::Verify,
+                    format!("seq {by}: the Redacted entry is missing"),
+                )
             })?;
             let Event::Redacted(x) = &r.entry.event.body.event else {
-                return Err(pack_err(
+                return Err(pack_err_until(
                     out_dir,
-                    format!("seq {by} is not a Redacted entry (run `igl verify`)"),
+                    Remedy::Verify,
+                    format!("seq {by} is not a Redacted entry"),
                 ));
             };
             erasures.insert(
@@ -498,10 +514,11 @@ pub fn write_pack(
         .filter(|s| !listed.contains(s) && !full.contains_key(s))
         .collect();
     if held_at.is_none() && !later.is_empty() {
-        return Err(pack_err(
+        return Err(pack_err_until(
             out_dir,
+            Remedy::Verify,
             format!(
-                "the subject index lists seq {} for {subject} but the subject lookup does not; run `igl verify` (nothing was written)",
+                "the subject index lists seq {} for {subject} but the subject lookup does not; the ledger does not verify (nothing was written)",
                 seq_list(&later)
             ),
         ));

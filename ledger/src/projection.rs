@@ -252,15 +252,9 @@ pub(crate) fn project_entry(
 
 impl Ledger {
     fn history_damaged(&self, message: impl Into<String>) -> LedgerError {
-        LedgerError::Corrupt {
+        LedgerError::NeedsRebuild {
             path: self.path().to_path_buf(),
-            what: "history projection",
-            seq: 0,
-            message: format!(
-                "{}; run `igl rebuild --ledger {}`",
-                message.into(),
-                self.path().display()
-            ),
+            reason: format!("its history projection is damaged: {}", message.into()),
         }
     }
 

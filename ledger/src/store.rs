@@ -712,7 +712,7 @@ impl Ledger {
             None => Err(self.corrupt(
                 "key-history commitment",
                 head_seq,
-                "missing; run `igl verify` and do not append until it passes",
+                "missing; do not append until the ledger verifies",
             )),
         }
     }
@@ -940,7 +940,7 @@ impl Ledger {
             }
             if let Some(message) = &st.failed {
                 return Err(self.storage(format!(
-                    "the write-ahead log could not be synced to disk ({message}); the batch was not acknowledged and this handle refuses further writes: reopen the ledger and run `igl verify`"
+                    "the write-ahead log could not be synced to disk ({message}); the batch was not acknowledged and this handle refuses further writes: reopen the ledger and verify it"
                 )));
             }
             if st.syncing {
@@ -990,7 +990,7 @@ impl Ledger {
             return Err(self.corrupt(
                 "head record",
                 first_seq,
-                "an entry already exists after the recorded head; run `igl verify` and do not append until it passes",
+                "an entry already exists after the recorded head; do not append until the ledger verifies",
             ));
         }
         if let Some(h) = head {
@@ -1000,7 +1000,7 @@ impl Ledger {
                     return Err(self.corrupt(
                         "head record",
                         h.seq,
-                        "the recorded head does not match the stored entry; run `igl verify` and do not append until it passes",
+                        "the recorded head does not match the stored entry; do not append until the ledger verifies",
                     ));
                 }
             }
@@ -1171,7 +1171,7 @@ impl Ledger {
                 "entry",
                 f.seq,
                 format!(
-                    "{}; the derived data cannot be rebuilt from a damaged record, and nothing was changed (run `igl verify` for the full report)",
+                    "{}; the derived data cannot be rebuilt from a damaged record, and nothing was changed",
                     f.message
                 ),
             ));
@@ -1223,9 +1223,7 @@ impl Ledger {
                         return Err(this.corrupt(
                             "entry",
                             seq,
-                            format!(
-                                "{v}; derived data cannot be rebuilt past it (run `igl verify` for the full report)"
-                            ),
+                            format!("{v}; derived data cannot be rebuilt past it"),
                         ));
                     }
                     Err(CheckError::Lookup(e)) => return Err(e),

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use igl_schema::note::{SignedCheckpoint, VerifierKey};
 use igl_schema::{Hash32, PublicKey, entry_hash};
 
-use crate::error::LedgerError;
+use crate::error::{LedgerError, Remedy};
 use crate::merkle::{self, Frontier, Nodes};
 use crate::store::{Ledger, cf, key_seq, seq_key};
 
@@ -684,10 +684,7 @@ pub struct PublishReport {
 /// Why [`publish`] refused or failed. Nothing is written when it refuses before writing.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error(
-        "ledger {} has no recorded checkpoint to publish: sign one with `igl checkpoint --key FILE --ledger {}`, then publish",
-        .0.display(), .0.display()
-    )]
+    #[error("ledger {} has no recorded checkpoint to publish: sign one, then publish", .0.display())]
     NoCheckpoint(PathBuf),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -697,11 +694,20 @@ pub enum PublishError {
     #[error("{}: {message}", path.display())]
     Refused { path: PathBuf, message: String },
     /// The ledger's stored entries do not give its own checkpoint's root.
-    #[error(
-        "ledger {}: {message}; nothing was published: run `igl verify --ledger {}`",
-        ledger.display(), ledger.display()
-    )]
+    #[error("ledger {}: {message}; nothing was published", ledger.display())]
     Damaged { ledger: PathBuf, message: String },
+}
+
+impl PublishError {
+    /// What to do about it, and the ledger it concerns ([`LedgerError::remedy`]).
+    pub fn remedy(&self) -> Option<(Remedy, Option<&Path>)> {
+        match self {
+            PublishError::NoCheckpoint(ledger) => Some((Remedy::Checkpoint, Some(ledger))),
+            PublishError::Damaged { ledger, .. } => Some((Remedy::Verify, Some(ledger))),
+            PublishError::Ledger(e) => e.remedy(),
+            PublishError::Io { .. } | PublishError::Refused { .. } => None,
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PublishError + '_ {
@@ -1380,7 +1386,11 @@ mod tests {
         cp.checkpoint.root = Hash32([9; 32]);
         let err = publish_test(&dir, &cp).unwrap_err();
         assert!(matches!(err, PublishError::Damaged { .. }), "{err}");
-        assert!(err.to_string().contains("igl verify"), "{err}");
+        assert!(err.to_string().contains("nothing was published"), "{err}");
+        assert!(
+            matches!(err.remedy(), Some((Remedy::Verify, Some(_)))),
+            "{err}"
+        );
         assert_eq!(files(&dir), before, "nothing was written");
 
         // Fewer entry hashes than the checkpoint covers: an error, nothing written.

@@ -8,7 +8,7 @@ use igl_schema::{
     EventId, Hash32, LedgerId, Payload, PersonId, PublicKey, Seal, VerifyingKeys, codec,
 };
 
-use crate::error::Result;
+use crate::error::{Remedy, Result};
 use crate::merkle::{self, Frontier};
 use crate::rules::{self, ChainState, CheckError, Head, KeyRecord, Lookup};
 use crate::store::{Kv, Ledger, cf, key_seq, node_key, seq_key};
@@ -52,6 +52,10 @@ pub struct VerifyReport {
     /// order: the only registry a trust decision may use (the stored `keys` column family is
     /// derived data). Holds the keys enrolled up to the failure, if any.
     pub key_registry: Vec<KeyRecord>,
+    /// [`Remedy::Rebuild`] when the failure is in derived data only (the entries verified, so
+    /// it can be rewritten from them); `None` when it verified, or the record itself failed
+    /// (which only a backup can put right).
+    pub remedy: Option<Remedy>,
 }
 
 impl VerifyReport {
@@ -383,6 +387,7 @@ impl Ledger {
             key_history: Hash32::ZERO,
             subject_map: (0, merkle::EMPTY_ROOT),
             key_registry: Vec::new(),
+            remedy: None,
         };
         let mut payloads = self.scan_from(cf::PAYLOADS, &[]).peekable();
         let mut seals = self.scan_from(cf::SEALS, &[]).peekable();
@@ -394,6 +399,8 @@ impl Ledger {
         // signatures on every core, one chunk ahead; this thread replays them in order; and,
         // unless only the record is checked, another thread recomputes the derived data
         // (indexes, history) from the entries.
+        // Set when the failure is in derived data only: the remedy is a rebuild.
+        let only_derived = std::cell::Cell::new(false);
         let failure = std::thread::scope(|s| -> Result<Option<Failure>> {
             let (tx, chunks) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>>>(2);
             s.spawn(move || {
@@ -419,13 +426,15 @@ impl Ledger {
                 }
             });
             let derived_check = derived.then(|| s.spawn(|| self.check_derived()));
-            let derived_failure = |f: Failure| Failure {
-                seq: f.seq,
-                message: format!(
-                    "{}: derived data does not match the entries (the entries themselves verified); run `igl rebuild --ledger {}` to rewrite it from them",
-                    f.message,
-                    self.path().display()
-                ),
+            let derived_failure = |f: Failure| {
+                only_derived.set(true);
+                Failure {
+                    seq: f.seq,
+                    message: format!(
+                        "{}: derived data does not match the entries (the entries themselves verified)",
+                        f.message
+                    ),
+                }
             };
             let failure = 'scan: {
                 for chunk in &chunks {
@@ -700,6 +709,7 @@ impl Ledger {
         report.key_registry = replay.state.keys.values().cloned().collect();
         report.key_registry.sort_by_key(|k| k.key);
         report.failure = failure;
+        report.remedy = (report.failure.is_some() && only_derived.get()).then_some(Remedy::Rebuild);
         Ok(report)
     }
 

@@ -366,7 +366,7 @@ pub fn check_quorum(
         .map(|w| w.name.clone())
         .collect();
     Err(format!(
-        "the checkpoint of {} entries carries valid cosignatures by {} of the {} witnesses given, fewer than the quorum of {quorum} (no valid cosignature by {}): check against a checkpoint those witnesses cosigned (`igl checkpoint --witness VKEY URL` records one), or name the witnesses that did",
+        "the checkpoint of {} entries carries valid cosignatures by {} of the {} witnesses given, fewer than the quorum of {quorum} (no valid cosignature by {}): check against a checkpoint those witnesses cosigned, or name the witnesses that did",
         cp.checkpoint.size,
         cosigners.len(),
         witnesses.len(),

@@ -3,7 +3,7 @@
 use igl_ledger::bundle::{self, Trust};
 use igl_ledger::transparency::{Against, check_against};
 use igl_ledger::witness;
-use igl_ledger::{Ledger, merkle};
+use igl_ledger::{Ledger, Remedy, merkle};
 use igl_schema::*;
 
 fn t(s: &str) -> Timestamp {
@@ -328,7 +328,8 @@ fn selective_bundles_prove_hash_only_entries_and_fail_when_any_byte_changes() {
     );
     // A seq past the checkpoint cannot be proved.
     let err = bundle::make_selective(&l, &cp, &[], &[cp.checkpoint.size], &[]).unwrap_err();
-    assert!(err.to_string().contains("igl checkpoint"), "{err}");
+    assert!(err.to_string().contains("sign a newer checkpoint"), "{err}");
+    assert_eq!(err.remedy(), Some((Remedy::Checkpoint, None)), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -962,7 +963,8 @@ fn a_bundle_refuses_entries_at_or_after_its_index_checkpoint() {
         &[3, 4, 5, 6, 7, 8, 9, 10],
     )
     .unwrap_err();
-    assert!(err.to_string().contains("igl checkpoint"), "{err}");
+    assert!(err.to_string().contains("sign"), "{err}");
+    assert_eq!(err.remedy(), Some((Remedy::Checkpoint, None)), "{err}");
     // (The checkpoint of 9 entries follows a Redacted entry, not a checkpoint.)
     let err = bundle::index_checkpoint(&l, 9).unwrap_err();
     assert!(

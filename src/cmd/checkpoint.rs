@@ -69,6 +69,9 @@ pub fn run_checkpoint(a: CheckpointArgs, dir: PathBuf) -> Result<Outcome> {
     let prepared = match prepared {
         Err(e @ igl_ledger::LedgerError::Unverified { .. }) => {
             eprintln!("igl: {e}");
+            if let Some(advice) = crate::advice::for_error(&e.into()) {
+                eprintln!("  to fix: {advice}");
+            }
             return Ok(Outcome::Finding);
         }
         r => r?,

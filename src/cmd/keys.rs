@@ -201,7 +201,8 @@ pub fn run_key(c: KeyCommand, ledger: Option<&Path>) -> Result<Outcome> {
         } => {
             let f = keys::read(&file)?;
             if f.is_encrypted() {
-                return Err(KeyFileError::AlreadyEncrypted { path: file }.into());
+                let e = KeyFileError::AlreadyEncrypted { path: file };
+                bail!("{e} (`igl key passwd` changes the passphrase)");
             }
             let params = kdf_params(kdf.kdf_params.as_deref())?;
             let key = pass.unlock(&f)?;

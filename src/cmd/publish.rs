@@ -35,6 +35,9 @@ pub fn run_publish(a: PublishArgs, ledger_dir: PathBuf) -> Result<Outcome> {
         Ok(r) => r,
         Err(e @ PublishError::Damaged { .. }) => {
             eprintln!("igl: ✘ {e}");
+            if let Some(advice) = crate::advice::for_error(&e.into()) {
+                eprintln!("  to fix: {advice}");
+            }
             return Ok(Outcome::Finding);
         }
         Err(e) => return Err(e.into()),

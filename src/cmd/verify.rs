@@ -66,6 +66,14 @@ pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
         )?),
         None => None,
     };
+    // A failure in derived data only says how to rewrite it.
+    let failure = report.failure.as_ref().map(|f| {
+        let message = match report.remedy {
+            Some(r) => format!("{}; {}", f.message, crate::advice::text(r, Some(&dir))),
+            None => f.message.clone(),
+        };
+        (f.seq, message)
+    });
     let mut o = out::stdout();
     if a.json {
         out::json_line(
@@ -80,19 +88,18 @@ pub fn run(a: VerifyArgs, dir: PathBuf) -> Result<Outcome> {
                 "keys": report.keys,
                 "redacted": report.redacted,
                 "unerased": report.unerased,
-                "failure": report.failure.as_ref().map(|f| json!({"seq": f.seq, "message": f.message})),
+                "failure": failure.as_ref().map(|(seq, message)| json!({"seq": seq, "message": message})),
                 "against": against.as_ref().map(|r| match r {
                     Ok(msg) => json!({"ok": true, "message": msg}),
                     Err(msg) => json!({"ok": false, "message": msg}),
                 }),
             }),
         )?;
-    } else if let Some(f) = &report.failure {
-        writeln!(o, "✘ FAILED at seq {}: {}", f.seq, f.message)?;
+    } else if let Some((seq, message)) = &failure {
+        writeln!(o, "✘ FAILED at seq {seq}: {message}")?;
         writeln!(
             o,
-            "  entries 0..{} verified before the failure; inspect with `igl show {}`",
-            f.seq, f.seq
+            "  entries 0..{seq} verified before the failure; inspect with `igl show {seq}`"
         )?;
     } else {
         let h = report.head.expect("a verified ledger has a head");

@@ -437,6 +437,30 @@ fn no_ledger_given_is_a_usage_error() {
     assert!(err.contains("frobnicate"), "{err}");
 }
 
+/// The library names what to do about an error as a kind of remedy, never as a command; the CLI
+/// words it as an `igl` command line for the ledger concerned, on a line of its own.
+#[test]
+fn errors_end_with_what_to_do_as_an_igl_command() {
+    let dir = Dir::new();
+    let (_, err) = dir.igl().args(["--ledger", "nowhere", "verify"]).fails(2);
+    assert!(
+        err.contains(
+            "\n  to fix: create one with `igl init --ledger nowhere`, or `igl demo --ledger nowhere` for a sample"
+        ),
+        "{err}"
+    );
+    // A proof the ledger cannot give yet (a SAR pack with no checkpoint): sign a checkpoint.
+    let c = Council::new();
+    let (_, err) = c.igl().args(["sar", "P100", "--pack", "pack"]).fails(2);
+    assert!(
+        err.contains("to fix: sign a checkpoint with `igl checkpoint --key FILE`"),
+        "{err}"
+    );
+    // Nothing in what the library itself says names a command.
+    let first = err.lines().next().unwrap();
+    assert!(!first.contains("`igl "), "{first}");
+}
+
 #[test]
 fn redact_erases_personal_data_and_the_ledger_still_verifies() {
     let c = Council::new();

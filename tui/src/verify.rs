@@ -310,6 +310,14 @@ impl VerifyState {
                             t.bad(),
                         );
                         wrapped(&mut out, "  ", &f.message, t.bad());
+                        if r.remedy == Some(igl_ledger::Remedy::Rebuild) {
+                            wrapped(
+                                &mut out,
+                                "  ",
+                                "only derived data differs: `igl rebuild` rewrites it from the entries",
+                                t.warn(),
+                            );
+                        }
                         wrapped(
                             &mut out,
                             "  checked ",
