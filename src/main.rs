@@ -96,9 +96,9 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Everything about one member of staff: declarations, training, grants, devices, keys,
     /// findings.
-    Status(cmd::audit::StatusArgs),
+    Status(cmd::profile::StatusArgs),
     /// A partner's agreements and accreditations, with expiry and findings.
-    Org(cmd::audit::OrgArgs),
+    Org(cmd::profile::OrgArgs),
     /// Build a realistic synthetic council ledger to explore.
     Demo(demo::DemoArgs),
     /// Browse, search and verify the ledger in a terminal UI (read-only; `?` lists the keys).
@@ -150,8 +150,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Witness(a) => cmd::witness::run(a, ledger.as_deref()),
         Command::Types(a) => cmd::types::run(a),
         Command::Audit(a) => cmd::audit::run_audit(a, cmd::ledger_dir(ledger.as_deref())?),
-        Command::Status(a) => cmd::audit::run_status(a, cmd::ledger_dir(ledger.as_deref())?),
-        Command::Org(a) => cmd::audit::run_org(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Status(a) => cmd::profile::run_status(a, cmd::ledger_dir(ledger.as_deref())?),
+        Command::Org(a) => cmd::profile::run_org(a, cmd::ledger_dir(ledger.as_deref())?),
         Command::Demo(a) => demo::run(a, ledger),
         Command::Tui => igl_tui::run(&cmd::ledger_dir(ledger.as_deref())?)
             .map(|()| Outcome::Ok)

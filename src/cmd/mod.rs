@@ -17,6 +17,7 @@ pub mod init;
 pub mod keys;
 pub mod log;
 pub mod passphrase;
+pub mod profile;
 pub mod publish;
 pub mod rebuild;
 pub mod reconcile;
