@@ -260,6 +260,37 @@ impl Ledger {
         Ok(all.into_iter().collect())
     }
 
+    /// The entries of event type `ty` that name one of `subjects` (each when given; with both,
+    /// the entries that are both), from the `by_type` and `by_subject` indexes, in seq order:
+    /// no entry is read. `None` when neither is given. An entry *names* a subject when the
+    /// subject is among its `subjects` (not merely its author's person). `igl log --type
+    /// --subject` and the terminal UI's timeline filters both select this way.
+    pub fn select(
+        &self,
+        ty: Option<&str>,
+        subjects: Option<&[Subject]>,
+    ) -> Result<Option<Vec<u64>>> {
+        let by_type = ty.map(|t| self.type_entries(t)).transpose()?;
+        let by_subject = match subjects {
+            None => None,
+            Some(subjects) => Some(
+                self.subjects_entries(subjects)?
+                    .into_iter()
+                    .filter(|(_, f)| f & NAMED != 0)
+                    .map(|(seq, _)| seq)
+                    .collect::<Vec<u64>>(),
+            ),
+        };
+        Ok(match (by_type, by_subject) {
+            (None, None) => None,
+            (Some(x), None) | (None, Some(x)) => Some(x),
+            (Some(t), Some(s)) => {
+                let t: std::collections::BTreeSet<u64> = t.into_iter().collect();
+                Some(s.into_iter().filter(|q| t.contains(q)).collect())
+            }
+        })
+    }
+
     /// The seqs of every entry of event type `type_name` (e.g. `AccessGranted`), in seq order:
     /// one prefix iteration over the `by_type` index. An unknown type name has no entries
     /// (check names with [`type_tag`] or `Event::field_names`).

@@ -1,12 +1,11 @@
 //! `igl log` and `igl show`.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
-use igl_ledger::index::{NAMED, Resolution};
+use igl_ledger::index::Resolution;
 use igl_ledger::{Ledger, PayloadState, StoredEntry};
 use igl_schema::{Event, Subject};
 use serde_json::Value;
@@ -37,42 +36,21 @@ pub struct LogArgs {
     limit: Option<usize>,
 }
 
-/// The seqs `--type` and `--subject` select, from the `by_type` and `by_subject` indexes (no
-/// scan), in seq order; `None` when neither is given.
+/// The seqs `--type` and `--subject` select, from the indexes ([`Ledger::select`]), in seq
+/// order; `None` when neither is given.
 fn indexed_seqs(ledger: &Ledger, a: &LogArgs) -> Result<Option<Vec<u64>>> {
-    let by_type = a
-        .event_type
-        .as_deref()
-        .map(|t| ledger.type_entries(t))
-        .transpose()?;
-    let by_subject = match a.subject.as_deref() {
+    let subjects = match a.subject.as_deref() {
         None => None,
-        Some(s) => {
-            let subjects = match ledger.resolve_subject(s)? {
-                Resolution::One(one) => vec![one],
-                Resolution::Nothing(all) => all,
-                Resolution::Ambiguous(found) => {
-                    bail!("--subject {}", Resolution::question(s, &found))
-                }
-                Resolution::Invalid(e) => bail!("--subject: {e}"),
-            };
-            let rows = ledger.subjects_entries(&subjects)?;
-            Some(
-                rows.into_iter()
-                    .filter(|(_, f)| f & NAMED != 0)
-                    .map(|(seq, _)| seq)
-                    .collect::<Vec<u64>>(),
-            )
-        }
+        Some(s) => Some(match ledger.resolve_subject(s)? {
+            Resolution::One(one) => vec![one],
+            Resolution::Nothing(all) => all,
+            Resolution::Ambiguous(found) => {
+                bail!("--subject {}", Resolution::question(s, &found))
+            }
+            Resolution::Invalid(e) => bail!("--subject: {e}"),
+        }),
     };
-    Ok(match (by_type, by_subject) {
-        (None, None) => None,
-        (Some(x), None) | (None, Some(x)) => Some(x),
-        (Some(t), Some(s)) => {
-            let t: BTreeSet<u64> = t.into_iter().collect();
-            Some(s.into_iter().filter(|q| t.contains(q)).collect())
-        }
-    })
+    Ok(ledger.select(a.event_type.as_deref(), subjects.as_deref())?)
 }
 
 /// A one-line human summary of an event's main fields.

@@ -1054,7 +1054,17 @@ impl App {
         let keep = self.cursor_seq();
         self.tl.search = None;
         self.tl.filter = filter;
-        self.tl.view = View::new(&self.tl.filter, self.source.entry_count());
+        let indexed = self.indexed();
+        self.tl.view = View::new(&self.tl.filter, self.source.entry_count(), indexed);
+        if self.tl.filter.seqs.is_none()
+            && !self.tl.filter.is_empty()
+            && self.tl.view.complete()
+            && self.tl.view.is_empty()
+        {
+            // The indexes answered at once, with nothing.
+            let d = self.tl.filter.describe();
+            self.say(Level::Warn, format!("⚠ no entry matches {d}"));
+        }
         self.tl.cursor = 0;
         self.tl.offset = 0;
         if self.tl.filter.is_empty()
@@ -1064,6 +1074,28 @@ impl App {
             self.set_cursor(seq);
         }
         self.detail = None;
+    }
+
+    /// The entries the indexes select for the filter's type and subject, when it has either
+    /// (and is not a list of seqs). If the indexes cannot be read, says so and returns `None`:
+    /// the filter then scans every entry.
+    fn indexed(&mut self) -> Option<Vec<u64>> {
+        let f = &self.tl.filter;
+        if f.seqs.is_some() || (f.ty.is_none() && f.subject.is_none()) {
+            return None;
+        }
+        match self.source.select(f.ty, f.subjects().as_deref()) {
+            Ok(seqs) => seqs,
+            Err(e) => {
+                self.say(
+                    Level::Warn,
+                    format!(
+                        "⚠ the indexes could not be read ({e}): filtering by reading every entry"
+                    ),
+                );
+                None
+            }
+        }
     }
 
     pub(crate) fn author(&mut self, pk: &PublicKey) -> Option<KeyRecord> {
@@ -1100,7 +1132,8 @@ impl App {
         self.authors = Authors::default();
         self.tl.search = None;
         self.checkpoint = CheckpointState::Unknown;
-        self.tl.view = View::new(&self.tl.filter, count);
+        let indexed = self.indexed();
+        self.tl.view = View::new(&self.tl.filter, count, indexed);
         self.tl.cursor = 0;
         self.tl.offset = 0;
         if let (Some(seq), View::All { .. }) = (keep, &self.tl.view) {
@@ -1286,19 +1319,48 @@ impl App {
     }
 
     fn filter_step(&mut self) {
-        let View::Filtered { next, count, .. } = &self.tl.view else {
+        let View::Filtered {
+            next,
+            count,
+            within,
+            ..
+        } = &self.tl.view
+        else {
             return;
         };
         if next >= count {
             return;
         }
         let from = *next;
-        let batch = match self.source.scan(from, FILTER_BATCH) {
-            Ok(b) => b,
+        let count = *count;
+        // The entries to judge, and how far that takes the filter.
+        let read = match within {
+            // Only the entries the indexes selected, from where the last step stopped.
+            Some(seqs) => {
+                let start = seqs.partition_point(|s| *s < from);
+                let end = (start + FILTER_BATCH).min(seqs.len());
+                let reached = if end == seqs.len() {
+                    count
+                } else {
+                    seqs[end - 1] + 1
+                };
+                seqs[start..end]
+                    .iter()
+                    .filter_map(|s| self.source.entry(*s).transpose())
+                    .collect::<igl_ledger::Result<Vec<StoredEntry>>>()
+                    .map(|b| (b, reached))
+            }
+            None => self.source.scan(from, FILTER_BATCH).map(|b| {
+                let reached = b.last().map_or(count, |e| e.entry.seq + 1);
+                (b, reached)
+            }),
+        };
+        let (batch, reached) = match read {
+            Ok(r) => r,
             Err(e) => {
                 // Stop here; what was found so far stays listed.
-                if let View::Filtered { next, count, .. } = &mut self.tl.view {
-                    *next = *count;
+                if let View::Filtered { next, .. } = &mut self.tl.view {
+                    *next = count;
                 }
                 return self.say(
                     Level::Bad,
@@ -1306,12 +1368,7 @@ impl App {
                 );
             }
         };
-        let View::Filtered {
-            matches,
-            next,
-            count,
-        } = &mut self.tl.view
-        else {
+        let View::Filtered { matches, next, .. } = &mut self.tl.view else {
             return;
         };
         for e in &batch {
@@ -1320,11 +1377,8 @@ impl App {
                 matches.push(e.entry.seq);
             }
         }
-        *next = match batch.last() {
-            Some(e) => e.entry.seq + 1,
-            None => *count,
-        };
-        if *next >= *count && matches.is_empty() {
+        *next = reached;
+        if *next >= count && matches.is_empty() {
             let d = self.tl.filter.describe();
             self.say(Level::Warn, format!("⚠ no entry matches {d}"));
         }

@@ -52,6 +52,9 @@ pub trait Source {
     /// The access-review campaigns as of `as_of` (`compliance::scope::campaigns_state`, the
     /// call `igl review` makes), to run on another thread.
     fn campaigns_job(&self, as_of: Timestamp) -> CampaignsJob;
+    /// The entries of type `ty` naming one of `subjects` (each when given), from the indexes
+    /// ([`igl_ledger::Ledger::select`]); `None` when neither is given.
+    fn select(&self, ty: Option<&str>, subjects: Option<&[Subject]>) -> Result<Option<Vec<u64>>>;
     /// Everything the ledger holds about `subject`, with the third-party rule applied (read
     /// through the subject index).
     fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>>;
@@ -135,6 +138,9 @@ impl Source for LedgerSource {
             let ledger = Ledger::open_read_only(&path).map_err(|e| e.to_string())?;
             compliance::scope::campaigns_state(&ledger, as_of).map_err(|e| e.to_string())
         })
+    }
+    fn select(&self, ty: Option<&str>, subjects: Option<&[Subject]>) -> Result<Option<Vec<u64>>> {
+        self.ledger.select(ty, subjects)
     }
     fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>> {
         igl_ledger::sar::subject_access(&self.ledger, subject, None)

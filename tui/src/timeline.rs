@@ -280,6 +280,22 @@ impl Filter {
     }
 
     /// Checks a subject filter as typed.
+    /// The subjects the subject filter names: the one written with its kind, or both kinds a
+    /// bare id can name (`None` without a subject filter).
+    pub fn subjects(&self) -> Option<Vec<Subject>> {
+        let s = self.subject.as_deref()?;
+        Some(if s.contains(':') {
+            Subject::parse(s).into_iter().collect()
+        } else {
+            igl_ledger::index::subjects_for_id(s)
+        })
+    }
+
+    /// Whether anything but the type and the subject filters (which the indexes answer).
+    fn reads_entries(&self) -> bool {
+        self.author.is_some() || self.from.is_some() || self.to.is_some()
+    }
+
     pub fn parse_subject(s: &str) -> Result<String, String> {
         let s = s.trim();
         if s.contains(':') {
@@ -297,16 +313,24 @@ impl Filter {
 pub enum View {
     /// Every entry: position = seq.
     All { count: u64 },
-    /// The entries a filter matched, found by a forward scan that has reached `next`.
+    /// The entries a filter matched, found by a forward scan (or, with `within`, by reading
+    /// only those entries) that has reached `next`.
     Filtered {
         matches: Vec<u64>,
         next: u64,
         count: u64,
+        /// The entries the indexes selected for the filter's type and subject, when the filter
+        /// also needs each entry read (author, dates): only these are read.
+        within: Option<Vec<u64>>,
     },
 }
 
 impl View {
-    pub fn new(filter: &Filter, count: u64) -> View {
+    /// The view of `filter` over the first `count` entries. `indexed`: the entries the indexes
+    /// select for its type and subject filters ([`Filter::subjects`]), when it has either: with
+    /// nothing else to filter by they are the view, found without reading an entry; otherwise
+    /// only they are read. Without it, a forward scan reads every entry.
+    pub fn new(filter: &Filter, count: u64, indexed: Option<Vec<u64>>) -> View {
         if filter.is_empty() {
             View::All { count }
         } else if let Some((_, seqs)) = &filter.seqs {
@@ -316,12 +340,31 @@ impl View {
                 matches: seqs.iter().copied().filter(|s| *s < count).collect(),
                 next: count,
                 count,
+                within: None,
+            }
+        } else if let Some(seqs) = indexed {
+            let seqs: Vec<u64> = seqs.into_iter().filter(|s| *s < count).collect();
+            if filter.reads_entries() {
+                View::Filtered {
+                    matches: Vec::new(),
+                    next: 0,
+                    count,
+                    within: Some(seqs),
+                }
+            } else {
+                View::Filtered {
+                    matches: seqs,
+                    next: count,
+                    count,
+                    within: None,
+                }
             }
         } else {
             View::Filtered {
                 matches: Vec::new(),
                 next: 0,
                 count,
+                within: None,
             }
         }
     }

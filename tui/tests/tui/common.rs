@@ -403,6 +403,14 @@ impl Source for Counting {
     fn campaigns_job(&self, as_of: Timestamp) -> igl_tui::source::CampaignsJob {
         self.inner.campaigns_job(as_of)
     }
+    fn select(
+        &self,
+        ty: Option<&str>,
+        subjects: Option<&[igl_schema::Subject]>,
+    ) -> igl_ledger::Result<Option<Vec<u64>>> {
+        self.reads.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.select(ty, subjects)
+    }
     fn subject_access(
         &self,
         subject: &igl_schema::Subject,
