@@ -518,7 +518,7 @@ pub fn write_pack(
             out_dir,
             Remedy::Verify,
             format!(
-                "the subject index lists seq {} for {subject} but the subject lookup does not; the ledger does not verify (nothing was written)",
+                "the subject index lists seq {} for {subject} but the subject lookup does not: the ledger's indexes disagree (nothing was written)",
                 seq_list(&later)
             ),
         ));

@@ -279,7 +279,6 @@ impl Filter {
         parts.join(" · ")
     }
 
-    /// Checks a subject filter as typed.
     /// The subjects the subject filter names: the one written with its kind, or both kinds a
     /// bare id can name (`None` without a subject filter).
     pub fn subjects(&self) -> Option<Vec<Subject>> {
@@ -296,6 +295,7 @@ impl Filter {
         self.author.is_some() || self.from.is_some() || self.to.is_some()
     }
 
+    /// Checks a subject filter as typed.
     pub fn parse_subject(s: &str) -> Result<String, String> {
         let s = s.trim();
         if s.contains(':') {
