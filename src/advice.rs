@@ -1,7 +1,7 @@
 //! What to do about an error, as `igl` commands. The library says which remedy an error has
 //! ([`Remedy`], with the ledger it concerns); only the command line knows its own commands, so
 //! the words are here. `main` adds them under an error; commands that report a failure
-//! themselves (`igl verify`, `igl checkpoint`, `igl publish`) add them to what they print.
+//! themselves (`igl verify`, `igl checkpoint`, `igl publish`) add [`text`] to what they print.
 
 use std::path::Path;
 

@@ -804,7 +804,7 @@ pub fn publish_checkpoint<'a>(
         return Err(if e.kind() == io::ErrorKind::WouldBlock {
             PublishError::Refused {
                 path: dir.to_path_buf(),
-                message: "another `igl publish` is writing this directory; nothing was written"
+                message: "another process is publishing to this directory; nothing was written"
                     .into(),
             }
         } else {

@@ -69,8 +69,8 @@ pub fn run_checkpoint(a: CheckpointArgs, dir: PathBuf) -> Result<Outcome> {
     let prepared = match prepared {
         Err(e @ igl_ledger::LedgerError::Unverified { .. }) => {
             eprintln!("igl: {e}");
-            if let Some(advice) = crate::advice::for_error(&e.into()) {
-                eprintln!("  to fix: {advice}");
+            if let Some((remedy, ledger)) = e.remedy() {
+                eprintln!("  to fix: {}", crate::advice::text(remedy, ledger));
             }
             return Ok(Outcome::Finding);
         }

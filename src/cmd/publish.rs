@@ -35,8 +35,8 @@ pub fn run_publish(a: PublishArgs, ledger_dir: PathBuf) -> Result<Outcome> {
         Ok(r) => r,
         Err(e @ PublishError::Damaged { .. }) => {
             eprintln!("igl: ✘ {e}");
-            if let Some(advice) = crate::advice::for_error(&e.into()) {
-                eprintln!("  to fix: {advice}");
+            if let Some((remedy, ledger)) = e.remedy() {
+                eprintln!("  to fix: {}", crate::advice::text(remedy, ledger));
             }
             return Ok(Outcome::Finding);
         }
