@@ -413,12 +413,12 @@ fn lookups(c: &mut Criterion) {
     let l = Ledger::open_read_only(&path).unwrap();
     let size = l.head().unwrap().unwrap().seq + 1;
     let su = Subject::ServiceUser(RecordId::new(format!("SU-{:06}", 42)).unwrap());
-    let held = igl_ledger::sar::subject_access(&l, &su, None)
+    let held = igl_ledger::subject::sar::subject_access(&l, &su, None)
         .unwrap()
         .len();
     let mut g = c.benchmark_group("sar");
     g.bench_function(format!("subject_access/{held}_of_{size}"), |b| {
-        b.iter(|| igl_ledger::sar::subject_access(&l, black_box(&su), None).unwrap())
+        b.iter(|| igl_ledger::subject::sar::subject_access(&l, black_box(&su), None).unwrap())
     });
     g.finish();
     let mut g = c.benchmark_group("proof");

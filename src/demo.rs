@@ -1462,7 +1462,8 @@ impl Feeds {
                             )?
                             .iter()
                             .any(|r| r.tag
-                                == igl_ledger::index::type_tag("PersonEnrolled").expect("a type"))
+                                == igl_ledger::rows::index::type_tag("PersonEnrolled")
+                                    .expect("a type"))
                         {
                             "mover"
                         } else {

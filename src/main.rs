@@ -105,7 +105,7 @@ enum Command {
     Tui,
     /// Subject access: every entry about one person or service user, from the subject index,
     /// with third-party data withheld.
-    #[command(after_help = igl_ledger::sar::RULE)]
+    #[command(after_help = igl_ledger::subject::sar::RULE)]
     Sar(cmd::sar::SarArgs),
     /// Subject-rights requests with their statutory deadlines, as of now or any instant (exit 1
     /// when one is overdue).

@@ -29,7 +29,7 @@ use igl_schema::{
 };
 use serde::Deserialize;
 
-use crate::compliance::time::ZONE;
+use crate::time::ZONE;
 
 /// A row that cannot be imported, or a file that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,75 +1,20 @@
-//! Secondary indexes: entries by subject and by event type.
+//! The queries of the secondary indexes and of the subject index: entries by subject and by
+//! event type, the subject resolver, and the subject map's lists and proofs.
 //!
-//! Both are derived from the entries and written by [`index_entry`] into the append's own
-//! `WriteBatch`, so they are committed atomically with the entries they describe and can never be
-//! out of step with them after a crash.
-//!
-//! - `by_subject`: `subject ‖ 0x00 ‖ seq (u64 BE)` → one flags byte: [`NAMED`] when the entry
-//!   lists the subject in `body.subjects`, [`AUTHOR`] when the subject is the person whose key
-//!   signed it (both bits when both). The subject is written `person:ID` / `service-user:ID`;
-//!   identifiers never contain 0x00, so the separator makes `person:P1` a prefix of its own rows
-//!   only, never of `person:P10`'s.
-//! - `by_type`: `tag (u32 BE) ‖ seq (u64 BE)` → empty, where the tag is the event type's position
-//!   in [`Event::TYPES`] (its canonical tag).
-//!
-//! A query is one prefix iteration: it reads the index rows of its subject or type and nothing
-//! else, in seq order.
+//! The rows are derived from the entries ([`crate::rows::index`], [`crate::subject_map`]) and
+//! written in the append's own `WriteBatch`, so they are committed atomically with the entries
+//! they describe and can never be out of step with them after a crash. A query is one prefix
+//! iteration: it reads the index rows of its subject or type and nothing else, in seq order.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use igl_schema::{Entry, Event, PersonId, RecordId, Subject};
-use rocksdb::WriteBatch;
+use igl_schema::{Hash32, PersonId, RecordId, Subject};
 
 use crate::error::{LedgerError, Result};
-use crate::rules::KeyRecord;
+use crate::rows::index::{AUTHOR, INDEX_VERSION, INDEXED_MARKER, NAMED, subject_prefix, type_tag};
 use crate::store::{Ledger, StoredEntry, cf, key_seq};
-
-/// Flag: the entry names the subject (it is in `body.subjects`).
-pub const NAMED: u8 = 1;
-/// Flag: the subject is the enrolled person of the key that signed the entry.
-pub const AUTHOR: u8 = 2;
-
-/// The `by_subject` row written with the genesis entry: the indexes cover the ledger from seq 0.
-/// (Subject keys start with `person:` or `service-user:`, so the empty key cannot collide.)
-const INDEXED_MARKER: &[u8] = b"";
-/// The index layout version stored in the marker row.
-const INDEX_VERSION: u8 = 1;
-
-/// The canonical tag of an event type (its position in [`Event::TYPES`]), or `None` for an
-/// unknown name.
-pub fn type_tag(type_name: &str) -> Option<u32> {
-    Event::TYPES
-        .iter()
-        .position(|t| *t == type_name)
-        .map(|p| p as u32)
-}
-
-/// The `by_subject` key prefix of a subject: `person:ID` or `service-user:ID`, then 0x00.
-pub fn subject_prefix(s: &Subject) -> Vec<u8> {
-    let mut k = s.to_string().into_bytes();
-    k.push(0);
-    k
-}
-
-/// Entries per batch of row lookups when verify checks the indexes ([`Ledger::check_indexes`])
-/// and the history projection ([`Ledger::check_history`]).
-pub(crate) const CHECK_CHUNK: usize = 2048;
-
-/// The `by_subject` key of (subject, seq).
-pub fn subject_key(s: &Subject, seq: u64) -> Vec<u8> {
-    let mut k = subject_prefix(s);
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
-/// The `by_type` key of (tag, seq).
-pub fn type_key(tag: u32, seq: u64) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..4].copy_from_slice(&tag.to_be_bytes());
-    k[4..].copy_from_slice(&seq.to_be_bytes());
-    k
-}
+use crate::subject_map::{MapAt, Named, SubjectProof, row_key};
 
 /// The subjects a bare id can name: `person:ID` and `service-user:ID` (an id that is valid for
 /// neither names none).
@@ -159,41 +104,6 @@ impl Ledger {
     pub fn resolve_subject(&self, text: &str) -> Result<Resolution> {
         resolve_subject(text, |s| self.subject_entries(s).map(|v| v.len()))
     }
-}
-
-/// The index rows of one entry, as (subject, flags) in subject order: every subject the entry
-/// names ([`NAMED`]) and the person of its author's key ([`AUTHOR`]), merged.
-pub fn subject_rows(entry: &Entry, author_person: Option<&PersonId>) -> Vec<(Subject, u8)> {
-    let mut rows: BTreeMap<Subject, u8> = BTreeMap::new();
-    for s in &entry.event.body.subjects {
-        *rows.entry(s.clone()).or_default() |= NAMED;
-    }
-    if let Some(p) = author_person {
-        *rows.entry(Subject::Person(p.clone())).or_default() |= AUTHOR;
-    }
-    rows.into_iter().collect()
-}
-
-/// Adds the index rows of `entry` to the append's write batch. `author` is the enrolment record
-/// of the key that signed it, as the batch being built sees it (so a key enrolled earlier in the
-/// same batch, or by the genesis entry itself, is found).
-pub(crate) fn index_entry(
-    ledger: &Ledger,
-    wb: &mut WriteBatch,
-    entry: &Entry,
-    author: Option<KeyRecord>,
-) {
-    let seq = entry.seq;
-    let by_subject = ledger.cf(cf::BY_SUBJECT);
-    if seq == 0 {
-        wb.put_cf(by_subject, INDEXED_MARKER, [INDEX_VERSION]);
-    }
-    for (s, flags) in subject_rows(entry, author.as_ref().map(|k| &k.person)) {
-        wb.put_cf(by_subject, subject_key(&s, seq), [flags]);
-    }
-    let tag = type_tag(entry.event.body.event.type_name())
-        .expect("every event's type is in the catalogue");
-    wb.put_cf(ledger.cf(cf::BY_TYPE), type_key(tag, seq), []);
 }
 
 fn damaged(path: PathBuf, what: &'static str, seq: u64, message: impl Into<String>) -> LedgerError {
@@ -337,299 +247,67 @@ impl Ledger {
 }
 
 impl Ledger {
-    /// Checks the indexes against the entries, without trusting them: every row each entry
-    /// implies is stored with the right flags, and the indexes hold nothing else (their row
-    /// counts match). One pass over the entries, then one scan of each index ([`IndexCheck`]).
-    /// Returns the first discrepancy, or `None` when the indexes are exactly what the entries
-    /// say. `verify` runs the same check in its one pass over the entries for all derived data.
-    pub fn check_indexes(&self) -> Result<Option<crate::verify::Failure>> {
-        self.run_index_check(IndexCheck::default())
-    }
-
-    /// [`Ledger::check_indexes`] row by row: every implied row looked up as the entries go
-    /// past, so the first difference is found by seq. Run when the digests differ, to say where.
-    fn check_indexes_row_by_row(&self) -> Result<Option<crate::verify::Failure>> {
-        self.run_index_check(IndexCheck {
-            row_by_row: true,
-            ..IndexCheck::default()
-        })
-    }
-
-    fn run_index_check(&self, mut check: IndexCheck) -> Result<Option<crate::verify::Failure>> {
-        for chunk in self.decoded_chunks(CHECK_CHUNK) {
-            if let Some(f) = check.chunk(self, &chunk?)? {
-                return Ok(Some(f));
-            }
+    /// The subject map of the first `size` entries: each subject's head as of `size`, in key
+    /// order. Two seeks per subject in `subject_chain`, none per entry.
+    pub fn subject_map_leaves(&self, size: u64) -> Result<Vec<(Hash32, Hash32)>> {
+        let mut out = Vec::new();
+        if size == 0 {
+            return Ok(out);
         }
-        check.finish(self)
-    }
-}
-
-/// The indexes (`by_subject`, `by_type`, `subject_chain`) checked against the entries a chunk
-/// at a time ([`IndexCheck::chunk`]), then as a whole ([`IndexCheck::finish`]). Holds the
-/// subject list heads (one per subject), each author's person and a digest per group of rows.
-///
-/// By default the rows each entry implies are folded into digests, one per subject, event type
-/// and subject-map key ([`crate::verify::RowDigests`]), and `finish` folds the stored rows the
-/// same way in one scan of each column family: no row is looked up, which at a million entries
-/// would be several random reads per entry. Only if a digest differs are the indexes checked
-/// again row by row ([`Ledger::check_indexes`]'s `row_by_row` mode) to report the first
-/// difference by seq.
-#[derive(Default)]
-pub(crate) struct IndexCheck {
-    row_by_row: bool,
-    subject_rows: crate::verify::RowDigests,
-    type_rows: crate::verify::RowDigests,
-    chain_rows: crate::verify::RowDigests,
-    n_subject: u64,
-    n_type: u64,
-    n_chain: u64,
-    heads: BTreeMap<igl_schema::Hash32, igl_schema::Hash32>,
-    ledger_id: Option<igl_schema::LedgerId>,
-    authors: BTreeMap<igl_schema::PublicKey, PersonId>,
-}
-
-impl IndexCheck {
-    /// Checks the rows these entries (consecutive, in seq order, each with its hash) imply:
-    /// the first difference, by seq.
-    pub(crate) fn chunk(
-        &mut self,
-        ledger: &Ledger,
-        entries: &[(igl_schema::Entry, igl_schema::Hash32)],
-    ) -> Result<Option<crate::verify::Failure>> {
-        let fail = |seq: u64, message: String| Ok(Some(crate::verify::Failure { seq, message }));
-        let mut subjects: Vec<(u64, Subject, u8)> = Vec::new();
-        let mut types: Vec<(u64, &'static str)> = Vec::new();
-        let mut chain: Vec<(u64, igl_schema::Hash32, igl_schema::Hash32)> = Vec::new();
-        for (entry, hash) in entries {
-            let seq = entry.seq;
-            let author = entry.event.body.author;
-            // Each key's person is learnt from the entry that enrolled it, as the replay
-            // learns it: the stored `keys` column family is derived data this check must not
-            // read (a damaged row there is the state-table check's failure, not an error here).
-            match &entry.event.body.event {
-                igl_schema::Event::LedgerCreated(g) => {
-                    self.authors.insert(g.admin_key, g.admin_person.clone());
-                }
-                igl_schema::Event::KeyEnrolled(e) => {
-                    self.authors
-                        .entry(e.key)
-                        .or_insert_with(|| e.person.clone());
-                }
-                _ => {}
-            }
-            let person = self.authors.get(&author);
-            for (s, flags) in subject_rows(entry, person) {
-                subjects.push((seq, s, flags));
-            }
-            let id = *self.ledger_id.get_or_insert(entry.event.body.ledger_id);
-            for (key, head) in
-                crate::subject_map::accumulate(&mut self.heads, &id, entry, hash, person, |_| {
-                    Ok::<_, LedgerError>(None)
-                })?
+        let mut it = self.raw_iter(cf::SUBJECT_CHAIN);
+        it.seek_to_first();
+        while let Some(k) = it.key() {
+            let (key, _, _) = self.subject_chain_row(k, it.value().unwrap_or_default())?;
+            it.seek_for_prev(row_key(&key, size - 1));
+            if let (Some(k), Some(v)) = (it.key(), it.value())
+                && k.starts_with(&key.0)
             {
-                chain.push((seq, key, head));
+                let (_, _, head) = self.subject_chain_row(k, v)?;
+                out.push((key, head));
             }
-            types.push((seq, entry.event.body.event.type_name()));
+            it.seek(row_key(&key, u64::MAX));
+            if it.key().is_some_and(|k| k.starts_with(&key.0)) {
+                it.next();
+            }
         }
-        self.n_subject += subjects.len() as u64;
-        self.n_type += types.len() as u64;
-        self.n_chain += chain.len() as u64;
-        if !self.row_by_row {
-            for (seq, s, flags) in &subjects {
-                self.subject_rows.add(&subject_key(s, *seq), &[*flags]);
-            }
-            for (seq, name) in &types {
-                let tag = type_tag(name).expect("every event's type is in the catalogue");
-                self.type_rows.add(&type_key(tag, *seq), &[]);
-            }
-            for (seq, key, head) in &chain {
-                self.chain_rows
-                    .add(&crate::subject_map::row_key(key, *seq), &head.0);
-            }
-            return Ok(None);
-        }
-        // The first difference in the chunk, by seq (a subject row before the type row).
-        let keys: Vec<Vec<u8>> = subjects
-            .iter()
-            .map(|(q, s, _)| subject_key(s, *q))
-            .collect();
-        let got = ledger.get_many(cf::BY_SUBJECT, &keys)?;
-        let subject_failure =
-            subjects
-                .iter()
-                .zip(&got)
-                .find_map(|((seq, s, flags), v)| match v.as_deref() {
-                    Some(v) if v == [*flags] => None,
-                    Some(v) => Some((
-                        *seq,
-                        format!("column family `by_subject`: the subject index row of {s} has flags {v:?}, not [{flags}]"),
-                    )),
-                    None => Some((*seq, format!("column family `by_subject`: the subject index has no row for {s}"))),
-                });
-        let keys: Vec<[u8; 12]> = types
-            .iter()
-            .map(|(seq, name)| {
-                type_key(
-                    type_tag(name).expect("every event's type is in the catalogue"),
-                    *seq,
-                )
-            })
-            .collect();
-        let got = ledger.get_many(cf::BY_TYPE, &keys)?;
-        let type_failure = types
-            .iter()
-            .zip(&got)
-            .find_map(|((seq, name), v)| match v.as_deref() {
-                Some([]) => None,
-                Some(_) => Some((
-                    *seq,
-                    format!("column family `by_type`: the type index row of this {name} holds a value (it holds none)"),
-                )),
-                None => Some((
-                    *seq,
-                    format!("column family `by_type`: the type index has no row for this {name}"),
-                )),
-            });
-        let keys: Vec<[u8; 40]> = chain
-            .iter()
-            .map(|(seq, key, _)| crate::subject_map::row_key(key, *seq))
-            .collect();
-        let got = ledger.get_many(cf::SUBJECT_CHAIN, &keys)?;
-        let chain_failure = chain.iter().zip(&got).find_map(|((seq, key, head), v)| {
-            match v.as_deref() {
-                Some(v) if v == head.0 => None,
-                Some(_) => Some((
-                    *seq,
-                    format!("column family `subject_chain`: the subject index row of map key {key} does not hold the list head the entries give"),
-                )),
-                None => Some((
-                    *seq,
-                    format!("column family `subject_chain`: the subject index has no row for map key {key}"),
-                )),
-            }
-        });
-        let first = [subject_failure, type_failure, chain_failure]
-            .into_iter()
-            .flatten()
-            .min_by_key(|(seq, _)| *seq);
-        if let Some((seq, message)) = first {
-            return fail(seq, message);
-        }
-        Ok(None)
+        it.status().map_err(|e| self.storage_error(e))?;
+        Ok(out)
     }
 
-    /// After the last chunk: the indexes hold no row the entries do not imply.
-    pub(crate) fn finish(&self, ledger: &Ledger) -> Result<Option<crate::verify::Failure>> {
-        let fail = |seq: u64, message: String| Ok(Some(crate::verify::Failure { seq, message }));
-        let (n_subject, n_type, n_chain) = (self.n_subject, self.n_type, self.n_chain);
-        let head = ledger.head()?.map_or(0, |h| h.seq);
-        match ledger.get(cf::BY_SUBJECT, INDEXED_MARKER)? {
-            Some(v) if *v != [INDEX_VERSION] => {
-                return fail(
-                    0,
-                    format!(
-                        "column family `by_subject`: the index marker row holds {v:?}, not [{INDEX_VERSION}]"
-                    ),
-                );
+    /// The subject map of the first `size` entries, ready to prove subjects against.
+    pub fn subject_map_at(&self, size: u64) -> Result<MapAt> {
+        Ok(MapAt::new(self.subject_map_leaves(size)?))
+    }
+
+    /// The seqs of every entry about `subject` before `size`, from the subject index.
+    pub fn subject_list(&self, subject: &Named, size: u64) -> Result<Vec<u64>> {
+        let key = subject.map_key(&self.ledger_id()?);
+        let mut out = Vec::new();
+        for r in self.iter_from(cf::SUBJECT_CHAIN, &key.0) {
+            let (k, v) = r?;
+            if !k.starts_with(&key.0) {
+                break;
             }
-            None if n_type > 0 => {
-                return fail(
-                    0,
-                    "column family `by_subject`: the index marker row is missing".into(),
-                );
+            let (_, seq, _) = self.subject_chain_row(&k, &v)?;
+            if seq >= size {
+                break;
             }
-            _ => {}
+            out.push(seq);
         }
-        if !self.row_by_row {
-            for (digests, name) in [
-                (&self.subject_rows, cf::BY_SUBJECT),
-                (&self.type_rows, cf::BY_TYPE),
-                (&self.chain_rows, cf::SUBJECT_CHAIN),
-            ] {
-                let stored = ledger
-                    .scan_from(name, &[])
-                    .filter(|r| !matches!(r, Ok((k, _)) if name == cf::BY_SUBJECT && **k == *INDEXED_MARKER));
-                if digests.differs_from(stored)? {
-                    // Say where, as the row-by-row check finds it.
-                    return Ok(ledger.check_indexes_row_by_row()?.or_else(|| {
-                        Some(crate::verify::Failure {
-                            seq: head,
-                            message: format!(
-                                "column family `{name}`: its rows are not the ones the entries imply"
-                            ),
-                        })
-                    }));
-                }
-            }
-            return Ok(None);
-        }
-        // Every row but the marker (checked above).
-        let mut stored = 0u64;
-        for r in ledger.scan_from(cf::BY_SUBJECT, &[]) {
-            if *r?.0 != *INDEXED_MARKER {
-                stored += 1;
-            }
-        }
-        if stored != n_subject {
-            return fail(
-                head,
-                format!(
-                    "column family `by_subject`: the subject index holds {stored} rows but the entries imply {n_subject}"
-                ),
-            );
-        }
-        let stored = ledger
-            .scan_from(cf::BY_TYPE, &[])
-            .try_fold(0u64, |n, r| r.map(|_| n + 1))?;
-        if stored != n_type {
-            return fail(
-                head,
-                format!(
-                    "column family `by_type`: the type index holds {stored} rows but the entries imply {n_type}"
-                ),
-            );
-        }
-        let stored = ledger
-            .scan_from(cf::SUBJECT_CHAIN, &[])
-            .try_fold(0u64, |n, r| r.map(|_| n + 1))?;
-        if stored != n_chain {
-            return fail(
-                head,
-                format!(
-                    "column family `subject_chain`: the subject index holds {stored} rows but the entries imply {n_chain}"
-                ),
-            );
-        }
-        Ok(None)
+        Ok(out)
+    }
+
+    /// The proof that `subject`'s entries before `size` are all listed (or that there are none),
+    /// against the map `map` of that size.
+    pub fn subject_proof(&self, map: &MapAt, subject: &Named, size: u64) -> Result<SubjectProof> {
+        let key = subject.map_key(&self.ledger_id()?);
+        Ok(map.prove(subject, &key, self.subject_list(subject, size)?))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_are_catalogue_positions() {
-        assert_eq!(type_tag("LedgerCreated"), Some(0));
-        assert_eq!(type_tag("OrganisationRegistered"), Some(1));
-        assert_eq!(type_tag("NoSuchEvent"), None);
-        for (i, t) in Event::TYPES.iter().enumerate() {
-            assert_eq!(type_tag(t), Some(i as u32));
-        }
-    }
-
-    #[test]
-    fn a_subject_prefix_never_matches_a_longer_id() {
-        let p1 = Subject::parse("person:P1").unwrap();
-        let p10 = Subject::parse("person:P10").unwrap();
-        assert!(!subject_key(&p10, 5).starts_with(&subject_prefix(&p1)));
-        assert!(subject_key(&p1, 5).starts_with(&subject_prefix(&p1)));
-        // seq order within a subject is key order
-        assert!(subject_key(&p1, 255) < subject_key(&p1, 256));
-        assert!(type_key(3, 255) < type_key(3, 256));
-        assert!(type_key(3, u64::MAX) < type_key(4, 0));
-    }
 
     #[test]
     fn bare_ids_name_both_kinds() {

@@ -11,19 +11,22 @@ pub mod import;
 pub mod index;
 pub mod keys;
 pub mod merkle;
-pub mod pack;
 pub mod projection;
 pub mod reconcile;
-pub mod requests;
 pub mod review;
+pub mod rows;
 pub mod rules;
-pub mod sar;
 pub mod store;
+pub mod subject;
 pub mod subject_map;
 pub mod tiles;
+pub mod time;
 pub mod transparency;
 pub mod verify;
 pub mod witness;
+
+// Until the terminal UI names them by their place in `subject`.
+pub use subject::{pack, requests, sar};
 
 pub use error::{LedgerError, Remedy, Result};
 pub use rules::{Head, KeyRecord};

@@ -147,7 +147,7 @@ pub fn reconcile(state: &State, system: &SystemId, accounts: &[Account]) -> Reco
                     format!(
                         "account {} of {p} is enabled, but {p}'s employment ended at {}",
                         a.account,
-                        crate::compliance::time::uk_text(since.at)
+                        crate::time::uk_text(since.at)
                     ),
                     vec![since.seq],
                 ));
@@ -159,7 +159,7 @@ pub fn reconcile(state: &State, system: &SystemId, accounts: &[Account]) -> Reco
                     format!(
                         "account {} of {p} is enabled, but {p} was suspended at {}",
                         a.account,
-                        crate::compliance::time::uk_text(since.at)
+                        crate::time::uk_text(since.at)
                     ),
                     vec![since.seq],
                 ));
@@ -183,10 +183,9 @@ pub fn reconcile(state: &State, system: &SystemId, accounts: &[Account]) -> Reco
                         format!(
                             "{p}'s last grant to {system}, {}, was revoked at {}",
                             g.id,
-                            g.revoked.as_ref().map_or_else(
-                                || "-".into(),
-                                |r| crate::compliance::time::uk_text(r.stamp.at)
-                            )
+                            g.revoked
+                                .as_ref()
+                                .map_or_else(|| "-".into(), |r| crate::time::uk_text(r.stamp.at))
                         ),
                         [Some(g.granted.seq), g.revoked.as_ref().map(|r| r.stamp.seq)]
                             .into_iter()
@@ -242,7 +241,7 @@ pub fn reconcile(state: &State, system: &SystemId, accounts: &[Account]) -> Reco
                     "{} gives {} access to {system} (granted {}), but the account list has no enabled account for them",
                     g.id,
                     g.person,
-                    crate::compliance::time::uk_text(g.granted.at)
+                    crate::time::uk_text(g.granted.at)
                 ),
                 seqs: vec![g.granted.seq],
             });

@@ -55,7 +55,7 @@ pub fn write_worksheet(
     for item in campaign.todo(state, reviewer, now) {
         let p = state.person(&item.person);
         let g = state.grant(&item.grant);
-        let granted = crate::compliance::time::uk_date(item.granted.at).to_string();
+        let granted = crate::time::uk_date(item.granted.at).to_string();
         w.write_record([
             campaign.id.as_str(),
             item.grant.as_str(),

@@ -21,16 +21,14 @@
 //!
 //! Stored in column family `subject_chain`: `key (32) ‖ seq (u64 BE)` → the head after that entry
 //! (32 bytes), one row per (subject, entry about it). The heads at any tree size are read from it
-//! ([`Ledger::subject_map_leaves`]).
+//! ([`crate::Ledger::subject_map_leaves`], in [`crate::index`]). Nothing here reads the database.
 
 use std::collections::BTreeMap;
 
 use igl_schema::{Entry, Hash32, LedgerId, PersonId, PublicKey, Subject};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
 use crate::merkle::{self, Frontier, Nodes};
-use crate::store::{Ledger, cf};
 
 /// Whom an index list is about.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -361,94 +359,16 @@ pub fn row_key(key: &Hash32, seq: u64) -> [u8; 40] {
     k
 }
 
-fn row(ledger: &Ledger, k: &[u8], v: &[u8]) -> Result<(Hash32, u64, Hash32)> {
+/// A `subject_chain` row read back as (map key, seq, head), or `None` if it is not a 40-byte
+/// key and a 32-byte head.
+pub fn parse_row(k: &[u8], v: &[u8]) -> Option<(Hash32, u64, Hash32)> {
     match (k.len(), <[u8; 32]>::try_from(v)) {
-        (40, Ok(head)) => Ok((
+        (40, Ok(head)) => Some((
             Hash32(k[..32].try_into().expect("32 bytes")),
             u64::from_be_bytes(k[32..].try_into().expect("8 bytes")),
             Hash32(head),
         )),
-        _ => Err(ledger.corrupt("subject index row", 0, "not a 40-byte key and 32-byte head")),
-    }
-}
-
-impl Ledger {
-    /// The subject map of the first `size` entries: each subject's head as of `size`, in key
-    /// order. Two seeks per subject in `subject_chain`, none per entry.
-    pub fn subject_map_leaves(&self, size: u64) -> Result<Vec<(Hash32, Hash32)>> {
-        let mut out = Vec::new();
-        if size == 0 {
-            return Ok(out);
-        }
-        let mut it = self.raw_iter(cf::SUBJECT_CHAIN);
-        it.seek_to_first();
-        while let Some(k) = it.key() {
-            let (key, _, _) = row(self, k, it.value().unwrap_or_default())?;
-            it.seek_for_prev(row_key(&key, size - 1));
-            if let (Some(k), Some(v)) = (it.key(), it.value())
-                && k.starts_with(&key.0)
-            {
-                let (_, _, head) = row(self, k, v)?;
-                out.push((key, head));
-            }
-            it.seek(row_key(&key, u64::MAX));
-            if it.key().is_some_and(|k| k.starts_with(&key.0)) {
-                it.next();
-            }
-        }
-        it.status().map_err(|e| self.storage_error(e))?;
-        Ok(out)
-    }
-
-    /// The subject map of the first `size` entries, ready to prove subjects against.
-    pub fn subject_map_at(&self, size: u64) -> Result<MapAt> {
-        Ok(MapAt::new(self.subject_map_leaves(size)?))
-    }
-
-    /// The head of the list of map key `key` after every entry before `size`, if it has one,
-    /// read with `it` (an iterator over `subject_chain`, reused across lookups: creating one
-    /// costs more than the seek).
-    pub(crate) fn subject_head_before(
-        &self,
-        it: &mut rocksdb::DBRawIterator<'_>,
-        key: &Hash32,
-        size: u64,
-    ) -> Result<Option<Hash32>> {
-        if size == 0 {
-            return Ok(None);
-        }
-        it.seek_for_prev(row_key(key, size - 1));
-        let found = match (it.key(), it.value()) {
-            (Some(k), Some(v)) if k.starts_with(&key.0) => Some(row(self, k, v)?.2),
-            _ => None,
-        };
-        it.status().map_err(|e| self.storage_error(e))?;
-        Ok(found)
-    }
-
-    /// The seqs of every entry about `subject` before `size`, from the subject index.
-    pub fn subject_list(&self, subject: &Named, size: u64) -> Result<Vec<u64>> {
-        let key = subject.map_key(&self.ledger_id()?);
-        let mut out = Vec::new();
-        for r in self.iter_from(cf::SUBJECT_CHAIN, &key.0) {
-            let (k, v) = r?;
-            if !k.starts_with(&key.0) {
-                break;
-            }
-            let (_, seq, _) = row(self, &k, &v)?;
-            if seq >= size {
-                break;
-            }
-            out.push(seq);
-        }
-        Ok(out)
-    }
-
-    /// The proof that `subject`'s entries before `size` are all listed (or that there are none),
-    /// against the map `map` of that size.
-    pub fn subject_proof(&self, map: &MapAt, subject: &Named, size: u64) -> Result<SubjectProof> {
-        let key = subject.map_key(&self.ledger_id()?);
-        Ok(map.prove(subject, &key, self.subject_list(subject, size)?))
+        _ => None,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use igl_ledger::Ledger;
 use igl_ledger::compliance::{self, Concerns, Config, Status};
-use igl_ledger::requests::{self, Clock, Outcome, PauseRule, RequestStatus};
+use igl_ledger::subject::requests::{self, Clock, Outcome, PauseRule, RequestStatus};
 use igl_schema::*;
 use rocksdb::perf::{PerfContext, PerfMetric, PerfStatsLevel, set_perf_stats};
 

@@ -13,9 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use igl_ledger::Ledger;
-use igl_ledger::index::{self, AUTHOR, NAMED};
-use igl_ledger::sar::{self, ERASED, PersonalData, THIRD_PARTY, WITHHELD};
+use igl_ledger::index;
+use igl_ledger::rows::index::{AUTHOR, NAMED, subject_key, type_key, type_tag};
 use igl_ledger::store::cf;
+use igl_ledger::subject::sar::{self, ERASED, PersonalData, THIRD_PARTY, WITHHELD};
 use igl_schema::*;
 use rocksdb::perf::{PerfContext, PerfMetric, PerfStatsLevel, set_perf_stats};
 
@@ -398,7 +399,7 @@ fn the_indexes_equal_a_brute_force_scan_on_random_ledgers() {
         let mut by_type: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
         for e in l.ledger.entries(0) {
             let e = e.unwrap();
-            let tag = index::type_tag(e.entry.event.body.event.type_name()).unwrap();
+            let tag = type_tag(e.entry.event.body.event.type_name()).unwrap();
             by_type.entry(tag).or_default().push(e.entry.seq);
         }
         assert_eq!(types, by_type, "seed {seed}: by_type rows");
@@ -742,7 +743,7 @@ fn check_indexes_finds_a_missing_a_changed_and_a_planted_row() {
         .subject_entries(&victim)
         .unwrap()[0]
         .0;
-    let key = index::subject_key(&victim, first);
+    let key = subject_key(&victim, first);
     // A deleted row: a subject access would silently miss the entry.
     tamper(&|db| {
         db.delete_cf(db.cf_handle(cf::BY_SUBJECT).unwrap(), &key)
@@ -769,7 +770,7 @@ fn check_indexes_finds_a_missing_a_changed_and_a_planted_row() {
     });
     assert_eq!(check(), None);
     tamper(&|db| {
-        let planted = index::subject_key(&su("SU-999"), 3);
+        let planted = subject_key(&su("SU-999"), 3);
         db.put_cf(db.cf_handle(cf::BY_SUBJECT).unwrap(), planted, [NAMED])
             .unwrap()
     });
@@ -781,10 +782,10 @@ fn check_indexes_finds_a_missing_a_changed_and_a_planted_row() {
     );
     // And in the type index.
     tamper(&|db| {
-        let planted = index::subject_key(&su("SU-999"), 3);
+        let planted = subject_key(&su("SU-999"), 3);
         db.delete_cf(db.cf_handle(cf::BY_SUBJECT).unwrap(), planted)
             .unwrap();
-        db.delete_cf(db.cf_handle(cf::BY_TYPE).unwrap(), index::type_key(0, 0))
+        db.delete_cf(db.cf_handle(cf::BY_TYPE).unwrap(), type_key(0, 0))
             .unwrap();
     });
     let f = check().expect("a missing type row is found");
@@ -1150,7 +1151,7 @@ fn every_subject_bundle_proves_complete_and_any_entry_left_out_or_forged_head_fa
 
 #[test]
 fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_out_fails() {
-    use igl_ledger::pack::{self, BUNDLE_JSON, PackReport, REPORT_JSON, REPORT_MD};
+    use igl_ledger::subject::pack::{self, BUNDLE_JSON, PackReport, REPORT_JSON, REPORT_MD};
     let (l, cp) = checkpointed(23);
     let admin = public_key(&l.admin);
     let lists = reference_lists(&l.ledger, index_at(&l, &cp));
@@ -1242,11 +1243,11 @@ fn every_sar_pack_proves_its_subject_complete_and_a_pack_that_leaves_an_entry_ou
 }
 
 fn report_refused(
-    report: &igl_ledger::pack::PackReport,
+    report: &igl_ledger::subject::pack::PackReport,
     bundle: &str,
     admin: &PublicKey,
 ) -> String {
-    use igl_ledger::pack;
+    use igl_ledger::subject::pack;
     pack::verify_pack(
         &report.to_text(),
         &pack::render_markdown(report),
@@ -1259,7 +1260,7 @@ fn report_refused(
 
 #[test]
 fn a_pack_held_at_an_earlier_instant_accounts_for_the_entries_recorded_since() {
-    use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
+    use igl_ledger::subject::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
     let mut l = random_ledger(29, 60);
     // Two more entries about SU-100, recorded a day later, then a checkpoint.
     let later = "2026-03-03T12:00:00Z";

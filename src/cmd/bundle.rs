@@ -8,7 +8,7 @@ use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::bundle::{self, Claim, Trust};
 use igl_ledger::index::Resolution;
-use igl_ledger::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
+use igl_ledger::subject::pack::{self, BUNDLE_JSON, REPORT_JSON, REPORT_MD};
 use igl_ledger::subject_map::{Complete, Named};
 use igl_schema::PublicKey;
 use igl_schema::note::SignedCheckpoint;

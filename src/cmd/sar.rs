@@ -1,5 +1,5 @@
 //! `igl sar`: everything the ledger holds about one person or service user (subject access),
-//! answered from the subject index, with the third-party rule (`igl_ledger::sar::RULE`) applied.
+//! answered from the subject index, with the third-party rule (`igl_ledger::subject::sar::RULE`) applied.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::index::Resolution;
-use igl_ledger::sar::{self, Disclosure, PersonalData};
+use igl_ledger::subject::sar::{self, Disclosure, PersonalData};
 use igl_schema::{Subject, Timestamp};
 use serde_json::{Value, json};
 
@@ -71,7 +71,8 @@ fn write_pack(
     out_dir: &std::path::Path,
     json: bool,
 ) -> Result<Outcome> {
-    let p = sar::write_pack(ledger, subject, held_at, out_dir, Timestamp::now())?;
+    let p =
+        igl_ledger::subject::pack::write_pack(ledger, subject, held_at, out_dir, Timestamp::now())?;
     let c = &p.counts;
     let mut o = out::stdout();
     if json {

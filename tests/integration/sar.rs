@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use igl_ledger::merkle;
-use igl_ledger::pack::{PackReport, Proof, render_markdown};
+use igl_ledger::subject::pack::{PackReport, Proof, render_markdown};
 use igl_schema::Hash32;
 use serde_json::{Value, json};
 
@@ -173,7 +173,7 @@ fn sar_pack_lists_proves_and_discloses_no_more_than_the_report() {
     let hash_only = report
         .entries
         .iter()
-        .filter(|e| e.proof == igl_ledger::pack::Proof::HashOnly)
+        .filter(|e| e.proof == igl_ledger::subject::pack::Proof::HashOnly)
         .count();
     assert!(
         hash_only > 0,

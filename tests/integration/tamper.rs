@@ -773,7 +773,7 @@ fn a_tampered_history_projection_row_is_caught_and_rebuild_repairs_it() {
     {
         let raw = Raw::open(&c.ledger);
         let h = raw.db.cf_handle(cf::HISTORY).unwrap();
-        let key = igl_ledger::projection::history_key(
+        let key = igl_ledger::rows::history::history_key(
             igl_ledger::projection::Kind::Grant,
             "G-404",
             Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
@@ -791,8 +791,10 @@ fn a_tampered_subject_index_is_caught_by_verify() {
     {
         let raw = Raw::open(&c.ledger);
         let h = raw.db.cf_handle(cf::BY_SUBJECT).unwrap();
-        let key =
-            igl_ledger::index::subject_key(&igl_schema::Subject::parse("person:P100").unwrap(), 8);
+        let key = igl_ledger::rows::index::subject_key(
+            &igl_schema::Subject::parse("person:P100").unwrap(),
+            8,
+        );
         assert!(raw.db.get_cf(h, &key).unwrap().is_some());
         raw.db.delete_cf(h, key).unwrap();
     }

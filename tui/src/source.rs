@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use igl_ledger::compliance::state::State;
 use igl_ledger::compliance::{self, Config, Finding};
 use igl_ledger::requests::RequestsReport;
-use igl_ledger::sar::{Disclosure, PackSummary};
+use igl_ledger::subject::pack::PackSummary;
+use igl_ledger::subject::sar::Disclosure;
 use igl_ledger::{KeyRecord, Ledger, Result, StoredEntry, VerifyReport};
 use igl_schema::note::SignedCheckpoint;
 use igl_schema::{Hash32, PublicKey, Seal, Subject, Timestamp};
@@ -149,7 +150,7 @@ impl Source for LedgerSource {
         self.ledger.requests(as_of)
     }
     fn write_pack(&self, subject: &Subject, dir: &Path) -> Result<PackSummary> {
-        igl_ledger::sar::write_pack(&self.ledger, subject, None, dir, Timestamp::now())
+        igl_ledger::subject::pack::write_pack(&self.ledger, subject, None, dir, Timestamp::now())
     }
     fn reload(&mut self) -> Result<()> {
         *self = Self::open(&self.path)?;

@@ -20,7 +20,7 @@ use igl_schema::{DeviceId, PersonId, RecordAccessed, RecordId, SystemId};
 use serde::Serialize;
 
 use super::state::State;
-use super::time::Stamp;
+use crate::time::Stamp;
 
 /// One member of staff's record accesses, in brief (`igl status`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use super::Config;
 use super::state::{Employment, Grant, Review, State};
-use super::time::{Stamp, day_end};
+use crate::time::{Stamp, day_end};
 
 /// An access-review campaign.
 #[derive(Clone, Debug, Serialize)]
@@ -349,7 +349,7 @@ impl Campaign {
 
 /// An instant's UK date, as campaigns are written.
 fn day(t: Timestamp) -> String {
-    super::time::uk_date(t).to_string()
+    crate::time::uk_date(t).to_string()
 }
 
 impl ItemState {
@@ -446,7 +446,7 @@ impl Campaign {
     pub fn opened_text(&self) -> String {
         format!(
             "opened {} (seq {}), owner {}; scope: {}; reviewer: {}",
-            super::time::uk_text(self.opened.at),
+            crate::time::uk_text(self.opened.at),
             self.opened.seq,
             self.owner,
             self.scope_text(),

@@ -24,17 +24,16 @@ pub mod profile;
 pub mod rules;
 pub mod scope;
 pub mod state;
-pub mod time;
 
 use std::fmt;
 
 use igl_schema::{OrgId, PersonId, PublicKey, Subject, Timestamp};
 use serde::Serialize;
 
+pub use crate::time::{self, Calendar};
 use crate::{Ledger, Result, StoredEntry};
 pub use rules::{RULES, Rule};
 pub use state::{Fact, State};
-pub use time::Calendar;
 
 /// How the rules are configured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -205,7 +204,7 @@ pub fn fact(e: &StoredEntry) -> Fact<'_> {
 /// index) and folded first, then the accesses stream past one at a time and are judged
 /// against the result ([`accesses`]).
 pub fn load(ledger: &Ledger, as_of: Option<Timestamp>) -> Result<State> {
-    let access = crate::index::type_tag("RecordAccessed").expect("a catalogue type");
+    let access = crate::rows::index::type_tag("RecordAccessed").expect("a catalogue type");
     let mut seqs = Vec::new();
     for (tag, name) in igl_schema::Event::TYPES.iter().enumerate() {
         if tag as u32 != access {

@@ -16,9 +16,9 @@ use super::state::{
     EmploymentChange, Grant, Key, Org, PROTECTING_INFORMATION, Person, Review, SponsorThen, State,
     Training,
 };
-use super::time::{self, Stamp};
 use super::{Concerns, Finding, RULES, Status};
-use crate::requests::{RequestLine, RequestStatus};
+use crate::subject::requests::{RequestLine, RequestStatus};
+use crate::time::{self, Stamp};
 
 /// A finding as a JSON line: `{"record": "finding", …the finding's fields…, "overdue"}`, where
 /// `overdue` is [`Finding::overdue_text`]. `igl audit --json`, `igl status --json` and

@@ -4,7 +4,7 @@
 //! Conventions every rule keeps:
 //! - **Deadlines are inclusive.** Something done at the deadline instant is on time; `since` of
 //!   a late finding is one microsecond after `due`.
-//! - **Days are UK calendar days** (Europe/London, [`super::time`]): a day-based deadline ends
+//! - **Days are UK calendar days** (Europe/London, [`crate::time`]): a day-based deadline ends
 //!   at the last instant of its last day in London (23:59:59.999999Z in winter,
 //!   22:59:59.999999Z in summer); `valid_until` dates are valid through that day; training has
 //!   expired *on* its `expires_on` date.
@@ -20,8 +20,8 @@ use igl_schema::{AgreementKind, Date, OrgId, PersonId, ReviewDecision, Right, Sc
 
 use super::campaign::{Execution, ItemState};
 use super::state::{Declaration, Grant, PROTECTING_INFORMATION, Request, State, review_due};
-use super::time::{HOUR, Span, Spans, shift, uk_date};
 use super::{Concerns, Config, Finding, Status};
+use crate::time::{HOUR, Span, Spans, shift, uk_date};
 
 /// A compliance rule.
 pub struct Rule {
@@ -221,7 +221,7 @@ fn title(id: &str) -> &'static str {
 
 /// `2026-08-14 18:00 BST`: UK time, as a UK reader reads it.
 fn hm(t: Timestamp) -> String {
-    super::time::uk_text(t)
+    crate::time::uk_text(t)
 }
 
 /// `2026-08-14`: the UK date.

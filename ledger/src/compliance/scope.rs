@@ -26,8 +26,8 @@ use igl_schema::{Event, OrgId, PersonId, Timestamp};
 
 use super::fact;
 use super::state::State;
-use crate::index::type_tag;
 use crate::projection::Kind;
+use crate::rows::index::type_tag;
 use crate::{Ledger, Result, StoredEntry};
 
 /// The state as of `as_of`, with every fact that matters to person `p`.

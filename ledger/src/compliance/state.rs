@@ -19,12 +19,12 @@ use igl_schema::{
 };
 use serde::Serialize;
 
-use super::time::Span;
+use crate::time::Span;
 
 /// The course whose completion the policies require (Mosaic policy §6).
 pub const PROTECTING_INFORMATION: &str = "protecting-information";
 
-pub use super::time::Stamp;
+pub use crate::time::Stamp;
 
 /// One entry as the projection reads it.
 #[derive(Clone, Copy, Debug)]
@@ -261,10 +261,10 @@ impl Training {
     /// (it has expired on its expiry date), UK days.
     pub fn valid_span(&self) -> Span {
         Span {
-            start: super::time::day_start(self.completed_on.0).micros(),
+            start: crate::time::day_start(self.completed_on.0).micros(),
             end: self
                 .expires_on
-                .map_or(i64::MAX, |e| super::time::day_start(e.0).micros()),
+                .map_or(i64::MAX, |e| crate::time::day_start(e.0).micros()),
         }
     }
 }
@@ -348,7 +348,7 @@ impl Grant {
 /// council's 12-month interval): the end of the UK day 12 calendar months later (29 February →
 /// 28 February of the next year).
 pub fn review_due(anchor: Timestamp) -> Timestamp {
-    super::time::day_end(super::time::add_months(super::time::uk_date(anchor), 12))
+    crate::time::day_end(crate::time::add_months(crate::time::uk_date(anchor), 12))
 }
 
 /// An agreement with an organisation.
@@ -389,7 +389,7 @@ impl Accreditation {
     /// cover.
     pub fn valid_through(&self) -> Date {
         let cap = match self.scheme {
-            Scheme::CyberEssentialsPlus => super::time::add_months(self.awarded_on.0, 12),
+            Scheme::CyberEssentialsPlus => crate::time::add_months(self.awarded_on.0, 12),
             Scheme::NhsDspt => chrono::NaiveDate::from_ymd_opt(
                 chrono::Datelike::year(&self.awarded_on.0) + 1,
                 6,
@@ -517,7 +517,7 @@ impl Breach {
     }
 }
 
-pub use crate::requests::{Answer, Request};
+pub use crate::subject::requests::{Answer, Request};
 
 /// An event that names something the projection does not know (kept, never refused).
 #[derive(Clone, Debug, Serialize)]
@@ -997,11 +997,14 @@ impl State {
             | Event::SubjectRightsRequestFulfilled(_)
             | Event::SubjectRightsRequestRefused(_)
             | Event::Redacted(_) => {
-                // The one fold of a request's history (`crate::requests`), shared with
+                // The one fold of a request's history (`crate::subject::requests`), shared with
                 // `Ledger::requests`.
-                if let Some(n) =
-                    crate::requests::apply(&mut self.requests, f.seq, f.occurred_at, f.event)
-                {
+                if let Some(n) = crate::subject::requests::apply(
+                    &mut self.requests,
+                    f.seq,
+                    f.occurred_at,
+                    f.event,
+                ) {
                     self.note(f.seq, n);
                 }
             }

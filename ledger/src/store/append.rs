@@ -320,8 +320,14 @@ impl<'a> Pending<'a> {
                 head.0,
             );
         }
-        crate::index::index_entry(l, wb, entry, author);
-        crate::projection::project_entry(l, wb, entry, &hash);
+        crate::rows::index::index_rows(entry, author.as_ref().map(|k| &k.person), |name, k, v| {
+            wb.put_cf(l.cf(name), k, v)
+        });
+        let body = &entry.event.body;
+        for (k, v) in crate::rows::history::rows_of(entry.seq, body.occurred_at, &body.event, &hash)
+        {
+            wb.put_cf(l.cf(cf::HISTORY), k, v);
+        }
         for (level, index, h) in self.state.accumulate(entry, &hash) {
             wb.put_cf(l.cf(cf::MERKLE), node_key(level, index), h.0);
         }

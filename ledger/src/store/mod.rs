@@ -25,75 +25,7 @@ mod open;
 mod read;
 mod rebuild;
 
-/// Column families. `entries`, `payloads` and `seals` are the record; the rest are indexes and
-/// state derived from it, written in the same atomic batch.
-pub mod cf {
-    /// seq (u64 BE) → canonical `Entry`.
-    pub const ENTRIES: &str = "entries";
-    /// seq → canonical `Payload` (personal data; deleted on redaction).
-    pub const PAYLOADS: &str = "payloads";
-    /// last seq of a batch → canonical `Seal`.
-    pub const SEALS: &str = "seals";
-    /// entry hash → seq.
-    pub const BY_HASH: &str = "by_hash";
-    /// event id → seq.
-    pub const BY_EVENT_ID: &str = "by_event_id";
-    /// public key → `KeyRecord`.
-    pub const KEYS: &str = "keys";
-    /// DeclarationSigned entry hash → declarant person id.
-    pub const DECLARATIONS: &str = "declarations";
-    /// redacted seq → seq of the Redacted entry.
-    pub const REDACTIONS: &str = "redactions";
-    /// `head` → `Head`; `ledger_id` → `LedgerId`.
-    pub const META: &str = "meta";
-    /// (level u8, index u64 BE) → hash of that complete Merkle subtree (see `merkle`).
-    pub const MERKLE: &str = "merkle";
-    /// subject string (`person:ID`, `service-user:ID`) ‖ 0x00 ‖ seq (u64 BE) → flags byte
-    /// (1 = named subject, 2 = authored by); see `index`.
-    pub const BY_SUBJECT: &str = "by_subject";
-    /// event tag (u32 BE, position in `Event::TYPES`) ‖ seq (u64 BE) → empty; see `index`.
-    pub const BY_TYPE: &str = "by_type";
-    /// The governance projection, per entity: kind ‖ id ‖ 0x00 ‖ occurred_at ‖ seq → event tag;
-    /// see `projection`.
-    pub const HISTORY: &str = "history";
-    /// The subject index: map key (32) ‖ seq (u64 BE) → that subject's list head after the
-    /// entry (32 bytes); see `subject_map`.
-    pub const SUBJECT_CHAIN: &str = "subject_chain";
-    /// The record: entries, their personal data and the seals. `igl rebuild` never touches them.
-    pub const PRIMARY: &[&str] = &[ENTRIES, PAYLOADS, SEALS];
-    /// Derived from the entries alone (a pure function of them); `igl rebuild` drops and
-    /// rewrites every one of these.
-    pub const DERIVED: &[&str] = &[
-        BY_HASH,
-        BY_EVENT_ID,
-        KEYS,
-        DECLARATIONS,
-        REDACTIONS,
-        META,
-        MERKLE,
-        BY_SUBJECT,
-        BY_TYPE,
-        HISTORY,
-        SUBJECT_CHAIN,
-    ];
-    /// All of them, in creation order.
-    pub const ALL: &[&str] = &[
-        ENTRIES,
-        PAYLOADS,
-        SEALS,
-        BY_HASH,
-        BY_EVENT_ID,
-        KEYS,
-        DECLARATIONS,
-        REDACTIONS,
-        META,
-        MERKLE,
-        BY_SUBJECT,
-        BY_TYPE,
-        HISTORY,
-        SUBJECT_CHAIN,
-    ];
-}
+pub use crate::rows::{cf, key_seq, node_key, seq_key};
 
 const META_HEAD: &[u8] = b"head";
 /// `meta` key of the layout version of the derived column families (u32, canonical encoding).
@@ -130,19 +62,6 @@ pub(crate) fn expected_meta(
     ]
 }
 
-/// The RocksDB key of a seq: 8 bytes big-endian, so keys sort in seq order.
-pub fn seq_key(seq: u64) -> [u8; 8] {
-    seq.to_be_bytes()
-}
-
-/// The RocksDB key of a Merkle node: level, then index big-endian.
-pub fn node_key(level: u8, index: u64) -> [u8; 9] {
-    let mut k = [0u8; 9];
-    k[0] = level;
-    k[1..].copy_from_slice(&index.to_be_bytes());
-    k
-}
-
 impl merkle::Nodes for Ledger {
     type Error = LedgerError;
     fn node(&self, level: u8, index: u64) -> Result<Hash32> {
@@ -156,11 +75,6 @@ impl merkle::Nodes for Ledger {
             )),
         }
     }
-}
-
-/// Reads a seq back from a RocksDB key.
-pub fn key_seq(key: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(key.try_into().ok()?))
 }
 
 /// A key and value read from a column family.

@@ -1,6 +1,7 @@
 //! Reading a ledger: rows, entries with their personal data, keys, seals and lookups.
 
 use super::*;
+use crate::subject_map::row_key;
 
 impl Ledger {
     /// The ledger directory.
@@ -292,5 +293,33 @@ impl Ledger {
     /// `by_event_id` index: one lookup). Importers use it to skip rows already imported.
     pub fn event_seq(&self, id: &EventId) -> Result<Option<u64>> {
         Ok(self.get(cf::BY_EVENT_ID, &id.0)?.and_then(|b| key_seq(&b)))
+    }
+
+    /// The head of the list of map key `key` after every entry before `size`, if it has one,
+    /// read with `it` (an iterator over `subject_chain`, reused across lookups: creating one
+    /// costs more than the seek).
+    pub(crate) fn subject_head_before(
+        &self,
+        it: &mut rocksdb::DBRawIterator<'_>,
+        key: &Hash32,
+        size: u64,
+    ) -> Result<Option<Hash32>> {
+        if size == 0 {
+            return Ok(None);
+        }
+        it.seek_for_prev(row_key(key, size - 1));
+        let found = match (it.key(), it.value()) {
+            (Some(k), Some(v)) if k.starts_with(&key.0) => Some(self.subject_chain_row(k, v)?.2),
+            _ => None,
+        };
+        it.status().map_err(|e| self.storage_error(e))?;
+        Ok(found)
+    }
+
+    /// A `subject_chain` row read back as (map key, seq, head).
+    pub(crate) fn subject_chain_row(&self, k: &[u8], v: &[u8]) -> Result<(Hash32, u64, Hash32)> {
+        crate::subject_map::parse_row(k, v).ok_or_else(|| {
+            self.corrupt("subject index row", 0, "not a 40-byte key and 32-byte head")
+        })
     }
 }

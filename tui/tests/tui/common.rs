@@ -429,7 +429,7 @@ impl Source for Counting {
         &self,
         subject: &igl_schema::Subject,
         dir: &Path,
-    ) -> igl_ledger::Result<igl_ledger::sar::PackSummary> {
+    ) -> igl_ledger::Result<igl_ledger::subject::pack::PackSummary> {
         self.inner.write_pack(subject, dir)
     }
     fn reload(&mut self) -> igl_ledger::Result<()> {

@@ -27,11 +27,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::index::{AUTHOR, NAMED};
+use crate::rows::index::{AUTHOR, NAMED};
 use crate::rules::KeyRecord;
 use crate::store::{Ledger, PayloadState, StoredEntry};
-
-pub use crate::pack::{PackCheck, PackError, PackReport, PackSummary, verify_pack, write_pack};
 
 /// What replaces the identifier of an individual other than the requester who did not act in a
 /// professional capacity.

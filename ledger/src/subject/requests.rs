@@ -50,9 +50,9 @@ use chrono::{Days, NaiveDate};
 use igl_schema::{Date, Event, RequestId, Right, Subject, Timestamp};
 use serde::Serialize;
 
-use crate::compliance::time::{Calendar, Stamp, add_months, day_end, uk_date};
 use crate::error::Result;
 use crate::store::Ledger;
+use crate::time::{Calendar, Stamp, add_months, day_end, uk_date};
 
 /// The day the Data (Use and Access) Act 2025's subject-rights time limits (UK GDPR Art. 12A)
 /// came into force; they do not apply to a request received before it (SI 2026/82 reg. 4).

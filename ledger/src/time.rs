@@ -1,4 +1,4 @@
-//! Time arithmetic for the compliance rules: calendar months, working days and bank holidays,
+//! Time arithmetic for the compliance rules and the subject-rights clocks: calendar months, working days and bank holidays,
 //! and spans of instants (the periods during which something was exposed, covered or not).
 //!
 //! **Days are the UK's.** A council's days, working days and month ends are those of the UK
