@@ -17,8 +17,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use crate::compliance::Compliance;
+pub use crate::ctx::{Authors, Level, Viewport};
 use crate::ctx::{Cmd, Ctx};
-pub use crate::ctx::{Level, Viewport};
 use crate::keymap::{self, Action, Context};
 use crate::overlay::Chosen;
 pub use crate::overlay::{Overlay, PromptKind};
