@@ -1,9 +1,9 @@
 //! The compliance screen's model: the audit (rules R1–R18 as of an instant) run on a worker
 //! thread with its own read-only handle, the per-rule counts, and the selection.
 //!
-//! Nothing here draws; [`crate::ui`] does. The audit is the same library call `igl audit` makes
-//! (`compliance::load` then `compliance::audit` with the default configuration), so the screen
-//! and the command always agree.
+//! Nothing here draws; [`crate::screen::compliance`] does, and handles the keys. The audit is
+//! the same library call `igl audit` makes (`compliance::load` then `compliance::audit` with the
+//! default configuration), so the screen and the command always agree.
 
 use igl_ledger::compliance::profile::{Counts, counts_by_rule};
 use igl_ledger::compliance::{Finding, RULES, Rule, Status};

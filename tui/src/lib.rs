@@ -3,10 +3,14 @@
 //! It opens the ledger read-only ([`source::LedgerSource`]), so it runs beside an appending
 //! process and never writes. The pieces:
 //!
-//! - [`app::App`] — the state and what keys do to it (`handle`), with background work advanced
-//!   in bounded steps (`tick`); no terminal IO, so tests drive it directly.
-//! - [`ui`] — `App::draw`, a pure function of the state; [`App::prepare`] reads what the frame
-//!   shows beforehand (the timeline's visible rows only).
+//! - [`app::App`] — the shell: the shared state ([`ctx::Ctx`]), which screen shows, the
+//!   overlays ([`overlay`]), routing keys (`handle`), the mouse and ticks (`tick`, background
+//!   work in bounded steps) to the screen components; no terminal IO, so tests drive it directly.
+//! - [`screen`] — one component per screen: its keys, its drawing and its key-map context. They
+//!   take a `&mut Ctx` and return a [`ctx::Cmd`] for what reaches past them, never the `App`.
+//! - [`ui`] — the frame around the screens (tabs, status line, key bar); `App::draw` is a pure
+//!   function of the state, and [`App::prepare`] reads what the frame shows beforehand (the
+//!   timeline's visible rows only).
 //! - [`keymap`] — one table of (keys, action, description, context) that dispatches keys and
 //!   generates the key bar and the help overlay.
 //! - [`source::Source`] — the reads, over a ledger (tests wrap it to count reads).
@@ -28,10 +32,12 @@ use ratatui::layout::Rect;
 
 pub mod app;
 pub mod compliance;
+pub mod ctx;
 pub mod detail;
 pub mod keymap;
+pub mod overlay;
 pub mod reviews;
-mod screens;
+pub mod screen;
 pub mod source;
 pub mod subject;
 pub mod text;
@@ -39,6 +45,7 @@ pub mod theme;
 pub mod timeline;
 pub mod ui;
 pub mod verify;
+pub mod widgets;
 pub mod worker;
 
 pub use app::{App, Screen};

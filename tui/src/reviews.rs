@@ -9,7 +9,7 @@
 //!
 //! With no campaign open the screen lists the campaigns; Enter on one lists its items; Enter on
 //! an item opens its entries in the timeline (the decision's, or the grant's). Nothing here
-//! draws; [`crate::screens`] does.
+//! draws; [`crate::screen::reviews`] does.
 
 use igl_ledger::compliance::Config;
 use igl_ledger::compliance::campaign::{Campaign, Execution, Item, ItemState, Progress};

@@ -1,8 +1,8 @@
 //! The timeline's model: what a row shows, the filters, and the view (every entry, or the
 //! entries a filter has matched so far).
 //!
-//! Nothing here reads the ledger; the app reads rows for the visible window only and feeds the
-//! filter scan in bounded steps.
+//! Nothing here reads the ledger; the Timeline screen ([`crate::screen::timeline`]) reads rows
+//! for the visible window only and feeds the filter scan in bounded steps.
 
 use igl_ledger::{KeyRecord, PayloadState, StoredEntry};
 use igl_schema::{Event, Subject};
