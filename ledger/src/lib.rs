@@ -25,9 +25,6 @@ pub mod transparency;
 pub mod verify;
 pub mod witness;
 
-// Until the terminal UI names them by their place in `subject`.
-pub use subject::{pack, requests, sar};
-
 pub use error::{LedgerError, Remedy, Result};
 pub use rules::{Head, KeyRecord};
 pub use store::{AppendReceipt, Ledger, PayloadState, RebuildReport, StoredEntry};

@@ -813,9 +813,7 @@ fn requests_and_the_rules_agree_on_random_histories() {
                         assert_eq!(about[0].status, Status::Resolved, "{ctx}");
                         assert_eq!(about[0].due, r.deadline.as_ref().map(|d| d.due_at), "{ctx}");
                         assert_eq!(
-                            about[0]
-                                .until
-                                .map(|u| Date(igl_ledger::compliance::time::uk_date(u))),
+                            about[0].until.map(|u| Date(igl_ledger::time::uk_date(u))),
                             r.outcome.answered_on(),
                             "{ctx}"
                         );

@@ -9,7 +9,8 @@ use clap::Args;
 use igl_ledger::Ledger;
 use igl_ledger::compliance::profile::{Counts, FindingLine};
 use igl_ledger::compliance::state::State;
-use igl_ledger::compliance::{self, Calendar, Config, Finding, RULES, Rule, Status, rules, time};
+use igl_ledger::compliance::{self, Calendar, Config, Finding, RULES, Rule, Status, rules};
+use igl_ledger::time;
 use igl_schema::{OrgId, Timestamp};
 use serde_json::{Value, json};
 

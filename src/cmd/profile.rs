@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::Ledger;
+use igl_ledger::compliance;
 use igl_ledger::compliance::profile::{Authorisation, OrgProfile, PersonProfile, Validity};
 use igl_ledger::compliance::state::{Employment, PROTECTING_INFORMATION};
-use igl_ledger::compliance::{self, time};
+use igl_ledger::time;
 use igl_schema::{Date, OrgId, PersonId};
 
 use super::audit::{Judging, hm, judge_with, print_finding};

@@ -100,7 +100,7 @@ pub fn run(a: ReconcileArgs, dir: PathBuf) -> Result<Outcome> {
         writeln!(o, "| | |")?;
         writeln!(o, "|---|---|")?;
         writeln!(o, "| Account list | `{name}` |")?;
-        writeln!(o, "| As of | {} |", compliance::time::uk_text(r.as_of))?;
+        writeln!(o, "| As of | {} |", igl_ledger::time::uk_text(r.as_of))?;
         writeln!(
             o,
             "| Accounts | {} ({} enabled) |",
@@ -139,7 +139,7 @@ pub fn run(a: ReconcileArgs, dir: PathBuf) -> Result<Outcome> {
             r.accounts,
             r.enabled_accounts,
             r.active_grants,
-            compliance::time::uk_text(r.as_of),
+            igl_ledger::time::uk_text(r.as_of),
             match n {
                 0 => "✔ no discrepancies".to_string(),
                 1 => "✘ 1 discrepancy".to_string(),

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::Args;
 use igl_ledger::Ledger;
-use igl_ledger::compliance::time;
 use igl_ledger::subject::requests::{Outcome as Answer, PauseRule, RequestLine, RequestStatus};
+use igl_ledger::time;
 use igl_schema::{Date, Timestamp};
 use serde_json::json;
 

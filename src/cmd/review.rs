@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use igl_ledger::Ledger;
+use igl_ledger::compliance::Config;
 use igl_ledger::compliance::campaign::{self, Campaign, Execution, Item, ItemState};
 use igl_ledger::compliance::scope::campaigns_state;
 use igl_ledger::compliance::state::{Stamp, State};
-use igl_ledger::compliance::{Config, time};
 use igl_ledger::projection::Kind;
 use igl_ledger::review;
+use igl_ledger::time;
 use igl_schema::json::submission_json;
 use igl_schema::{
     CampaignId, Date, Event, EventId, OrgId, PersonId, ReviewCampaignOpened, ReviewDecision, Salt,

@@ -209,7 +209,7 @@ impl Feeds {
     /// `14/03/2026 09:00`: UK local time, as HR systems export it.
     fn local(t: Timestamp) -> String {
         t.datetime()
-            .with_timezone(&igl_ledger::compliance::time::ZONE)
+            .with_timezone(&igl_ledger::time::ZONE)
             .format("%d/%m/%Y %H:%M")
             .to_string()
     }
@@ -318,7 +318,7 @@ impl Feeds {
                     a.person,
                     a.record,
                     at.datetime()
-                        .with_timezone(&igl_ledger::compliance::time::ZONE)
+                        .with_timezone(&igl_ledger::time::ZONE)
                         .format("%Y-%m-%d %H:%M:%S"),
                     pii(&a.purpose),
                     a.device.as_ref().map_or("", |d| d.as_str())

@@ -145,11 +145,11 @@ impl Compliance {
 
 /// Parses an as-of instant as typed: `YYYY-MM-DD` (the end of that day in the UK) or RFC 3339.
 pub fn parse_as_of(s: &str) -> Result<Timestamp, String> {
-    igl_ledger::compliance::time::parse_instant(s)
+    igl_ledger::time::parse_instant(s)
 }
 
 /// `t` moved by `days` UK calendar days (negative: back), as the `[`/`]` keys move the as-of
 /// instant.
 pub fn shift_days(t: Timestamp, days: i64) -> Timestamp {
-    igl_ledger::compliance::time::shift_days(t, days)
+    igl_ledger::time::shift_days(t, days)
 }

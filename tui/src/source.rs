@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use igl_ledger::compliance::state::State;
 use igl_ledger::compliance::{self, Config, Finding};
-use igl_ledger::requests::RequestsReport;
 use igl_ledger::subject::pack::PackSummary;
+use igl_ledger::subject::requests::RequestsReport;
 use igl_ledger::subject::sar::Disclosure;
 use igl_ledger::{KeyRecord, Ledger, Result, StoredEntry, VerifyReport};
 use igl_schema::note::SignedCheckpoint;
@@ -144,7 +144,7 @@ impl Source for LedgerSource {
         self.ledger.select(ty, subjects)
     }
     fn subject_access(&self, subject: &Subject) -> Result<Vec<Disclosure>> {
-        igl_ledger::sar::subject_access(&self.ledger, subject, None)
+        igl_ledger::subject::sar::subject_access(&self.ledger, subject, None)
     }
     fn requests(&self, as_of: Timestamp) -> Result<RequestsReport> {
         self.ledger.requests(as_of)

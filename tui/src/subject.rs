@@ -7,8 +7,8 @@
 //! in the timeline.
 
 use igl_ledger::index::Resolution;
-use igl_ledger::requests::{RequestStatus, RequestsReport};
-use igl_ledger::sar::Disclosure;
+use igl_ledger::subject::requests::{RequestStatus, RequestsReport};
+use igl_ledger::subject::sar::Disclosure;
 use igl_schema::{Subject, Timestamp};
 
 use crate::source::Source;

@@ -30,7 +30,7 @@ use std::fmt;
 use igl_schema::{OrgId, PersonId, PublicKey, Subject, Timestamp};
 use serde::Serialize;
 
-pub use crate::time::{self, Calendar};
+pub use crate::time::Calendar;
 use crate::{Ledger, Result, StoredEntry};
 pub use rules::{RULES, Rule};
 pub use state::{Fact, State};
@@ -170,7 +170,7 @@ impl Finding {
     /// `overdue_seconds` for humans (`3d 4h`).
     pub fn overdue_text(&self) -> Option<String> {
         self.overdue_seconds
-            .map(|s| time::fmt_duration(s.saturating_mul(1_000_000)))
+            .map(|s| crate::time::fmt_duration(s.saturating_mul(1_000_000)))
     }
 }
 

@@ -10,7 +10,7 @@
 //! skipped (the `by_event_id` index answers, one lookup per row).
 //!
 //! **Times.** HR and case systems export UK local times. A time without an offset is read as
-//! Europe/London (`compliance::time::ZONE`) and stored in UTC; a date alone is the mapping's
+//! Europe/London (`time::ZONE`) and stored in UTC; a date alone is the mapping's
 //! `default_time` on that day (00:00 unless changed). In the October hour that happens twice,
 //! the earlier instant (BST) is taken; a time inside the March gap does not exist and is refused.
 //! A time with an offset (RFC 3339, `2026-03-02T09:00:00Z`) is taken as written.

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::merkle::{Nodes, consistency_proof, leaf_hash_of, root};
 use std::collections::HashMap;

@@ -173,7 +173,7 @@ impl Reviews {
         if rows.is_empty() {
             let msg = format!(
                 "No access-review campaign as of {}; open one with `igl review open`.",
-                igl_ledger::compliance::time::uk_text(r.as_of)
+                igl_ledger::time::uk_text(r.as_of)
             );
             f.render_widget(Paragraph::new(wrapped(&msg, w, t.dim())), rest);
             return;
@@ -285,7 +285,7 @@ impl Reviews {
                     i.person,
                     i.system,
                     i.role,
-                    igl_ledger::compliance::time::uk_date(i.granted.at),
+                    igl_ledger::time::uk_date(i.granted.at),
                     i.granted.seq,
                     i.reviewer,
                     match i.assigned_as {

@@ -2,8 +2,8 @@
 //! through the subject index (everything the ledger holds about them), their entries shown in
 //! the timeline (`Enter`), and their SAR pack written to a directory (`e`).
 
-use igl_ledger::requests::RequestStatus;
-use igl_ledger::sar::{Disclosure, PersonalData};
+use igl_ledger::subject::requests::RequestStatus;
+use igl_ledger::subject::sar::{Disclosure, PersonalData};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -171,7 +171,7 @@ impl SubjectView {
                     Span::styled(
                         format!(
                             " Subject-rights requests as of {}",
-                            igl_ledger::compliance::time::uk_date(ctx.now)
+                            igl_ledger::time::uk_date(ctx.now)
                         ),
                         t.title(),
                     ),
@@ -337,10 +337,7 @@ impl Component for SubjectView {
                             }
                         })
                         .collect();
-                    let text = format!(
-                        "sar-pack-{id}-{}",
-                        igl_ledger::compliance::time::uk_date(ctx.now)
-                    );
+                    let text = format!("sar-pack-{id}-{}", igl_ledger::time::uk_date(ctx.now));
                     return Cmd::Prompt(PromptKind::Export, text);
                 }
             },

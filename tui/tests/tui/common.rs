@@ -414,14 +414,14 @@ impl Source for Counting {
     fn subject_access(
         &self,
         subject: &igl_schema::Subject,
-    ) -> igl_ledger::Result<Vec<igl_ledger::sar::Disclosure>> {
+    ) -> igl_ledger::Result<Vec<igl_ledger::subject::sar::Disclosure>> {
         self.reads.other.fetch_add(1, Ordering::SeqCst);
         self.inner.subject_access(subject)
     }
     fn requests(
         &self,
         as_of: Timestamp,
-    ) -> igl_ledger::Result<igl_ledger::requests::RequestsReport> {
+    ) -> igl_ledger::Result<igl_ledger::subject::requests::RequestsReport> {
         self.reads.other.fetch_add(1, Ordering::SeqCst);
         self.inner.requests(as_of)
     }
