@@ -69,3 +69,6 @@ mod review;
 
 #[path = "integration/views.rs"]
 mod views;
+
+#[path = "integration/layout.rs"]
+mod layout;

@@ -23,6 +23,7 @@ pub mod tiles;
 pub mod time;
 pub mod transparency;
 pub mod verify;
+pub mod view;
 pub mod witness;
 
 pub use error::{LedgerError, Remedy, Result};

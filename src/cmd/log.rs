@@ -10,7 +10,9 @@ use igl_ledger::{Ledger, PayloadState, StoredEntry};
 use igl_schema::{Event, Subject};
 use serde_json::Value;
 
-use super::{Authors, entry_json};
+use igl_ledger::view::{self, EntryDetail, EntryLine};
+
+use super::Authors;
 use crate::{Outcome, out};
 
 #[derive(Args)]
@@ -53,28 +55,6 @@ fn indexed_seqs(ledger: &Ledger, a: &LogArgs) -> Result<Option<Vec<u64>>> {
     Ok(ledger.select(a.event_type.as_deref(), subjects.as_deref())?)
 }
 
-/// A one-line human summary of an event's main fields.
-fn summary(e: &Event) -> String {
-    let v = serde_json::to_value(e).unwrap_or(Value::Null);
-    let Value::Object(map) = v else {
-        return String::new();
-    };
-    map.iter()
-        .filter(|(k, _)| *k != "type")
-        .filter_map(|(k, v)| match v {
-            Value::Null => None,
-            // Keys and hashes: the short form is enough on a one-line summary.
-            Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                Some(format!("{k}={}…", &s[..12]))
-            }
-            Value::String(s) => Some(format!("{k}={s}")),
-            other => Some(format!("{k}={other}")),
-        })
-        .take(4)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub fn run_log(a: LogArgs, dir: PathBuf) -> Result<Outcome> {
     if let Some(t) = &a.event_type
         && Event::field_names(t).is_none()
@@ -105,9 +85,9 @@ pub fn run_log(a: LogArgs, dir: PathBuf) -> Result<Outcome> {
         let body = &e.entry.event.body;
         let author = authors.get(&body.author)?;
         if a.json {
-            out::json_line(&mut o, &entry_json(&e, author))?;
+            out::json_line(&mut o, &EntryLine::new(&e, author))?;
         } else {
-            let who = author.map_or_else(|| body.author.short(), |k| k.person.to_string());
+            let who = view::author_name(author, body);
             writeln!(
                 o,
                 "{:>7}  {}  {:<28} {:<10} {}{}",
@@ -115,7 +95,7 @@ pub fn run_log(a: LogArgs, dir: PathBuf) -> Result<Outcome> {
                 e.entry.recorded_at.datetime().format("%Y-%m-%d %H:%M:%S"),
                 body.event.type_name(),
                 who,
-                summary(&body.event),
+                view::summary(&body.event, &[], 4),
                 match e.payload {
                     PayloadState::Redacted { .. } => "  [redacted]",
                     PayloadState::Missing => "  [personal data missing]",
@@ -139,7 +119,7 @@ pub struct ShowArgs {
 
 pub fn run_show(a: ShowArgs, dir: PathBuf) -> Result<Outcome> {
     let ledger = Ledger::open_read_only(&dir)?;
-    let Some(e) = ledger.entry(a.seq)? else {
+    let Some(d) = EntryDetail::read(&ledger, a.seq)? else {
         let last = ledger.head()?.map(|h| h.seq);
         bail!(
             "no entry at seq {}{}",
@@ -148,36 +128,14 @@ pub fn run_show(a: ShowArgs, dir: PathBuf) -> Result<Outcome> {
                 .unwrap_or_default()
         );
     };
-    let body = &e.entry.event.body;
-    let author = ledger.key(&body.author)?;
-    let seal = ledger.seal_covering(a.seq)?;
-    let sig_ok = e.entry.event.verify_signature().is_ok();
-    let redaction = match e.payload {
-        PayloadState::Redacted { by } => ledger.entry(by)?,
-        _ => None,
-    };
     let mut o = out::stdout();
     if a.json {
-        let mut v = entry_json(&e, author.as_ref());
-        v["signature_valid"] = Value::Bool(sig_ok);
-        if let Some(s) = &seal {
-            v["seal"] = serde_json::json!({
-                "first_seq": s.body.first_seq,
-                "last_seq": s.body.last_seq,
-                "head_hash": s.body.head_hash.to_hex(),
-                "sealed_at": s.body.sealed_at.to_string(),
-                "appender": s.body.appender.to_hex(),
-                "signature": s.signature.to_hex(),
-            });
-        }
-        if let Some(r) = &redaction {
-            v["redaction"] = Value::Object(igl_schema::json::event_json(&r.entry.event));
-        }
-        out::json_line(&mut o, &v)?;
+        out::json_line(&mut o, &d)?;
         o.flush()?;
         return Ok(Outcome::Ok);
     }
-    print_entry(&mut o, &e, author.as_ref(), sig_ok)?;
+    let (e, seal, redaction) = (&d.entry, &d.seal, &d.redaction);
+    print_entry(&mut o, e, d.author.as_ref(), d.signature_valid)?;
     if let Some(s) = &seal {
         writeln!(
             o,
@@ -188,10 +146,10 @@ pub fn run_show(a: ShowArgs, dir: PathBuf) -> Result<Outcome> {
             s.body.sealed_at
         )?;
     }
-    if let (PayloadState::Redacted { by }, Some(r)) = (e.payload, &redaction) {
-        let who = ledger.key(&r.entry.event.body.author)?.map_or_else(
-            || r.entry.event.body.author.short(),
-            |k| k.person.to_string(),
+    if let (PayloadState::Redacted { by }, Some(r)) = (e.payload, redaction) {
+        let who = view::author_name(
+            ledger.key(&r.entry.event.body.author)?.as_ref(),
+            &r.entry.event.body,
         );
         let why = match &r.entry.event.body.event {
             Event::Redacted(x) => x.reason.clone(),

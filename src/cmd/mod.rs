@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow};
-use igl_ledger::{KeyRecord, Ledger, PayloadState, StoredEntry};
+use igl_ledger::{KeyRecord, Ledger};
 use igl_schema::PublicKey;
 use serde_json::{Value, json};
 
@@ -68,33 +68,4 @@ pub fn key_json(r: &KeyRecord) -> Value {
         "enrolled_seq": r.enrolled_seq,
         "revoked_seq": r.revoked_seq,
     })
-}
-
-/// `present`, `redacted`, `none` or `missing`.
-pub fn payload_state(p: PayloadState) -> &'static str {
-    match p {
-        PayloadState::None => "none",
-        PayloadState::Present => "present",
-        PayloadState::Redacted { .. } => "redacted",
-        PayloadState::Missing => "missing",
-    }
-}
-
-/// The JSON object of a stored entry (`igl log --json`, `igl show --json`).
-pub fn entry_json(e: &StoredEntry, author: Option<&KeyRecord>) -> Value {
-    let mut v = json!({
-        "seq": e.entry.seq,
-        "recorded_at": e.entry.recorded_at.to_string(),
-        "type": e.entry.event.body.event.type_name(),
-        "hash": e.hash.to_hex(),
-        "prev_hash": e.entry.prev_hash.to_hex(),
-        "author_person": author.map(|a| a.person.to_string()),
-        "author_role": author.map(|a| a.role.to_string()),
-        "personal_data": payload_state(e.payload),
-    });
-    if let PayloadState::Redacted { by } = e.payload {
-        v["redacted_by"] = json!(by);
-    }
-    v["event"] = Value::Object(igl_schema::json::event_json(&e.entry.event));
-    v
 }

@@ -1,5 +1,5 @@
-//! The `--json` outputs of the governance views, pinned: `igl status`, `igl org`, `igl requests`
-//! and `igl audit`'s summary line on the demo ledger (seed 7, 24 people, which is the same on
+//! The `--json` outputs of the views, pinned: `igl status`, `igl org`, `igl requests`,
+//! `igl audit`'s summary line, `igl log` and `igl show` on the demo ledger (seed 7, 24 people, which is the same on
 //! every run), as of one instant, compared key for key and in key order with the files in
 //! `tests/golden/` (schema/FORMAT.md, "JSON outputs", specifies them). `IGL_BLESS=1` rewrites
 //! the files after an intended change; review the diff.
@@ -50,6 +50,17 @@ fn the_governance_views_json_is_as_pinned() {
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: {e}: {l}")))
             .collect()
     };
+    let entries = |args: &[&str]| -> Vec<Value> {
+        let out = dir
+            .igl()
+            .args(["--ledger", "D"])
+            .args(args)
+            .arg("--json")
+            .ok();
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: {e}: {l}")))
+            .collect()
+    };
     let audit = run(&["audit"], 1);
     let summary = audit.last().unwrap().clone();
     assert_eq!(summary["record"], "summary");
@@ -60,6 +71,12 @@ fn the_governance_views_json_is_as_pinned() {
         ("org-livewell-sw.json", run(&["org", "livewell-sw"], 0)),
         ("requests.json", run(&["requests"], 1)),
         ("audit-summary.json", vec![summary]),
+        (
+            "log-grants.json",
+            entries(&["log", "--type", "AccessGranted", "--limit", "2"]),
+        ),
+        ("show-0.json", entries(&["show", "0"])),
+        ("show-40.json", entries(&["show", "40"])),
     ];
     let bless = std::env::var_os("IGL_BLESS").is_some();
     let mut wrong = Vec::new();

@@ -10,7 +10,6 @@ use ratatui::text::{Line, Span};
 use crate::source::Source;
 use crate::text::{thousands, time_full, wrap};
 use crate::theme::Theme;
-use crate::timeline::{fields, value_text};
 
 /// The latest checkpoint recorded in the ledger, found by a bounded backwards search.
 pub enum CheckpointState {
@@ -376,11 +375,11 @@ impl Loaded {
 
         w.blank();
         w.heading("Fields");
-        let fs = fields(&body.event);
+        let fs = igl_ledger::view::fields(&body.event);
         let lw = fs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 4;
         for (k, v) in &fs {
-            match value_text(v) {
-                Some(s) => w.kv_w(k, lw, &s, t.plain()),
+            match v {
+                Some(s) => w.kv_w(k, lw, s, t.plain()),
                 None => w.kv_w(k, lw, "–", t.dim()),
             }
         }

@@ -4,9 +4,9 @@
 //! Nothing here reads the ledger; the Timeline screen ([`crate::screen::timeline`]) reads rows
 //! for the visible window only and feeds the filter scan in bounded steps.
 
+use igl_ledger::view;
 use igl_ledger::{KeyRecord, PayloadState, StoredEntry};
-use igl_schema::{Event, Subject};
-use serde_json::Value;
+use igl_schema::Subject;
 
 /// One timeline row.
 #[derive(Clone, Debug)]
@@ -34,8 +34,8 @@ impl Row {
             recorded: crate::text::time(&e.entry.recorded_at, false),
             recorded_secs: crate::text::time(&e.entry.recorded_at, true),
             ty: body.event.type_name(),
-            author: author_name(author, body),
-            summary: summary(&body.event, &subjects),
+            author: view::author_name(author, body),
+            summary: view::summary(&body.event, &subjects, usize::MAX),
             subjects,
             payload: e.payload,
             error: None,
@@ -93,64 +93,19 @@ impl Row {
     }
 }
 
-fn author_name(author: Option<&KeyRecord>, body: &igl_schema::EventBody) -> String {
-    author.map_or_else(|| body.author.short(), |k| k.person.to_string())
-}
-
-/// An event's fields as (name, JSON value), in canonical order, without `type`.
-pub fn fields(ev: &Event) -> Vec<(String, Value)> {
-    match serde_json::to_value(ev) {
-        Ok(Value::Object(map)) => map.into_iter().filter(|(k, _)| k != "type").collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// A field value as text (`None` for null).
-pub fn value_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        other => Some(other.to_string()),
-    }
-}
-
-fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// A one-line summary: `name=value` for the fields that are not already in the subjects
-/// column, hashes and keys shortened.
-pub fn summary(ev: &Event, subjects: &[String]) -> String {
-    fields(ev)
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let s = value_text(&v)?;
-            if subjects.contains(&s) {
-                return None;
-            }
-            Some(if is_hex64(&s) {
-                format!("{k}={}…", &s[..12])
-            } else {
-                format!("{k}={s}")
-            })
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// What `/` searches: the type, the author, the subjects and every field value, lowercased.
 pub fn haystack(e: &StoredEntry, author: Option<&KeyRecord>) -> String {
     let body = &e.entry.event.body;
     let mut h = String::new();
     h.push_str(body.event.type_name());
     h.push('\n');
-    h.push_str(&author_name(author, body));
+    h.push_str(&view::author_name(author, body));
     for s in &body.subjects {
         h.push('\n');
         h.push_str(&s.to_string());
     }
-    for (_, v) in fields(&body.event) {
-        if let Some(s) = value_text(&v) {
+    for (_, v) in view::fields(&body.event) {
+        if let Some(s) = v {
             h.push('\n');
             h.push_str(&s);
         }
