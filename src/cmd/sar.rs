@@ -161,7 +161,7 @@ pub fn run(a: SarArgs, dir: PathBuf) -> Result<Outcome> {
             let mut v = serde_json::to_value(d)?;
             v["record"] = json!("entry");
             v["appears_as"] = json!(appears(d));
-            v["personal_data"] = json!(personal(d.personal_data));
+            v["personal_data"] = json!(d.personal_data.as_str());
             if let PersonalData::Erased { by } = d.personal_data {
                 v["redacted_by"] = json!(by);
             }
@@ -220,16 +220,6 @@ fn appears(d: &Disclosure) -> Vec<&'static str> {
         v.push("author");
     }
     v
-}
-
-fn personal(p: PersonalData) -> &'static str {
-    match p {
-        PersonalData::None => "none",
-        PersonalData::Disclosed => "disclosed",
-        PersonalData::Withheld => "withheld",
-        PersonalData::Erased { .. } => "erased",
-        PersonalData::Missing => "missing",
-    }
 }
 
 fn ts(t: Timestamp) -> String {

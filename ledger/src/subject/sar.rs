@@ -95,6 +95,20 @@ pub enum PersonalData {
     Missing,
 }
 
+impl PersonalData {
+    /// `none`, `disclosed`, `withheld`, `erased` or `missing`: its word in `igl sar --json` and
+    /// in a pack's `report.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonalData::None => "none",
+            PersonalData::Disclosed => "disclosed",
+            PersonalData::Withheld => "withheld",
+            PersonalData::Erased { .. } => "erased",
+            PersonalData::Missing => "missing",
+        }
+    }
+}
+
 /// One entry as disclosed to the requester.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Disclosure {

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row as TRow, TableState};
 
-use super::Component;
+use super::{Component, list_step};
 use crate::compliance::{AuditState, Compliance, Pane, shift_days};
 use crate::ctx::{Cmd, Ctx, Level};
 use crate::keymap::{Action, Context};
@@ -272,14 +272,11 @@ impl Component for Compliance {
     }
 
     fn handle(&mut self, ctx: &mut Ctx, action: Action) -> Cmd {
-        let page = i64::from(ctx.vp.rows.height.max(1));
+        if let Some(delta) = list_step(action, ctx) {
+            self.step(delta);
+            return Cmd::None;
+        }
         match action {
-            Action::Down => self.step(1),
-            Action::Up => self.step(-1),
-            Action::Top => self.step(i64::MIN / 2),
-            Action::Bottom => self.step(i64::MAX / 2),
-            Action::PageDown | Action::HalfPageDown => self.step(page),
-            Action::PageUp | Action::HalfPageUp => self.step(-page),
             Action::Open => match self.focus {
                 Pane::Rules => {
                     if self.findings().is_none() {

@@ -16,6 +16,21 @@ pub mod subjects;
 pub mod timeline;
 pub mod verify;
 
+/// How far a list screen's selection moves for a navigation action, or `None` for any other
+/// action: a row, a page (the list's height; half pages move a page too), or to either end.
+pub fn list_step(action: Action, ctx: &Ctx) -> Option<i64> {
+    let page = i64::from(ctx.vp.rows.height.max(1));
+    Some(match action {
+        Action::Down => 1,
+        Action::Up => -1,
+        Action::Top => i64::MIN / 2,
+        Action::Bottom => i64::MAX / 2,
+        Action::PageDown | Action::HalfPageDown => page,
+        Action::PageUp | Action::HalfPageUp => -page,
+        _ => return None,
+    })
+}
+
 /// A screen.
 pub trait Component {
     /// The key-map context whose bindings apply (before the global ones).

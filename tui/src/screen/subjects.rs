@@ -9,7 +9,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row as TRow, TableState};
 
-use super::Component;
+use super::{Component, list_step};
 use crate::ctx::{Cmd, Ctx, Level};
 use crate::keymap::{Action, Context};
 use crate::overlay::PromptKind;
@@ -293,14 +293,11 @@ impl Component for SubjectView {
     }
 
     fn handle(&mut self, ctx: &mut Ctx, action: Action) -> Cmd {
-        let page = i64::from(ctx.vp.rows.height.max(1));
+        if let Some(delta) = list_step(action, ctx) {
+            self.step(delta);
+            return Cmd::None;
+        }
         match action {
-            Action::Down => self.step(1),
-            Action::Up => self.step(-1),
-            Action::Top => self.step(i64::MIN / 2),
-            Action::Bottom => self.step(i64::MAX / 2),
-            Action::PageDown | Action::HalfPageDown => self.step(page),
-            Action::PageUp | Action::HalfPageUp => self.step(-page),
             Action::LookUp | Action::Search | Action::FilterSubject => {
                 return Cmd::Prompt(PromptKind::LookUp, String::new());
             }

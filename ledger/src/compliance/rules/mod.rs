@@ -21,7 +21,8 @@ use igl_schema::{AgreementKind, Date, OrgId, PersonId, ReviewDecision, Right, Sc
 use super::{Concerns, Config, Finding, Status};
 use crate::compliance::campaign::{Execution, ItemState};
 use crate::compliance::state::{
-    Declaration, Grant, PROTECTING_INFORMATION, Request, State, review_due,
+    Declaration, EmploymentChange, Grant, Inactive, PROTECTING_INFORMATION, Request, State,
+    review_due,
 };
 use crate::time::{HOUR, Span, Spans, shift, uk_date};
 
@@ -301,6 +302,41 @@ fn gaps(exposure: &Spans, coverage: &Spans, now: Timestamp) -> Vec<(Timestamp, O
             )
         })
         .collect()
+}
+
+/// What must be removed when someone stops (R3 their grants, R13 their keys), once it is late.
+pub(super) struct Removal {
+    /// The deadline: `sla_working_days` working days after the period started.
+    pub(super) due: Timestamp,
+    /// From the deadline instant itself (something still in force at `due` was removed after
+    /// it, i.e. late, even by a microsecond) to the end of the period (reinstated, enrolled
+    /// again) or for ever.
+    pub(super) window: Spans,
+    /// How the period started: `ended` or `was suspended`.
+    pub(super) what: &'static str,
+}
+
+/// The removal deadline of an inactive period and the window in which what is still in force
+/// is late, or `None` when the deadline has not passed at `now`. R3 and R13 judge with it, so a
+/// key and an access are due at the same instant.
+pub(super) fn removal_overdue(period: &Inactive, c: &Config, now: Timestamp) -> Option<Removal> {
+    let due = c
+        .calendar
+        .working_days_due(period.start.at, c.sla_working_days);
+    if now <= due {
+        return None;
+    }
+    Some(Removal {
+        due,
+        window: Spans::new([Span {
+            start: due.micros(),
+            end: period.end.map_or(i64::MAX, |e| e.at.micros()),
+        }]),
+        what: match period.start_kind {
+            EmploymentChange::Suspended => "was suspended",
+            _ => "ended",
+        },
+    })
 }
 
 fn grant_subject(g: &Grant) -> Concerns {

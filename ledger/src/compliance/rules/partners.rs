@@ -16,6 +16,15 @@ pub(super) fn partner_exposure(s: &State) -> BTreeMap<OrgId, (Spans, Vec<&Grant>
     by_org
 }
 
+/// `G-1 for P1, G-2 for P2`: the grants a partner finding names.
+pub(super) fn grants_text(grants: &[&Grant]) -> String {
+    grants
+        .iter()
+        .map(|g| format!("{} for {}", g.id, g.person))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The grants of `grants` active at `t` (or the first after it).
 pub(super) fn grants_at<'a>(grants: &[&'a Grant], t: Timestamp) -> Vec<&'a Grant> {
     let v: Vec<&Grant> = grants.iter().copied().filter(|g| g.active_at(t)).collect();
@@ -67,11 +76,7 @@ pub fn r8_partner_without_agreements(s: &State, _c: &Config) -> Vec<Finding> {
                     .period(None, end, now)
                     .detail(format!(
                         "{org} has access ({}) from {} with no {} in force; {}",
-                        active
-                            .iter()
-                            .map(|g| format!("{} for {}", g.id, g.person))
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        grants_text(&active),
                         hm(since),
                         missing.join(" and no "),
                         match end {
@@ -143,11 +148,7 @@ pub fn r9_partner_without_accreditation(s: &State, _c: &Config) -> Vec<Finding> 
                     .period(None, end, now)
                     .detail(format!(
                         "{org} has access ({}) from {} but {why}; {}",
-                        active
-                            .iter()
-                            .map(|g| format!("{} for {}", g.id, g.person))
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        grants_text(&active),
                         hm(since),
                         match end {
                             Some(e) => format!("covered again from {}", hm(e)),

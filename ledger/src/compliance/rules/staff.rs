@@ -145,21 +145,8 @@ pub fn r3_access_outlives_employment(s: &State, c: &Config) -> Vec<Finding> {
     let mut out = Vec::new();
     for p in s.people.values() {
         for period in p.inactive_periods() {
-            let due = c
-                .calendar
-                .working_days_due(period.start.at, c.sla_working_days);
-            if now <= due {
+            let Some(Removal { due, window, what }) = removal_overdue(&period, c, now) else {
                 continue; // not late yet
-            }
-            let window = Spans::new([Span {
-                // From the deadline instant itself: a grant (key) still in force at `due` was
-                // removed after it, i.e. late, even by a microsecond.
-                start: due.micros(),
-                end: period.end.map_or(i64::MAX, |e| e.at.micros()),
-            }]);
-            let what = match period.start_kind {
-                crate::compliance::state::EmploymentChange::Suspended => "was suspended",
-                _ => "ended",
             };
             for g in s.grants_of(&p.id) {
                 let exposed = Spans::new([g.active_span()]).intersect(&window);

@@ -266,16 +266,6 @@ pub struct PackSummary {
     pub checkpoint_key: PublicKey,
 }
 
-fn personal(p: PersonalData) -> &'static str {
-    match p {
-        PersonalData::None => "none",
-        PersonalData::Disclosed => "disclosed",
-        PersonalData::Withheld => "withheld",
-        PersonalData::Erased { .. } => "erased",
-        PersonalData::Missing => "missing",
-    }
-}
-
 /// A disclosure as a pack entry (the one conversion both writing and checking use).
 fn pack_entry(d: &Disclosure, erasure: Option<Erasure>) -> PackEntry {
     let mut appears = Vec::new();
@@ -295,7 +285,7 @@ fn pack_entry(d: &Disclosure, erasure: Option<Erasure>) -> PackEntry {
         author_role: d.author_role,
         fields: d.fields.clone(),
         subjects: d.subjects.clone(),
-        personal_data: personal(d.personal_data).to_string(),
+        personal_data: d.personal_data.as_str().to_string(),
         withheld: d.withheld.clone(),
         erasure,
         entry_hash: d.entry_hash,
