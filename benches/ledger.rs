@@ -36,6 +36,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::SigningKey;
 use igl_ledger::Ledger;
+use igl_ledger::testkit::Genesis;
 use igl_schema::*;
 
 /// Entries per service user.
@@ -103,22 +104,11 @@ fn ledger(n: u64) -> PathBuf {
     eprintln!("building a {n}-entry ledger in {} (once)…", dir.display());
     let admin = key(1);
     let feed = key(2);
-    let genesis = Submission::sign(
-        LID,
-        Event::LedgerCreated(LedgerCreated {
-            ledger_id: LID,
-            organisation: OrgId::new("bench-council").unwrap(),
-            organisation_name: "Bench Council".into(),
-            admin_key: public_key(&admin),
-            admin_person: PersonId::new("P00001").unwrap(),
-        }),
-        ts(T0),
-        event_id(u64::MAX),
-        [],
-        &admin,
-        Salt([0; 32]),
-    )
-    .unwrap();
+    let genesis = Genesis::new(LID, ts(T0))
+        .council("bench-council", "Bench Council")
+        .admin("P00001")
+        .event_id(event_id(u64::MAX))
+        .sign(&admin);
     let (l, _) = Ledger::create(&dir, &genesis, &admin, ts(T0)).unwrap();
     let enrol = Submission::sign(
         LID,
@@ -371,22 +361,11 @@ fn group_commit(c: &mut Criterion) {
 
 fn ledger_small(dir: &Path, admin: &SigningKey, feed: &SigningKey) -> PathBuf {
     let path = dir.join("small");
-    let genesis = Submission::sign(
-        LID,
-        Event::LedgerCreated(LedgerCreated {
-            ledger_id: LID,
-            organisation: OrgId::new("bench-council").unwrap(),
-            organisation_name: "Bench Council".into(),
-            admin_key: public_key(admin),
-            admin_person: PersonId::new("P00001").unwrap(),
-        }),
-        ts(T0),
-        event_id(u64::MAX),
-        [],
-        admin,
-        Salt([0; 32]),
-    )
-    .unwrap();
+    let genesis = Genesis::new(LID, ts(T0))
+        .council("bench-council", "Bench Council")
+        .admin("P00001")
+        .event_id(event_id(u64::MAX))
+        .sign(admin);
     let (l, _) = Ledger::create(&path, &genesis, admin, ts(T0)).unwrap();
     let enrol = Submission::sign(
         LID,

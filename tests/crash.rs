@@ -26,10 +26,11 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use igl_ledger::testkit::Genesis;
 use igl_ledger::{Ledger, LedgerError, keys};
 use igl_schema::{
-    CourseId, Date, Event, EventId, KeyEnrolled, LedgerCreated, LedgerId, OrgId, PersonEnrolled,
-    PersonId, Pii, Role, Salt, SigningKey, Submission, Timestamp, TrainingCompleted, public_key,
+    CourseId, Date, Event, EventId, KeyEnrolled, LedgerId, OrgId, PersonEnrolled, PersonId, Pii,
+    Role, Salt, SigningKey, Submission, Timestamp, TrainingCompleted, public_key,
 };
 
 const DEFAULT_CYCLES: u64 = 200;
@@ -260,22 +261,10 @@ fn child(dir: &Path, spec: &str) -> ExitCode {
 fn create(path: &Path) {
     let admin = admin_key();
     let lid = LedgerId(random());
-    let genesis = Submission::sign(
-        lid,
-        Event::LedgerCreated(LedgerCreated {
-            ledger_id: lid,
-            organisation: OrgId::new("council").expect("org id"),
-            organisation_name: "Crash Test Council".into(),
-            admin_key: public_key(&admin),
-            admin_person: PersonId::new("P1").expect("person id"),
-        }),
-        ts("2025-01-01T09:00:00Z"),
-        EventId(random()),
-        [],
-        &admin,
-        Salt([0; 32]),
-    )
-    .expect("sign the genesis");
+    let genesis = Genesis::new(lid, ts("2025-01-01T09:00:00Z"))
+        .council("council", "Crash Test Council")
+        .event_id(EventId(random()))
+        .sign(&admin);
     let (ledger, _) =
         Ledger::create(path, &genesis, &admin, Timestamp::now()).expect("create the ledger");
     let enrol = Submission::sign(

@@ -19,6 +19,8 @@ pub mod rules;
 pub mod store;
 pub mod subject;
 pub mod subject_map;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod tiles;
 pub mod time;
 pub mod transparency;

@@ -34,7 +34,7 @@ const EVERYTHING: Scope = Scope {
     default: None,
 };
 
-fn open(l: &mut L, at: &str, id: &str, s: Scope) -> u64 {
+fn open(l: &mut Council, at: &str, id: &str, s: Scope) -> u64 {
     l.ev(
         at,
         Event::ReviewCampaignOpened(ReviewCampaignOpened {
@@ -52,7 +52,7 @@ fn open(l: &mut L, at: &str, id: &str, s: Scope) -> u64 {
 }
 
 fn decide(
-    l: &mut L,
+    l: &mut Council,
     at: &str,
     campaign: &str,
     grant: &str,
@@ -76,8 +76,8 @@ fn decide(
 
 /// P10 and P11 (council, line manager M1), P20 (partner, line manager M1, sponsor M2), and M1's
 /// own grant (M1 has no line manager).
-fn council() -> L {
-    let mut l = L::new();
+fn council() -> Council {
+    let mut l = Council::new();
     l.onboard("P10");
     l.onboard("P11");
     l.onboard_in("P20", "partner", Some("M2"));
@@ -85,7 +85,7 @@ fn council() -> L {
     l
 }
 
-fn reviewers(l: &L, campaign: &str, as_of: &str) -> Vec<(String, String, &'static str)> {
+fn reviewers(l: &Council, campaign: &str, as_of: &str) -> Vec<(String, String, &'static str)> {
     let s = l.state(as_of);
     s.campaigns[&cid(campaign)]
         .items
@@ -672,7 +672,7 @@ fn deciding_revoke_again_does_not_move_the_deadline() {
 #[test]
 fn a_repeated_unneeded_review_is_one_obligation() {
     let mut l = council();
-    let unneeded = |l: &mut L, at: &str| {
+    let unneeded = |l: &mut Council, at: &str| {
         l.ev(
             at,
             Event::AccessReviewed(AccessReviewed {

@@ -20,7 +20,7 @@ const LATER: &str = "2026-06-01T00:00:00Z";
 /// A compliant council member of staff gives no finding under any rule.
 #[test]
 fn a_compliant_onboarding_is_clean() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.access("2026-01-07T10:00:00Z", "P10", Some("PCC-P10"));
     let all = compliance::audit(&l.state(LATER), &Config::default(), None);
@@ -31,7 +31,7 @@ fn a_compliant_onboarding_is_clean() {
 
 #[test]
 fn r1_fires_when_the_countersignature_comes_after_the_grant() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "P11", "council", Some("M1"));
     let decl = l.declare("2026-01-05T10:00:00Z", "P11", "1");
@@ -50,7 +50,7 @@ fn r1_fires_when_the_countersignature_comes_after_the_grant() {
 
 #[test]
 fn r1_is_quiet_when_countersigned_at_the_instant_of_the_grant() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "P11", "council", Some("M1"));
     let decl = l.declare("2026-01-05T10:00:00Z", "P11", "1");
@@ -65,7 +65,7 @@ fn r1_is_quiet_when_countersigned_at_the_instant_of_the_grant() {
 /// without an authorised declaration (R1), besides the wrong countersignature itself (R14).
 #[test]
 fn r1_only_the_line_managers_countersignature_authorises_access() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "P11", "council", Some("M1"));
     let decl = l.declare("2026-01-05T10:00:00Z", "P11", "1");
@@ -90,7 +90,7 @@ fn r1_only_the_line_managers_countersignature_authorises_access() {
     assert!(f.seqs.contains(&right));
 
     // Countersigned by the declarant (a manager, with a manager's key).
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "M3", "council", Some("M1"));
     l.key(&pid("M3"), Role::Manager);
@@ -107,7 +107,7 @@ fn r1_only_the_line_managers_countersignature_authorises_access() {
     );
 
     // Someone with no line manager on record: no countersignature can authorise.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "P12", "council", None);
     let decl = l.declare("2026-01-05T10:00:00Z", "P12", "1");
@@ -124,7 +124,7 @@ fn r1_only_the_line_managers_countersignature_authorises_access() {
 
 #[test]
 fn r1_fires_with_no_declaration_at_all() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "P11", "council", Some("M1"));
     l.grant("2026-01-06T09:00:00Z", "G-P11", "P11", false, None);
@@ -137,7 +137,7 @@ fn r1_fires_with_no_declaration_at_all() {
 
 #[test]
 fn r2_fires_on_the_expiry_date_and_not_a_microsecond_before() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.person(EARLY, "M1", "council", None);
     l.policy(EARLY, "1");
     l.person("2026-01-05T09:00:00Z", "P10", "council", Some("M1"));
@@ -156,12 +156,12 @@ fn r2_fires_on_the_expiry_date_and_not_a_microsecond_before() {
 
 #[test]
 fn r2_renewal_on_the_expiry_date_keeps_it_quiet_and_a_late_one_resolves_it() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10"); // training 2026-01-05 to 2027-01-05
     l.training("P10", "2027-01-05", Some("2028-01-05"));
     assert!(l.findings("R2", "2027-06-01T00:00:00Z").is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.training("P10", "2027-01-20", Some("2028-01-20"));
     let f = only(&l.findings("R2", "2027-06-01T00:00:00Z")).clone();
@@ -173,7 +173,7 @@ fn r2_renewal_on_the_expiry_date_keeps_it_quiet_and_a_late_one_resolves_it() {
 
 #[test]
 fn r2_fires_when_granted_without_any_training() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.person(EARLY, "M1", "council", None);
     l.person("2026-01-05T09:00:00Z", "P10", "council", Some("M1"));
     l.grant("2026-01-06T09:00:00Z", "G-P10", "P10", false, None);
@@ -192,13 +192,13 @@ fn r2_fires_when_granted_without_any_training() {
 fn r3_sla_over_a_weekend_is_the_end_of_monday() {
     // Employment ends on Friday 14 August 2026 at 18:00 BST; 1 working day: due by the end of
     // Monday in London, 22:59:59.999999Z.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.ended("2026-08-14T17:00:00Z", "P10");
     l.revoke("2026-08-17T22:59:59.999999Z", "G-P10", "P10");
     assert!(l.findings("R3", "2026-09-01T00:00:00Z").is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     let end = l.ended("2026-08-14T17:00:00Z", "P10");
     let rev = l.revoke("2026-08-17T23:00:00Z", "G-P10", "P10");
@@ -220,7 +220,7 @@ fn r3_sla_over_a_weekend_is_the_end_of_monday() {
 
 #[test]
 fn r3_open_while_access_outlives_employment() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.ended("2026-08-14T17:00:00Z", "P10");
     // On Monday it is not yet late, up to its last microsecond in London (BST); on Tuesday,
@@ -238,7 +238,7 @@ fn r3_open_while_access_outlives_employment() {
 #[test]
 fn r3_bank_holiday_moves_the_deadline_and_the_sla_is_configurable() {
     // Friday 28 August 2026; Monday 31 August is the summer bank holiday.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.ended("2026-08-28T17:00:00Z", "P10");
     l.revoke("2026-09-01T12:00:00Z", "G-P10", "P10");
@@ -266,7 +266,7 @@ fn r3_bank_holiday_moves_the_deadline_and_the_sla_is_configurable() {
 
 #[test]
 fn r3_suspension_lifted_before_the_deadline_is_quiet_and_a_late_revocation_fires() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.ev(
         "2026-03-10T10:00:00Z",
@@ -281,7 +281,7 @@ fn r3_suspension_lifted_before_the_deadline_is_quiet_and_a_late_revocation_fires
     );
     assert!(l.findings("R3", LATER).is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.ev(
         "2026-03-10T10:00:00Z",
@@ -300,14 +300,14 @@ fn r3_suspension_lifted_before_the_deadline_is_quiet_and_a_late_revocation_fires
 
 #[test]
 fn r4_fires_for_a_partner_grant_without_a_council_sponsor() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard_in("X1", "partner", None);
     let f = only(&l.findings("R4", LATER)).clone();
     assert_eq!(f.status, Status::Open);
     assert_eq!(f.org, Some(org("partner")));
 
     // A sponsor who is not a council employee does not count either.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard_in("X1", "partner", None);
     l.onboard_in("X2", "partner", Some("X1"));
     let fs = l.findings("R4", LATER);
@@ -320,7 +320,7 @@ fn r4_fires_for_a_partner_grant_without_a_council_sponsor() {
 
 #[test]
 fn r4_is_quiet_with_a_council_sponsor_and_for_council_staff() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.onboard_in("X1", "partner", Some("M1"));
     assert!(l.findings("R4", LATER).is_empty());
@@ -328,7 +328,7 @@ fn r4_is_quiet_with_a_council_sponsor_and_for_council_staff() {
 
 // R5 ------------------------------------------------------------------------------------------
 
-fn breach(l: &mut L, aware: &str) {
+fn breach(l: &mut Council, aware: &str) {
     let reported = t(aware).micros() + 3_600_000_000;
     let reported = Timestamp::from_micros(reported).unwrap().to_string();
     l.ev(
@@ -343,7 +343,7 @@ fn breach(l: &mut L, aware: &str) {
     );
 }
 
-fn decide(l: &mut L, at: &str, notified: bool) -> u64 {
+fn decide(l: &mut Council, at: &str, notified: bool) -> u64 {
     l.ev(
         at,
         Event::BreachIcoDecision(BreachIcoDecision {
@@ -357,7 +357,7 @@ fn decide(l: &mut L, at: &str, notified: bool) -> u64 {
 
 #[test]
 fn r5_a_decision_at_exactly_72_hours_is_on_time() {
-    let mut l = L::new();
+    let mut l = Council::new();
     breach(&mut l, "2026-03-02T10:00:00Z");
     decide(&mut l, "2026-03-05T10:00:00Z", false);
     assert!(l.findings("R5", LATER).is_empty());
@@ -365,7 +365,7 @@ fn r5_a_decision_at_exactly_72_hours_is_on_time() {
 
 #[test]
 fn r5_a_microsecond_late_fires_and_no_decision_is_open() {
-    let mut l = L::new();
+    let mut l = Council::new();
     breach(&mut l, "2026-03-02T10:00:00Z");
     let dec = decide(&mut l, "2026-03-05T10:00:00.000001Z", true);
     let f = only(&l.findings("R5", LATER)).clone();
@@ -373,7 +373,7 @@ fn r5_a_microsecond_late_fires_and_no_decision_is_open() {
     assert_eq!(f.due, Some(t("2026-03-05T10:00:00Z")));
     assert!(f.seqs.contains(&dec));
 
-    let mut l = L::new();
+    let mut l = Council::new();
     breach(&mut l, "2026-03-02T10:00:00Z");
     assert!(l.findings("R5", "2026-03-05T10:00:00Z").is_empty());
     let fs = l.findings("R5", "2026-03-05T10:00:00.000001Z");
@@ -384,7 +384,7 @@ fn r5_a_microsecond_late_fires_and_no_decision_is_open() {
 
 #[test]
 fn r6_fires_for_access_before_the_grant_and_after_revocation() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10"); // granted 2026-01-06 09:00
     let before = l.access("2026-01-06T08:59:59Z", "P10", Some("PCC-P10"));
     l.revoke("2026-02-01T09:00:00Z", "G-P10", "P10");
@@ -398,7 +398,7 @@ fn r6_fires_for_access_before_the_grant_and_after_revocation() {
 
 #[test]
 fn r6_is_quiet_for_access_at_the_instant_of_the_grant() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.access("2026-01-06T09:00:00Z", "P10", Some("PCC-P10"));
     l.access("2026-01-31T17:00:00Z", "P10", Some("PCC-P10"));
@@ -409,7 +409,7 @@ fn r6_is_quiet_for_access_at_the_instant_of_the_grant() {
 
 #[test]
 fn r7_fires_for_a_grant_without_mfa_used_from_a_personal_device() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10"); // council, MFA not required
     let byod = l.device("2026-02-01T10:00:00Z", "P10", "BYOD-1", false, true);
     let f = only(&l.findings("R7", LATER)).clone();
@@ -418,7 +418,7 @@ fn r7_fires_for_a_grant_without_mfa_used_from_a_personal_device() {
     assert!(f.seqs.contains(&byod));
 
     // An access from a device never attested counts as a non-council device too.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.access("2026-02-02T10:00:00Z", "P10", Some("HOME-PC"));
     assert_eq!(l.findings("R7", LATER).len(), 1);
@@ -426,12 +426,12 @@ fn r7_fires_for_a_grant_without_mfa_used_from_a_personal_device() {
 
 #[test]
 fn r7_is_quiet_with_mfa_or_a_council_device() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.access("2026-02-02T10:00:00Z", "P10", Some("PCC-P10"));
     assert!(l.findings("R7", LATER).is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard_in("X1", "partner", Some("M1")); // partner device, MFA required
     assert!(l.findings("R7", LATER).is_empty());
 }
@@ -440,7 +440,7 @@ fn r7_is_quiet_with_mfa_or_a_council_device() {
 
 #[test]
 fn r8_fires_without_a_summary_dpia_and_when_the_isa_lapses() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.agreement("partner", AgreementKind::Isa, "2025-01-01", None);
     l.onboard_in("X1", "partner", Some("M1"));
     let f = only(&l.findings("R8", LATER)).clone();
@@ -453,7 +453,7 @@ fn r8_fires_without_a_summary_dpia_and_when_the_isa_lapses() {
     );
     assert!(f.detail.contains("summary DPIA"), "{}", f.detail);
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.agreement(
         "partner",
         AgreementKind::Isa,
@@ -472,7 +472,7 @@ fn r8_fires_without_a_summary_dpia_and_when_the_isa_lapses() {
 
 #[test]
 fn r8_is_quiet_with_an_isa_and_a_dpia_in_force_or_no_access() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.agreement(
         "partner",
         AgreementKind::Isa,
@@ -484,7 +484,7 @@ fn r8_is_quiet_with_an_isa_and_a_dpia_in_force_or_no_access() {
     assert!(l.findings("R8", LATER).is_empty());
 
     // A partner whose people hold no access needs nothing yet.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.person("2026-01-05T09:00:00Z", "X1", "partner", None);
     assert!(l.findings("R8", LATER).is_empty());
 }
@@ -493,7 +493,7 @@ fn r8_is_quiet_with_an_isa_and_a_dpia_in_force_or_no_access() {
 
 #[test]
 fn r9_cyber_essentials_plus_is_valid_through_its_last_day() {
-    let mut l = L::new();
+    let mut l = Council::new();
     let ce = l.accreditation(
         "partner",
         Scheme::CyberEssentialsPlus,
@@ -519,7 +519,7 @@ fn r9_cyber_essentials_plus_is_valid_through_its_last_day() {
 /// does not extend cover.
 #[test]
 fn r9_an_accreditation_never_counts_past_what_its_scheme_allows() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.accreditation(
         "partner",
         Scheme::CyberEssentialsPlus,
@@ -534,7 +534,7 @@ fn r9_an_accreditation_never_counts_past_what_its_scheme_allows() {
 
     // DSPT submitted 10 March 2025 (a leap-free year), recorded as valid to 2027: it covers to
     // 30 June 2026 (BST: until 22:59:59.999999Z).
-    let mut l = L::new();
+    let mut l = Council::new();
     l.accreditation("partner", Scheme::NhsDspt, "2025-03-10", "2027-06-30");
     l.onboard_in("X1", "partner", Some("M1"));
     assert!(l.findings("R9", "2026-06-30T22:59:59.999999Z").is_empty());
@@ -549,12 +549,12 @@ fn r9_an_accreditation_never_counts_past_what_its_scheme_allows() {
 
 #[test]
 fn r9_a_full_dpia_is_an_alternative_and_no_cover_at_all_fires() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.agreement("partner", AgreementKind::FullDpia, "2025-01-01", None);
     l.onboard_in("X1", "partner", Some("M1"));
     assert!(l.findings("R9", LATER).is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard_in("X1", "partner", Some("M1"));
     let f = only(&l.findings("R9", LATER)).clone();
     assert_eq!(f.since, t("2026-01-06T09:00:00Z"));
@@ -564,7 +564,7 @@ fn r9_a_full_dpia_is_an_alternative_and_no_cover_at_all_fires() {
 
 #[test]
 fn r10_fires_for_a_failing_or_unattested_device() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard_in("X1", "partner", Some("M1"));
     let att = l.device("2026-02-01T10:00:00Z", "X1", "TAB-1", false, false);
     let a1 = l.access("2026-02-02T10:00:00Z", "X1", Some("TAB-1"));
@@ -582,7 +582,7 @@ fn r10_fires_for_a_failing_or_unattested_device() {
 
 #[test]
 fn r10_is_quiet_once_the_device_passes_a_new_attestation() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard_in("X1", "partner", Some("M1"));
     l.device("2026-02-01T10:00:00Z", "X1", "TAB-1", false, false);
     l.device("2026-02-02T09:00:00Z", "X1", "TAB-1", false, true);
@@ -596,13 +596,13 @@ fn r10_is_quiet_once_the_device_passes_a_new_attestation() {
 fn r11_verified_31_january_is_due_28_february_moved_off_the_weekend() {
     // Verified 31 January 2026: the month ends on 28 February, a Saturday, so the answer is due
     // by the end of Monday 2 March (ICO).
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2026-01-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2026-01-31T10:00:00Z", "SRR-1");
     l.fulfilled("2026-03-02T23:00:00Z", "SRR-1");
     assert!(l.findings("R11", LATER).is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2026-01-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2026-01-31T10:00:00Z", "SRR-1");
     assert!(l.findings("R11", "2026-03-02T23:59:59.999999Z").is_empty());
@@ -621,13 +621,13 @@ fn r11_verified_31_january_is_due_28_february_moved_off_the_weekend() {
 
 #[test]
 fn r11_leap_year_due_29_february() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2028-01-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2028-01-31T10:00:00Z", "SRR-1");
     l.fulfilled("2028-02-29T16:00:00Z", "SRR-1");
     assert!(l.findings("R11", "2028-06-01T00:00:00Z").is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2028-01-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2028-01-31T10:00:00Z", "SRR-1");
     let fs = l.findings("R11", "2028-03-01T00:00:00Z");
@@ -637,14 +637,14 @@ fn r11_leap_year_due_29_february() {
 #[test]
 fn r11_an_extension_counts_only_within_the_first_month() {
     // Verified 30 November 2025: one month is 30 December, three months 28 February 2026.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2025-11-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2025-11-30T10:00:00Z", "SRR-1");
     l.extended("2025-12-30T16:00:00Z", "SRR-1");
     l.fulfilled("2026-02-28T16:00:00Z", "SRR-1");
     assert!(l.findings("R11", LATER).is_empty());
 
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2025-11-28T10:00:00Z", "SRR-1", Right::Access);
     l.verified("2025-11-30T10:00:00Z", "SRR-1");
     l.extended("2025-12-31T09:00:00Z", "SRR-1");
@@ -656,7 +656,7 @@ fn r11_an_extension_counts_only_within_the_first_month() {
 
 #[test]
 fn r11_no_clock_before_identity_is_verified() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2026-01-05T10:00:00Z", "SRR-1", Right::Access);
     assert!(l.findings("R11", LATER).is_empty());
 }
@@ -665,7 +665,7 @@ fn r11_no_clock_before_identity_is_verified() {
 
 #[test]
 fn r12_granted_on_29_february_is_due_for_review_28_february() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.person(EARLY, "M1", "council", None);
     l.person(EARLY, "P10", "council", Some("M1"));
     let g = l.grant("2024-02-29T09:00:00Z", "G-1", "P10", false, None);
@@ -679,7 +679,7 @@ fn r12_granted_on_29_february_is_due_for_review_28_february() {
 
 #[test]
 fn r12_a_review_in_time_keeps_it_quiet_and_restarts_the_clock() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.person(EARLY, "P10", "council", None);
     l.grant("2025-01-10T09:00:00Z", "G-1", "P10", false, None);
     l.review("2026-01-09T15:00:00Z", "G-1", "P10");
@@ -695,7 +695,7 @@ fn r12_a_review_in_time_keeps_it_quiet_and_restarts_the_clock() {
 
 #[test]
 fn r12_a_revoked_grant_needs_no_review() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.person(EARLY, "P10", "council", None);
     l.grant("2025-01-10T09:00:00Z", "G-1", "P10", false, None);
     l.revoke("2025-12-01T09:00:00Z", "G-1", "P10");
@@ -706,7 +706,7 @@ fn r12_a_revoked_grant_needs_no_review() {
 
 #[test]
 fn r13_fires_for_a_leaver_whose_key_is_still_enrolled() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10"); // P10 has a staff key (their declaration)
     let end = l.ended("2026-08-14T17:00:00Z", "P10");
     l.revoke("2026-08-14T17:30:00Z", "G-P10", "P10");
@@ -720,7 +720,7 @@ fn r13_fires_for_a_leaver_whose_key_is_still_enrolled() {
 
 #[test]
 fn r13_is_quiet_when_the_key_is_revoked_the_next_working_day() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.ended("2026-08-14T17:00:00Z", "P10");
     l.revoke("2026-08-14T17:30:00Z", "G-P10", "P10");
@@ -741,7 +741,7 @@ fn r13_is_quiet_when_the_key_is_revoked_the_next_working_day() {
 /// access. Reinstatement before the deadline keeps both quiet.
 #[test]
 fn r13_starts_at_a_suspension_as_r3_does() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     let susp = l.ev(
         "2026-03-10T10:00:00Z",
@@ -773,7 +773,7 @@ fn r13_starts_at_a_suspension_as_r3_does() {
 
 #[test]
 fn r14_fires_for_a_countersignature_by_someone_else_or_by_the_declarant() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "P11", "council", Some("M1"));
     let decl = l.declare("2026-01-05T10:00:00Z", "P11", "1");
@@ -788,7 +788,7 @@ fn r14_fires_for_a_countersignature_by_someone_else_or_by_the_declarant() {
     assert!(f.seqs.contains(&decl) && f.seqs.contains(&cs));
 
     // A manager countersigning their own declaration.
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.person("2026-01-05T09:00:00Z", "M3", "council", Some("M1"));
     l.key(&pid("M3"), Role::Manager);
@@ -800,7 +800,7 @@ fn r14_fires_for_a_countersignature_by_someone_else_or_by_the_declarant() {
 
 #[test]
 fn r14_judges_the_line_manager_at_the_time_of_the_countersignature() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10"); // line manager M1, countersigned by M1
     // Later moved to M2: the old countersignature stays right.
     l.person("2026-03-01T09:00:00Z", "P10", "council", Some("M2"));
@@ -811,7 +811,7 @@ fn r14_judges_the_line_manager_at_the_time_of_the_countersignature() {
 
 #[test]
 fn r15_fires_for_an_erasure_request_neither_done_nor_refused() {
-    let mut l = L::new();
+    let mut l = Council::new();
     let rq = l.request("2026-07-01T10:00:00Z", "SRR-5", Right::Erasure);
     l.verified("2026-07-04T10:00:00Z", "SRR-5");
     // Verified Saturday 4 July: due Tuesday 4 August, by 22:59:59.999999Z (BST).
@@ -827,7 +827,7 @@ fn r15_fires_for_an_erasure_request_neither_done_nor_refused() {
 
 #[test]
 fn r15_is_quiet_when_refused_with_a_reason_or_erased_in_time() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2026-07-01T10:00:00Z", "SRR-5", Right::Erasure);
     l.verified("2026-07-04T10:00:00Z", "SRR-5");
     l.ev(
@@ -841,7 +841,7 @@ fn r15_is_quiet_when_refused_with_a_reason_or_erased_in_time() {
     assert!(l.findings("R15", "2026-12-01T00:00:00Z").is_empty());
 
     // Erased: a Redacted entry made for the request.
-    let mut l = L::new();
+    let mut l = Council::new();
     let rq = l.request("2026-07-01T10:00:00Z", "SRR-5", Right::Erasure);
     l.verified("2026-07-04T10:00:00Z", "SRR-5");
     let hash = l.ledger.entry(rq).unwrap().unwrap().hash;
@@ -856,7 +856,7 @@ fn r15_is_quiet_when_refused_with_a_reason_or_erased_in_time() {
     );
     assert!(l.findings("R15", "2026-12-01T00:00:00Z").is_empty());
     // Not an erasure request: R15 has nothing to say (R11 does).
-    let mut l = L::new();
+    let mut l = Council::new();
     l.request("2026-07-01T10:00:00Z", "SRR-6", Right::Access);
     l.verified("2026-07-04T10:00:00Z", "SRR-6");
     assert!(l.findings("R15", "2026-12-01T00:00:00Z").is_empty());
@@ -866,7 +866,7 @@ fn r15_is_quiet_when_refused_with_a_reason_or_erased_in_time() {
 
 #[test]
 fn r16_fires_for_a_declaration_against_a_superseded_version() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10"); // declares version 1
     let v2 = l.policy("2026-04-01T09:00:00Z", "2");
     l.person("2026-05-11T09:00:00Z", "P11", "council", Some("M1"));
@@ -883,7 +883,7 @@ fn r16_fires_for_a_declaration_against_a_superseded_version() {
 
 #[test]
 fn r16_a_new_version_does_not_make_earlier_declarations_wrong() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10"); // declared version 1 when it was current
     l.policy("2026-04-01T09:00:00Z", "2");
     // Declared at the very instant version 2 is published: version 2 is current.
@@ -896,7 +896,7 @@ fn r16_a_new_version_does_not_make_earlier_declarations_wrong() {
 
 #[test]
 fn as_of_sees_only_what_had_happened_and_back_dated_facts_count_from_when_they_happened() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.ended("2026-08-14T17:00:00Z", "P10");
     // Recorded later, but it happened before the deadline: no finding.
@@ -919,7 +919,7 @@ fn as_of_sees_only_what_had_happened_and_back_dated_facts_count_from_when_they_h
 
 #[test]
 fn a_countersignature_dated_before_its_declaration_is_still_linked() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.person(EARLY, "M1", "council", None);
     l.person("2026-01-05T09:00:00Z", "P10", "council", Some("M1"));
     let decl = l.declare("2026-01-05T10:00:00Z", "P10", "1");
@@ -931,7 +931,7 @@ fn a_countersignature_dated_before_its_declaration_is_still_linked() {
 
 #[test]
 fn unknown_references_become_notes_never_errors() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.review("2026-01-05T09:00:00Z", "G-NOPE", "P10");
     let s = l.state(LATER);
     assert_eq!(s.notes.len(), 1);
@@ -948,7 +948,7 @@ fn unknown_references_become_notes_never_errors() {
 /// (back-dated entries).
 #[test]
 fn record_accesses_judged_in_any_order_give_the_same_findings() {
-    let mut l = L::new();
+    let mut l = Council::new();
     l.onboard("P10");
     l.onboard("P11");
     // R6: before the grant; R10: a device that fails; R7: a device never attested.

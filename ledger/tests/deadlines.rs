@@ -9,6 +9,7 @@
 use igl_ledger::Ledger;
 use igl_ledger::compliance::{self, Concerns, Config, Status};
 use igl_ledger::subject::requests::{self, Clock, Outcome, PauseRule, RequestStatus};
+use igl_ledger::testkit::Genesis;
 use igl_schema::*;
 use rocksdb::perf::{PerfContext, PerfMetric, PerfStatsLevel, set_perf_stats};
 
@@ -43,22 +44,7 @@ impl L {
     fn new() -> L {
         let dir = tempfile::tempdir().unwrap();
         let admin = key_for("admin");
-        let genesis = Submission::sign(
-            LedgerId([3; 16]),
-            Event::LedgerCreated(LedgerCreated {
-                ledger_id: LedgerId([3; 16]),
-                organisation: OrgId::new("council").unwrap(),
-                organisation_name: "Test Council".into(),
-                admin_key: public_key(&admin),
-                admin_person: PersonId::new("P1").unwrap(),
-            }),
-            t("2025-01-01T09:00:00Z"),
-            EventId([0; 16]),
-            [],
-            &admin,
-            Salt([0; 32]),
-        )
-        .unwrap();
+        let genesis = Genesis::new(LedgerId([3; 16]), t("2025-01-01T09:00:00Z")).sign(&admin);
         let (ledger, _) = Ledger::create(&dir.path().join("l"), &genesis, &admin, t(NOW)).unwrap();
         let ig = key_for("ig");
         let feed = key_for("feed");

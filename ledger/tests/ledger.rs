@@ -1,5 +1,6 @@
 //! Library-level tests of the ledger: append, reject, verify, redact, read-only.
 
+use igl_ledger::testkit::Genesis;
 use igl_ledger::{Ledger, LedgerError, PayloadState};
 use igl_schema::*;
 
@@ -27,22 +28,9 @@ impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let admin = key(1);
-        let genesis = Submission::sign(
-            LedgerId([9; 16]),
-            Event::LedgerCreated(LedgerCreated {
-                ledger_id: LedgerId([9; 16]),
-                organisation: OrgId::new("test-council").unwrap(),
-                organisation_name: "Test Council".into(),
-                admin_key: public_key(&admin),
-                admin_person: pid("P1"),
-            }),
-            t("2026-01-01T09:00:00Z"),
-            EventId([0; 16]),
-            [],
-            &admin,
-            Salt([0; 32]),
-        )
-        .unwrap();
+        let genesis = Genesis::new(LedgerId([9; 16]), t("2026-01-01T09:00:00Z"))
+            .council("test-council", "Test Council")
+            .sign(&admin);
         let (ledger, _) = Ledger::create(
             &dir.path().join("l"),
             &genesis,
@@ -442,22 +430,9 @@ fn parallel_verification_names_the_exact_entry_with_a_bad_signature() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("l");
     let admin = key(1);
-    let genesis = Submission::sign(
-        LedgerId([9; 16]),
-        Event::LedgerCreated(LedgerCreated {
-            ledger_id: LedgerId([9; 16]),
-            organisation: OrgId::new("test-council").unwrap(),
-            organisation_name: "Test Council".into(),
-            admin_key: public_key(&admin),
-            admin_person: pid("P1"),
-        }),
-        t("2026-01-01T09:00:00Z"),
-        EventId([0; 16]),
-        [],
-        &admin,
-        Salt([0; 32]),
-    )
-    .unwrap();
+    let genesis = Genesis::new(LedgerId([9; 16]), t("2026-01-01T09:00:00Z"))
+        .council("test-council", "Test Council")
+        .sign(&admin);
     let n: u64 = 5_000;
     {
         let (l, _) = Ledger::create(&path, &genesis, &admin, t("2026-01-01T09:00:01Z")).unwrap();

@@ -63,7 +63,7 @@ fn p(i: u8) -> String {
 }
 
 /// Appends one random event (in the order generated, each with its own random `occurred_at`).
-fn apply(l: &mut L, decls: &mut Vec<(u64, String)>, (op, a, b, h): (u8, u8, u8, u16)) {
+fn apply(l: &mut Council, decls: &mut Vec<(u64, String)>, (op, a, b, h): (u8, u8, u8, u16)) {
     let t = at(h);
     let day = &t[..10];
     let orgs = ["council", "partner"];
@@ -138,7 +138,7 @@ proptest! {
         ops in prop::collection::vec((0u8..13, 0u8..8, 0u8..8, 0u16..4032), 4..28),
         instants in prop::collection::vec(0u16..4200, 3),
     ) {
-        let mut l = L::new();
+        let mut l = Council::new();
         let mut decls = Vec::new();
         for op in &ops {
             apply(&mut l, &mut decls, *op);

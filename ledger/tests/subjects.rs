@@ -17,6 +17,7 @@ use igl_ledger::index;
 use igl_ledger::rows::index::{AUTHOR, NAMED, subject_key, type_key, type_tag};
 use igl_ledger::store::cf;
 use igl_ledger::subject::sar::{self, ERASED, PersonalData, THIRD_PARTY, WITHHELD};
+use igl_ledger::testkit::Genesis;
 use igl_schema::*;
 use rocksdb::perf::{PerfContext, PerfMetric, PerfStatsLevel, set_perf_stats};
 
@@ -77,22 +78,9 @@ impl L {
     fn new() -> L {
         let dir = tempfile::tempdir().unwrap();
         let admin = key_for("admin");
-        let genesis = Submission::sign(
-            LedgerId([7; 16]),
-            Event::LedgerCreated(LedgerCreated {
-                ledger_id: LedgerId([7; 16]),
-                organisation: org(),
-                organisation_name: "Test Council".into(),
-                admin_key: public_key(&admin),
-                admin_person: pid("P1"),
-            }),
-            t(WHEN),
-            EventId([0; 16]),
-            [],
-            &admin,
-            Salt([0; 32]),
-        )
-        .unwrap();
+        let genesis = Genesis::new(LedgerId([7; 16]), t(WHEN))
+            .council(org().as_str(), "Test Council")
+            .sign(&admin);
         let (ledger, _) = Ledger::create(&dir.path().join("l"), &genesis, &admin, t(NOW)).unwrap();
         let mut l = L {
             dir,

@@ -1,6 +1,7 @@
 //! Transparency: checkpoints, proofs, witnesses and bundles against rollback, fork and rewrite.
 
 use igl_ledger::bundle::{self, Trust};
+use igl_ledger::testkit::Genesis;
 use igl_ledger::transparency::{Against, check_against};
 use igl_ledger::witness;
 use igl_ledger::{Ledger, Remedy, merkle};
@@ -11,22 +12,9 @@ fn t(s: &str) -> Timestamp {
 }
 
 fn genesis(admin: &SigningKey) -> Submission {
-    Submission::sign(
-        LedgerId([9; 16]),
-        Event::LedgerCreated(LedgerCreated {
-            ledger_id: LedgerId([9; 16]),
-            organisation: OrgId::new("test-council").unwrap(),
-            organisation_name: "Test Council".into(),
-            admin_key: public_key(admin),
-            admin_person: PersonId::new("P1").unwrap(),
-        }),
-        t("2026-01-01T09:00:00Z"),
-        EventId([0; 16]),
-        [],
-        admin,
-        Salt([0; 32]),
-    )
-    .unwrap()
+    Genesis::new(LedgerId([9; 16]), t("2026-01-01T09:00:00Z"))
+        .council("test-council", "Test Council")
+        .sign(admin)
 }
 
 fn org(admin: &SigningKey, i: u8, name: &str) -> Submission {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use igl_ledger::testkit::Genesis;
 use igl_ledger::{KeyRecord, Ledger, StoredEntry};
 use igl_schema::note::SignedCheckpoint;
 use igl_schema::*;
@@ -68,18 +69,12 @@ pub fn p(s: &str) -> PersonId {
 }
 
 fn genesis(admin: &SigningKey) -> Submission {
-    sign(
-        0,
-        Event::LedgerCreated(LedgerCreated {
-            ledger_id: LedgerId([0x1d; 16]),
-            organisation: OrgId::new("plymouth-cc").unwrap(),
-            organisation_name: "Plymouth City Council".into(),
-            admin_key: public_key(admin),
-            admin_person: p("P00001"),
-        }),
-        "2026-01-05T09:00:00Z",
-        admin,
-    )
+    Genesis::new(LedgerId([0x1d; 16]), t("2026-01-05T09:00:00Z"))
+        .council("plymouth-cc", "Plymouth City Council")
+        .admin("P00001")
+        .event_id(id(0))
+        .salt(salt(0))
+        .sign(admin)
 }
 
 fn enrol(n: u64, key: &SigningKey, person: &str, role: Role, admin: &SigningKey) -> Submission {
