@@ -1,5 +1,7 @@
 //! Checking a bundle with no ledger ([`verify`], [`verify_detailed`]).
 
+use super::history::KeyHistory;
+use super::index::check_index;
 use super::*;
 
 /// Why a bundle does not verify.
@@ -89,10 +91,28 @@ pub(super) fn usable_at(k: &KeyRecord, n: u64) -> bool {
     k.enrolled_seq < n && k.active_at(n)
 }
 
-/// Verifies a bundle's text with no ledger, returning what it holds. Every step is specified in
-/// `schema/FORMAT.md`, *Bundles*, in this order.
-pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleError> {
-    // 1. The file.
+/// The signed tree a bundle is proved against.
+pub(super) struct Tree {
+    pub(super) size: u64,
+    pub(super) root: Hash32,
+}
+
+impl Tree {
+    /// Entry `seq` with hash `h` is leaf `seq` of the tree: `proof` leads to its root.
+    pub(super) fn prove(&self, seq: u64, h: &Hash32, proof: &[Hash32]) -> Result<(), BundleError> {
+        if merkle::verify_inclusion(seq, self.size, &merkle::leaf_hash(h), proof, &self.root) {
+            Ok(())
+        } else {
+            Err(bad(format!(
+                "seq {seq}: the inclusion proof does not lead to the checkpoint's root"
+            )))
+        }
+    }
+}
+
+/// Step 1: the file, parsed, in canonical form (as igl writes it), every byte string
+/// lowercase hex.
+fn parse(text: &str) -> Result<Bundle, BundleError> {
     let b: Bundle = serde_json::from_str(text).map_err(|e| bad(format!("not a bundle: {e}")))?;
     if b.format != BUNDLE_FORMAT {
         return Err(bad(format!(
@@ -121,6 +141,14 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             ));
         }
     }
+    Ok(b)
+}
+
+/// Verifies a bundle's text with no ledger, returning what it holds. Every step is specified in
+/// `schema/FORMAT.md`, *Bundles*, in this order.
+pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleError> {
+    // 1. The file.
+    let b = parse(text)?;
 
     // 2. The checkpoint, and the trusted one it must equal.
     let cp = SignedCheckpoint::parse(&b.checkpoint).map_err(|e| bad(e.to_string()))?;
@@ -138,154 +166,24 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             t.checkpoint.size, t.checkpoint.root
         )));
     }
-    let prove = |seq: u64, h: &Hash32, proof: &[Hash32]| -> Result<(), BundleError> {
-        if merkle::verify_inclusion(seq, size, &merkle::leaf_hash(h), proof, &root) {
-            Ok(())
-        } else {
-            Err(bad(format!(
-                "seq {seq}: the inclusion proof does not lead to the checkpoint's root"
-            )))
-        }
-    };
+    let tree = Tree { size, root };
+    let prove = |seq: u64, h: &Hash32, proof: &[Hash32]| tree.prove(seq, h, proof);
 
-    // 3. Genesis: the ledger's id (the origin) and its first admin key.
-    let (g, gh) = decode_entry(&b.genesis)?;
-    prove(0, &gh, &b.genesis.proof)?;
-    let Event::LedgerCreated(lc) = &g.event.body.event else {
-        return Err(bad("the genesis entry is not LedgerCreated"));
-    };
-    if g.seq != 0
-        || g.event.body.ledger_id != lc.ledger_id
-        || g.event.body.author != lc.admin_key
-        || g.event.verify_signature().is_err()
-        || b.genesis.payload.is_some()
-    {
-        return Err(bad(
-            "the genesis entry is not entry 0 self-signed by its admin key",
-        ));
-    }
-    if origin(&lc.ledger_id) != cp.checkpoint.origin {
-        return Err(bad("the checkpoint's origin does not name this ledger"));
-    }
-    let mut registry: HashMap<PublicKey, KeyRecord> = HashMap::new();
-    registry.insert(
-        lc.admin_key,
-        KeyRecord {
-            key: lc.admin_key,
-            person: lc.admin_person.clone(),
-            role: Role::Admin,
-            enrolled_seq: 0,
-            revoked_seq: None,
-        },
-    );
-
-    // 4. The key history: every key event before the checkpoint, folded into the commitment;
-    // those carried in full are checked as entries and build the registry.
-    let mut commitment = key_history_step(&Hash32::ZERO, 0, &lc.admin_key, &gh);
-    // The key-history commitment of the key events before the index checkpoint, if any.
-    let index_at = b.index_checkpoint.as_ref().map(|e| e.seq);
-    let mut commitment_at_index = None;
-    let mut withheld: BTreeMap<PublicKey, u64> = BTreeMap::new();
-    let mut key_event_authors: Vec<(u64, PublicKey)> = Vec::new();
-    let mut last = 0u64;
-    let mut in_full = 0usize;
-    for k in &b.keys {
-        if k.seq <= last || k.seq >= size {
-            return Err(bad(format!(
-                "key history: seq {} is out of order or not before the checkpoint",
-                k.seq
-            )));
-        }
-        last = k.seq;
-        if index_at.is_some_and(|at| k.seq >= at) && commitment_at_index.is_none() {
-            commitment_at_index = Some(commitment);
-        }
-        commitment = key_history_step(&commitment, k.seq, &k.key, &k.entry_hash);
-        let Some(hex_text) = &k.entry else {
-            if !k.proof.is_empty() {
-                return Err(bad(format!(
-                    "key history: seq {}: a proof without its entry",
-                    k.seq
-                )));
-            }
-            withheld.entry(k.key).or_insert(k.seq);
-            continue;
-        };
-        in_full += 1;
-        let n = k.seq;
-        let (entry, h) = decode_hex_entry(n, hex_text)?;
-        if h != k.entry_hash || entry.event.body.event.key_event_key() != Some(k.key) {
-            return Err(bad(format!(
-                "key history: seq {n}: the entry does not have the hash and key listed with it"
-            )));
-        }
-        // In the signed log itself, not only in the commitment the checkpoint's signer made.
-        prove(n, &h, &k.proof).map_err(|e| bad(format!("key history: {e}")))?;
-        let body = &entry.event.body;
-        check_author(
-            &entry,
-            &registry,
-            &lc.ledger_id,
-            &format!("key history: seq {n}"),
-        )?;
-        key_event_authors.push((n, body.author));
-        match &body.event {
-            Event::KeyEnrolled(e) => {
-                if registry.contains_key(&e.key) {
-                    return Err(bad(format!(
-                        "key history: seq {n}: enrols key {} which is already enrolled",
-                        e.key.short()
-                    )));
-                }
-                registry.insert(
-                    e.key,
-                    KeyRecord {
-                        key: e.key,
-                        person: e.person.clone(),
-                        role: e.role,
-                        enrolled_seq: n,
-                        revoked_seq: None,
-                    },
-                );
-            }
-            Event::KeyRevoked(e) => match registry.get_mut(&e.key) {
-                Some(r) if r.revoked_seq.is_none() && r.person == e.person => {
-                    r.revoked_seq = Some(n)
-                }
-                _ => {
-                    return Err(bad(format!(
-                        "key history: seq {n}: revokes key {} which is not enrolled to that person and unrevoked",
-                        e.key.short()
-                    )));
-                }
-            },
-            other => {
-                return Err(bad(format!(
-                    "key history: seq {n}: {} is not a key event",
-                    other.type_name()
-                )));
-            }
-        }
-    }
-    let commitment_at_index = commitment_at_index.unwrap_or(commitment);
-    // A key the bundle uses must have every one of its events in full.
-    let needs = |key: &PublicKey, what: &str| -> Result<(), BundleError> {
-        match withheld.get(key) {
-            Some(seq) => Err(bad(format!(
-                "{what} key {} has a key event (seq {seq}) withheld from the key history: its role or revocation cannot be checked",
-                key.short()
-            ))),
-            None => Ok(()),
-        }
-    };
-
-    for (n, author) in &key_event_authors {
-        needs(author, &format!("key history: seq {n}: the author"))?;
-    }
+    // 3 and 4. The genesis entry, and the key history folded into its commitment.
+    let history = KeyHistory::check(&b, &tree, &cp.checkpoint.origin)?;
+    let KeyHistory {
+        genesis_hash: gh,
+        ledger_id,
+        registry,
+        commitment,
+        in_full,
+        ..
+    } = &history;
+    let needs = |key: &PublicKey, what: &str| history.needs(key, what);
 
     // 5. The checkpoint's signer (pinned, or entitled by the key history) and the signed
     // CheckpointRecorded entry, whose commitment the key history must give.
-    let history: Vec<KeyRecord> = registry.values().cloned().collect();
+    let known: Vec<KeyRecord> = registry.values().cloned().collect();
     let entitled = "any key the bundle's key history entitles to sign it (an admin or ig_officer key enrolled before the checkpoint and not revoked by then)";
     let trusted_cosignatures: Vec<NoteSignature> = match &trust {
         Trust::Checkpoint(t) => t
@@ -301,12 +199,12 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             .verify(k)
             .then_some(*k)
             .ok_or_else(|| bad("the checkpoint is not signed by the trusted key"))?,
-        Trust::Checkpoint(t) => checkpoint_signer(&history, t).ok_or_else(|| {
+        Trust::Checkpoint(t) => checkpoint_signer(&known, t).ok_or_else(|| {
             bad(format!(
                 "the trusted checkpoint is not signed by {entitled}"
             ))
         })?,
-        Trust::BundleOnly => checkpoint_signer(&history, &cp)
+        Trust::BundleOnly => checkpoint_signer(&known, &cp)
             .ok_or_else(|| bad(format!("the checkpoint is not signed by {entitled}")))?,
     };
     needs(&checkpoint_key, "the checkpoint's")?;
@@ -326,7 +224,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         root: c.root,
     };
     if ce.body.author != checkpoint_key
-        || ce.body.ledger_id != lc.ledger_id
+        || ce.body.ledger_id != *ledger_id
         || ce.body.validate().is_err()
         || ce.verify_signature().is_err()
         || recorded != cp.checkpoint
@@ -343,7 +241,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         c.cosignatures.iter().map(Cosignature::to_note_signature),
     );
     merge_signatures(&mut cosigned, trusted_cosignatures);
-    if c.key_history != commitment {
+    if c.key_history != *commitment {
         return Err(bad(format!(
             "the key history is incomplete or altered: it gives the commitment {commitment}, but the signed checkpoint entry commits to {} (a key event was left out, added or changed)",
             c.key_history
@@ -357,13 +255,13 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         prove(n, &h, &be.proof)?;
         if n == 0 {
             // Entry 0 is the genesis, checked above; listed again, it must be that very entry.
-            if h != gh || be.payload.is_some() {
+            if h != *gh || be.payload.is_some() {
                 return Err(bad("seq 0: not the bundle's genesis entry"));
             }
             return Ok((entry, h, false));
         }
         needs(&entry.event.body.author, &format!("seq {n}: the author"))?;
-        check_author(&entry, &registry, &lc.ledger_id, &format!("seq {n}"))?;
+        check_author(&entry, registry, ledger_id, &format!("seq {n}"))?;
         let opened = match &be.payload {
             Some(p) => {
                 let bytes =
@@ -534,7 +432,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             )));
         }
         last_sealed = Some(s.last_seq);
-        if s.ledger_id != lc.ledger_id {
+        if s.ledger_id != *ledger_id {
             return Err(bad(format!("{where_}: it names another ledger")));
         }
         let (last, last_hash, _) = &verified[(s.last_seq - from) as usize];
@@ -584,178 +482,8 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         hash_only.insert(ho.seq, ho.entry_hash);
     }
 
-    // 10. The index checkpoint, the `CheckpointRecorded` entry just before the checkpoint's own,
-    // inside the signed tree (so its commitments are the log's, not ones signed beside it); the
-    // key history up to it; every judged entry before it; each subject list proved complete
-    // against its subject map, and consistent with every entry carried in full.
-    let (index_size, map) = match &b.index_checkpoint {
-        Some(ie) => {
-            let (entry, h) = decode_entry(ie)?;
-            let at = entry.seq;
-            let what = |m: &str| bad(format!("index checkpoint (seq {at}): {m}"));
-            if at == 0 || at + 1 != size || ie.payload.is_some() {
-                return Err(what(
-                    "not the entry just before the checkpoint's own (a bundle is proved against a checkpoint signed right after another)",
-                ));
-            }
-            prove(at, &h, &ie.proof).map_err(|e| what(&e.0))?;
-            needs(
-                &entry.event.body.author,
-                &format!("index checkpoint (seq {at}): the author"),
-            )?;
-            check_author(
-                &entry,
-                &registry,
-                &lc.ledger_id,
-                &format!("index checkpoint (seq {at})"),
-            )?;
-            let Event::CheckpointRecorded(ic) = &entry.event.body.event else {
-                return Err(what("not a CheckpointRecorded entry"));
-            };
-            if ic.tree_size != at {
-                return Err(what("it does not checkpoint the entries before it"));
-            }
-            // Its key history must be the bundle's, up to it: the key events before it are all
-            // accounted for, by the log's own commitment.
-            if ic.key_history != commitment_at_index {
-                return Err(what(
-                    "the bundle's key history up to it does not give the key-history commitment it records (a key event was left out, added or changed)",
-                ));
-            }
-            (at, (ic.subject_map_size, ic.subject_map_root))
-        }
-        None => {
-            return Err(bad(
-                "the bundle carries no index checkpoint (the checkpoint entry just before its checkpoint's own, which binds its key history to the signed tree)",
-            ));
-        }
-    };
-    // Every entry judged (its author's key, as the key history stood then) lies before it: the
-    // key history after the index checkpoint is not bound to the signed tree.
-    if let Some(e) = verified
-        .iter()
-        .map(|(e, _, _)| e)
-        .chain(erasers.values().map(|(e, _)| e))
-        .find(|e| e.seq >= index_size)
-    {
-        return Err(bad(format!(
-            "seq {}: not before the index checkpoint (seq {index_size}), so its author cannot be judged by a key history bound to the signed tree",
-            e.seq
-        )));
-    }
-    // Every entry hash the bundle carries, inclusion-proved (one seq with two hashes is refused).
-    let mut carried: BTreeMap<u64, Hash32> = BTreeMap::new();
-    let proved_hashes = std::iter::once((0, gh))
-        .chain(hash_only.iter().map(|(s, h)| (*s, *h)))
-        .chain(verified.iter().map(|(e, h, _)| (e.seq, *h)))
-        .chain(erasers.values().map(|(e, h)| (e.seq, *h)));
-    for (seq, h) in proved_hashes {
-        if carried.insert(seq, h).is_some_and(|old| old != h) {
-            return Err(bad(format!(
-                "seq {seq} is carried with two different hashes"
-            )));
-        }
-    }
-    // Key events carried by seq, key and hash only are covered by the key-history commitment.
-    for k in &b.keys {
-        if carried
-            .insert(k.seq, k.entry_hash)
-            .is_some_and(|old| old != k.entry_hash)
-        {
-            return Err(bad(format!(
-                "seq {}: the key history gives another hash than the entry carried",
-                k.seq
-            )));
-        }
-    }
-    let mut complete = Vec::with_capacity(b.subject_index.len());
-    for p in &b.subject_index {
-        let done = crate::subject_map::check(p, &lc.ledger_id, index_size, map, |seq| {
-            carried.get(&seq).copied()
-        })
-        .map_err(bad)?;
-        if complete
-            .iter()
-            .any(|c: &Complete| c.subject == done.subject)
-        {
-            return Err(bad(format!(
-                "subject index: {} is proved twice",
-                done.subject
-            )));
-        }
-        let listed: BTreeSet<u64> = done.seqs.iter().copied().collect();
-        // An entry carried in full is in the list exactly when it is about the subject.
-        let full = std::iter::once(&g)
-            .chain(verified.iter().map(|(e, _, _)| e))
-            .chain(erasers.values().map(|(e, _)| e));
-        for e in full.filter(|e| e.seq < index_size) {
-            let person = registry.get(&e.event.body.author).map(|k| &k.person);
-            if done.subject.is_named_by(e, person) != listed.contains(&e.seq) {
-                return Err(bad(format!(
-                    "subject index of {}: seq {} is {} the subject but {} its list",
-                    done.subject,
-                    e.seq,
-                    if listed.contains(&e.seq) {
-                        "not about"
-                    } else {
-                        "about"
-                    },
-                    if listed.contains(&e.seq) {
-                        "is in"
-                    } else {
-                        "not in"
-                    }
-                )));
-            }
-        }
-        // A key's list is its key events, which the key history carries every one of.
-        if let Named::Key(key) = &done.subject {
-            let events: BTreeSet<u64> = std::iter::once((0, lc.admin_key))
-                .chain(b.keys.iter().map(|k| (k.seq, k.key)))
-                .filter(|(s, k)| k == key && *s < index_size)
-                .map(|(s, _)| s)
-                .collect();
-            if events != listed {
-                return Err(bad(format!(
-                    "subject index of {}: the list is not the key's events in the key history",
-                    done.subject
-                )));
-            }
-        }
-        complete.push(done);
-    }
-    if let Claim::Subject { subjects } = &b.claim {
-        // Each subject proved, in the claim's order, and the entries are exactly their lists.
-        let proved: Vec<String> = complete.iter().map(|c| c.subject.to_string()).collect();
-        if proved != *subjects {
-            return Err(bad(format!(
-                "the bundle claims every entry about {} but proves the lists of {}",
-                subjects.join(" or "),
-                if proved.is_empty() {
-                    "none".to_string()
-                } else {
-                    proved.join(" and ")
-                }
-            )));
-        }
-        let want: BTreeSet<u64> = complete
-            .iter()
-            .flat_map(|c| c.seqs.iter().copied())
-            .collect();
-        let got: BTreeSet<u64> = verified.iter().map(|(e, _, _)| e.seq).collect();
-        if let Some(missing) = want.difference(&got).next() {
-            return Err(bad(format!(
-                "seq {missing} is about {} but the bundle does not carry it: an entry was left out",
-                subjects.join(" or ")
-            )));
-        }
-        // A subject claim is the lists up to the index checkpoint, and nothing else.
-        if let Some(extra) = got.difference(&want).next() {
-            return Err(bad(format!(
-                "seq {extra}: a subject claim carries the entries about its subjects before its index checkpoint (seq {index_size}), and this one is not among them"
-            )));
-        }
-    }
+    // 10. The index checkpoint and the subject lists.
+    let (index_size, complete) = check_index(&b, &tree, &history, &verified, &erasers, &hash_only)?;
 
     Ok(Verified {
         report: BundleReport {
@@ -768,7 +496,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
             claim: b.claim.clone(),
             entries: b.entries.len(),
             key_events: b.keys.len(),
-            key_events_in_full: in_full,
+            key_events_in_full: *in_full,
             with_personal_data: with_pd,
             erased,
             hash_only: hash_only.len(),
@@ -778,6 +506,6 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         },
         entries: verified,
         hash_only,
-        keys: registry,
+        keys: history.registry,
     })
 }

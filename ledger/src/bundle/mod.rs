@@ -222,6 +222,8 @@ pub struct Verified {
 }
 
 mod check;
+mod history;
+mod index;
 mod make;
 
 pub use check::*;
