@@ -2,9 +2,10 @@
 //!
 //! [`Ledger`] appends signed events as hash-chained entries in one atomic, fsync'd write batch
 //! sealed by the appender's key, reads them back, and verifies the whole chain. The chain rules
-//! live in [`rules`] and are shared by append and verify. Key files are in [`keys`].
+//! live in [`chain`] and are shared by append and verify. Key files are in [`keys`].
 
 pub mod bundle;
+pub mod chain;
 pub mod compliance;
 pub mod error;
 pub mod import;
@@ -15,7 +16,6 @@ pub mod projection;
 pub mod reconcile;
 pub mod review;
 pub mod rows;
-pub mod rules;
 pub mod store;
 pub mod subject;
 pub mod subject_map;
@@ -28,7 +28,7 @@ pub mod verify;
 pub mod view;
 pub mod witness;
 
+pub use chain::{Head, KeyRecord};
 pub use error::{LedgerError, Remedy, Result};
-pub use rules::{Head, KeyRecord};
 pub use store::{AppendReceipt, Ledger, PayloadState, RebuildReport, StoredEntry};
 pub use verify::{Failure, VerifyReport};

@@ -91,7 +91,7 @@ pub fn root<N: Nodes>(nodes: &N, size: u64) -> Result<Hash32, N::Error> {
     range_hash(nodes, 0, size)
 }
 
-/// RFC 9162 PATH(leaf, D[0:size]).
+/// RFC 9162 PATH(leaf, D\[0:size\]).
 pub fn inclusion_proof<N: Nodes>(
     nodes: &N,
     leaf: u64,
@@ -126,7 +126,7 @@ fn path<N: Nodes>(
     Ok(())
 }
 
-/// RFC 9162 PROOF(old, D[0:new]).
+/// RFC 9162 PROOF(old, D\[0:new\]).
 pub fn consistency_proof<N: Nodes>(
     nodes: &N,
     old: u64,

@@ -17,7 +17,7 @@
 //! inserted, and each is a pure function of its own entry ([`crate::rows::history::entities`]), so the column family
 //! is the same whether built one append at a time or by `igl rebuild`.
 //!
-//! The state of an entity at T is the fold, by [`crate::compliance::State::apply`] — the code
+//! The state of an entity at T is the fold, by `compliance::State::apply` — the code
 //! the full replay runs — of the entries its rows name (read by seq, with their personal data).
 //! So the projection and the full replay cannot drift apart: they differ only in which entries
 //! they fold. [`crate::compliance::scope`] chooses those entries for one person or organisation.

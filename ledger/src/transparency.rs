@@ -6,9 +6,9 @@ use igl_schema::{
     Submission, Timestamp, public_key,
 };
 
+use crate::chain::KeyRecord;
 use crate::error::{LedgerError, Result};
 use crate::merkle::{self, ProofError};
-use crate::rules::KeyRecord;
 use crate::store::Ledger;
 use crate::verify::VerifyReport;
 
@@ -290,7 +290,7 @@ pub fn checkpoint_signer_in(
         return Err(format!(
             "key {} may not sign checkpoints; checkpoint roles: {}",
             k.describe(),
-            crate::rules::role_list(CHECKPOINT_ROLES)
+            crate::chain::role_list(CHECKPOINT_ROLES)
         ));
     }
     Ok(())

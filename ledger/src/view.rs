@@ -7,8 +7,8 @@ use igl_schema::{Event, EventBody, Seal};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::chain::KeyRecord;
 use crate::error::Result;
-use crate::rules::KeyRecord;
 use crate::store::{Ledger, PayloadState, StoredEntry};
 
 impl PayloadState {

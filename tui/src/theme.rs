@@ -1,5 +1,5 @@
 //! Styles. Colour is never the only signal: every state also has a symbol (✔ ✘ ⚠) or a word,
-//! and the selection is reverse video. With `NO_COLOR` set (https://no-color.org), no colour at
+//! and the selection is reverse video. With `NO_COLOR` set (<https://no-color.org>), no colour at
 //! all is used; bold, underline and reverse video remain.
 
 use ratatui::style::{Color, Modifier, Style};

@@ -448,7 +448,7 @@ pub fn verify_detailed(text: &str, trust: Trust<'_>) -> Result<Verified, BundleE
         let ok = registry.get(&s.appender).is_some_and(|k| {
             k.enrolled_seq <= s.last_seq
                 && k.active_at(s.last_seq)
-                && crate::rules::APPENDER_ROLES.contains(&k.role)
+                && crate::chain::APPENDER_ROLES.contains(&k.role)
         });
         if !ok || !seal.verify_signature() {
             return Err(bad(format!(

@@ -34,8 +34,8 @@ use igl_schema::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::chain::KeyRecord;
 use crate::merkle;
-use crate::rules::KeyRecord;
 use crate::store::{Ledger, PayloadState};
 use crate::subject_map::{Complete, Named, SubjectProof};
 use crate::transparency::checkpoint_signer;

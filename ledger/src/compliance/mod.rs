@@ -8,7 +8,7 @@
 //!   [`Finding`]s: what is wrong, about whom, since when, how overdue, and the seqs that prove it.
 //! - [`profile`] — one person's or one organisation's profile as of an instant (`igl status`,
 //!   `igl org`), and findings counted by status.
-//! - [`time`] — calendar months, working days (England and Wales bank holidays) and spans.
+//! - [`crate::time`] — calendar months, working days (England and Wales bank holidays) and spans.
 //!
 //! **As of T** means the state of the world at instant T as the ledger *now* knows it: every
 //! entry with `occurred_at <= T`, whenever it was recorded. A fact recorded late (a training

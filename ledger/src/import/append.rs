@@ -58,7 +58,7 @@ impl ImportFailure {
 pub(super) fn future_limit(now: Timestamp) -> Timestamp {
     Timestamp::from_micros(
         now.micros()
-            .saturating_add(crate::rules::MAX_CLOCK_SKEW_SECS * 1_000_000),
+            .saturating_add(crate::chain::MAX_CLOCK_SKEW_SECS * 1_000_000),
     )
     .unwrap_or(now)
 }

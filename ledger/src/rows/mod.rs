@@ -5,7 +5,7 @@
 //! (`store::append`, `Pending::derive`, which `igl rebuild` runs too), verify recomputes it from
 //! the entries and compares (`verify`), and the queries ([`crate::index`],
 //! [`crate::projection`]) read it. The subject index's list heads are folded by
-//! [`crate::subject_map::accumulate`], pure as well. Nothing here reads the database, so
+//! `subject_map::accumulate`, pure as well. Nothing here reads the database, so
 //! derivation, queries and checks depend on this module and never on each other.
 
 pub mod history;

@@ -179,7 +179,7 @@ impl Ledger {
             if sub.event.has_pii() != sub.salt.is_some() {
                 return Err(reject("personal-data salt missing or unexpected".into()));
             }
-            let effects = match rules::check_entry(&pending, head.as_ref(), &entry, hash) {
+            let effects = match chain::check_entry(&pending, head.as_ref(), &entry, hash) {
                 Ok(e) => e,
                 Err(CheckError::Violation(v)) => return Err(reject(v.0)),
                 Err(CheckError::Lookup(e)) => return Err(e),
@@ -217,7 +217,7 @@ impl Ledger {
                 return Err(refuse(format!(
                     "{} may not append; appending roles: {}",
                     k.describe(),
-                    rules::role_list(APPENDER_ROLES)
+                    chain::role_list(APPENDER_ROLES)
                 )));
             }
             Some(_) => {}
@@ -232,7 +232,7 @@ impl Ledger {
         }
         .sign(appender);
         debug_assert!(
-            rules::check_seal(&seal, &ledger_id, first_seq, &head, record.as_ref()).is_ok()
+            chain::check_seal(&seal, &ledger_id, first_seq, &head, record.as_ref()).is_ok()
         );
         wb.put_cf(self.cf(cf::SEALS), seq_key(head.seq), codec::encode(&seal));
         pending.finish(&mut wb);

@@ -16,9 +16,9 @@ use rocksdb::{
     DBRecoveryMode, Direction, IteratorMode, Options, WriteBatch, WriteOptions,
 };
 
+use crate::chain::{self, APPENDER_ROLES, ChainState, CheckError, Effect, Head, KeyRecord, Lookup};
 use crate::error::{LedgerError, Result};
 use crate::merkle::{self, Frontier};
-use crate::rules::{self, APPENDER_ROLES, ChainState, CheckError, Effect, Head, KeyRecord, Lookup};
 
 mod append;
 mod open;

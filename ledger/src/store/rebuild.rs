@@ -29,7 +29,7 @@ impl Ledger {
 
     /// Rewrites every derived column family from the entries: drops and recreates them, then
     /// replays the entries in seq order through the chain rules and the same derivation append
-    /// uses ([`Pending::derive`]), [`REBUILD_CHUNK`] entries per write batch (memory stays
+    /// uses (`Pending::derive`), `REBUILD_CHUNK` entries per write batch (memory stays
     /// bounded however long the ledger). The record (`entries`, `payloads`, `seals`) is only
     /// read. The derived-data version is written last, so an interrupted rebuild leaves a ledger
     /// that refuses to open until it is rebuilt again. `progress` is told how many entries are
@@ -96,7 +96,7 @@ impl Ledger {
                 let seq =
                     key_seq(&k).ok_or_else(|| this.corrupt("entry key", done, "not 8 bytes"))?;
                 let (entry, hash) = this.decode_entry(seq, &v)?;
-                let effects = match rules::check_entry(&pending, head.as_ref(), &entry, hash) {
+                let effects = match chain::check_entry(&pending, head.as_ref(), &entry, hash) {
                     Ok(e) => e,
                     Err(CheckError::Violation(v)) => {
                         return Err(this.corrupt(

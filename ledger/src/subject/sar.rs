@@ -26,9 +26,9 @@ use igl_schema::{Event, Hash32, PersonId, Pii, PublicKey, Role, Subject, Timesta
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::chain::KeyRecord;
 use crate::error::Result;
 use crate::rows::index::{AUTHOR, NAMED};
-use crate::rules::KeyRecord;
 use crate::store::{Ledger, PayloadState, StoredEntry};
 
 /// What replaces the identifier of an individual other than the requester who did not act in a

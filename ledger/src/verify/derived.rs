@@ -12,9 +12,9 @@ use igl_schema::{EventId, Hash32, codec};
 use super::history::HistoryCheck;
 use super::indexes::IndexCheck;
 use super::{CHUNK, Failure};
+use crate::chain::{ChainState, Head};
 use crate::error::Result;
 use crate::merkle::{self, Frontier};
-use crate::rules::{ChainState, Head};
 use crate::store::{Ledger, cf, key_seq, node_key, seq_key};
 
 /// The rows of a column family folded into one digest per group (a row's key without its last

@@ -12,7 +12,7 @@ impl Ledger {
     /// Checks the `history` column family against the entries without trusting it: every row
     /// each entry implies is stored with the right value, and it holds nothing else. One pass
     /// over the entries with batched point lookups, then a count of the stored rows. `verify`
-    /// runs the same check ([`HistoryCheck`]) in its one pass over the entries.
+    /// runs the same check (`HistoryCheck`) in its one pass over the entries.
     pub fn check_history(&self) -> Result<Option<Failure>> {
         let mut check = HistoryCheck::default();
         for chunk in self.decoded_chunks(CHUNK) {

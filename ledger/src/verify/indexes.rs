@@ -17,7 +17,7 @@ use crate::subject_map;
 impl Ledger {
     /// Checks the indexes against the entries, without trusting them: every row each entry
     /// implies is stored with the right flags, and the indexes hold nothing else (their row
-    /// counts match). One pass over the entries, then one scan of each index ([`IndexCheck`]).
+    /// counts match). One pass over the entries, then one scan of each index (`IndexCheck`).
     /// Returns the first discrepancy, or `None` when the indexes are exactly what the entries
     /// say. `verify` runs the same check in its one pass over the entries for all derived data.
     pub fn check_indexes(&self) -> Result<Option<Failure>> {

@@ -6,9 +6,9 @@ use std::iter::Peekable;
 
 use igl_schema::{Hash32, LedgerId, Payload, Seal, VerifyingKeys, codec};
 
+use crate::chain::{self, ChainState, CheckError, Head, KeyRecord};
 use crate::error::{Remedy, Result};
 use crate::merkle;
-use crate::rules::{self, ChainState, CheckError, Head, KeyRecord};
 use crate::store::{Kv, Ledger, cf, key_seq, seq_key};
 
 mod derived;
@@ -99,10 +99,10 @@ fn take_at(it: &mut Peekable<impl Iterator<Item = Kv>>, n: u64) -> Result<Taken>
 }
 
 /// How verify reads each column family in full and compares it with what the entries imply:
-/// the record is replayed ([`Ledger::verify_scan`]); the small state tables (key registry,
+/// the record is replayed (`Ledger::verify_scan`); the small state tables (key registry,
 /// declarations, redactions, `meta`) are compared row for row with the replay's state
-/// ([`Ledger::check_state_tables`]); the rest is recomputed from the entries on the derived-data
-/// thread in one pass ([`LookupsCheck`], `IndexCheck`, `HistoryCheck`). Every stored
+/// (`Ledger::check_state_tables`); the rest is recomputed from the entries on the derived-data
+/// thread in one pass (`LookupsCheck`, `IndexCheck`, `HistoryCheck`). Every stored
 /// row is therefore either implied by the entries, byte for byte, or a failure.
 pub const CHECKED_BY: &[(&str, &str)] = &[
     (cf::ENTRIES, "replayed through the chain rules"),
@@ -296,7 +296,7 @@ impl Ledger {
                             ));
                         }
 
-                        let effects = match rules::check_entry(&replay, head.as_ref(), &entry, hash)
+                        let effects = match chain::check_entry(&replay, head.as_ref(), &entry, hash)
                         {
                             Ok(e) => e,
                             Err(CheckError::Violation(v)) => break 'scan Some(fail(v.0)),
@@ -307,7 +307,7 @@ impl Ledger {
                             // (`LookupsCheck`): holding every id here would make its
                             // memory grow with the ledger. The record-only check (`igl
                             // rebuild`'s, which must not trust the index) keeps them.
-                            if derived && matches!(eff, rules::Effect::EventId { .. }) {
+                            if derived && matches!(eff, chain::Effect::EventId { .. }) {
                                 continue;
                             }
                             replay
@@ -361,7 +361,7 @@ impl Ledger {
                                 };
                                 let ledger_id = replay.state.ledger_id.expect("entry 0 is genesis");
                                 let appender = replay.state.keys.get(&seal.body.appender);
-                                if let Err(v) = rules::check_seal(
+                                if let Err(v) = chain::check_seal(
                                     &seal,
                                     &ledger_id,
                                     next_seal_first,

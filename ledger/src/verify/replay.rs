@@ -4,8 +4,8 @@
 
 use igl_schema::{EventId, Hash32, LedgerId, PersonId, PublicKey, VerifyingKeys, codec};
 
+use crate::chain::{ChainState, KeyRecord, Lookup};
 use crate::error::Result;
-use crate::rules::{ChainState, KeyRecord, Lookup};
 use crate::store::{Ledger, cf, seq_key};
 
 /// A stored entry: its key and its bytes.

@@ -134,7 +134,7 @@ pub struct PackCounts {
 }
 
 /// One of the requester's subject-rights requests, as the entries the pack lists in full show it
-/// at the instant the pack answers for ([`PackReport::as_of`]): the statutory clock of
+/// at the instant the pack answers for (`as_of` of [`PackReport`]): the statutory clock of
 /// `crate::subject::requests`, paused days included.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
