@@ -9,7 +9,7 @@
 use igl_ledger::Ledger;
 use igl_ledger::compliance::{self, Concerns, Config, Status};
 use igl_ledger::subject::requests::{self, Clock, Outcome, PauseRule, RequestStatus};
-use igl_ledger::testkit::Genesis;
+use igl_ledger::testkit::{Genesis, numbered};
 use igl_schema::*;
 use rocksdb::perf::{PerfContext, PerfMetric, PerfStatsLevel, set_perf_stats};
 
@@ -79,20 +79,8 @@ impl L {
 
     fn sign(&mut self, at: &str, e: Event, author: &SigningKey) -> Submission {
         self.next += 1;
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&self.next.to_le_bytes());
-        let mut salt = [0u8; 32];
-        salt[..8].copy_from_slice(&self.next.to_le_bytes());
-        Submission::sign(
-            LedgerId([3; 16]),
-            e,
-            t(at),
-            EventId(id),
-            [],
-            author,
-            Salt(salt),
-        )
-        .unwrap()
+        let (id, salt) = numbered(self.next);
+        Submission::sign(LedgerId([3; 16]), e, t(at), id, [], author, salt).unwrap()
     }
 
     /// Appends one event by the IG officer; returns its seq.

@@ -17,7 +17,7 @@ use igl_ledger::index;
 use igl_ledger::rows::index::{AUTHOR, NAMED, subject_key, type_key, type_tag};
 use igl_ledger::store::cf;
 use igl_ledger::subject::sar::{self, ERASED, PersonalData, THIRD_PARTY, WITHHELD};
-use igl_ledger::testkit::Genesis;
+use igl_ledger::testkit::{Genesis, numbered};
 use igl_schema::*;
 use rocksdb::perf::{PerfContext, PerfMetric, PerfStatsLevel, set_perf_stats};
 
@@ -105,20 +105,8 @@ impl L {
 
     fn sign_with(&mut self, e: Event, author: &SigningKey, extra: Vec<Subject>) -> Submission {
         self.next += 1;
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&self.next.to_le_bytes());
-        let mut salt = [0u8; 32];
-        salt[..8].copy_from_slice(&self.next.to_le_bytes());
-        Submission::sign(
-            LedgerId([7; 16]),
-            e,
-            t(WHEN),
-            EventId(id),
-            extra,
-            author,
-            Salt(salt),
-        )
-        .unwrap()
+        let (id, salt) = numbered(self.next);
+        Submission::sign(LedgerId([7; 16]), e, t(WHEN), id, extra, author, salt).unwrap()
     }
 
     fn sign(&mut self, e: Event, author: &SigningKey) -> Submission {

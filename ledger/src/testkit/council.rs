@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use igl_schema::*;
 
-use super::{Genesis, d, dev, gid, key_for, org, pid, rid, su, sys, t};
+use super::{Genesis, d, dev, gid, key_for, numbered, org, pid, rid, su, sys, t};
 use crate::compliance::{self, Config, Finding, State, rules};
 use crate::store::Ledger;
 
@@ -81,20 +81,8 @@ impl Council {
 
     pub fn sign(&mut self, at: &str, e: Event, author: &SigningKey) -> Submission {
         self.next += 1;
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&self.next.to_le_bytes());
-        let mut salt = [0u8; 32];
-        salt[..8].copy_from_slice(&self.next.to_le_bytes());
-        Submission::sign(
-            LedgerId([7; 16]),
-            e,
-            t(at),
-            EventId(id),
-            [],
-            author,
-            Salt(salt),
-        )
-        .unwrap()
+        let (id, salt) = numbered(self.next);
+        Submission::sign(LedgerId([7; 16]), e, t(at), id, [], author, salt).unwrap()
     }
 
     /// The key of `person` with `role`, enrolled (by the admin) on first use.

@@ -54,6 +54,16 @@ pub fn su(s: &str) -> Subject {
     Subject::ServiceUser(RecordId::new(s).unwrap())
 }
 
+/// The event id and salt of the `n`th event a test signs: `n` little-endian in the first eight
+/// bytes, zeros after (the same on every run).
+pub fn numbered(n: u64) -> (EventId, Salt) {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&n.to_le_bytes());
+    let mut salt = [0u8; 32];
+    salt[..8].copy_from_slice(&n.to_le_bytes());
+    (EventId(id), Salt(salt))
+}
+
 /// The signing key named `label`: the same key for the same label, in every run.
 pub fn key_for(label: &str) -> SigningKey {
     SigningKey::from_bytes(blake3::hash(label.as_bytes()).as_bytes())
