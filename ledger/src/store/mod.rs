@@ -1,4 +1,5 @@
-//! The RocksDB store: the column-family layout, the `Ledger` handle and its options here;
+//! The RocksDB store: the `Ledger` handle and its options here (the column-family layout is
+//! [`crate::rows`]'s, re-exported as `store::cf`);
 //! opening in `open.rs`, reads in `read.rs`, the atomic append (group commit, the one
 //! derivation path) in `append.rs`, compaction, rebuild and redaction in `rebuild.rs`.
 
