@@ -6,11 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use clap::Args;
 use igl_ledger::index::Resolution;
+use igl_ledger::view::{self, EntryDetail, EntryLine};
 use igl_ledger::{Ledger, PayloadState, StoredEntry};
 use igl_schema::{Event, Subject};
 use serde_json::Value;
-
-use igl_ledger::view::{self, EntryDetail, EntryLine};
 
 use super::Authors;
 use crate::{Outcome, out};
