@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod chain;
 pub mod compliance;
+pub mod demo;
 pub mod error;
 pub mod import;
 pub mod index;

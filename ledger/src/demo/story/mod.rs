@@ -39,7 +39,7 @@ impl Story {
     /// Day one (the council, its partners, policies, agreements and accreditations, keys for
     /// the IG team and the system feeds), then the head of service, the IG team and one manager
     /// per team.
-    pub(super) fn cast(a: &DemoArgs) -> Story {
+    pub(super) fn cast(a: &Options) -> Story {
         let mut b = Builder {
             rng: Rng::new(a.seed, "events"),
             actors: Vec::new(),

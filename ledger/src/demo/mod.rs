@@ -1,4 +1,5 @@
-//! `igl demo`: a realistic synthetic council ledger, deterministic for a seed.
+//! A realistic synthetic council ledger, deterministic for a seed: what `igl demo` builds, and
+//! what tests and benchmarks can build in-process ([`build`]).
 //!
 //! A year in the life of Plymouth City Council's social-care information governance (1 Oct 2025
 //! to 20 Nov 2026): partner organisations and their agreements, managers and staff onboarded with
@@ -8,37 +9,106 @@
 //! or more for each rule R1–R18). Every event is signed by its author's own key and appended
 //! through the same path `igl append` uses, one sealed batch per simulated day; the HR system's
 //! and Eclipse's events come in as their CSV exports through the importers `igl import` uses.
+//!
+//! The storyline is planned first, chapter by chapter (`story`), then signed and written
+//! ([`build`]); `feeds` turns the HR and Eclipse events into their CSV exports.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use clap::Args;
-use igl_ledger::{Ledger, keys};
 use igl_schema::*;
 
-use crate::{Outcome, out};
+use crate::chain::Head;
+use crate::error::LedgerError;
+use crate::keys::{self, KeyFileError};
+use crate::store::Ledger;
 
-#[derive(Args)]
-pub struct DemoArgs {
-    /// How many members of staff (at least 24).
-    #[arg(long, default_value_t = 48)]
-    people: usize,
-    /// Seed: the same seed builds the same ledger.
-    #[arg(long, default_value_t = 2026)]
-    seed: u64,
-    /// Replace an existing demo ledger at the same path.
-    #[arg(long)]
-    force: bool,
-    /// Build a ledger of about this many entries (e.g. 1000000), by making each record-access
-    /// visit in the Eclipse audit feed a burst of accesses. The planted violations stay the same.
-    #[arg(long, value_name = "N")]
-    entries: Option<u64>,
+/// What to build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Members of staff: at least [`MIN_PEOPLE`].
+    pub people: usize,
+    /// The same seed builds the same ledger, byte for byte.
+    pub seed: u64,
+    /// About this many entries, by making each record-access visit a burst of accesses (the
+    /// planted violations stay the same); `None`: one access per visit.
+    pub entries: Option<u64>,
 }
 
-/// The default demo ledger directory.
-pub const DEFAULT_DIR: &str = "demo-ledger";
+/// The fewest members of staff the demo plants one violation per rule among.
+pub const MIN_PEOPLE: usize = 24;
+
+/// What [`build`] built.
+pub struct Built {
+    pub ledger: Ledger,
+    pub head: Head,
+    /// Key files written to `keys/` (one per actor).
+    pub keys: usize,
+    /// Entries appended, per event type.
+    pub counts: BTreeMap<&'static str, u64>,
+    /// The storyline's last day.
+    pub end: Date,
+    /// The IG officer's key, which signs the checkpoints (what a SAR pack's recipient checks).
+    pub checkpoint_key: PublicKey,
+}
+
+/// Why the demo could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(
+        "--people must be at least {MIN_PEOPLE} (the demo plants one violation per rule among them)"
+    )]
+    TooFewPeople,
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    #[error("demo: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("demo: {0}")]
+    Plan(String),
+}
+
+impl From<std::fmt::Error> for DemoError {
+    fn from(e: std::fmt::Error) -> DemoError {
+        DemoError::Plan(e.to_string())
+    }
+}
+
+impl From<igl_schema::EventError> for DemoError {
+    fn from(e: igl_schema::EventError) -> DemoError {
+        DemoError::Plan(e.to_string())
+    }
+}
+
+type Result<T, E = DemoError> = std::result::Result<T, E>;
+
+/// Builds the demo ledger in `dir` (new or empty): the ledger, `keys/` (one 0600 key file per
+/// actor, named after its owner), `imports/history/` (the HR and Eclipse exports the ledger's
+/// feed events came in as) and `imports/` (the exports of the week after, not yet imported).
+/// `progress` is called with (days written, days) as the batches are appended.
+pub fn build(dir: &Path, o: &Options, progress: &mut dyn FnMut(u64, u64)) -> Result<Built> {
+    if o.people < MIN_PEOPLE {
+        return Err(DemoError::TooFewPeople);
+    }
+    let (mut b, admin, ig, end) = plan(o, 1);
+    if let Some(n) = o.entries {
+        // Scale the record accesses (the bulk of a real ledger) to reach about n entries.
+        let kept = b.items.iter().filter(|i| i.at.date() <= end);
+        let (accesses, others) = kept.fold((0u64, 0u64), |(a, o), i| match &i.planned {
+            Planned::Event(Event::RecordAccessed(_)) => (a + 1, o),
+            _ => (a, o + 1),
+        });
+        // The nearest whole burst size.
+        let want = n.saturating_sub(others);
+        let per_visit = ((want + accesses / 2) / accesses.max(1)).max(1);
+        if per_visit > 1 {
+            (b, ..) = plan(o, per_visit);
+        }
+    }
+    write_ledger(dir, b, admin, ig, end, progress)
+}
 
 /// Deterministic randomness: a blake3 output stream keyed by the seed.
 struct Rng(blake3::OutputReader);
@@ -315,34 +385,10 @@ mod planted {
     pub const REVIEW_LATE: usize = 18; // decided after the due date (R18, resolved)
 }
 
-pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
-    if a.people < 24 {
-        bail!("--people must be at least 24 (the demo plants one violation per rule among them)");
-    }
-    let dir = ledger.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
-    prepare_dir(&dir, a.force)?;
-    let (mut b, admin, ig, end) = plan(&a, 1);
-    if let Some(n) = a.entries {
-        // Scale the record accesses (the bulk of a real ledger) to reach about n entries.
-        let kept = b.items.iter().filter(|i| i.at.date() <= end);
-        let (accesses, others) = kept.fold((0u64, 0u64), |(a, o), i| match &i.planned {
-            Planned::Event(Event::RecordAccessed(_)) => (a + 1, o),
-            _ => (a, o + 1),
-        });
-        // The nearest whole burst size.
-        let want = n.saturating_sub(others);
-        let per_visit = ((want + accesses / 2) / accesses.max(1)).max(1);
-        if per_visit > 1 {
-            (b, ..) = plan(&a, per_visit);
-        }
-    }
-    write_ledger(&dir, b, admin, ig, end)
-}
-
 /// Plans the demo's events (in `Builder::items`); every record-access visit is a burst of
 /// `per_visit` accesses. Returns the builder, the admin's and the IG officer's actor indexes,
 /// and the last day.
-fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
+fn plan(a: &Options, per_visit: u64) -> (Builder, usize, usize, Date) {
     let mut story = Story::cast(a);
     story.staff(a, per_visit);
     story.access_reviews();
@@ -351,27 +397,14 @@ fn plan(a: &DemoArgs, per_visit: u64) -> (Builder, usize, usize, Date) {
     (story.b, story.admin, story.ig, story.end)
 }
 
-fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
-    if !dir.exists() || std::fs::read_dir(dir)?.next().is_none() {
-        return Ok(());
-    }
-    if !force {
-        bail!(
-            "{} already exists; pass --force to replace it, or choose another directory with --ledger DIR",
-            dir.display()
-        );
-    }
-    if !(dir.join("CURRENT").is_file() && dir.join("keys").is_dir()) {
-        bail!(
-            "{} does not look like a demo ledger (no CURRENT file and keys/ directory); refusing to delete it",
-            dir.display()
-        );
-    }
-    std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
-    Ok(())
-}
-
-fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) -> Result<Outcome> {
+fn write_ledger(
+    dir: &Path,
+    mut b: Builder,
+    admin: usize,
+    ig: usize,
+    end: Date,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Built> {
     b.items.sort_by_key(|i| i.at); // stable: same-instant events keep their planned order
     let genesis_at = ts(date(2025, 10, 1), 9, 0);
     let ledger_id = LedgerId(b.rng.bytes());
@@ -399,7 +432,8 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
             days.entry(item.at.date()).or_default().push(item);
         }
     }
-    let pb = out::progress(days.len() as u64, "days");
+    let total = days.len() as u64;
+    let mut done = 0u64;
     // The HR system's and Eclipse's feeds come in as their exports, day by day, through the
     // importers `igl import hr` and `igl import access` use; the files are kept in
     // imports/history/.
@@ -434,9 +468,9 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
                     person,
                     manager,
                 } => {
-                    let hash = *decl_hashes
-                        .get(&declaration)
-                        .context("demo plan: a countersignature precedes its declaration")?;
+                    let hash = *decl_hashes.get(&declaration).ok_or_else(|| {
+                        DemoError::Plan("a countersignature precedes its declaration".into())
+                    })?;
                     Event::DeclarationCountersigned(DeclarationCountersigned {
                         declaration: hash,
                         person,
@@ -473,14 +507,12 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
         let recorded =
             Timestamp::from_micros(last.micros() + 7 * 60 * 1_000_000).expect("in range");
         if !subs.is_empty() {
-            let receipt = ledger
-                .append(&subs, &b.actors[appender].key, recorded)
-                .with_context(|| format!("demo: appending the batch of {day}"))?;
+            let receipt = ledger.append(&subs, &b.actors[appender].key, recorded)?;
             for (i, id) in decls {
                 let seq = receipt.first_seq + i as u64;
                 let e = ledger
                     .entry(seq)?
-                    .context("demo: reading back a declaration")?;
+                    .ok_or_else(|| DemoError::Plan("a declaration did not read back".into()))?;
                 decl_hashes.insert(id, e.hash);
             }
         }
@@ -512,9 +544,9 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
                 *counts.entry("CheckpointRecorded").or_default() += 1;
             }
         }
-        pb.inc(1);
+        done += 1;
+        progress(done, total);
     }
-    pb.finish_and_clear();
 
     // Key files, 0600, named after their owner.
     let key_dir = dir.join("keys");
@@ -526,61 +558,15 @@ fn write_ledger(dir: &Path, mut b: Builder, admin: usize, ig: usize, end: Date) 
 
     write_imports(dir, &ledger, end)?;
 
-    let head = ledger.head()?.context("the demo ledger has entries")?;
-    let mut o = out::stdout();
-    let d = dir.display();
-    writeln!(o, "Built a demo ledger for Plymouth City Council in {d}")?;
-    writeln!(
-        o,
-        "  {} entries (1 Oct 2025 to {end}), {} keys in {d}/keys (mode 0600), head {}",
-        head.seq + 1,
-        b.actors.len(),
-        head.hash
-    )?;
-    for (t, n) in &counts {
-        writeln!(o, "  {n:>6}  {t}")?;
-    }
-    // Where this igl is, relative to here when it can be.
-    let exe = std::env::current_exe().ok();
-    let cwd = std::env::current_dir().ok();
-    let exe = match (&exe, &cwd) {
-        (Some(e), Some(c)) => e.strip_prefix(c).unwrap_or(e).display().to_string(),
-        (Some(e), None) => e.display().to_string(),
-        _ => "igl".to_string(),
-    };
-    // The IG officer signs the checkpoints: the key a SAR pack's recipient checks it against.
-    let ig_key = public_key(&b.actors[ig].key).to_hex();
-    let hints = format!(
-        "
-It includes deliberate policy violations (a grant before the countersignature, lapsed
-training, leavers whose access and keys outlived them, third-party access without a sponsor,
-a breach decided after 72 hours, an overdue SAR, an access review with an item nobody decided
-and a revocation nobody carried out, and more) for `igl audit` to find.
-
-Try next (igl is {exe}; `cargo install --path .` puts it on your PATH):
-  export IGL_LEDGER={d}
-  igl tui                           # browse, verify, audit and look subjects up in a terminal UI
-  igl verify                        # prove nothing was altered or forged (exit 0)
-  igl audit --as-of 2026-11-20      # the compliance findings, rule by rule (exit 1: there are some)
-  igl status P00105                 # everything about one member of staff
-  igl org caring-hands              # a partner's agreements and accreditations
-  igl requests                      # subject-rights requests and their statutory deadlines
-  igl review show AR-2026-Q4-ECLIPSE   # an access review: who decided what, was it done (exit 1)
-  igl review todo AR-2026-Q4-ECLIPSE --reviewer P00011 --worksheet P00011.csv
-  igl sar P00105                    # everything the ledger holds about one person
-  igl sar P00105 --pack sar-P00105 && igl verify-bundle sar-P00105 --trusted-key {ig_key}
-  igl log --subject service-user:SU-000142
-  igl show 1                        # one entry in full: author, hashes, signature, seal
-  igl prove 1200                    # Merkle inclusion proof against the latest signed checkpoint
-  igl import hr {d}/imports/hr.csv --key {d}/keys/SYS-HR-system_feed.key --dry-run
-  igl import access {d}/imports/eclipse-audit.csv --system Eclipse --key {d}/keys/SYS-ECLIPSE-system_feed.key
-  igl reconcile --system Eclipse {d}/imports/eclipse-accounts.csv   # accounts vs grants (exit 1)
-  igl publish {d}-site              # the log as C2SP tlog-tiles static files (entry hashes only)
-  igl verify-published {d}-site --trusted-key {ig_key}
-  # a partner council's witness over HTTP: README, \"Walkthrough: witnessed, published, checked\"
-"
-    );
-    write!(o, "{hints}")?;
-    o.flush()?;
-    Ok(Outcome::Ok)
+    let head = ledger
+        .head()?
+        .ok_or_else(|| DemoError::Plan("the demo ledger has no entries".into()))?;
+    Ok(Built {
+        checkpoint_key: public_key(&b.actors[ig].key),
+        ledger,
+        head,
+        keys: b.actors.len(),
+        counts,
+        end,
+    })
 }

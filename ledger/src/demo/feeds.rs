@@ -31,21 +31,16 @@ pub(super) fn write_imports(dir: &Path, ledger: &Ledger, end: Date) -> Result<()
     }
     let accessed = ledger.type_entries("RecordAccessed")?;
     seqs.extend(accessed.iter().rev().take(2_000));
-    let entries = ledger
-        .entries_at(seqs)
-        .collect::<igl_ledger::Result<Vec<_>>>()?;
-    let state = igl_ledger::compliance::State::build(
-        None,
-        entries.iter().map(igl_ledger::compliance::fact),
-    );
+    let entries = ledger.entries_at(seqs).collect::<crate::Result<Vec<_>>>()?;
+    let state = crate::compliance::State::build(None, entries.iter().map(crate::compliance::fact));
     let at = ts(end, 18, 0);
     let eclipse = id!(SystemId, "Eclipse");
-    let active: Vec<&igl_ledger::compliance::state::Grant> = state
+    let active: Vec<&crate::compliance::state::Grant> = state
         .grants
         .iter()
         .filter(|g| g.system == eclipse && g.active_at(at))
         .collect();
-    let council_active: Vec<&igl_ledger::compliance::state::Grant> = active
+    let council_active: Vec<&crate::compliance::state::Grant> = active
         .iter()
         .copied()
         .filter(|g| !g.third_party)
@@ -53,13 +48,15 @@ pub(super) fn write_imports(dir: &Path, ledger: &Ledger, end: Date) -> Result<()
             state.person(&g.person).is_some_and(|p| {
                 matches!(
                     p.employment_at(at),
-                    igl_ledger::compliance::state::Employment::Active { .. }
+                    crate::compliance::state::Employment::Active { .. }
                 )
             })
         })
         .collect();
     let [mover, leaver, .., renamed, deleted] = council_active.as_slice() else {
-        bail!("demo: too few people with Eclipse access to write the import examples");
+        return Err(DemoError::Plan(
+            "too few people with Eclipse access to write the import examples".into(),
+        ));
     };
     let manager_of = |p: &PersonId| {
         state
@@ -209,7 +206,7 @@ impl Feeds {
     /// `14/03/2026 09:00`: UK local time, as HR systems export it.
     fn local(t: Timestamp) -> String {
         t.datetime()
-            .with_timezone(&igl_ledger::time::ZONE)
+            .with_timezone(&crate::time::ZONE)
             .format("%d/%m/%Y %H:%M")
             .to_string()
     }
@@ -235,7 +232,7 @@ impl Feeds {
         recorded: Timestamp,
         salt: &mut dyn FnMut() -> [u8; 32],
     ) -> Result<Vec<(&'static str, u64)>> {
-        use igl_ledger::import;
+        use crate::import;
         let mut out = Vec::new();
         let pii = |p: &Pii| p.value().map(Self::field).unwrap_or_default();
         if !hr_rows.is_empty() {
@@ -253,15 +250,10 @@ impl Feeds {
                         p.line_manager.as_ref().map_or("", |m| m.as_str()),
                         // The HR system knows a joiner from a mover; so does the ledger.
                         if ledger
-                            .history(
-                                igl_ledger::projection::Kind::Person,
-                                p.person.as_str(),
-                                None
-                            )?
+                            .history(crate::projection::Kind::Person, p.person.as_str(), None)?
                             .iter()
                             .any(|r| r.tag
-                                == igl_ledger::rows::index::type_tag("PersonEnrolled")
-                                    .expect("a type"))
+                                == crate::rows::index::type_tag("PersonEnrolled").expect("a type"))
                         {
                             "mover"
                         } else {
@@ -281,7 +273,12 @@ impl Feeds {
                     Event::EmploymentReinstated(x) => {
                         format!("{},,,,,,reinstated,{when},", x.person)
                     }
-                    other => bail!("demo: {} is not in the HR export", other.type_name()),
+                    other => {
+                        return Err(DemoError::Plan(format!(
+                            "{} is not in the HR export",
+                            other.type_name()
+                        )));
+                    }
                 };
                 text.push_str(&row);
                 text.push('\n');
@@ -298,15 +295,19 @@ impl Feeds {
                 recorded,
                 &mut import::Salts::From(salt),
             )
-            .map_err(|e| anyhow::anyhow!("demo: importing the HR rows: {e}"))?;
+            .map_err(|e| DemoError::Plan(format!("importing the HR rows: {e}")))?;
             if r.new != hr_rows.len() {
-                bail!("demo: {} of {} HR rows imported", r.new, hr_rows.len());
+                return Err(DemoError::Plan(format!(
+                    "{} of {} HR rows imported",
+                    r.new,
+                    hr_rows.len()
+                )));
             }
             for (t, n) in r.by_type {
                 let t = Event::TYPES
                     .iter()
                     .find(|x| **x == t)
-                    .context("an event type")?;
+                    .ok_or_else(|| DemoError::Plan(format!("{t} is not an event type")))?;
                 out.push((*t, n as u64));
             }
         }
@@ -318,7 +319,7 @@ impl Feeds {
                     a.person,
                     a.record,
                     at.datetime()
-                        .with_timezone(&igl_ledger::time::ZONE)
+                        .with_timezone(&crate::time::ZONE)
                         .format("%Y-%m-%d %H:%M:%S"),
                     pii(&a.purpose),
                     a.device.as_ref().map_or("", |d| d.as_str())
@@ -340,13 +341,13 @@ impl Feeds {
                 &mut import::Salts::From(salt),
                 |_| {},
             )
-            .map_err(|e| anyhow::anyhow!("demo: importing the Eclipse audit rows: {e}"))?;
+            .map_err(|e| DemoError::Plan(format!("importing the Eclipse audit rows: {e}")))?;
             if r.new != access_rows.len() {
-                bail!(
-                    "demo: {} of {} Eclipse audit rows imported",
+                return Err(DemoError::Plan(format!(
+                    "{} of {} Eclipse audit rows imported",
                     r.new,
                     access_rows.len()
-                );
+                )));
             }
             out.push(("RecordAccessed", r.new as u64));
         }

@@ -4,7 +4,7 @@ use super::*;
 
 impl Story {
     /// Each member of staff's year: enrolment, key, device, declaration, training, countersignature, grant, record accesses, annual review, and for some a suspension or leaving.
-    pub(in crate::demo) fn staff(&mut self, a: &DemoArgs, per_visit: u64) {
+    pub(in crate::demo) fn staff(&mut self, a: &Options, per_visit: u64) {
         let Story {
             start,
             end,
