@@ -26,6 +26,11 @@
 //!   id looked up, signing, appending in sealed batches of 5,000), against the **limit**: the
 //!   same events signed and appended in the same batches with no CSV and no lookups. Peak memory
 //!   at 100k and 1M rows is measured with the release binary (docs/PERFORMANCE.md, *Memory*).
+//! - `audit`: the compliance audit of the demo council (`igl_ledger::demo`, built once with about
+//!   N entries, as `igl demo --entries N` builds it): every other entry folded through the type
+//!   index, the record accesses judged as they stream past, all 18 rules, as of its last day.
+//!   There is no limit to set it against yet; its memory is measured with the release binary
+//!   (docs/PERFORMANCE.md, *The demo and the commands at scale*).
 //! - `tui`: the first frame of `igl tui` (opening the ledger included; target < 300 ms) and a
 //!   page down (target < 16 ms), at 120×40.
 
@@ -470,6 +475,56 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
+/// Builds (once) the demo council with about `n` entries and returns its path.
+fn demo_ledger(n: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("bench-ledgers")
+        .join(format!(
+            "demo-f{}-d{}",
+            igl_schema::FORMAT_VERSION,
+            igl_ledger::store::DERIVED_VERSION
+        ))
+        .join(n.to_string());
+    if dir.join("COMPLETE").exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "building the demo council with about {n} entries in {} (once)…",
+        dir.display()
+    );
+    let options = igl_ledger::demo::Options {
+        people: 48,
+        seed: 2026,
+        entries: Some(n),
+    };
+    igl_ledger::demo::build(&dir.join("ledger"), &options, &mut |_, _| {}).unwrap();
+    std::fs::write(dir.join("COMPLETE"), b"").unwrap();
+    dir
+}
+
+fn audit(c: &mut Criterion) {
+    let n = entries();
+    let path = demo_ledger(n).join("ledger");
+    let l = Ledger::open_read_only(&path).unwrap();
+    let size = l.head().unwrap().unwrap().seq + 1;
+    let as_of = ts_parse("2026-11-20T23:00:00Z");
+    let config = igl_ledger::compliance::Config::default();
+    let mut g = c.benchmark_group("audit");
+    g.sample_size(10);
+    g.bench_function(format!("demo/{size}"), |b| {
+        b.iter(|| {
+            let state = igl_ledger::compliance::load(&l, Some(as_of)).unwrap();
+            igl_ledger::compliance::audit(&state, &config, None).len()
+        })
+    });
+    g.finish();
+}
+
+fn ts_parse(s: &str) -> Timestamp {
+    Timestamp::parse(s).unwrap()
+}
+
 fn tui(c: &mut Criterion) {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -620,5 +675,14 @@ fn import(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, verify, append, group_commit, lookups, import, tui);
+criterion_group!(
+    benches,
+    verify,
+    append,
+    group_commit,
+    lookups,
+    import,
+    audit,
+    tui
+);
 criterion_main!(benches);
