@@ -90,18 +90,23 @@ fn access(i: u64, records: u64, feed: &SigningKey) -> Submission {
     Submission::sign(LID, e, ts(T0 + i as i64), event_id(i), [], feed, Salt(salt)).unwrap()
 }
 
-/// Builds (once) a ledger of `n` entries and returns its path.
-fn ledger(n: u64) -> PathBuf {
-    // One directory per format and derived-data layout, so a ledger built by an older igl is
-    // never reused.
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+/// Where a bench ledger of `n` entries is kept: `bench-ledgers/{prefix}fF-dD{suffix}/n`, one
+/// directory per format and derived-data layout, so a ledger built by an older igl is never
+/// reused.
+fn bench_dir(prefix: &str, suffix: &str, n: u64) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("bench-ledgers")
         .join(format!(
-            "f{}-d{}-c2",
+            "{prefix}f{}-d{}{suffix}",
             igl_schema::FORMAT_VERSION,
             igl_ledger::store::DERIVED_VERSION
         ))
-        .join(n.to_string());
+        .join(n.to_string())
+}
+
+/// Builds (once) a ledger of `n` entries and returns its path.
+fn ledger(n: u64) -> PathBuf {
+    let dir = bench_dir("", "-c2", n);
     if dir.join("COMPLETE").exists() {
         return dir;
     }
@@ -477,14 +482,7 @@ fn lookups(c: &mut Criterion) {
 
 /// Builds (once) the demo council with about `n` entries and returns its path.
 fn demo_ledger(n: u64) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("bench-ledgers")
-        .join(format!(
-            "demo-f{}-d{}",
-            igl_schema::FORMAT_VERSION,
-            igl_ledger::store::DERIVED_VERSION
-        ))
-        .join(n.to_string());
+    let dir = bench_dir("demo-", "", n);
     if dir.join("COMPLETE").exists() {
         return dir;
     }
