@@ -36,6 +36,8 @@ pub fn run(a: DemoArgs, ledger: Option<PathBuf>) -> Result<Outcome> {
         seed: a.seed,
         entries: a.entries,
     };
+    // Before `prepare_dir`: with --force it would remove the old demo, and `build` would then
+    // refuse.
     if options.people < demo::MIN_PEOPLE {
         return Err(demo::DemoError::TooFewPeople.into());
     }

@@ -20,7 +20,7 @@
 //!
 //! [`make`] writes an auditor's bundle: the claimed entries in full with their personal data,
 //! every key event in full, and the `Redacted` entries of any erased payload. [`make_selective`]
-//! writes a bundle that discloses less (for a subject access pack, `sar::write_pack`): chosen
+//! writes a bundle that discloses less (for a subject access pack, `subject::pack::write_pack`): chosen
 //! entries in full, with or without their personal data, others by hash only (`hash_only`: the
 //! entry's hash and its inclusion proof, not its bytes), and in full only the key events of the
 //! keys needed to check the full entries' signatures and the checkpoint's.
@@ -40,6 +40,14 @@ use crate::store::{Ledger, PayloadState};
 use crate::subject_map::{Complete, Named, SubjectProof};
 use crate::transparency::checkpoint_signer;
 use crate::{LedgerError, Result};
+
+mod check;
+mod history;
+mod index;
+mod make;
+
+pub use check::*;
+pub use make::*;
 
 /// The bundle format this build writes and reads.
 pub const BUNDLE_FORMAT: &str = "igledger-bundle/v3";
@@ -220,11 +228,3 @@ pub struct Verified {
     /// Every key the bundle's key history enrols in full (with its revocation, if any).
     pub keys: HashMap<PublicKey, KeyRecord>,
 }
-
-mod check;
-mod history;
-mod index;
-mod make;
-
-pub use check::*;
-pub use make::*;

@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// Refuses the entry: a chain-rule violation with this message.
+macro_rules! bail {
+    ($($t:tt)*) => { return Err(CheckError::Violation(Violation(format!($($t)*)))) };
+}
+
 /// Checks `entry` (with hash `hash`) as the successor of `head` (`None` for an empty ledger).
 /// Returns the state changes to apply when it is accepted.
 pub fn check_entry<L: Lookup>(

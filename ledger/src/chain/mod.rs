@@ -14,6 +14,10 @@ use igl_schema::{
 
 use crate::merkle::Frontier;
 
+mod check;
+
+pub use check::*;
+
 /// How far `occurred_at` may be ahead of `recorded_at` (authors' clock skew).
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
@@ -193,11 +197,3 @@ impl<E> From<Violation> for CheckError<E> {
         CheckError::Violation(v)
     }
 }
-
-macro_rules! bail {
-    ($($t:tt)*) => { return Err(CheckError::Violation(Violation(format!($($t)*)))) };
-}
-
-mod check;
-
-pub use check::*;

@@ -31,6 +31,14 @@ use serde::Deserialize;
 
 use crate::time::ZONE;
 
+mod append;
+mod read;
+mod records;
+
+pub use append::*;
+pub use read::*;
+pub(crate) use records::*;
+
 /// A row that cannot be imported, or a file that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
@@ -261,14 +269,6 @@ pub struct Row {
     pub occurred_at: Timestamp,
     pub event: Event,
 }
-
-mod append;
-mod read;
-mod records;
-
-pub use append::*;
-pub use read::*;
-pub(crate) use records::*;
 
 #[cfg(test)]
 mod tests;

@@ -30,6 +30,10 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use igl_schema::{PublicKey, SigningKey, public_key};
 use zeroize::Zeroizing;
 
+mod write;
+
+pub use write::*;
+
 const HEADER: &str = "igl-secret-key-v1:";
 const HEADER_V2: &str = "igl-secret-key-v2:";
 const KDF_NAME: &str = "argon2id";
@@ -417,10 +421,6 @@ pub fn read_passphrase_file(path: &Path) -> Result<Zeroizing<String>, KeyFileErr
     }
     Ok(Zeroizing::new(first.to_string()))
 }
-
-mod write;
-
-pub use write::*;
 
 #[cfg(test)]
 mod tests;

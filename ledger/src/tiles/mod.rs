@@ -37,6 +37,12 @@ use crate::error::{LedgerError, Remedy};
 use crate::merkle::{self, Frontier, Nodes};
 use crate::store::{Ledger, cf, key_seq, seq_key};
 
+mod check;
+mod publish;
+
+pub use check::*;
+pub use publish::*;
+
 /// Hashes in a full tile, and entries in a full bundle.
 pub const TILE_WIDTH: u64 = 256;
 /// Bytes of one hash.
@@ -284,12 +290,6 @@ fn walk<E>(
 
 // ------------------------------------------------------------------------------------------
 // Reading tiles
-
-mod check;
-mod publish;
-
-pub use check::*;
-pub use publish::*;
 
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,10 @@ use chrono_tz::Tz;
 use igl_schema::Timestamp;
 use serde::Serialize;
 
+mod spans;
+
+pub use spans::*;
+
 /// Microseconds in an hour.
 pub const HOUR: i64 = 3_600_000_000;
 /// Microseconds in a day of 24 hours (a UK calendar day has 23 or 25 on the days the clocks
@@ -279,10 +283,6 @@ pub fn fmt_duration(us: i64) -> String {
     };
     if neg { format!("-{body}") } else { body }
 }
-
-mod spans;
-
-pub use spans::*;
 
 #[cfg(test)]
 mod tests;

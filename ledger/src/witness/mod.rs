@@ -38,6 +38,10 @@ use igl_schema::{Hash32, PublicKey, SigningKey, public_key};
 
 use crate::merkle::{self, EMPTY_ROOT};
 
+mod state;
+
+pub use state::*;
+
 /// The most consistency proof lines a request may carry (tlog-witness).
 pub const MAX_PROOF_LINES: usize = 63;
 /// The Content-Type of a 409 answer: the witness's latest cosigned size.
@@ -396,10 +400,6 @@ impl Response {
         }
     }
 }
-
-mod state;
-
-pub use state::*;
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,12 @@ use serde_json::{Value, json};
 
 use crate::{Outcome, out};
 
+mod view;
+mod work;
+
+pub use view::*;
+use work::*;
+
 #[derive(Args)]
 pub struct ReviewArgs {
     #[command(subcommand)]
@@ -340,9 +346,3 @@ fn open(a: OpenArgs, dir: &Path) -> Result<Outcome> {
     o.flush()?;
     Ok(Outcome::Ok)
 }
-
-mod view;
-mod work;
-
-pub use view::*;
-use work::*;

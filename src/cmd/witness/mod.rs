@@ -22,6 +22,10 @@ use igl_schema::{PublicKey, public_key};
 use crate::cmd::verify::{load_checkpoint, parse_key};
 use crate::{Outcome, out};
 
+mod client;
+
+pub use client::*;
+
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct WitnessArgs {
@@ -456,7 +460,3 @@ fn too_large() -> witness::Response {
 }
 
 // --- The log's side: asking witnesses (`igl checkpoint --witness VKEY URL`). ---
-
-mod client;
-
-pub use client::*;

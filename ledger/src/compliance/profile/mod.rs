@@ -20,6 +20,10 @@ use super::{Concerns, Finding, RULES, Status};
 use crate::subject::requests::{RequestLine, RequestStatus};
 use crate::time::{self, Stamp};
 
+mod org;
+
+pub use org::*;
+
 /// A finding as a JSON line: `{"record": "finding", …the finding's fields…, "overdue"}`, where
 /// `overdue` is [`Finding::overdue_text`]. `igl audit --json`, `igl status --json` and
 /// `igl org --json` write findings this way.
@@ -428,7 +432,3 @@ impl<'a> PersonProfile<'a> {
 
 // ---------------------------------------------------------------------------------------------
 // An organisation
-
-mod org;
-
-pub use org::*;

@@ -26,6 +26,20 @@ use crate::compliance::state::{
 };
 use crate::time::{HOUR, Span, Spans, shift, uk_date};
 
+mod incidents;
+mod partners;
+mod records;
+mod requests;
+mod reviews;
+mod staff;
+
+pub use incidents::*;
+pub use partners::*;
+pub use records::*;
+pub use requests::*;
+pub use reviews::*;
+pub use staff::*;
+
 /// A compliance rule.
 pub struct Rule {
     /// `R1` … `R18`.
@@ -370,20 +384,6 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // The rules
-
-mod incidents;
-mod partners;
-mod records;
-mod requests;
-mod reviews;
-mod staff;
-
-pub use incidents::*;
-pub use partners::*;
-pub use records::*;
-pub use requests::*;
-pub use reviews::*;
-pub use staff::*;
 
 #[cfg(test)]
 mod tests;

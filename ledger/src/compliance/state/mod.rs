@@ -21,6 +21,8 @@ use serde::Serialize;
 
 use crate::time::Span;
 
+mod fold;
+
 /// The course whose completion the policies require (Mosaic policy §6).
 pub const PROTECTING_INFORMATION: &str = "protecting-information";
 
@@ -564,5 +566,3 @@ pub struct State {
     #[serde(skip)]
     early_countersigns: HashMap<Hash32, Vec<Countersign>>,
 }
-
-mod fold;

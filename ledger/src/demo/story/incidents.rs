@@ -7,7 +7,6 @@ impl Story {
     pub(in crate::demo) fn breaches(&mut self) {
         let Story { ig, .. } = *self;
         let b = &mut self.b;
-        // Breaches: one handled well, one decided late, one still undecided.
         let reporter = b.by_person[&pid("P00104")];
         let breaches = [
             (
@@ -76,7 +75,6 @@ impl Story {
         let Story { ig, .. } = *self;
         let b = &mut self.b;
         let leavers = &mut self.leavers;
-        // Subject-rights requests.
         let former = leavers.first().cloned().unwrap_or_else(|| pid("P00105"));
         let srrs: [PlannedRequest; 5] = [
             (

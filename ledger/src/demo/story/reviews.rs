@@ -3,12 +3,13 @@
 use super::*;
 
 impl Story {
-    /// The access-review campaigns: the autumn review of Eclipse and the sponsor's review of Livewell's staff.
+    /// The access-review campaigns: the autumn review of Eclipse and the sponsor's review of
+    /// Livewell's staff.
     pub(in crate::demo) fn access_reviews(&mut self) {
         let Story { ig, .. } = *self;
         let b = &mut self.b;
         let grants = &mut self.grants;
-        let review_grants = &mut self.review_grants;
+        let review_grants = &self.review_grants;
         let managers = &self.managers;
         let sponsor = &self.sponsor;
         // The autumn access review of Eclipse (ISO/IEC 27001 A.5.18): every Eclipse grant in force

@@ -3,7 +3,9 @@
 use super::*;
 
 impl Story {
-    /// Each member of staff's year: enrolment, key, device, declaration, training, countersignature, grant, record accesses, annual review, and for some a suspension or leaving.
+    /// Each member of staff's year: enrolment, key, device, declaration, training,
+    /// countersignature, grant, record accesses, annual review, and for some a suspension or
+    /// leaving.
     pub(in crate::demo) fn staff(&mut self, a: &Options, per_visit: u64) {
         let Story {
             start,

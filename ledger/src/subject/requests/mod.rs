@@ -54,6 +54,10 @@ use crate::error::Result;
 use crate::store::Ledger;
 use crate::time::{Calendar, Stamp, add_months, day_end, uk_date};
 
+mod report;
+
+pub use report::*;
+
 /// The day the Data (Use and Access) Act 2025's subject-rights time limits (UK GDPR Art. 12A)
 /// came into force; they do not apply to a request received before it (SI 2026/82 reg. 4).
 pub const ART_12A_IN_FORCE: NaiveDate = match NaiveDate::from_ymd_opt(2026, 2, 5) {
@@ -548,7 +552,3 @@ impl Request {
         }
     }
 }
-
-mod report;
-
-pub use report::*;
